@@ -1,0 +1,48 @@
+# Kuntaflow front door. `make run` and `make test` set everything up on a fresh Debian machine
+# (venv, Python packages, Debian packages) and are quick when it is already set up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DEBIAN_PACKAGES := xmlsec1 chromium chromium-driver
+# Chromium, Selenium and Prefect write into $HOME; keep test runs hermetic.
+export SE_OFFLINE := true
+export SE_AVOID_STATS := true
+
+.PHONY: setup system-packages run test lint bench clean
+
+setup: system-packages $(INSTALLED)
+
+# Debian packages: pysaml2 needs xmlsec1; robots and browser tests need Chromium and its driver.
+system-packages:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Kuntaflow and its Python packages into $(VENV) (log: $(VENV)/install.log)"
+	@{ $(BIN)/python -m pip install --upgrade pip && $(BIN)/python -m pip install -e '.[dev]'; } > $(VENV)/install.log 2>&1 \
+	  || { tail -n 40 $(VENV)/install.log; exit 1; }
+	touch $@
+
+run: setup
+	$(BIN)/kuntaflow run
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/robocop check robots
+	$(BIN)/robocop format --check robots
+
+bench: setup
+	$(BIN)/python bench/queue_bench.py
+
+clean:
+	rm -rf $(VENV) .kuntaflow

@@ -1,0 +1,63 @@
+"""Engine settings, read from the environment with the prefix ``KUNTAFLOW_``.
+
+Nothing here needs to be set for the embedded default: data lives in ``.kuntaflow/`` in the
+working directory, the queue in SQLite there, and Prefect runs a local server when no
+``PREFECT_API_URL`` is given.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KuntaflowSettings(BaseSettings):
+    """Engine-wide settings. Each connector has its own settings class with its own prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="KUNTAFLOW_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".kuntaflow"), description="Where the queue, robot outputs and Prefect's embedded database live.")
+    database_url: str | None = Field(default=None, description="Work-item queue database; SQLite in the data directory when unset.")
+    prefect_api_url: str | None = Field(default=None, description="A running Prefect server; an embedded one is started when unset and PREFECT_API_URL is unset too.")
+    hetu_salt: SecretStr | None = Field(default=None, description="Salt for hetu keys; generated once into the data directory when unset.")
+    lease_seconds: int = Field(default=300, gt=0, description="How long a claimed item stays with its robot without a heartbeat.")
+    max_attempts: int = Field(default=5, gt=0, description="Application failures before an item is ABANDONED.")
+    robot_timeout_seconds: int = Field(default=1800, gt=0, description="Hard limit for one robot batch subprocess.")
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def queue_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.resolved_data_dir / 'kuntaflow.db'}"
+
+    @property
+    def robot_output_dir(self) -> Path:
+        return self.resolved_data_dir / "robot-runs"
+
+    @property
+    def external_prefect_api_url(self) -> str | None:
+        """The Prefect server to use, or None when Kuntaflow should run its own."""
+        return self.prefect_api_url or os.environ.get("PREFECT_API_URL") or None
+
+    def salt(self) -> SecretStr:
+        """The salt for hetu keys: from settings, else created once (0600) in the data directory."""
+        if self.hetu_salt is not None:
+            return self.hetu_salt
+        path = self.resolved_data_dir / "hetu-salt"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return SecretStr(path.read_text().strip())

@@ -1,0 +1,92 @@
+"""What the queue hands out: work items, their states and audit entries."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ItemState(str, Enum):
+    """Where a case is. See ARCHITECTURE.md, "Work-item queue"."""
+
+    NEW = "NEW"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+    BUSINESS_FAILED = "BUSINESS_FAILED"
+    APPLICATION_FAILED = "APPLICATION_FAILED"
+    ABANDONED = "ABANDONED"
+
+    @classmethod
+    def parse(cls, value: ItemState | str) -> ItemState:
+        """Accept a state by name in any case; raise ValueError listing the valid ones."""
+        if isinstance(value, ItemState):
+            return value
+        try:
+            return cls(str(value).strip().upper())
+        except ValueError:
+            valid = ", ".join(state.value for state in cls)
+            raise ValueError(f"unknown state {value!r}; valid states are {valid}") from None
+
+    @property
+    def is_final(self) -> bool:
+        return self in (ItemState.DONE, ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+class WorkItem(BaseModel):
+    """One business case as stored in the queue (a snapshot; re-read with ``WorkQueue.get``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    process: str
+    reference: str
+    payload: dict[str, Any]
+    state: ItemState
+    attempts: int
+    max_attempts: int
+    not_before: datetime | None = None
+    deadline: datetime | None = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    error_type: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    output: dict[str, Any] | None = None
+    parent_id: int | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> WorkItem:
+        data = dict(row._mapping)
+        for key in ("not_before", "deadline", "lease_expires_at", "created_at", "updated_at"):
+            data[key] = _utc(data[key])
+        return cls.model_validate(data)
+
+    def __repr__(self) -> str:
+        # Payloads hold personal data; a repr must never print them.
+        return f"WorkItem(id={self.id}, process={self.process!r}, state={self.state.value}, attempts={self.attempts})"
+
+    __str__ = __repr__
+
+
+class AuditEntry(BaseModel):
+    """One line of an item's audit trail."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    actor: str
+    action: str
+    from_state: ItemState | None = None
+    to_state: ItemState | None = None
+    reason: str | None = None

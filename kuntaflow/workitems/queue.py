@@ -1,0 +1,625 @@
+"""The durable work-item queue: one row per business case, leased to one robot at a time.
+
+SQLite (WAL, writers serialised with ``BEGIN IMMEDIATE``) is the embedded default; PostgreSQL
+is the scale-out backend, where claims use ``FOR UPDATE SKIP LOCKED`` so that any number of
+workers on any number of machines can claim from one queue without blocking each other.
+
+Every state change appends an audit row in the same transaction as the change itself.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, or_, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import ProgrammingError as SAProgrammingError
+
+from kuntaflow.redaction import redact
+from kuntaflow.workitems.errors import (
+    InvalidTransitionError,
+    ItemNotFoundError,
+    LeaseLostError,
+    PayloadError,
+    QueueUnavailableError,
+)
+from kuntaflow.workitems.models import AuditEntry, ItemState, WorkItem
+from kuntaflow.workitems.schema import audit, checkpoints, metadata, work_items
+
+DEFAULT_LEASE_SECONDS = 300
+DEFAULT_MAX_ATTEMPTS = 5
+
+
+def exponential_backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at one hour: long outages are Prefect's and the queue's job."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _json_ready(what: str, value: Any) -> Any:
+    """Return ``value`` as plain JSON data, or raise PayloadError naming what is wrong."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    try:
+        return json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise PayloadError(f"{what} is not JSON-serialisable: {exc}") from None
+
+
+class WorkQueue:
+    """The work-item queue on one database.
+
+    Args:
+        url: SQLAlchemy URL, ``sqlite:///path.db`` or ``postgresql+psycopg://…``.
+        max_attempts: attempts (claims) before an item is ABANDONED.
+        backoff: attempts → delay before an APPLICATION_FAILED item may be claimed again.
+
+    Raises:
+        QueueUnavailableError: the database cannot be reached or set up.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        backoff: Callable[[int], timedelta] = exponential_backoff,
+    ) -> None:
+        self.url = url
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        parsed = make_url(url)
+        self._display_url = parsed.render_as_string(hide_password=True)
+        self._is_postgres = parsed.get_backend_name() == "postgresql"
+        self._engine = self._create_engine(url)
+        try:
+            self._create_schema()
+        except (OperationalError, SAProgrammingError) as exc:
+            self._engine.dispose()
+            raise QueueUnavailableError(
+                f"cannot reach the work-item database {self._display_url}: {_first_line(exc.orig or exc)}"
+            ) from None
+
+    # ------------------------------------------------------------------ setup
+
+    def _create_engine(self, url: str) -> Engine:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        database = parsed.database
+        if database and database != ":memory:":
+            from pathlib import Path
+
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - exercised by every sqlite test
+            # Take transactions out of pysqlite's hands so BEGIN IMMEDIATE below is honoured.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - exercised by every sqlite test
+            # Take the write lock up front: a deferred transaction that later writes can fail
+            # with SQLITE_BUSY instead of waiting, which would lose a claim under contention.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
+    def _create_schema(self) -> None:
+        with self._engine.begin() as conn:
+            if self._is_postgres:
+                # Several workers may start at once; only one may create the tables.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(b"kuntaflow-schema")})
+            metadata.create_all(conn, checkfirst=True)
+
+    def dispose(self) -> None:
+        """Close every pooled connection (call before forking or at shutdown)."""
+        self._engine.dispose()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise QueueUnavailableError(
+                f"work-item database {self._display_url} failed: {_first_line(exc.orig or exc)}"
+            ) from None
+
+    # ------------------------------------------------------------------ adding
+
+    def add(
+        self,
+        process: str,
+        *,
+        reference: str,
+        payload: Mapping[str, Any] | BaseModel,
+        parent_id: int | None = None,
+        deadline: datetime | None = None,
+        not_before: datetime | None = None,
+        max_attempts: int | None = None,
+        actor: str = "system",
+    ) -> WorkItem:
+        """Add a case, or return the existing one with the same (process, reference).
+
+        Raises:
+            PayloadError: the payload cannot be stored as JSON, or process/reference is empty.
+        """
+        if not process or not reference:
+            raise PayloadError("a work item needs a process name and a non-empty reference")
+        data = _json_ready(f"payload for {process} item {reference!r}", payload)
+        if not isinstance(data, dict):
+            raise PayloadError(f"payload for {process} item {reference!r} must be a JSON object, not {type(data).__name__}")
+        existing = self.find(process, reference)
+        if existing is not None:
+            return existing
+        now = _now()
+        try:
+            with self._tx() as conn:
+                item_id = conn.execute(
+                    insert(work_items).values(
+                        process=process,
+                        reference=reference,
+                        payload=data,
+                        state=ItemState.NEW.value,
+                        attempts=0,
+                        max_attempts=max_attempts or self.max_attempts,
+                        not_before=not_before,
+                        deadline=deadline,
+                        parent_id=parent_id,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                ).inserted_primary_key[0]
+                self._audit(conn, [item_id], actor, "add", None, ItemState.NEW, None, now)
+        except IntegrityError:
+            # Another writer added the same reference between our look-up and insert.
+            existing = self.find(process, reference)
+            if existing is None:
+                raise PayloadError(f"parent item {parent_id} does not exist") from None
+            return existing
+        return self.get(item_id)
+
+    # ------------------------------------------------------------------ robots
+
+    def claim(
+        self, process: str, *, owner: str, limit: int = 50, lease_seconds: int = DEFAULT_LEASE_SECONDS
+    ) -> list[WorkItem]:
+        """Lease up to ``limit`` claimable items to ``owner``, oldest first.
+
+        Claimable: NEW or APPLICATION_FAILED whose ``not_before`` has passed, and IN_PROGRESS
+        whose lease expired (its robot died). Each claim counts as an attempt; an expired item
+        that has used up its attempts is ABANDONED instead.
+        """
+        if limit <= 0:
+            return []
+        now = _now()
+        expires = now + timedelta(seconds=lease_seconds)
+        c = work_items.c
+        with self._tx() as conn:
+            self._abandon_exhausted(conn, process, now)
+            claimable = or_(
+                c.state.in_([ItemState.NEW.value, ItemState.APPLICATION_FAILED.value])
+                & (c.not_before.is_(None) | (c.not_before <= now)),
+                (c.state == ItemState.IN_PROGRESS.value) & (c.lease_expires_at < now),
+            )
+            query = select(c.id, c.state, c.lease_owner).where(c.process == process, claimable).order_by(c.id).limit(limit)
+            if self._is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = conn.execute(query).all()
+            if not rows:
+                return []
+            ids = [row.id for row in rows]
+            claimed = conn.execute(
+                update(work_items)
+                .where(c.id.in_(ids))
+                .values(
+                    state=ItemState.IN_PROGRESS.value,
+                    lease_owner=owner,
+                    lease_expires_at=expires,
+                    attempts=c.attempts + 1,
+                    not_before=None,
+                    updated_at=now,
+                )
+                .returning(*work_items.c)
+            ).all()
+            conn.execute(
+                insert(audit),
+                [
+                    {
+                        "item_id": row.id,
+                        "at": now,
+                        "actor": owner,
+                        "action": "claim" if row.state != ItemState.IN_PROGRESS.value else "reclaim",
+                        "from_state": row.state,
+                        "to_state": ItemState.IN_PROGRESS.value,
+                        "reason": None
+                        if row.state != ItemState.IN_PROGRESS.value
+                        else f"lease of {row.lease_owner} expired",
+                    }
+                    for row in rows
+                ],
+            )
+        return sorted((WorkItem.from_row(row) for row in claimed), key=lambda item: item.id)
+
+    def _abandon_exhausted(self, conn: Connection, process: str, now: datetime) -> None:
+        c = work_items.c
+        query = select(c.id, c.lease_owner).where(
+            c.process == process,
+            c.state == ItemState.IN_PROGRESS.value,
+            c.lease_expires_at < now,
+            c.attempts >= c.max_attempts,
+        )
+        if self._is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        rows = conn.execute(query).all()
+        if not rows:
+            return
+        ids = [row.id for row in rows]
+        conn.execute(
+            update(work_items)
+            .where(c.id.in_(ids))
+            .values(
+                state=ItemState.ABANDONED.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                error_type="APPLICATION",
+                error_code="LEASE_EXPIRED",
+                error_message="the robot holding the item stopped answering on its last attempt",
+                updated_at=now,
+            )
+        )
+        self._audit(conn, ids, "system", "abandon", ItemState.IN_PROGRESS, ItemState.ABANDONED,
+                    "lease expired after the last attempt", now)
+
+    def heartbeat(self, item_id: int, *, owner: str, lease_seconds: int = DEFAULT_LEASE_SECONDS) -> None:
+        """Extend ``owner``'s lease on an item it is working on.
+
+        Raises:
+            LeaseLostError: the item is no longer IN_PROGRESS for ``owner``.
+        """
+        c = work_items.c
+        now = _now()
+        with self._tx() as conn:
+            result = conn.execute(
+                update(work_items)
+                .where(c.id == item_id, c.state == ItemState.IN_PROGRESS.value, c.lease_owner == owner)
+                .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+            )
+            if result.rowcount == 0:
+                self._raise_why_not(conn, item_id, owner, "heartbeat")
+
+    def checkpoint(self, item_id: int, step: str, data: Mapping[str, Any] | BaseModel | None = None) -> None:
+        """Record that ``step`` of the item is done, with the ids it produced (idempotent)."""
+        record = _json_ready(f"checkpoint {step!r} of item {item_id}", data or {})
+        now = _now()
+        with self._tx() as conn:
+            if conn.execute(select(work_items.c.id).where(work_items.c.id == item_id)).first() is None:
+                raise ItemNotFoundError(f"work item {item_id} does not exist")
+            dialect_insert = _dialect_insert(self._is_postgres)
+            conn.execute(
+                dialect_insert(checkpoints)
+                .values(item_id=item_id, step=step, data=record, created_at=now)
+                .on_conflict_do_update(index_elements=["item_id", "step"], set_={"data": record, "created_at": now})
+            )
+
+    def checkpoints(self, item_id: int) -> dict[str, dict[str, Any]]:
+        """The item's completed steps: ``{step: data}`` in the order they were recorded."""
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(checkpoints.c.step, checkpoints.c.data)
+                .where(checkpoints.c.item_id == item_id)
+                .order_by(checkpoints.c.created_at, checkpoints.c.step)
+            ).all()
+        return {row.step: row.data for row in rows}
+
+    def complete(
+        self, item_id: int, *, output: Mapping[str, Any] | BaseModel | None = None, owner: str | None = None
+    ) -> None:
+        """IN_PROGRESS → DONE.
+
+        Raises:
+            LeaseLostError: ``owner`` given and the item belongs to someone else now.
+            InvalidTransitionError: the item is not IN_PROGRESS.
+        """
+        data = _json_ready(f"output of item {item_id}", output) if output is not None else None
+        self._finish(item_id, owner, ItemState.DONE, "complete", output=data)
+
+    def fail_business(
+        self,
+        item_id: int,
+        *,
+        code: str,
+        message: str,
+        owner: str | None = None,
+        output: Mapping[str, Any] | BaseModel | None = None,
+    ) -> None:
+        """IN_PROGRESS → BUSINESS_FAILED: the data is wrong or a person must decide."""
+        data = _json_ready(f"output of item {item_id}", output) if output is not None else None
+        self._finish(
+            item_id, owner, ItemState.BUSINESS_FAILED, "fail_business",
+            error_type="BUSINESS", code=code, message=message, output=data,
+        )
+
+    def fail_application(
+        self, item_id: int, *, code: str, message: str, owner: str | None = None, retry_in: timedelta | None = None
+    ) -> ItemState:
+        """IN_PROGRESS → APPLICATION_FAILED (claimable again after a backoff), or ABANDONED.
+
+        Returns:
+            The state the item ended in.
+        """
+        item = self.get(item_id)
+        exhausted = item.attempts >= item.max_attempts
+        state = ItemState.ABANDONED if exhausted else ItemState.APPLICATION_FAILED
+        delay = retry_in if retry_in is not None else self.backoff(item.attempts)
+        self._finish(
+            item_id, owner, state, "fail_application",
+            error_type="APPLICATION", code=code, message=message,
+            not_before=None if exhausted else _now() + delay,
+            reason=f"attempt {item.attempts} of {item.max_attempts}" + ("; no attempts left" if exhausted else ""),
+        )
+        return state
+
+    def release(self, item_id: int, *, owner: str, reason: str) -> ItemState:
+        """Give back an item its robot did not finish (e.g. the robot was killed): NEW again.
+
+        The attempt stays counted; an item out of attempts is ABANDONED instead.
+        """
+        item = self.get(item_id)
+        state = ItemState.ABANDONED if item.attempts >= item.max_attempts else ItemState.NEW
+        self._finish(
+            item_id, owner, state, "release", reason=reason,
+            error_type="APPLICATION" if state is ItemState.ABANDONED else None,
+            code="ROBOT_DID_NOT_FINISH" if state is ItemState.ABANDONED else None,
+            message=reason if state is ItemState.ABANDONED else None,
+        )
+        return state
+
+    def _finish(
+        self,
+        item_id: int,
+        owner: str | None,
+        to_state: ItemState,
+        action: str,
+        *,
+        error_type: str | None = None,
+        code: str | None = None,
+        message: str | None = None,
+        output: Any = None,
+        not_before: datetime | None = None,
+        reason: str | None = None,
+    ) -> None:
+        c = work_items.c
+        now = _now()
+        values: dict[str, Any] = {
+            "state": to_state.value,
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "error_type": error_type,
+            "error_code": code,
+            "error_message": redact(message) if message else None,
+            "not_before": not_before,
+            "updated_at": now,
+        }
+        if output is not None:
+            values["output"] = output
+        condition = [c.id == item_id, c.state == ItemState.IN_PROGRESS.value]
+        if owner is not None:
+            condition.append(c.lease_owner == owner)
+        with self._tx() as conn:
+            result = conn.execute(update(work_items).where(*condition).values(**values))
+            if result.rowcount == 0:
+                self._raise_why_not(conn, item_id, owner, action)
+            detail = reason or (f"{code}: {message}" if code else None)
+            self._audit(conn, [item_id], owner or "system", action, ItemState.IN_PROGRESS, to_state, detail, now)
+
+    def _raise_why_not(self, conn: Connection, item_id: int, owner: str | None, action: str) -> None:
+        row = conn.execute(select(work_items.c.state, work_items.c.lease_owner).where(work_items.c.id == item_id)).first()
+        if row is None:
+            raise ItemNotFoundError(f"work item {item_id} does not exist")
+        if row.state != ItemState.IN_PROGRESS.value:
+            raise InvalidTransitionError(
+                f"cannot {action} work item {item_id}: it is {row.state}, not IN_PROGRESS"
+            )
+        raise LeaseLostError(f"cannot {action} work item {item_id}: it is leased to {row.lease_owner}, not {owner}")
+
+    # ------------------------------------------------------------------ operators
+
+    def retry(self, item_id: int, *, reason: str, actor: str) -> None:
+        """Put a failed or abandoned item back to NEW, with a fresh set of attempts."""
+        self._operator(
+            item_id, actor, "retry", reason,
+            allowed={ItemState.BUSINESS_FAILED, ItemState.APPLICATION_FAILED, ItemState.ABANDONED},
+            to_state=ItemState.NEW, extra={"attempts": 0},
+        )
+
+    def mark_done(self, item_id: int, *, reason: str, actor: str) -> None:
+        """A person handled the case outside the robot: DONE."""
+        self._operator(
+            item_id, actor, "mark_done", reason,
+            allowed={ItemState.NEW, ItemState.BUSINESS_FAILED, ItemState.APPLICATION_FAILED, ItemState.ABANDONED},
+            to_state=ItemState.DONE,
+        )
+
+    def abandon(self, item_id: int, *, reason: str, actor: str) -> None:
+        """Stop working on a case: ABANDONED."""
+        self._operator(
+            item_id, actor, "abandon", reason,
+            allowed={ItemState.NEW, ItemState.BUSINESS_FAILED, ItemState.APPLICATION_FAILED},
+            to_state=ItemState.ABANDONED,
+        )
+
+    def edit_payload(self, item_id: int, payload: Mapping[str, Any] | BaseModel, *, reason: str, actor: str) -> None:
+        """Correct a case's data (e.g. after a business failure); the state is unchanged."""
+        data = _json_ready(f"payload for item {item_id}", payload)
+        item = self.get(item_id)
+        if item.state is ItemState.IN_PROGRESS:
+            raise InvalidTransitionError(f"cannot edit work item {item_id} while a robot is working on it")
+        self._operator(item_id, actor, "edit_payload", reason, allowed={item.state}, to_state=item.state,
+                       extra={"payload": data})
+
+    def _operator(
+        self,
+        item_id: int,
+        actor: str,
+        action: str,
+        reason: str,
+        *,
+        allowed: set[ItemState],
+        to_state: ItemState,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        if not reason or not reason.strip():
+            raise ValueError(f"{action} needs a reason for the audit trail")
+        c = work_items.c
+        now = _now()
+        with self._tx() as conn:
+            row = conn.execute(select(c.state).where(c.id == item_id)).first()
+            if row is None:
+                raise ItemNotFoundError(f"work item {item_id} does not exist")
+            current = ItemState(row.state)
+            if current not in allowed:
+                raise InvalidTransitionError(
+                    f"cannot {action.replace('_', ' ')} work item {item_id}: it is {current.value}"
+                )
+            values: dict[str, Any] = {"state": to_state.value, "updated_at": now, **(extra or {})}
+            if to_state is not current:
+                values.update(not_before=None, lease_owner=None, lease_expires_at=None)
+            if to_state in (ItemState.NEW, ItemState.DONE):
+                values.update(error_type=None, error_code=None, error_message=None)
+            result = conn.execute(update(work_items).where(c.id == item_id, c.state == current.value).values(**values))
+            if result.rowcount == 0:
+                raise InvalidTransitionError(f"work item {item_id} changed while {action} was applied; try again")
+            self._audit(conn, [item_id], actor, action, current, to_state, redact(reason), now)
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, item_id: int) -> WorkItem:
+        """Raises: ItemNotFoundError."""
+        with self._tx() as conn:
+            row = conn.execute(select(work_items).where(work_items.c.id == item_id)).first()
+        if row is None:
+            raise ItemNotFoundError(f"work item {item_id} does not exist")
+        return WorkItem.from_row(row)
+
+    def find(self, process: str, reference: str) -> WorkItem | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(work_items).where(work_items.c.process == process, work_items.c.reference == reference)
+            ).first()
+        return WorkItem.from_row(row) if row else None
+
+    def list(
+        self, *, process: str | None = None, state: ItemState | str | None = None, limit: int = 100
+    ) -> list[WorkItem]:
+        """Items newest first, optionally of one process and one state."""
+        query = select(work_items).order_by(work_items.c.id.desc()).limit(limit)
+        if process:
+            query = query.where(work_items.c.process == process)
+        if state is not None:
+            query = query.where(work_items.c.state == ItemState.parse(state).value)
+        with self._tx() as conn:
+            return [WorkItem.from_row(row) for row in conn.execute(query)]
+
+    def children(self, parent_id: int) -> list[WorkItem]:
+        with self._tx() as conn:
+            rows = conn.execute(select(work_items).where(work_items.c.parent_id == parent_id).order_by(work_items.c.id))
+            return [WorkItem.from_row(row) for row in rows]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{process: {state: count}}`` with every state present."""
+        c = work_items.c
+        with self._tx() as conn:
+            rows = conn.execute(select(c.process, c.state, func.count()).group_by(c.process, c.state)).all()
+        result: dict[str, dict[str, int]] = {}
+        for process, state, count in rows:
+            result.setdefault(process, {s.value: 0 for s in ItemState})[state] = count
+        return dict(sorted(result.items()))
+
+    def audit(self, item_id: int) -> list[AuditEntry]:
+        """Every change of the item, oldest first."""
+        with self._tx() as conn:
+            rows = conn.execute(select(audit).where(audit.c.item_id == item_id).order_by(audit.c.id)).all()
+        return [
+            AuditEntry(
+                at=_aware(row.at), actor=row.actor, action=row.action,
+                from_state=ItemState(row.from_state) if row.from_state else None,
+                to_state=ItemState(row.to_state) if row.to_state else None, reason=row.reason,
+            )
+            for row in rows
+        ]
+
+    def _audit(
+        self,
+        conn: Connection,
+        ids: list[int],
+        actor: str,
+        action: str,
+        from_state: ItemState | None,
+        to_state: ItemState | None,
+        reason: str | None,
+        at: datetime,
+    ) -> None:
+        conn.execute(
+            insert(audit),
+            [
+                {
+                    "item_id": item_id, "at": at, "actor": actor, "action": action,
+                    "from_state": from_state.value if from_state else None,
+                    "to_state": to_state.value if to_state else None,
+                    "reason": reason,
+                }
+                for item_id in ids
+            ],
+        )
+
+    def record(self, item_id: int, *, actor: str, action: str, reason: str) -> None:
+        """Append a non-state event to the audit trail (e.g. who approved a human step)."""
+        if not reason.strip():
+            raise ValueError(f"{action} needs a reason for the audit trail")
+        with self._tx() as conn:
+            if conn.execute(select(work_items.c.id).where(work_items.c.id == item_id)).first() is None:
+                raise ItemNotFoundError(f"work item {item_id} does not exist")
+            self._audit(conn, [item_id], actor, action, None, None, redact(reason), _now())
+
+
+def _dialect_insert(is_postgres: bool):
+    if is_postgres:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+def _first_line(exc: BaseException) -> str:
+    return redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+
+
+__all__ = ["WorkQueue", "exponential_backoff"]

@@ -1,0 +1,70 @@
+"""Tables of the work-item queue (SQLAlchemy Core; the same schema on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identity.
+_ID = BigInteger().with_variant(Integer, "sqlite")
+
+work_items = Table(
+    "kf_work_items",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("process", String(64), nullable=False),
+    Column("reference", String(256), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False),
+    Column("not_before", DateTime(timezone=True)),
+    Column("deadline", DateTime(timezone=True)),
+    Column("lease_owner", String(128)),
+    Column("lease_expires_at", DateTime(timezone=True)),
+    Column("error_type", String(24)),
+    Column("error_code", String(64)),
+    Column("error_message", Text),
+    Column("output", JSON),
+    Column("parent_id", _ID, ForeignKey("kf_work_items.id")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("process", "reference", name="uq_kf_work_items_process_reference"),
+)
+Index("ix_kf_work_items_claim", work_items.c.process, work_items.c.state, work_items.c.not_before)
+
+checkpoints = Table(
+    "kf_work_item_checkpoints",
+    metadata,
+    Column("item_id", _ID, ForeignKey("kf_work_items.id"), primary_key=True),
+    Column("step", String(64), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+audit = Table(
+    "kf_work_item_audit",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("item_id", _ID, ForeignKey("kf_work_items.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_state", String(24)),
+    Column("to_state", String(24)),
+    Column("reason", Text),
+)

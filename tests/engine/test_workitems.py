@@ -1,0 +1,216 @@
+"""The work-item queue's contract, on SQLite and on the real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from kuntaflow.workitems import (
+    InvalidTransitionError,
+    ItemNotFoundError,
+    ItemState,
+    LeaseLostError,
+    PayloadError,
+    QueueUnavailableError,
+    WorkQueue,
+)
+
+
+@pytest.fixture
+def queue(queue_url):
+    q = WorkQueue(queue_url, backoff=lambda attempts: timedelta(0))
+    yield q
+    q.dispose()
+
+
+def test_adding_the_same_reference_twice_returns_the_same_item(queue):
+    first = queue.add("library_card", reference="ref-1", payload={"name": "Maija"})
+    again = queue.add("library_card", reference="ref-1", payload={"name": "something else"})
+    assert again.id == first.id
+    assert again.payload == {"name": "Maija"}
+    assert queue.counts() == {"library_card": {s.value: (1 if s is ItemState.NEW else 0) for s in ItemState}}
+
+
+def test_the_same_reference_in_another_process_is_another_item(queue):
+    a = queue.add("library_card", reference="ref-1", payload={})
+    b = queue.add("employment_start", reference="ref-1", payload={})
+    assert a.id != b.id
+
+
+def test_claim_leases_items_oldest_first_to_one_owner(queue):
+    ids = [queue.add("p", reference=f"r{i}", payload={"i": i}).id for i in range(5)]
+    claimed = queue.claim("p", owner="robot-1", limit=3, lease_seconds=60)
+    assert [item.id for item in claimed] == ids[:3]
+    assert all(item.state is ItemState.IN_PROGRESS and item.lease_owner == "robot-1" for item in claimed)
+    assert all(item.attempts == 1 for item in claimed)
+    second = queue.claim("p", owner="robot-2", limit=10, lease_seconds=60)
+    assert [item.id for item in second] == ids[3:]
+    assert queue.claim("p", owner="robot-3", limit=10) == []
+
+
+def test_complete_records_output_and_audit(queue):
+    item = queue.add("p", reference="r", payload={})
+    queue.claim("p", owner="robot-1")
+    queue.checkpoint(item.id, "patron_created", {"patron_id": 42})
+    queue.checkpoint(item.id, "message_sent", {"message_id": 7})
+    queue.complete(item.id, output={"patron_id": 42}, owner="robot-1")
+    done = queue.get(item.id)
+    assert done.state is ItemState.DONE
+    assert done.output == {"patron_id": 42}
+    assert done.lease_owner is None
+    assert queue.checkpoints(item.id) == {"patron_created": {"patron_id": 42}, "message_sent": {"message_id": 7}}
+    actions = [(e.action, e.from_state, e.to_state, e.actor) for e in queue.audit(item.id)]
+    assert actions == [
+        ("add", None, ItemState.NEW, "system"),
+        ("claim", ItemState.NEW, ItemState.IN_PROGRESS, "robot-1"),
+        ("complete", ItemState.IN_PROGRESS, ItemState.DONE, "robot-1"),
+    ]
+
+
+def test_a_checkpoint_written_twice_keeps_the_latest_data(queue):
+    item = queue.add("p", reference="r", payload={})
+    queue.checkpoint(item.id, "patron_created", {"patron_id": 1})
+    queue.checkpoint(item.id, "patron_created", {"patron_id": 2})
+    assert queue.checkpoints(item.id) == {"patron_created": {"patron_id": 2}}
+
+
+def test_business_failure_is_final_and_keeps_the_reason(queue):
+    item = queue.add("p", reference="r", payload={})
+    queue.claim("p", owner="o")
+    queue.fail_business(item.id, code="UNDER_15_NO_GUARDIAN", message="applicant is 12", owner="o")
+    failed = queue.get(item.id)
+    assert failed.state is ItemState.BUSINESS_FAILED
+    assert (failed.error_type, failed.error_code, failed.error_message) == ("BUSINESS", "UNDER_15_NO_GUARDIAN", "applicant is 12")
+    assert queue.claim("p", owner="o") == []
+
+
+def test_application_failure_is_retried_then_abandoned_after_max_attempts(queue_url):
+    queue = WorkQueue(queue_url, max_attempts=2, backoff=lambda attempts: timedelta(0))
+    item = queue.add("p", reference="r", payload={})
+    queue.claim("p", owner="o")
+    assert queue.fail_application(item.id, code="KOHA_UNAVAILABLE", message="503", owner="o") is ItemState.APPLICATION_FAILED
+    assert queue.get(item.id).state is ItemState.APPLICATION_FAILED
+    [again] = queue.claim("p", owner="o")
+    assert again.attempts == 2
+    assert queue.fail_application(item.id, code="KOHA_UNAVAILABLE", message="503", owner="o") is ItemState.ABANDONED
+    assert queue.claim("p", owner="o") == []
+    queue.dispose()
+
+
+def test_application_failure_waits_for_its_backoff(queue):
+    item = queue.add("p", reference="r", payload={})
+    queue.claim("p", owner="o")
+    queue.fail_application(item.id, code="X", message="down", owner="o", retry_in=timedelta(hours=1))
+    assert queue.claim("p", owner="o") == []
+    assert queue.get(item.id).not_before > datetime.now(timezone.utc) + timedelta(minutes=59)
+
+
+def test_an_expired_lease_is_claimed_again_and_the_old_owner_cannot_finish(queue):
+    item = queue.add("p", reference="r", payload={})
+    queue.claim("p", owner="dead-robot", lease_seconds=-1)  # already expired: its robot died
+    [reclaimed] = queue.claim("p", owner="robot-2")
+    assert reclaimed.id == item.id and reclaimed.attempts == 2
+    with pytest.raises(LeaseLostError, match="leased to robot-2"):
+        queue.complete(item.id, owner="dead-robot")
+    with pytest.raises(LeaseLostError):
+        queue.heartbeat(item.id, owner="dead-robot")
+    queue.complete(item.id, owner="robot-2")
+    assert [e.action for e in queue.audit(item.id)] == ["add", "claim", "reclaim", "complete"]
+
+
+def test_an_expired_lease_on_the_last_attempt_abandons_the_item(queue_url):
+    queue = WorkQueue(queue_url, max_attempts=1)
+    item = queue.add("p", reference="r", payload={})
+    queue.claim("p", owner="dead-robot", lease_seconds=-1)
+    assert queue.claim("p", owner="robot-2") == []
+    assert queue.get(item.id).state is ItemState.ABANDONED
+    assert queue.get(item.id).error_code == "LEASE_EXPIRED"
+    queue.dispose()
+
+
+def test_heartbeat_extends_the_lease(queue):
+    item = queue.add("p", reference="r", payload={})
+    queue.claim("p", owner="o", lease_seconds=1)
+    queue.heartbeat(item.id, owner="o", lease_seconds=600)
+    assert queue.get(item.id).lease_expires_at > datetime.now(timezone.utc) + timedelta(minutes=9)
+
+
+def test_release_puts_an_unfinished_item_back(queue):
+    item = queue.add("p", reference="r", payload={})
+    queue.claim("p", owner="o")
+    assert queue.release(item.id, owner="o", reason="robot exited") is ItemState.NEW
+    assert queue.claim("p", owner="o2")[0].attempts == 2
+
+
+def test_finishing_an_item_that_is_not_in_progress_is_refused(queue):
+    item = queue.add("p", reference="r", payload={})
+    with pytest.raises(InvalidTransitionError, match="it is NEW, not IN_PROGRESS"):
+        queue.complete(item.id)
+    queue.claim("p", owner="o")
+    queue.complete(item.id)
+    with pytest.raises(InvalidTransitionError, match="it is DONE"):
+        queue.complete(item.id)
+
+
+def test_operator_actions_need_a_reason_and_are_audited(queue):
+    item = queue.add("p", reference="r", payload={})
+    queue.claim("p", owner="o")
+    queue.fail_business(item.id, code="NEEDS_STAFF", message="non-disclosure", owner="o")
+    with pytest.raises(ValueError, match="needs a reason"):
+        queue.retry(item.id, reason=" ", actor="operator:anna")
+    queue.retry(item.id, reason="address corrected", actor="operator:anna")
+    retried = queue.get(item.id)
+    assert retried.state is ItemState.NEW and retried.attempts == 0 and retried.error_code is None
+    last = queue.audit(item.id)[-1]
+    assert (last.actor, last.action, last.reason) == ("operator:anna", "retry", "address corrected")
+    queue.mark_done(item.id, reason="handled at the desk", actor="operator:anna")
+    assert queue.get(item.id).state is ItemState.DONE
+    with pytest.raises(InvalidTransitionError, match="cannot abandon work item"):
+        queue.abandon(item.id, reason="x", actor="operator:anna")
+
+
+def test_unknown_ids_and_states_are_named_in_the_error(queue):
+    with pytest.raises(ItemNotFoundError, match="work item 999 does not exist"):
+        queue.get(999)
+    with pytest.raises(ItemNotFoundError):
+        queue.checkpoint(999, "x", {})
+    with pytest.raises(ValueError, match="unknown state 'FINISHED'; valid states are NEW, IN_PROGRESS"):
+        queue.list(state="FINISHED")
+
+
+def test_a_payload_that_is_not_json_is_refused_and_nothing_is_written(queue):
+    with pytest.raises(PayloadError, match="not JSON-serialisable"):
+        queue.add("p", reference="r", payload={"when": object()})
+    with pytest.raises(PayloadError, match="must be a JSON object"):
+        queue.add("p", reference="r", payload=[1, 2])  # type: ignore[arg-type]
+    assert queue.counts() == {}
+
+
+def test_error_messages_are_redacted(queue):
+    item = queue.add("p", reference="r", payload={})
+    queue.claim("p", owner="o")
+    queue.fail_business(item.id, code="INVALID", message="bad hetu 010101-123N given", owner="o")
+    assert "010101-123N" not in queue.get(item.id).error_message
+    assert "010101-123N" not in repr(queue.get(item.id))
+
+
+def test_an_unreachable_database_is_a_clear_error():
+    with pytest.raises(QueueUnavailableError, match=r"cannot reach the work-item database postgresql\+psycopg://kf:\*\*\*@127.0.0.1:1/x"):
+        WorkQueue("postgresql+psycopg://kf:secret@127.0.0.1:1/x")
+
+
+def test_children_link_to_their_parent(queue):
+    hire = queue.add("mass_recruitment", reference="hire-1", payload={})
+    start = queue.add("employment_start", reference="emp-1", payload={}, parent_id=hire.id)
+    assert start.parent_id == hire.id
+    assert [c.id for c in queue.children(hire.id)] == [start.id]
+
+
+def test_list_filters_by_process_and_state(queue):
+    a = queue.add("p", reference="a", payload={})
+    queue.add("p", reference="b", payload={})
+    queue.add("q", reference="c", payload={})
+    queue.claim("p", owner="o", limit=1)
+    assert [i.id for i in queue.list(process="p", state="in_progress")] == [a.id]
+    assert len(queue.list(process="p")) == 2
