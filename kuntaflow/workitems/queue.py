@@ -9,6 +9,7 @@ Every state change appends an audit row in the same transaction as the change it
 
 from __future__ import annotations
 
+import functools
 import json
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -17,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, or_, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import ProgrammingError as SAProgrammingError
@@ -34,6 +35,7 @@ from kuntaflow.workitems.models import AuditEntry, ItemState, WorkItem
 from kuntaflow.workitems.schema import audit, checkpoints, metadata, work_items
 
 DEFAULT_LEASE_SECONDS = 300
+_AUDIT_INSERT = insert(audit)
 DEFAULT_MAX_ATTEMPTS = 5
 
 
@@ -174,14 +176,12 @@ class WorkQueue:
         data = _json_ready(f"payload for {process} item {reference!r}", payload)
         if not isinstance(data, dict):
             raise PayloadError(f"payload for {process} item {reference!r} must be a JSON object, not {type(data).__name__}")
-        existing = self.find(process, reference)
-        if existing is not None:
-            return existing
         now = _now()
         try:
             with self._tx() as conn:
-                item_id = conn.execute(
-                    insert(work_items).values(
+                row = conn.execute(
+                    insert(work_items)
+                    .values(
                         process=process,
                         reference=reference,
                         payload=data,
@@ -194,15 +194,16 @@ class WorkQueue:
                         created_at=now,
                         updated_at=now,
                     )
-                ).inserted_primary_key[0]
-                self._audit(conn, [item_id], actor, "add", None, ItemState.NEW, None, now)
+                    .returning(*work_items.c)
+                ).one()
+                self._audit(conn, [row.id], actor, "add", None, ItemState.NEW, None, now)
         except IntegrityError:
-            # Another writer added the same reference between our look-up and insert.
+            # The same (process, reference) exists: the case was submitted before.
             existing = self.find(process, reference)
             if existing is None:
                 raise PayloadError(f"parent item {parent_id} does not exist") from None
             return existing
-        return self.get(item_id)
+        return WorkItem.from_row(row)
 
     # ------------------------------------------------------------------ robots
 
@@ -414,29 +415,45 @@ class WorkQueue:
         not_before: datetime | None = None,
         reason: str | None = None,
     ) -> None:
-        c = work_items.c
         now = _now()
-        values: dict[str, Any] = {
-            "state": to_state.value,
-            "lease_owner": None,
-            "lease_expires_at": None,
-            "error_type": error_type,
-            "error_code": code,
-            "error_message": redact(message) if message else None,
-            "not_before": not_before,
-            "updated_at": now,
+        params: dict[str, Any] = {
+            "b_id": item_id,
+            "b_owner": owner,
+            "b_state": to_state.value,
+            "b_error_type": error_type,
+            "b_error_code": code,
+            "b_error_message": redact(message) if message else None,
+            "b_not_before": not_before,
+            "b_updated_at": now,
+            "b_output": output,
         }
-        if output is not None:
-            values["output"] = output
-        condition = [c.id == item_id, c.state == ItemState.IN_PROGRESS.value]
-        if owner is not None:
-            condition.append(c.lease_owner == owner)
+        statement = self._finish_statement(owner is not None, output is not None)
         with self._tx() as conn:
-            result = conn.execute(update(work_items).where(*condition).values(**values))
+            result = conn.execute(statement, params)
             if result.rowcount == 0:
                 self._raise_why_not(conn, item_id, owner, action)
             detail = reason or (f"{code}: {message}" if code else None)
             self._audit(conn, [item_id], owner or "system", action, ItemState.IN_PROGRESS, to_state, detail, now)
+
+    @functools.cache  # noqa: B019 - four statements per queue, built once: the per-item hot path
+    def _finish_statement(self, with_owner: bool, with_output: bool):
+        c = work_items.c
+        condition = [c.id == bindparam("b_id"), c.state == ItemState.IN_PROGRESS.value]
+        if with_owner:
+            condition.append(c.lease_owner == bindparam("b_owner"))
+        values: dict[str, Any] = {
+            "state": bindparam("b_state"),
+            "lease_owner": None,
+            "lease_expires_at": None,
+            "error_type": bindparam("b_error_type"),
+            "error_code": bindparam("b_error_code"),
+            "error_message": bindparam("b_error_message"),
+            "not_before": bindparam("b_not_before", type_=c.not_before.type),
+            "updated_at": bindparam("b_updated_at", type_=c.updated_at.type),
+        }
+        if with_output:
+            values["output"] = bindparam("b_output", type_=c.output.type)
+        return update(work_items).where(*condition).values(**values)
 
     def _raise_why_not(self, conn: Connection, item_id: int, owner: str | None, action: str) -> None:
         row = conn.execute(select(work_items.c.state, work_items.c.lease_owner).where(work_items.c.id == item_id)).first()
@@ -585,18 +602,16 @@ class WorkQueue:
         reason: str | None,
         at: datetime,
     ) -> None:
-        conn.execute(
-            insert(audit),
-            [
-                {
-                    "item_id": item_id, "at": at, "actor": actor, "action": action,
-                    "from_state": from_state.value if from_state else None,
-                    "to_state": to_state.value if to_state else None,
-                    "reason": reason,
-                }
-                for item_id in ids
-            ],
-        )
+        rows = [
+            {
+                "item_id": item_id, "at": at, "actor": actor, "action": action,
+                "from_state": from_state.value if from_state else None,
+                "to_state": to_state.value if to_state else None,
+                "reason": reason,
+            }
+            for item_id in ids
+        ]
+        conn.execute(_AUDIT_INSERT, rows[0] if len(rows) == 1 else rows)
 
     def record(self, item_id: int, *, actor: str, action: str, reason: str) -> None:
         """Append a non-state event to the audit trail (e.g. who approved a human step)."""
