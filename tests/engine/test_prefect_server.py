@@ -1,0 +1,51 @@
+"""Kuntaflow runs its own Prefect server when none is configured, quietly, in the data directory."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+import pytest
+from prefect import flow, get_run_logger
+
+from kuntaflow.prefect_server import embedded_prefect
+from kuntaflow.settings import KuntaflowSettings
+
+
+@flow(name="embedded-server-probe")
+def _probe(x: int) -> int:
+    get_run_logger().info("probe ran with %s", x)
+    return x * 2
+
+
+@pytest.mark.slow
+def test_a_flow_runs_on_the_embedded_server_which_stops_without_errors(tmp_path, monkeypatch, capfd):
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("KUNTAFLOW_PREFECT_API_URL", raising=False)
+    settings = KuntaflowSettings(data_dir=tmp_path / "data")
+    with embedded_prefect(settings) as api_url:
+        assert os.environ["PREFECT_API_URL"] == api_url
+        assert _probe(21) == 42
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs()
+        assert [run.state.type.value for run in runs] == ["COMPLETED"]
+    assert "PREFECT_API_URL" not in os.environ
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{api_url}/health", timeout=2)
+    assert (tmp_path / "data" / "prefect" / "prefect.db").exists()
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    assert "Error" not in err
+
+
+def test_a_configured_server_is_used_and_nothing_is_started(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREFECT_API_URL", "http://prefect.example.invalid/api")
+    settings = KuntaflowSettings(data_dir=tmp_path / "data")
+    with embedded_prefect(settings) as api_url:
+        assert api_url == "http://prefect.example.invalid/api"
+        from prefect.settings import PREFECT_API_URL
+
+        assert PREFECT_API_URL.value() == api_url
+    assert not (tmp_path / "data" / "prefect" / "server.log").exists()
