@@ -32,7 +32,7 @@ from kuntaflow.workitems.errors import (
     QueueUnavailableError,
 )
 from kuntaflow.workitems.models import AuditEntry, ItemState, WorkItem
-from kuntaflow.workitems.schema import audit, checkpoints, metadata, work_items
+from kuntaflow.workitems.schema import ACTIVE_STATES, audit, checkpoints, metadata, work_items
 
 DEFAULT_LEASE_SECONDS = 300
 _AUDIT_INSERT = insert(audit)
@@ -228,7 +228,13 @@ class WorkQueue:
                 & (c.not_before.is_(None) | (c.not_before <= now)),
                 (c.state == ItemState.IN_PROGRESS.value) & (c.lease_expires_at < now),
             )
-            query = select(c.id, c.state, c.lease_owner).where(c.process == process, claimable).order_by(c.id).limit(limit)
+            query = (
+                select(c.id, c.state, c.lease_owner)
+                # The explicit state list matches the partial index's predicate so the planner uses it.
+                .where(c.process == process, c.state.in_(ACTIVE_STATES), claimable)
+                .order_by(c.id)
+                .limit(limit)
+            )
             if self._is_postgres:
                 query = query.with_for_update(skip_locked=True)
             rows = conn.execute(query).all()
