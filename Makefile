@@ -21,7 +21,8 @@ system-packages:
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; } \
+	    > /tmp/kuntaflow-apt.log 2>&1 || { tail -n 30 /tmp/kuntaflow-apt.log; exit 1; }; \
 	fi
 
 $(INSTALLED): pyproject.toml
