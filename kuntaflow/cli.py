@@ -29,5 +29,60 @@ def server(
     raise typer.Exit(code=serve_ui(host=host, port=port))
 
 
+@app.command("run")
+def run_main_job(
+    batch_size: Annotated[int, typer.Option(help="Work items per robot batch.")] = 5,
+) -> None:
+    """Run the main job on the embedded defaults and print what happened.
+
+    Until the library-card process ships, the main job is the installation check: sample cases
+    through the queue, a Prefect flow and robot subprocesses, on a Prefect server started here.
+    Exits 0 only when every sample case ended DONE or BUSINESS_FAILED.
+    """
+    import os
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # our summary, not Prefect's chatter
+    from kuntaflow.prefect_server import embedded_prefect
+    from kuntaflow.redaction import install as install_redaction
+    from kuntaflow.settings import KuntaflowSettings
+
+    install_redaction()
+    settings = KuntaflowSettings()
+    typer.echo(f"Data directory: {settings.resolved_data_dir}")
+    typer.echo("Starting Prefect (embedded server unless PREFECT_API_URL is set) …")
+    with embedded_prefect(settings) as api_url:
+        from flows.installation_check import enqueue_samples, installation_check
+
+        typer.echo(f"Prefect API: {api_url}")
+        queue = settings.work_queue()
+        ids = enqueue_samples(queue)
+        typer.echo(f"Installation check: {len(ids)} sample cases in the queue; running the flow …")
+        summary = installation_check(batch_size=batch_size)
+        items = [queue.get(item_id) for item_id in ids]
+        queue.dispose()
+    _print_outcomes(items, summary.robot_logs)
+    unfinished = [item for item in items if item.state.value not in ("DONE", "BUSINESS_FAILED")]
+    if unfinished:
+        typer.secho(f"{len(unfinished)} case(s) did not finish: see `kuntaflow queue list`.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1)
+    typer.secho("Every case ended DONE or BUSINESS_FAILED.", fg=typer.colors.GREEN)
+
+
+def _print_outcomes(items, robot_logs: list[str]) -> None:
+    from collections import Counter
+
+    typer.echo("")
+    typer.echo("Outcomes:")
+    for (state, code), count in sorted(Counter((i.state.value, i.error_code or "-") for i in items).items()):
+        typer.echo(f"  {state:<18} {code:<24} {count:>4}")
+    retried = [i for i in items if i.attempts > 1]
+    typer.echo(f"  retried after a transient failure: {len(retried)}")
+    if robot_logs:
+        typer.echo("Robot logs of this run:")
+        for log in robot_logs:
+            typer.echo(f"  {log}")
+    typer.echo("Inspect the queue: .venv/bin/kuntaflow queue status | list | show ID")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -23,7 +23,7 @@ ReasonOption = Annotated[str, typer.Option("--reason", "-r", help="Why; recorded
 def _queue() -> WorkQueue:
     settings = KuntaflowSettings()
     try:
-        return WorkQueue(settings.queue_url, max_attempts=settings.max_attempts)
+        return settings.work_queue()
     except WorkQueueError as exc:
         _fail(str(exc))
 

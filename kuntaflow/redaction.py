@@ -7,7 +7,10 @@ A–F and U–Y in use since 2023, and over-masks rather than miss a code.
 
 from __future__ import annotations
 
+import logging
 import re
+import traceback
+from pathlib import Path
 from typing import Any
 
 HETU_PATTERN = re.compile(r"(?<![0-9])[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y]", re.IGNORECASE)
@@ -28,3 +31,74 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [redact_value(item) for item in value]
     return value
+
+
+# --------------------------------------------------------------------------- Python and Prefect logging
+
+_installed = False
+
+
+def install() -> None:
+    """Mask henkilötunnus patterns in every Python log record, from any logger, at any level.
+
+    The record factory runs when a record is created, before any handler sees it, so the mask
+    holds for console and file handlers and for Prefect's API log handler alike (Prefect's
+    ``get_run_logger()`` is standard logging). Idempotent.
+    """
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        _redact_record(record)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True
+
+
+def _redact_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a malformed format string: keep what there is, masked
+        message = f"{record.msg} {record.args}"
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and record.exc_info[1] is not None:
+        # Exception text is formatted later by handlers; format it now, masked, so they reuse it.
+        record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+        record.exc_info = None
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+
+
+# --------------------------------------------------------------------------- Robot Framework output
+
+
+def redact_file(path: Path) -> None:
+    """Mask a text file in place (Robot Framework's output.xml, console captures)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    masked = redact(text)
+    if masked != text:
+        path.write_text(masked, encoding="utf-8")
+
+
+class RobotRedactionListener:
+    """Robot Framework listener (API v3) that masks log messages as they are written.
+
+    The runner also masks ``output.xml`` after the run and builds log.html from the masked file,
+    so keyword arguments and failure messages are covered too.
+    """
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self) -> None:
+        install()  # Python logging inside the robot process (connectors, libraries) too
+
+    def log_message(self, message: Any) -> None:
+        message.message = redact(message.message)
+
+    def message(self, message: Any) -> None:
+        message.message = redact(message.message)

@@ -27,6 +27,7 @@ class KuntaflowSettings(BaseSettings):
     hetu_salt: SecretStr | None = Field(default=None, description="Salt for hetu keys; generated once into the data directory when unset.")
     lease_seconds: int = Field(default=300, gt=0, description="How long a claimed item stays with its robot without a heartbeat.")
     max_attempts: int = Field(default=5, gt=0, description="Application failures before an item is ABANDONED.")
+    retry_backoff_seconds: float = Field(default=30, ge=0, description="First wait before an APPLICATION_FAILED item is retried; doubles per attempt, capped at one hour.")
     robot_timeout_seconds: int = Field(default=1800, gt=0, description="Hard limit for one robot batch subprocess.")
 
     @cached_property
@@ -47,6 +48,19 @@ class KuntaflowSettings(BaseSettings):
     def external_prefect_api_url(self) -> str | None:
         """The Prefect server to use, or None when Kuntaflow should run its own."""
         return self.prefect_api_url or os.environ.get("PREFECT_API_URL") or None
+
+    def work_queue(self):
+        """The queue these settings describe (max attempts and retry backoff included)."""
+        from datetime import timedelta
+
+        from kuntaflow.workitems import WorkQueue
+
+        base = self.retry_backoff_seconds
+        return WorkQueue(
+            self.queue_url,
+            max_attempts=self.max_attempts,
+            backoff=lambda attempts: timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600)),
+        )
 
     def salt(self) -> SecretStr:
         """The salt for hetu keys: from settings, else created once (0600) in the data directory."""

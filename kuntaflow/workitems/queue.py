@@ -320,6 +320,17 @@ class WorkQueue:
             if result.rowcount == 0:
                 self._raise_why_not(conn, item_id, owner, "heartbeat")
 
+    def renew_leases(self, *, owner: str, lease_seconds: int = DEFAULT_LEASE_SECONDS) -> int:
+        """Extend every lease ``owner`` holds (one statement; a robot calls it as it moves on)."""
+        c = work_items.c
+        now = _now()
+        with self._tx() as conn:
+            return conn.execute(
+                update(work_items)
+                .where(c.lease_owner == owner, c.state == ItemState.IN_PROGRESS.value)
+                .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+            ).rowcount
+
     def checkpoint(self, item_id: int, step: str, data: Mapping[str, Any] | BaseModel | None = None) -> None:
         """Record that ``step`` of the item is done, with the ids it produced (idempotent)."""
         record = _json_ready(f"checkpoint {step!r} of item {item_id}", data or {})
