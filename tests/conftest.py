@@ -56,3 +56,12 @@ def queue_url(request, tmp_path) -> Iterator[str]:
 def _isolated_data_dir(tmp_path, monkeypatch):
     """Every test gets its own data directory, so nothing leaks between tests or into the tree."""
     monkeypatch.setenv("KUNTAFLOW_DATA_DIR", str(tmp_path / "kuntaflow-data"))
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the whole session (starting one takes seconds)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

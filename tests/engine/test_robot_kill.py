@@ -1,0 +1,93 @@
+"""A robot killed mid-batch leaves its finished items DONE and the rest claimable again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kuntaflow.batches import process_batch
+from kuntaflow.robot_runner import run_suite
+from kuntaflow.settings import KuntaflowSettings
+from kuntaflow.workitems import ItemState
+
+FIXTURES = Path(__file__).parent / "robot_fixtures"
+
+
+def _wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _enqueue(queue, hold_index: int, count: int = 6) -> list[int]:
+    return [queue.add("killtest", reference=f"r{i}", payload={"i": i, "hold": i == hold_index}).id for i in range(count)]
+
+
+@pytest.mark.slow
+def test_sigkill_mid_batch_keeps_finished_items_done_and_releases_the_rest(queue_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("KUNTAFLOW_DATABASE_URL", queue_url)
+    settings = KuntaflowSettings(data_dir=tmp_path / "data")
+    queue = settings.work_queue()
+    ids = _enqueue(queue, hold_index=3)
+    pid_file, gate = tmp_path / "robot.pid", tmp_path / "gate"
+    monkeypatch.setenv("ROBOT_OPTIONS", f"--variable PID_FILE:{pid_file} --variable GATE:{gate}")
+    reports = []
+    worker = threading.Thread(
+        target=lambda: reports.append(
+            process_batch("killtest", batch_size=10, suite=FIXTURES / "kill_mid_batch.robot", settings=settings)
+        )
+    )
+    worker.start()
+    _wait_for(lambda: queue.counts().get("killtest", {}).get("DONE") == 3 and pid_file.exists(), "three items DONE")
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    worker.join(60)
+
+    [report] = reports
+    assert report.robot_return_code == -signal.SIGKILL
+    assert report.released == 3
+    states = {item_id: queue.get(item_id).state for item_id in ids}
+    assert [states[i] for i in ids] == [ItemState.DONE] * 3 + [ItemState.NEW] * 3
+    assert all("handled" in queue.checkpoints(i) for i in ids[:3])
+    again = queue.claim("killtest", owner="next-robot", limit=10)
+    assert [item.id for item in again] == ids[3:]
+    assert all(item.attempts == 2 for item in again)
+    queue.dispose()
+
+
+@pytest.mark.slow
+def test_when_the_runner_dies_too_the_items_come_back_when_their_lease_runs_out(queue_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("KUNTAFLOW_DATABASE_URL", queue_url)
+    settings = KuntaflowSettings(data_dir=tmp_path / "data", lease_seconds=2)
+    queue = settings.work_queue()
+    ids = _enqueue(queue, hold_index=1, count=3)
+    claimed = queue.claim("killtest", owner="doomed", limit=10, lease_seconds=2)
+    pid_file, gate = tmp_path / "robot.pid", tmp_path / "gate"
+    worker = threading.Thread(
+        target=run_suite,
+        args=(FIXTURES / "kill_mid_batch.robot",),
+        kwargs={
+            "variables": {"PID_FILE": str(pid_file), "GATE": str(gate)},
+            "env": {"KUNTAFLOW_WORKITEM_IDS": ",".join(str(i.id) for i in claimed), "KUNTAFLOW_WORKITEM_OWNER": "doomed",
+                    "KUNTAFLOW_LEASE_SECONDS": "2"},
+            "settings": settings,
+        },
+    )
+    worker.start()
+    _wait_for(lambda: queue.get(ids[0]).state is ItemState.DONE and pid_file.exists(), "the first item DONE")
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    worker.join(60)
+    # Nobody releases anything: the runner "died" with its robot. The leases must run out.
+    assert queue.get(ids[1]).state is ItemState.IN_PROGRESS
+    reclaimed: list = []
+    _wait_for(lambda: reclaimed.extend(queue.claim("killtest", owner="rescuer", limit=10)) or len(reclaimed) == 2,
+              "the lost items to be claimable again", timeout=30)
+    assert sorted(item.id for item in reclaimed) == ids[1:]
+    assert queue.get(ids[0]).state is ItemState.DONE
+    queue.dispose()
