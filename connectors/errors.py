@@ -8,7 +8,8 @@ library can file the case as a business or an application failure.
 
 Every error carries the HTTP status, the peer's request id, non-personal business ids (work
 item id, message externalId …) and a redacted, truncated response body. ``str(error)`` never
-contains a henkilötunnus.
+contains a henkilötunnus. Connectors subclass these for their own cases (e.g. Koha's
+``DuplicatePatronError``); they never invent a parallel hierarchy.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kuntaflow.redaction import redact
+from kuntaflow.redaction import redact, redact_value
 
 MAX_BODY_CHARS = 2_000
 
@@ -39,10 +40,12 @@ class AutomationError(Exception):
         self.code = code or self.default_code
         self.status_code = status_code
         self.request_id = request_id
-        self.business_ids = dict(business_ids or {})
+        # Business ids are meant to be non-personal; mask anyway so a caller's slip cannot leak a hetu.
+        self.business_ids = redact_value(dict(business_ids or {}))
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="replace")
-        self.body = redact(body[:MAX_BODY_CHARS]) if body else None
+        # Mask before truncating so a code cut in half at the limit is still masked.
+        self.body = redact(body)[:MAX_BODY_CHARS] if body else None
         self.message = redact(message)
         super().__init__(self.message)
 
@@ -50,11 +53,21 @@ class AutomationError(Exception):
         # "CODE: message" is what the work-item library parses after the class-name prefix.
         return f"{self.code}: {self.message}"
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r}, status_code={self.status_code!r}, request_id={self.request_id!r})"
+
 
 class TransientError(AutomationError):
-    """Retry later: the peer is down, slow, rate-limiting or answered 5xx."""
+    """Retry later: the peer is down, slow, rate-limiting or answered 5xx.
+
+    ``retry_after`` is the peer's ``Retry-After`` in seconds, when it gave one.
+    """
 
     default_code = "TRANSIENT_ERROR"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 class PermanentError(AutomationError):
@@ -73,3 +86,16 @@ class IntegrationError(PermanentError):
     """The peer answered something we cannot use: our bug or a contract change."""
 
     default_code = "INTEGRATION_ERROR"
+
+
+class NotFoundError(PermanentError):
+    """The peer has no such resource (404/410). Connectors turn expected misses into ``None``."""
+
+    default_code = "NOT_FOUND"
+
+
+class ConflictError(PermanentError):
+    """The peer refused a write as conflicting (409). Connectors map their business cases first
+    (a duplicate patron, a message already sent); this is what is left."""
+
+    default_code = "CONFLICT"
