@@ -164,6 +164,8 @@ class ApiClient:
         error_mapper: turns a connector's business cases (a duplicate, an already-sent
             message) into its own errors before the status table applies; returns None to
             fall through.
+        transient_error: the connector's ``TransientError`` subclass, raised for every
+            transient failure (timeouts, connection errors, 429, 5xx).
         headers: default headers for every request.
     """
 
@@ -177,9 +179,11 @@ class ApiClient:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy = RetryPolicy(),
         error_mapper: ErrorMapper | None = None,
+        transient_error: type[TransientError] = TransientError,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.system = system
+        self.transient_error = transient_error
         self.retry_policy = retry
         self._error_mapper = error_mapper
         self._adapters: dict[Any, TypeAdapter[Any]] = {}
@@ -323,13 +327,13 @@ class ApiClient:
                 httpx.WriteTimeout: "WRITE_TIMEOUT",
             }.get(type(error), "READ_TIMEOUT")
             self._log(where, code, started)
-            raise TransientError(f"{self.system}: {where} timed out ({code})", code=code, business_ids=ids) from None
+            raise self.transient_error(f"{self.system}: {where} timed out ({code})", code=code, business_ids=ids) from None
         except httpx.ConnectError:
             self._log(where, "CONNECT_FAILED", started)
-            raise TransientError(f"{self.system}: {where}: could not connect", code="CONNECT_FAILED", business_ids=ids) from None
+            raise self.transient_error(f"{self.system}: {where}: could not connect", code="CONNECT_FAILED", business_ids=ids) from None
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as error:
             self._log(where, "CONNECTION_DROPPED", started)
-            raise TransientError(
+            raise self.transient_error(
                 f"{self.system}: {where}: connection dropped ({type(error).__name__})", code="CONNECTION_DROPPED", business_ids=ids
             ) from None
         self._log(where, response.status_code, started)
@@ -355,7 +359,7 @@ class ApiClient:
         cls, code = error_class_for(response.status_code)
         message = f"{self.system}: {response.request.method} {safe_path(response.request.url)} answered {response.status_code}"
         if issubclass(cls, TransientError):
-            return cls(message, code=code, retry_after=parse_retry_after(response.headers.get("retry-after")), **details)
+            return self.transient_error(message, code=code, retry_after=parse_retry_after(response.headers.get("retry-after")), **details)
         return cls(message, code=code, **details)
 
 

@@ -4,7 +4,8 @@
 app. Each request may be delayed (``latency_ms``), answered with a 5xx (``error_rate``,
 ``error_status``), with 429 + ``Retry-After`` (``rate_limit``, ``retry_after``), left hanging past
 any sane client timeout (``timeout``, bounded by ``hang_seconds``) or cut off mid-response
-(``drop``). Rates are probabilities 0–1, drawn from a seeded RNG so a run is reproducible.
+(``drop``). ``lost_response`` (forced only) lets the request through and then drops the answer:
+the peer acted but the client never heard, which is what idempotency keys are for. Rates are probabilities 0–1, drawn from a seeded RNG so a run is reproducible.
 Configure them three ways, later ones winning:
 
 1. environment, ``KUNTAFLOW_SANDBOX_FAULT_<FIELD>`` (e.g. ``KUNTAFLOW_SANDBOX_FAULT_ERROR_RATE=0.2``);
@@ -36,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 FAULT_HEADER = "x-sandbox-faults"
-FaultKind = Literal["error", "rate_limit", "timeout", "drop"]
+FaultKind = Literal["error", "rate_limit", "timeout", "drop", "lost_response"]
 DEFAULT_EXEMPT_PREFIXES = ("/docs", "/redoc", "/openapi.json", "/_sandbox")
 
 
@@ -214,10 +215,17 @@ class FaultMiddleware:
         elif kind == "timeout":
             await anyio.sleep(spec.hang_seconds)
             await _respond(send, 504, self.injector.error_body(504, "sandbox fault: timed out"))
+        elif kind == "lost_response":
+            await self.app(scope, receive, _discard)
+            raise DroppedConnection("sandbox fault: response lost after the request was processed")
         else:  # drop: promise a body, send part of it, hang up
             await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")]})
             await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
             raise DroppedConnection("sandbox fault: connection dropped")
+
+
+async def _discard(message: dict[str, Any]) -> None:
+    """An ASGI send that throws the app's response away."""
 
 
 def install_faults(app: Any, spec: FaultSpec | None = None, **injector_options: Any) -> FaultInjector:

@@ -1,0 +1,123 @@
+"""Seed data for the Koha sandbox: Keski-like branches, adult and child categories, a few patrons.
+
+Library and category codes are site-specific (domain.md §1.5, §2.1); these follow the Keski
+consortium's shape. Enrolment periods are the sandbox's choice (no public source gives Keski's).
+Patrons carry made-up henkilötunnus values from the 900-999 test range; the store gets only
+their hetu keys, computed with the salt the connector will use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
+from connectors.koha.sandbox.store import ApiKey, AttributeType, KohaStore
+from schemas.hetu import hetu_key
+
+SANDBOX_CLIENT_ID = "kuntaflow"
+SANDBOX_CLIENT_SECRET = "sandbox-secret"
+SANDBOX_LIMITED_CLIENT_ID = "kuntaflow-limited"
+SANDBOX_LIMITED_CLIENT_SECRET = "limited-secret"
+SANDBOX_STAFF_USER = "kuntaflow"
+SANDBOX_STAFF_PASSWORD = "sandbox-password"
+
+LIBRARIES = [
+    ("JYVPK", "Jyväskylän kaupunginkirjasto – pääkirjasto", "40100", "Jyväskylä"),
+    ("JYVVAA", "Vaajakosken kirjasto", "40800", "Jyväskylä"),
+    ("JYVKORPI", "Korpilahden kirjasto", "41800", "Jyväskylä"),
+    ("AANPK", "Äänekosken kaupunginkirjasto", "44100", "Äänekoski"),
+    ("PIHPK", "Pihtiputaan kirjasto", "44800", "Pihtipudas"),
+    ("LAUPK", "Laukaan pääkirjasto", "41340", "Laukaa"),
+    ("JAMPK", "Jämsän kaupunginkirjasto", "42100", "Jämsä"),
+]
+
+CATEGORIES = [
+    {
+        "patron_category_id": "HENKILO",
+        "name": "Aikuinen",
+        "category_type": "A",
+        "enrolment_period": 60,
+        "enrolment_period_date": None,
+        "upper_age_limit": None,
+        "lower_age_limit": True,
+        "can_be_guarantee": False,
+        "min_password_length": 4,
+    },
+    {
+        "patron_category_id": "LAPSI",
+        "name": "Lapsi (alle 15 v.)",
+        "category_type": "C",
+        "enrolment_period": 60,
+        "enrolment_period_date": None,
+        "upper_age_limit": 15,
+        "lower_age_limit": False,
+        "can_be_guarantee": True,
+        "min_password_length": 4,
+    },
+]
+
+
+@dataclass(frozen=True)
+class SeedPatron:
+    hetu: str | None
+    surname: str
+    firstname: str
+    date_of_birth: str
+    library_id: str
+    category_id: str
+    email: str | None = None
+    mobile: str | None = None
+    guarantor_of_index: int | None = None  # index of this patron's guarantor in SEED_PATRONS
+
+
+SEED_PATRONS = [
+    SeedPatron("150385-9046", "Virtanen", "Aino", "1985-03-15", "JYVPK", "HENKILO", "aino.virtanen@example.org", "+358401234567"),
+    SeedPatron("070779-912Y", "Korhonen", "Mikko", "1979-07-07", "AANPK", "HENKILO", "mikko.korhonen@example.org", "+358501112223"),
+    SeedPatron("120318A916B", "Korhonen", "Eetu", "2018-03-12", "AANPK", "LAPSI", guarantor_of_index=1),
+    SeedPatron(None, "Nieminen", "Laura", "1992-07-23", "JYVVAA", "HENKILO", "laura.nieminen@example.org"),
+]
+
+
+def seed(store: KohaStore, salt: SecretStr, *, hetu_key_attribute: str = "SOTU") -> None:
+    """Fill an empty store."""
+    for library_id, name, postal_code, city in LIBRARIES:
+        store.libraries[library_id] = {
+            "library_id": library_id,
+            "name": name,
+            "address1": None,
+            "postal_code": postal_code,
+            "city": city,
+            "country": "Suomi",
+            "email": None,
+            "phone": None,
+            "pickup_location": True,
+            "public": True,
+        }
+    for category in CATEGORIES:
+        store.categories[category["patron_category_id"]] = dict(category)
+    store.attribute_types[hetu_key_attribute] = AttributeType(hetu_key_attribute, "Sotu-avain (hetu-avain)", unique=True)
+    store.attribute_types[store.guarantor_attribute] = AttributeType(store.guarantor_attribute, "Takaaja (asiakasnumero)", repeatable=True)
+    everything = frozenset({"borrowers", "catalogue", "parameters:manage_patron_categories"})
+    store.api_keys[SANDBOX_CLIENT_ID] = ApiKey(SANDBOX_CLIENT_SECRET, everything)
+    store.api_keys[SANDBOX_LIMITED_CLIENT_ID] = ApiKey(SANDBOX_LIMITED_CLIENT_SECRET, frozenset({"catalogue"}))
+    store.staff_logins[SANDBOX_STAFF_USER] = ApiKey(SANDBOX_STAFF_PASSWORD, everything)
+    ids: list[int] = []
+    for person in SEED_PATRONS:
+        attributes = []
+        if person.hetu:
+            attributes.append({"type": hetu_key_attribute, "value": hetu_key(person.hetu, salt)})
+        if person.guarantor_of_index is not None:
+            attributes.append({"type": store.guarantor_attribute, "value": str(ids[person.guarantor_of_index])})
+        body = {
+            "surname": person.surname,
+            "firstname": person.firstname,
+            "date_of_birth": person.date_of_birth,
+            "library_id": person.library_id,
+            "category_id": person.category_id,
+            "email": person.email,
+            "mobile": person.mobile,
+            "relationship_type": "huoltaja" if person.guarantor_of_index is not None else None,
+            "extended_attributes": attributes,
+        }
+        ids.append(store.add_patron(body)["patron_id"])
