@@ -217,11 +217,16 @@ class FaultMiddleware:
             await _respond(send, 504, self.injector.error_body(504, "sandbox fault: timed out"))
         elif kind == "lost_response":
             await self.app(scope, receive, _discard)
-            raise DroppedConnection("sandbox fault: response lost after the request was processed")
-        else:  # drop: promise a body, send part of it, hang up
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")]})
-            await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
-            raise DroppedConnection("sandbox fault: connection dropped")
+            await _hang_up(send, "sandbox fault: response lost after the request was processed")
+        else:
+            await _hang_up(send, "sandbox fault: connection dropped")
+
+
+async def _hang_up(send: Any, reason: str) -> None:
+    """Promise a body, send part of it and fail: a real server then closes the connection mid-response."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")]})
+    await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
+    raise DroppedConnection(reason)
 
 
 async def _discard(message: dict[str, Any]) -> None:

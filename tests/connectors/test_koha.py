@@ -315,3 +315,28 @@ def test_settings_need_credentials_for_the_chosen_auth():
         KohaSettings(auth="basic")
     with pytest.raises(ValidationError, match="CLIENT_SECRET"):
         KohaSettings(client_secret=SecretStr(""))
+
+
+# ------------------------------------------------------------------------------- over real TCP
+
+
+def test_faults_look_the_same_to_the_client_over_a_real_server():
+    """The in-process transport mimics uvicorn; check the same faults over a real socket."""
+    from kuntaflow.servers import serve_in_thread
+
+    app = create_app(salt=SALT, faults=FaultSpec(hang_seconds=1))  # past the 0.3 s timeout; shutdown waits for it
+    with serve_in_thread(app) as url:
+        koha = KohaClient(KohaSettings(base_url=f"{url}/api/v1", timeout_seconds=0.3), retry=RetryPolicy(attempts=1))
+        codes = []
+        for kind in ("drop", "timeout", "error", "rate_limit"):
+            app.state.faults.fail_next(1, kind=kind, path_prefix="/api/v1/patrons")
+            with pytest.raises(KohaUnavailableError) as raised:
+                koha.get_patron(1)
+            codes.append(raised.value.code)
+        assert codes == ["CONNECTION_DROPPED", "READ_TIMEOUT", "UNAVAILABLE", "RATE_LIMITED"]
+        key = hetu_key(NEW_HETU, SALT)
+        app.state.faults.fail_next(1, kind="lost_response", path_prefix="/api/v1/patrons")
+        resending = KohaClient(KohaSettings(base_url=f"{url}/api/v1"), retry=RetryPolicy(attempts=2))
+        with pytest.raises(DuplicatePatronError) as duplicate:
+            resending.create_patron(adult(), hetu_key=key)
+        assert koha.find_patron_by_hetu_key(key).patron_id == duplicate.value.existing_patron_id
