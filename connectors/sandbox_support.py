@@ -195,12 +195,16 @@ class FaultMiddleware:
         self.injector = injector
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or self.injector.exempt(scope["path"]):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = _app_path(scope)
+        if self.injector.exempt(path):
             await self.app(scope, receive, send)
             return
         header = _header(scope, FAULT_HEADER)
         try:
-            spec, kind = self.injector.decide(scope["method"], scope["path"], header)
+            spec, kind = self.injector.decide(scope["method"], path, header)
         except ValueError as error:
             await _respond(send, 400, self.injector.error_body(400, str(error)))
             return
@@ -239,6 +243,12 @@ def install_faults(app: Any, spec: FaultSpec | None = None, **injector_options: 
     app.add_middleware(FaultMiddleware, injector=injector)
     app.state.faults = injector
     return injector
+
+
+def _app_path(scope: dict[str, Any]) -> str:
+    """The path inside this app: a sandbox mounted under ``/koha`` still sees ``/api/v1/…``."""
+    path, root = scope["path"], scope.get("root_path", "")
+    return path[len(root) :] or "/" if root and path.startswith(root) else path
 
 
 def _header(scope: dict[str, Any], name: str) -> str | None:
