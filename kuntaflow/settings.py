@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
@@ -24,6 +25,7 @@ class KuntaflowSettings(BaseSettings):
     data_dir: Path = Field(default=Path(".kuntaflow"), description="Where the queue, robot outputs and Prefect's embedded database live.")
     database_url: str | None = Field(default=None, description="Work-item queue database; SQLite in the data directory when unset.")
     prefect_api_url: str | None = Field(default=None, description="A running Prefect server; an embedded one is started when unset and PREFECT_API_URL is unset too.")
+    payload_key: SecretStr | None = Field(default=None, description="Fernet key sealing work-item payloads at rest; generated once into the data directory when unset. Every worker of one queue needs the same key.")
     hetu_salt: SecretStr | None = Field(default=None, description="Salt for hetu keys; generated once into the data directory when unset.")
     lease_seconds: int = Field(default=300, gt=0, description="How long a claimed item stays with its robot without a heartbeat.")
     max_attempts: int = Field(default=5, gt=0, description="Application failures before an item is ABANDONED.")
@@ -60,18 +62,29 @@ class KuntaflowSettings(BaseSettings):
             self.queue_url,
             max_attempts=self.max_attempts,
             backoff=lambda attempts: timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600)),
+            payload_key=self.payload_key or self._generated_secret("payload.key", _fernet_key),
         )
 
     def salt(self) -> SecretStr:
         """The salt for hetu keys: from settings, else created once (0600) in the data directory."""
         if self.hetu_salt is not None:
             return self.hetu_salt
-        path = self.resolved_data_dir / "hetu-salt"
+        return self._generated_secret("hetu-salt", lambda: secrets.token_hex(32))
+
+    def _generated_secret(self, name: str, make: Callable[[], str]) -> SecretStr:
+        """A secret created once (mode 0600) in the data directory: the embedded default only."""
+        path = self.resolved_data_dir / name
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             pass
         else:
             with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
+                handle.write(make())
         return SecretStr(path.read_text().strip())
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()

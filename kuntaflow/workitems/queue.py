@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from pydantic import BaseModel
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import BaseModel, SecretStr
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, or_, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -35,6 +36,7 @@ from kuntaflow.workitems.models import AuditEntry, ItemState, WorkItem
 from kuntaflow.workitems.schema import ACTIVE_STATES, audit, checkpoints, metadata, work_items
 
 DEFAULT_LEASE_SECONDS = 300
+SEALED = "_sealed"
 _AUDIT_INSERT = insert(audit)
 DEFAULT_MAX_ATTEMPTS = 5
 
@@ -70,6 +72,7 @@ class WorkQueue:
 
     Args:
         url: SQLAlchemy URL, ``sqlite:///path.db`` or ``postgresql+psycopg://…``.
+        payload_key: a Fernet key; payloads are then stored encrypted and opened on read.
         max_attempts: attempts (claims) before an item is ABANDONED.
         backoff: attempts → delay before an APPLICATION_FAILED item may be claimed again.
 
@@ -83,8 +86,11 @@ class WorkQueue:
         *,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         backoff: Callable[[int], timedelta] = exponential_backoff,
+        payload_key: SecretStr | None = None,
     ) -> None:
         self.url = url
+        # Payloads hold personal data (a citizen's henkilötunnus, address): sealed at rest when a key is given.
+        self._cipher = Fernet(payload_key.get_secret_value().encode()) if payload_key else None
         self.max_attempts = max_attempts
         self.backoff = backoff
         parsed = make_url(url)
@@ -184,7 +190,7 @@ class WorkQueue:
                     .values(
                         process=process,
                         reference=reference,
-                        payload=data,
+                        payload=self._seal(data),
                         state=ItemState.NEW.value,
                         attempts=0,
                         max_attempts=max_attempts or self.max_attempts,
@@ -203,7 +209,7 @@ class WorkQueue:
             if existing is None:
                 raise PayloadError(f"parent item {parent_id} does not exist") from None
             return existing
-        return WorkItem.from_row(row)
+        return self._item(row)
 
     # ------------------------------------------------------------------ robots
 
@@ -271,7 +277,7 @@ class WorkQueue:
                     for row in rows
                 ],
             )
-        return sorted((WorkItem.from_row(row) for row in claimed), key=lambda item: item.id)
+        return sorted((self._item(row) for row in claimed), key=lambda item: item.id)
 
     def _abandon_exhausted(self, conn: Connection, process: str, now: datetime) -> None:
         c = work_items.c
@@ -515,7 +521,7 @@ class WorkQueue:
         if item.state is ItemState.IN_PROGRESS:
             raise InvalidTransitionError(f"cannot edit work item {item_id} while a robot is working on it")
         self._operator(item_id, actor, "edit_payload", reason, allowed={item.state}, to_state=item.state,
-                       extra={"payload": data})
+                       extra={"payload": self._seal(data)})
 
     def _operator(
         self,
@@ -553,20 +559,38 @@ class WorkQueue:
 
     # ------------------------------------------------------------------ reading
 
+    def _seal(self, payload: dict[str, Any]) -> dict[str, Any]:
+        if self._cipher is None:
+            return payload
+        return {SEALED: self._cipher.encrypt(json.dumps(payload, separators=(",", ":")).encode()).decode()}
+
+    def _item(self, row: Any) -> WorkItem:
+        item = WorkItem.from_row(row)
+        sealed = item.payload.get(SEALED) if len(item.payload) == 1 else None
+        if sealed is None:
+            return item
+        if self._cipher is None:
+            raise PayloadError(f"work item {item.id}'s payload is encrypted; set KUNTAFLOW_PAYLOAD_KEY to read it")
+        try:
+            payload = json.loads(self._cipher.decrypt(sealed.encode()))
+        except InvalidToken:
+            raise PayloadError(f"work item {item.id}'s payload cannot be opened with this KUNTAFLOW_PAYLOAD_KEY") from None
+        return item.model_copy(update={"payload": payload})
+
     def get(self, item_id: int) -> WorkItem:
         """Raises: ItemNotFoundError."""
         with self._tx() as conn:
             row = conn.execute(select(work_items).where(work_items.c.id == item_id)).first()
         if row is None:
             raise ItemNotFoundError(f"work item {item_id} does not exist")
-        return WorkItem.from_row(row)
+        return self._item(row)
 
     def find(self, process: str, reference: str) -> WorkItem | None:
         with self._tx() as conn:
             row = conn.execute(
                 select(work_items).where(work_items.c.process == process, work_items.c.reference == reference)
             ).first()
-        return WorkItem.from_row(row) if row else None
+        return self._item(row) if row else None
 
     def list(
         self, *, process: str | None = None, state: ItemState | str | None = None, limit: int = 100
@@ -578,12 +602,12 @@ class WorkQueue:
         if state is not None:
             query = query.where(work_items.c.state == ItemState.parse(state).value)
         with self._tx() as conn:
-            return [WorkItem.from_row(row) for row in conn.execute(query)]
+            return [self._item(row) for row in conn.execute(query)]
 
     def children(self, parent_id: int) -> list[WorkItem]:
         with self._tx() as conn:
             rows = conn.execute(select(work_items).where(work_items.c.parent_id == parent_id).order_by(work_items.c.id))
-            return [WorkItem.from_row(row) for row in rows]
+            return [self._item(row) for row in rows]
 
     def counts(self) -> dict[str, dict[str, int]]:
         """``{process: {state: count}}`` with every state present."""

@@ -214,3 +214,26 @@ def test_list_filters_by_process_and_state(queue):
     queue.claim("p", owner="o", limit=1)
     assert [i.id for i in queue.list(process="p", state="in_progress")] == [a.id]
     assert len(queue.list(process="p")) == 2
+
+
+def test_payloads_are_sealed_at_rest_and_opened_on_read(queue_url):
+    from cryptography.fernet import Fernet
+    from pydantic import SecretStr
+    from sqlalchemy import create_engine, text
+
+    key = SecretStr(Fernet.generate_key().decode())
+    queue = WorkQueue(queue_url, payload_key=key)
+    item = queue.add("p", reference="r", payload={"name": "Maija Meikäläinen"})
+    assert queue.get(item.id).payload == {"name": "Maija Meikäläinen"}
+    assert queue.claim("p", owner="o")[0].payload == {"name": "Maija Meikäläinen"}
+    engine = create_engine(queue_url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT payload FROM kf_work_items")).scalar_one()
+    engine.dispose()
+    assert "Maija" not in str(stored)
+    with pytest.raises(PayloadError, match="encrypted; set KUNTAFLOW_PAYLOAD_KEY"):
+        WorkQueue(queue_url).get(item.id)
+    other = SecretStr(Fernet.generate_key().decode())
+    with pytest.raises(PayloadError, match="cannot be opened with this KUNTAFLOW_PAYLOAD_KEY"):
+        WorkQueue(queue_url, payload_key=other).get(item.id)
+    queue.dispose()
