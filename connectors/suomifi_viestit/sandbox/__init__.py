@@ -1,10 +1,13 @@
 """Suomi.fi Messages REST API sandbox: ``create_app()`` builds a seeded FastAPI fake; ``app.state.store`` holds its state.
 
 ``TITLE``, ``DESCRIPTION`` and ``PAGES`` are what ``connectors.sandbox_server`` shows on its index page.
+The app is imported lazily, so the connector's settings can read the sandbox account from
+``seed`` without loading FastAPI.
 """
 
-from connectors.suomifi_viestit.sandbox.app import ViestitSandboxSettings, create_app
-from connectors.suomifi_viestit.sandbox.store import ViestitStore
+from __future__ import annotations
+
+from typing import Any
 
 TITLE = "Suomi.fi-viestit · Suomi.fi Messages"
 DESCRIPTION = (
@@ -18,3 +21,15 @@ PAGES = (
 )
 
 __all__ = ["DESCRIPTION", "PAGES", "TITLE", "ViestitSandboxSettings", "ViestitStore", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("create_app", "ViestitSandboxSettings"):
+        from connectors.suomifi_viestit.sandbox import app
+
+        return getattr(app, name)
+    if name == "ViestitStore":
+        from connectors.suomifi_viestit.sandbox.store import ViestitStore
+
+        return ViestitStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -245,7 +245,7 @@ def create_app(
         check_sender(system, body.sender.serviceId, electronic=False)
         check_recipient(body.recipient.id, electronic=False)
         if body.electronic.inReplyToMessageId is not None:
-            raise _rejected("inReplyToMessageId is only for /v2/messages/electronic", electronic=False)
+            raise _rejected("The message you replied to does not exist", electronic=False)
         electronic_attachments = attachments_of(system, body.electronic.attachments, electronic=False)
         (pdf,) = attachments_of(system, body.paperMail.attachments, electronic=False)
         if pdf.media_type != "application/pdf" or not pdf.content.startswith(b"%PDF-"):
