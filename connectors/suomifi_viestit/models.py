@@ -200,8 +200,10 @@ class MessageResponse(_Answer):
 
 
 class MessageAlreadyExistsResponse(_Answer):
+    """409: the message was accepted before. Only ``messageId`` matters; a missing reason must not fail a send."""
+
     message_id: int
-    reason: str
+    reason: str | None = None
 
 
 class ErrorResponse(_Answer):
