@@ -1,0 +1,145 @@
+"""Every connector sandbox on one port, with an index page a person can open.
+
+Convention: a connector ``connectors/<name>/`` that has a ``sandbox`` package whose ``create_app()``
+builds an ASGI app is mounted at ``/<name>/``. The package may also define ``TITLE``,
+``DESCRIPTION`` and ``PAGES`` (``(label, path inside the sandbox)`` pairs: a person picker, a
+mailbox page …); without them the app's title and ``/docs`` are shown. Sandboxes that do not
+exist yet are simply absent; one that fails to import or build is listed with its error instead
+of taking the others down.
+
+``kuntaflow sandbox`` serves :func:`create_app` with uvicorn; tests mount it in-process. The index
+is ``/`` (HTML) and ``/_sandboxes`` (JSON, for robots and scripts).
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import importlib.util
+import logging
+import pkgutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Mount, Route
+
+logger = logging.getLogger("connectors.sandbox_server")
+
+DEFAULT_PAGES: tuple[tuple[str, str], ...] = (("API docs", "/docs"),)
+
+
+@dataclass
+class MountedSandbox:
+    """One connector's sandbox as the index shows it; ``error`` is set when it could not be built."""
+
+    name: str
+    title: str
+    description: str = ""
+    pages: tuple[tuple[str, str], ...] = DEFAULT_PAGES
+    app: Any = field(default=None, repr=False)
+    error: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return f"/{self.name}"
+
+
+def discover(package: str = "connectors", *, only: Iterable[str] | None = None) -> list[MountedSandbox]:
+    """Build every ``<package>.<name>.sandbox`` that exists (or those named in ``only``), in name order."""
+    wanted = set(only) if only is not None else None
+    parent = importlib.import_module(package)
+    found = []
+    for module in sorted(pkgutil.iter_modules(parent.__path__), key=lambda m: m.name):
+        if not module.ispkg or (wanted is not None and module.name not in wanted):
+            continue
+        dotted = f"{package}.{module.name}.sandbox"
+        try:
+            if importlib.util.find_spec(dotted) is None:
+                continue
+        except ImportError:
+            # The connector package itself fails to import: show that rather than hide the sandbox.
+            found.append(MountedSandbox(module.name, module.name, error=f"{dotted} could not be imported"))
+            continue
+        found.append(_build(module.name, dotted))
+    return found
+
+
+def _build(name: str, dotted: str) -> MountedSandbox:
+    try:
+        sandbox = importlib.import_module(dotted)
+        factory = getattr(sandbox, "create_app", None)
+        if not callable(factory):
+            return MountedSandbox(name, name, error=f"{dotted} has no create_app()")
+        app = factory()
+    except Exception as error:  # one broken sandbox must not take the others down
+        logger.exception("sandbox %s could not be built", name)
+        return MountedSandbox(name, name, error=f"{type(error).__name__}: {error}")
+    return MountedSandbox(
+        name=name,
+        title=str(getattr(sandbox, "TITLE", None) or getattr(app, "title", None) or name),
+        description=str(getattr(sandbox, "DESCRIPTION", "") or ""),
+        pages=tuple(getattr(sandbox, "PAGES", None) or DEFAULT_PAGES),
+        app=app,
+    )
+
+
+def create_app(*, package: str = "connectors", only: Iterable[str] | None = None) -> Starlette:
+    """All sandboxes mounted at ``/<connector>/``, the index at ``/``; ``app.state.sandboxes`` lists them."""
+    sandboxes = discover(package, only=only)
+
+    async def index(request: Request) -> HTMLResponse:
+        return HTMLResponse(_index_html(_root(request), sandboxes))
+
+    async def listing(request: Request) -> JSONResponse:
+        root = _root(request)
+        return JSONResponse(
+            {
+                sandbox.name: {
+                    "title": sandbox.title,
+                    "url": f"{root}{sandbox.prefix}",
+                    "pages": {label: f"{root}{sandbox.prefix}{path}" for label, path in sandbox.pages},
+                    "error": sandbox.error,
+                }
+                for sandbox in sandboxes
+            }
+        )
+
+    routes: list[Any] = [Route("/", index), Route("/_sandboxes", listing)]
+    routes += [Mount(sandbox.prefix, app=sandbox.app) for sandbox in sandboxes if sandbox.app is not None]
+    app = Starlette(routes=routes)
+    app.state.sandboxes = {sandbox.name: sandbox for sandbox in sandboxes}
+    return app
+
+
+def _root(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _index_html(root: str, sandboxes: list[MountedSandbox]) -> str:
+    items = []
+    for sandbox in sandboxes:
+        base = f"{root}{sandbox.prefix}"
+        if sandbox.error:
+            body = f'<p class="error">Ei käynnistynyt · Startade inte · Could not start: {html.escape(sandbox.error)}</p>'
+        else:
+            links = "".join(f'<li><a href="{html.escape(base + path)}">{html.escape(label)}</a></li>' for label, path in sandbox.pages)
+            body = f"<p>{html.escape(sandbox.description)}</p><p>API: <code>{html.escape(base)}</code></p><ul>{links}</ul>"
+        items.append(f'<section id="{html.escape(sandbox.name)}"><h2>{html.escape(sandbox.title)}</h2>{body}</section>')
+    content = "".join(items) or "<p>Ei hiekkalaatikoita · Inga sandlådor · No sandboxes found.</p>"
+    return f"""<!doctype html>
+<html lang="fi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Kuntaflow – hiekkalaatikot</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 56rem; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; }}
+.lang {{ color: #555; }} section {{ border: 1px solid #dde3ea; border-radius: 4px; padding: 0 1.2rem; margin: 1rem 0; }}
+.error {{ color: #8a2c0b; }} code {{ background: #f4f6f8; padding: 0.1rem 0.3rem; }}
+</style></head>
+<body>
+<h1>Kuntaflow-hiekkalaatikot <span class="lang">sandlådor · sandboxes</span></h1>
+<p>Paikalliset jäljitelmät kaupungin järjestelmistä. <span class="lang">Lokala kopior av stadens system. · Local fakes of the city's systems.</span></p>
+{content}
+</body></html>"""

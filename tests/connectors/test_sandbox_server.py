@@ -1,0 +1,182 @@
+"""All sandboxes on one port: discovery, the index page, each mount answering, and ``kuntaflow sandbox``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import stamina
+import typer
+from typer.testing import CliRunner
+
+from connectors.sandbox_server import create_app, discover
+from connectors.sandbox_support import SyncASGITransport
+from connectors.suomifi_viestit import ViestitClient, ViestitSettings
+from kuntaflow.cli_sandbox import sandbox
+from kuntaflow.servers import free_port, serve_in_thread
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def server_app(tmp_path_factory):
+    # Module-scoped, so the per-test data directory is not set yet: sandboxes that keep files get their own.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KUNTAFLOW_DATA_DIR", str(tmp_path_factory.mktemp("kuntaflow-data")))
+        yield create_app()
+
+
+@pytest.fixture
+def http(server_app):
+    with httpx.Client(transport=SyncASGITransport(server_app), base_url="http://sandboxes.test") as client:
+        yield client
+
+
+def test_every_connector_sandbox_in_the_tree_is_mounted(server_app):
+    expected = sorted(p.parent.parent.name for p in (ROOT / "connectors").glob("*/sandbox/__init__.py"))
+    assert sorted(server_app.state.sandboxes) == expected
+    assert "suomifi_viestit" in expected
+    assert all(entry.error is None for entry in server_app.state.sandboxes.values())
+
+
+def test_the_index_links_to_every_sandboxs_pages_and_each_answers(http, server_app):
+    index = http.get("/")
+    assert index.status_code == 200 and index.headers["content-type"].startswith("text/html")
+    assert '<html lang="fi">' in index.text
+    listing = http.get("/_sandboxes").json()
+    assert set(listing) == set(server_app.state.sandboxes)
+    for name, entry in listing.items():
+        assert entry["title"] in index.text.replace("&#x27;", "'")
+        assert entry["url"] == f"http://sandboxes.test/{name}"
+        assert entry["pages"], name
+        for url in entry["pages"].values():
+            assert f'href="{url}"' in index.text
+            assert http.get(url).status_code == 200, url
+    assert "http://sandboxes.test/suomifi_viestit/_sandbox/mailboxes" in listing["suomifi_viestit"]["pages"].values()
+
+
+def test_the_mailbox_page_links_stay_inside_the_mount(http):
+    page = http.get("/suomifi_viestit/_sandbox/mailboxes")
+    assert 'href="http://sandboxes.test/suomifi_viestit/_sandbox/mailboxes/1"' in page.text
+    assert http.get("/suomifi_viestit/_sandbox/mailboxes/1").status_code == 200
+
+
+@pytest.fixture
+def fake_connectors(tmp_path, monkeypatch) -> str:
+    """A package tree with a full sandbox, a bare one, a connector without a sandbox, and a broken sandbox."""
+    package = "fake_connectors_for_sandbox_server"
+    root = tmp_path / package
+    files = {
+        "__init__.py": "",
+        "alpha/__init__.py": "",
+        "alpha/sandbox/__init__.py": """
+            from starlette.applications import Starlette
+            from starlette.responses import PlainTextResponse
+            from starlette.routing import Route
+            TITLE = "Alpha system"
+            DESCRIPTION = "Alpha <b>sandbox</b>"
+            PAGES = (("People", "/people"),)
+            def create_app():
+                return Starlette(routes=[Route("/people", lambda request: PlainTextResponse("alpha people"))])
+            """,
+        "bare/__init__.py": "",
+        "bare/sandbox/__init__.py": """
+            from fastapi import FastAPI
+            def create_app():
+                return FastAPI(title="Bare API")
+            """,
+        "nosandbox/__init__.py": "",
+        "broken/__init__.py": "",
+        "broken/sandbox/__init__.py": "raise RuntimeError('half-written sandbox')\n",
+        "nofactory/__init__.py": "",
+        "nofactory/sandbox/__init__.py": "TITLE = 'No factory'\n",
+    }
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield package
+    for name in [m for m in sys.modules if m.startswith(package)]:
+        del sys.modules[name]
+
+
+def test_discovery_mounts_what_exists_and_lists_what_is_broken(fake_connectors):
+    found = {entry.name: entry for entry in discover(fake_connectors)}
+    assert sorted(found) == ["alpha", "bare", "broken", "nofactory"]
+    assert (found["alpha"].title, found["alpha"].pages) == ("Alpha system", (("People", "/people"),))
+    assert (found["bare"].title, found["bare"].pages, found["bare"].error) == ("Bare API", (("API docs", "/docs"),), None)
+    assert found["broken"].app is None and "half-written sandbox" in found["broken"].error
+    assert found["nofactory"].app is None and "no create_app" in found["nofactory"].error
+
+    app = create_app(package=fake_connectors)
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://x") as http:
+        index = http.get("/").text
+        assert "Alpha &lt;b&gt;sandbox&lt;/b&gt;" in index  # descriptions are escaped
+        assert "half-written sandbox" in index
+        assert http.get("/alpha/people").text == "alpha people"
+        assert http.get("/bare/docs").status_code == 200
+        assert http.get("/broken/").status_code == 404
+
+
+def test_only_named_sandboxes_are_mounted(fake_connectors):
+    app = create_app(package=fake_connectors, only=["alpha"])
+    assert list(app.state.sandboxes) == ["alpha"]
+
+
+def test_a_connector_talks_to_its_sandbox_through_the_shared_port():
+    with serve_in_thread(create_app(only=["suomifi_viestit"])) as url, stamina.set_testing(True, attempts=3):
+        with ViestitClient(ViestitSettings(base_url=f"{url}/suomifi_viestit")) as viestit:
+            assert viestit.events().events == []
+
+
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(sandbox)
+    return app
+
+
+def test_the_command_refuses_a_port_in_use():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli(), ["--port", str(port)])
+    assert result.exit_code == 1 and f"Port {port}" in result.output
+
+
+def test_the_command_serves_the_sandboxes_until_stopped(tmp_path):
+    port = free_port()
+    env = {**os.environ, "KUNTAFLOW_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kuntaflow.cli_sandbox", "--port", str(port), "--only", "suomifi_viestit"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                listing = httpx.get(f"http://127.0.0.1:{port}/_sandboxes", timeout=1).json()
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read()
+                assert time.monotonic() < deadline, "kuntaflow sandbox did not answer within 30 s"
+                time.sleep(0.1)
+        assert list(listing) == ["suomifi_viestit"]
+        assert httpx.get(f"http://127.0.0.1:{port}/suomifi_viestit/_sandbox/mailboxes").status_code == 200
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=15)
+    assert f"Sandboxes: http://127.0.0.1:{port}/" in output
+    assert f"suomifi_viestit      http://127.0.0.1:{port}/suomifi_viestit" in output
