@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import html
 import importlib
-import importlib.util
 import logging
-import pkgutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -52,20 +51,16 @@ def discover(package: str = "connectors", *, only: Iterable[str] | None = None) 
     """Build every ``<package>.<name>.sandbox`` that exists (or those named in ``only``), in name order."""
     wanted = set(only) if only is not None else None
     parent = importlib.import_module(package)
-    found = []
-    for module in sorted(pkgutil.iter_modules(parent.__path__), key=lambda m: m.name):
-        if not module.ispkg or (wanted is not None and module.name not in wanted):
-            continue
-        dotted = f"{package}.{module.name}.sandbox"
-        try:
-            if importlib.util.find_spec(dotted) is None:
-                continue
-        except ImportError:
-            # The connector package itself fails to import: show that rather than hide the sandbox.
-            found.append(MountedSandbox(module.name, module.name, error=f"{dotted} could not be imported"))
-            continue
-        found.append(_build(module.name, dotted))
-    return found
+    names = sorted({name for folder in parent.__path__ for name in _connectors_with_a_sandbox(Path(folder))})
+    return [_build(name, f"{package}.{name}.sandbox") for name in names if wanted is None or name in wanted]
+
+
+def _connectors_with_a_sandbox(folder: Path) -> Iterator[str]:
+    # Folders, not pkgutil: a connector still being written may lack its own __init__.py (a namespace
+    # package imports fine), and it should show up as soon as its sandbox does.
+    for child in folder.iterdir():
+        if child.is_dir() and child.name.isidentifier() and ((child / "sandbox" / "__init__.py").is_file() or (child / "sandbox.py").is_file()):
+            yield child.name
 
 
 def _build(name: str, dotted: str) -> MountedSandbox:
