@@ -124,6 +124,8 @@ class CustomisedNotification(_Input):
 
 
 class Notifications(_Input):
+    """How the recipient is notified; ``reminder`` is the spec's ``unreadMessageNotification.reminder``."""
+
     sender_details_in_notifications: SenderDetailsInNotifications = "Organisation and service name"
     reminder: Reminder = "Default reminder"
     customised_new_message_notification: CustomisedNotification | None = None
