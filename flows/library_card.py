@@ -1,0 +1,103 @@
+"""Library card applications: claim the e-service's applications, let the robot decide them, report.
+
+Process ``library_card`` (ARCHITECTURE.md): the e-service enqueues a validated
+``schemas.library_card.LibraryCardApplication`` per application; this flow runs
+``robots/library_card/tasks.robot`` on them in batches until nothing is claimable, then
+publishes what happened (outcomes by reason code, decisions by channel, robot logs) as a table
+artifact. Nothing personal leaves the queue: the summary holds ids, codes and counts.
+Items that failed for application reasons wait out their backoff and are picked up by a later
+run (the deployment runs every few minutes as a safety net).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from pydantic import BaseModel, Field
+
+from flows.robot_task import run_robot
+from kuntaflow.batches import BatchReport, ItemOutcome
+from kuntaflow.settings import KuntaflowSettings
+from kuntaflow.workitems import ItemState
+from schemas.library_card import PROCESS, ReasonCode
+
+#: The robot writes to Koha; tag-based concurrency limits protect the library system.
+KOHA_TAG = "koha"
+
+
+class LibraryCardSummary(BaseModel):
+    """What one run of the library-card flow did (no personal data)."""
+
+    batches: int = 0
+    applications: int = 0
+    by_state: dict[str, int] = Field(default_factory=dict, description="Work-item states at the end of the run.")
+    by_reason: dict[str, int] = Field(default_factory=dict, description="CARD_GRANTED, business reason codes, error codes.")
+    by_channel: dict[str, int] = Field(default_factory=dict, description="How the decisions went out: suomifi, email, letter, none.")
+    robot_logs: list[str] = Field(default_factory=list)
+
+
+@flow(name="library-card", log_prints=False)
+def library_card(
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 50,
+    max_batches: Annotated[int | None, Field(ge=1)] = None,
+) -> LibraryCardSummary:
+    """Decide every claimable library-card application, batch by batch, and report the outcomes."""
+    logger = get_run_logger()
+    reports: list[BatchReport] = []
+    batch_number = 1
+    while max_batches is None or batch_number <= max_batches:
+        report = run_robot.with_options(tags=[KOHA_TAG])(PROCESS, batch_number=batch_number, batch_size=batch_size)
+        if report.claimed == 0:
+            break
+        reports.append(report)
+        batch_number += 1
+    summary = summarise_applications(reports)
+    logger.info(
+        "Library cards: %s applications in %s batches; %s; decisions by %s",
+        summary.applications, summary.batches, summary.by_reason, summary.by_channel,
+    )
+    return summary
+
+
+@task(task_run_name="summarise {process_name} outcomes")
+def summarise_applications(reports: list[BatchReport], process_name: str = PROCESS) -> LibraryCardSummary:
+    """Count each application's final outcome in this run and how its decision went out; publish the table."""
+    final: dict[int, ItemOutcome] = {outcome.item_id: outcome for report in reports for outcome in report.outcomes}
+    queue = KuntaflowSettings().work_queue()
+    try:
+        channels = Counter(
+            str(sent["channel"])
+            for item_id, outcome in final.items()
+            if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED)
+            and (sent := queue.checkpoints(item_id).get("decision_sent")) is not None
+        )
+    finally:
+        queue.dispose()
+    summary = LibraryCardSummary(
+        batches=len(reports),
+        applications=len(final),
+        by_state=dict(Counter(o.state.value for o in final.values())),
+        by_reason=dict(Counter(_reason(o) for o in final.values())),
+        by_channel=dict(channels),
+        robot_logs=[str(report.robot_log) for report in reports if report.robot_log],
+    )
+    if reports:
+        rows = [{"what": "state", "code": k, "applications": v} for k, v in sorted(summary.by_state.items())]
+        rows += [{"what": "reason", "code": k, "applications": v} for k, v in sorted(summary.by_reason.items())]
+        rows += [{"what": "decision sent by", "code": k, "applications": v} for k, v in sorted(summary.by_channel.items())]
+        create_table_artifact(
+            key="library-card-summary",
+            table=rows,
+            description=f"**Library cards**: {summary.applications} applications in {summary.batches} batches.  \n"
+            + "  \n".join(f"Robot log, batch {n}: `{path}`" for n, path in enumerate(summary.robot_logs, 1)),
+        )
+    return summary
+
+
+def _reason(outcome: ItemOutcome) -> str:
+    if outcome.state is ItemState.DONE:
+        return ReasonCode.CARD_GRANTED.value
+    return outcome.error_code or outcome.state.value

@@ -1,0 +1,332 @@
+"""The library-card flow end to end: queue → Prefect flow → robot subprocess → Koha, Suomi.fi Messages and
+e-mail sandboxes on real local ports. Assertions are on the queue AND on what the sandboxes recorded."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pypdf
+import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
+
+from connectors.email.sandbox import SmtpSandbox
+from connectors.koha.sandbox import create_app as create_koha
+from connectors.suomifi_viestit.sandbox import create_app as create_viestit
+from flows.installation_check import sample_identity_code
+from flows.library_card import LibraryCardSummary, library_card
+from kuntaflow.servers import serve_in_thread
+from kuntaflow.settings import KuntaflowSettings
+from kuntaflow.workitems import ItemState, WorkQueue
+from schemas.hetu import hetu_key
+from schemas.library_card import PROCESS
+
+pytestmark = pytest.mark.slow
+
+# schemas.hetu_key is hex, and about one key in ten holds a henkilötunnus-shaped run (e.g. "102223d1346")
+# that KohaClient refuses and redaction masks (reported; the key's alphabet needs changing). This salt keeps
+# every person of these tests clear of it until then.
+SALT = "library-card-flow-test-salt-2"
+ADDRESS = {"street_address": "Kauppakatu 1 A 2", "postal_code": "40100", "post_office": "Jyväskylä"}
+SEEDED_AINO = "150385-9046"  # Koha seed: a patron at JYVPK; Messages seed: active mailbox
+SEEDED_MIKKO = "070779-912Y"  # Koha seed: a patron at AANPK (guarantor of a child); Messages seed: no mailbox
+
+
+def person(born: date, individual: int, **changes: Any) -> dict[str, Any]:
+    return {
+        "hetu": sample_identity_code(born, individual),
+        "first_names": "Testi Henrik",
+        "surname": f"Testinen{individual}",
+        "home_municipality_code": "179",
+        "home_municipality": "Jyväskylä",
+        "permanent_address": dict(ADDRESS),
+        **changes,
+    }
+
+
+def application(applicant: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return {
+        "applicant": applicant,
+        "home_library": "JYVVAA",
+        "language": "fi",
+        "rules_accepted": True,
+        "submitted_at": datetime.now(UTC).isoformat(),
+        **changes,
+    }
+
+
+MIKKO_AS_GUARDIAN = {
+    "hetu": SEEDED_MIKKO,
+    "first_names": "Mikko",
+    "surname": "Korhonen",
+    "permanent_address": {"street_address": "Keskustie 5", "postal_code": "44100", "post_office": "Äänekoski"},
+    "relationship_verified_by": "suomifi_valtuudet",
+    "relationship_verified_at": "2026-11-24T20:00:00+02:00",
+}
+
+
+@dataclass
+class Systems:
+    koha: Any
+    viestit: Any
+    smtp: SmtpSandbox
+    queue: WorkQueue
+
+    @property
+    def patrons(self) -> dict[int, dict[str, Any]]:
+        return self.koha.state.store.patrons
+
+    @property
+    def messages(self) -> list[Any]:
+        return list(self.viestit.state.store.messages.values())
+
+    def enqueue(self, reference: str, payload: dict[str, Any]) -> int:
+        return self.queue.add(PROCESS, reference=reference, payload=payload).id
+
+    def patron_with_key(self, hetu: str) -> dict[str, Any]:
+        key = hetu_key(hetu, SecretStr(SALT))
+        store = self.koha.state.store
+        [patron_id] = [a["patron_id"] for a in store.attributes.values() if a["type"] == "SOTU" and a["value"] == key]
+        return {**store.patrons[patron_id], "attributes": {a["type"]: a["value"] for a in store.patron_attributes(patron_id)}}
+
+    def messages_for(self, reference: str) -> list[Any]:
+        item = self.queue.find(PROCESS, reference)
+        return [m for m in self.messages if m.external_id == f"kuntaflow-library-card-{item.id}-decision"]
+
+
+@contextmanager
+def sandboxes_running(env: pytest.MonkeyPatch, *, koha_app: Any = None, viestit_app: Any = None) -> Iterator[Systems]:
+    """Koha and Suomi.fi Messages on real ports (``*_app`` may wrap the sandbox), SMTP too, and the
+    connectors' settings pointed at them through the environment the robot inherits."""
+    env.setenv("KUNTAFLOW_HETU_SALT", SALT)
+    env.setenv("KUNTAFLOW_RETRY_BACKOFF_SECONDS", "0")
+    env.setenv("KUNTAFLOW_KOHA_RETRY_ATTEMPTS", "2")
+    env.setenv("KUNTAFLOW_VIESTIT_RETRY_ATTEMPTS", "2")
+    env.setenv("KUNTAFLOW_EMAIL_RETRY_ATTEMPTS", "1")
+    koha = create_koha(salt=SecretStr(SALT))
+    viestit = create_viestit()
+    with (
+        serve_in_thread(koha_app(koha) if koha_app else koha) as koha_url,
+        serve_in_thread(viestit_app(viestit) if viestit_app else viestit) as viestit_url,
+        SmtpSandbox() as smtp,
+    ):
+        env.setenv("KUNTAFLOW_KOHA_BASE_URL", f"{koha_url}/api/v1")
+        env.setenv("KUNTAFLOW_VIESTIT_BASE_URL", viestit_url)
+        env.setenv("KUNTAFLOW_EMAIL_HOST", smtp.host)
+        env.setenv("KUNTAFLOW_EMAIL_PORT", str(smtp.port))
+        queue = KuntaflowSettings().work_queue()
+        try:
+            yield Systems(koha, viestit, smtp, queue)
+        finally:
+            queue.dispose()
+
+
+def pdf_text(message: Any) -> str:
+    """The printed letter's words, with the line breaks of its layout undone."""
+    pages = pypdf.PdfReader(io.BytesIO(message.paper.pdf.content)).pages
+    return " ".join(" ".join(page.extract_text().replace("-\n", "-").split()) for page in pages)
+
+
+# --------------------------------------------------------------------------- one run, every kind of applicant
+
+
+@pytest.fixture(scope="module")
+def decided(prefect_harness, tmp_path_factory) -> Iterator[tuple[Systems, LibraryCardSummary, dict[str, str]]]:
+    """One application of each kind, decided by one flow run; the tests below read what happened.
+
+    The queue and its keys are fixed for the module, as every test's own data directory differs.
+    """
+    with pytest.MonkeyPatch.context() as env:
+        data = tmp_path_factory.mktemp("library-card")
+        env.setenv("KUNTAFLOW_DATA_DIR", str(data))
+        env.setenv("KUNTAFLOW_DATABASE_URL", f"sqlite:///{data / 'queue.db'}")
+        env.setenv("KUNTAFLOW_PAYLOAD_KEY", Fernet.generate_key().decode())
+        with sandboxes_running(env) as systems:
+            yield _decide_every_kind(systems)
+
+
+def _decide_every_kind(systems: Systems) -> tuple[Systems, LibraryCardSummary, dict[str, str]]:
+    hetus: dict[str, str] = {}
+
+    def add(reference: str, applicant: dict[str, Any], *, mailbox: bool = False, **changes: Any) -> None:
+        if applicant.get("hetu"):
+            hetus[reference] = applicant["hetu"]
+            if mailbox:
+                systems.viestit.state.store.set_mailbox(applicant["hetu"], True)
+        systems.enqueue(reference, application(applicant, **changes))
+
+    add("adult", person(date(1990, 5, 17), 903), mailbox=True, email="adult@example.org", phone="+358 40 123 4567")
+    add("existing", {"hetu": SEEDED_AINO, "first_names": "Aino", "surname": "Virtanen", "permanent_address": ADDRESS}, language="sv")
+    add("child-with-guardian", person(date(2016, 4, 2), 907), guardian=MIKKO_AS_GUARDIAN, notification_preference="letter")
+    add("child-alone", person(date(2012, 1, 10), 909))
+    add("non-disclosure", person(date(1980, 2, 2), 911, non_disclosure=True, permanent_address=None), mailbox=True)
+    add("no-mailbox-email", person(date(1995, 9, 9), 915), email="no.mailbox@example.org", language="en")
+    add("no-mailbox-letter", person(date(1975, 7, 7), 913))
+    add("no-address", person(date(1985, 1, 1), 917, permanent_address=None), mailbox=True)
+    eidas = {"eidas_person_identifier": "SE/FI/199001011234", "date_of_birth": "1990-01-01", "first_names": "Sven", "surname": "Svensson"}
+    add("eidas", eidas, email="sven@example.org")
+    summary = library_card(batch_size=4)
+    return systems, summary, hetus
+
+
+def test_every_application_ends_with_its_reason_and_the_summary_counts_them(decided):
+    systems, summary, _ = decided
+    items = {item.reference: item for item in systems.queue.list(process=PROCESS, limit=100)}
+    assert {ref: (item.state.value, item.error_code) for ref, item in items.items()} == {
+        "adult": ("DONE", None),
+        "existing": ("BUSINESS_FAILED", "ALREADY_A_PATRON"),
+        "child-with-guardian": ("DONE", None),
+        "child-alone": ("BUSINESS_FAILED", "UNDER_15_NO_GUARDIAN"),
+        "non-disclosure": ("BUSINESS_FAILED", "NON_DISCLOSURE_STAFF_REVIEW"),
+        "no-mailbox-email": ("DONE", None),
+        "no-mailbox-letter": ("DONE", None),
+        "no-address": ("BUSINESS_FAILED", "NO_PERMANENT_ADDRESS_IN_FINLAND"),
+        "eidas": ("BUSINESS_FAILED", "NO_FINNISH_HETU_STAFF_REVIEW"),
+    }
+    assert summary.batches == 3 and summary.applications == 9
+    assert summary.by_state == {"DONE": 4, "BUSINESS_FAILED": 5}
+    assert summary.by_reason == {
+        "CARD_GRANTED": 4, "ALREADY_A_PATRON": 1, "UNDER_15_NO_GUARDIAN": 1, "NON_DISCLOSURE_STAFF_REVIEW": 1,
+        "NO_PERMANENT_ADDRESS_IN_FINLAND": 1, "NO_FINNISH_HETU_STAFF_REVIEW": 1,
+    }
+    assert summary.by_channel == {"suomifi": 4, "letter": 3, "email": 2}
+    assert len(summary.robot_logs) == 3 and all(Path(log).exists() for log in summary.robot_logs)
+    # Five new patrons (adult, child, non-disclosure, the two without a mailbox); Mikko was one already.
+    assert len(systems.patrons) == 4 + 5
+
+
+def test_an_adult_gets_a_patron_keyed_by_the_hetu_and_an_electronic_decision(decided):
+    systems, _, hetus = decided
+    patron = systems.patron_with_key(hetus["adult"])
+    assert (patron["category_id"], patron["library_id"], patron["address"], patron["city"]) == ("HENKILO", "JYVVAA", "Kauppakatu 1 A 2", "Jyväskylä")
+    assert patron["phone"] == "+358401234567" and patron["lang"] == "fi-FI"
+    item = systems.queue.find(PROCESS, "adult")
+    assert item.output == {
+        "reason": "CARD_GRANTED", "patron_id": patron["patron_id"], "library_id": "JYVVAA", "category_id": "HENKILO",
+        "expiry_date": patron["expiry_date"], "channel": "suomifi", "message_id": item.output["message_id"],
+    }
+    [message] = systems.messages_for("adult")
+    assert message.channel == "electronic" and message.recipient_id == hetus["adult"]
+    assert message.title == "Kirjastokorttisi on valmis"
+    assert "Vaajakosken kirjasto" in message.body and message.message_id == int(item.output["message_id"])
+
+
+def test_no_raw_hetu_reaches_koha_the_robot_log_or_the_queue_errors(decided):
+    systems, summary, hetus = decided
+    store = systems.koha.state.store
+    koha_text = json.dumps([store.patrons, store.attributes], default=str)
+    robot_text = "".join((Path(log).parent / "output.xml").read_text(encoding="utf-8") for log in summary.robot_logs)
+    errors = json.dumps([(i.error_message, i.output) for i in systems.queue.list(process=PROCESS, limit=100)])
+    for hetu in [*hetus.values(), SEEDED_MIKKO]:
+        assert hetu not in koha_text and hetu not in robot_text and hetu not in errors
+    # The citizen's details stay out of the robot log too: the payload is read inside the keyword.
+    assert "Testinen903" not in robot_text and "adult@example.org" not in robot_text and "Kauppakatu" not in robot_text
+
+
+def test_an_existing_patron_is_told_where_the_card_is_and_no_patron_is_added(decided):
+    systems, _, _ = decided
+    assert sum(1 for p in systems.patrons.values() if p["surname"] == "Virtanen") == 1
+    [message] = systems.messages_for("existing")
+    assert message.title == "Du har redan ett bibliotekskort"
+    assert "Jyväskylän kaupunginkirjasto – pääkirjasto" in message.body
+    item = systems.queue.find(PROCESS, "existing")
+    assert "patron 1" not in item.error_message and "existing_patron_id 1" in item.error_message
+
+
+def test_a_child_through_a_guardian_gets_the_child_category_and_the_guardian_as_guarantor(decided):
+    systems, _, hetus = decided
+    child = systems.patron_with_key(hetus["child-with-guardian"])
+    mikko = systems.patron_with_key(SEEDED_MIKKO)
+    assert child["category_id"] == "LAPSI" and child["relationship_type"] == "huoltaja"
+    assert child["attributes"]["TAKAAJA"] == str(mikko["patron_id"])
+    assert systems.queue.checkpoints(systems.queue.find(PROCESS, "child-with-guardian").id)["guarantor_registered"] == {
+        "patron_id": mikko["patron_id"], "created": False,
+    }
+    # Mikko has no mailbox and asked for a letter: the decision is printed and addressed to him.
+    [message] = systems.messages_for("child-with-guardian")
+    assert message.channel == "paper" and message.recipient_id == SEEDED_MIKKO
+    assert message.paper.recipient_address[0] == "Korhonen Mikko"
+    text = pdf_text(message)
+    assert "Lapsen kirjastokortti on valmis" in text and "Testi" in text and "takaaja" in text
+
+
+def test_a_child_applying_alone_is_refused_by_a_letter_explaining_the_guardian_route(decided):
+    systems, _, hetus = decided
+    key = hetu_key(hetus["child-alone"], SecretStr(SALT))
+    assert all(a["value"] != key for a in systems.koha.state.store.attributes.values())
+    [message] = systems.messages_for("child-alone")
+    assert message.channel == "paper" and message.paper.pdf.media_type == "application/pdf"
+    text = pdf_text(message)
+    assert "Alle 15-vuotias hakee kirjastokorttia huoltajan kanssa" in text and "Pyydä huoltajaasi" in text
+
+
+def test_non_disclosure_registers_without_an_address_and_goes_to_staff(decided):
+    systems, _, hetus = decided
+    patron = systems.patron_with_key(hetus["non-disclosure"])
+    assert all(patron[field] is None for field in ("address", "postal_code", "city", "country"))
+    assert patron["staff_notes"].startswith("Turvakielto")
+    item = systems.queue.find(PROCESS, "non-disclosure")
+    assert item.state is ItemState.BUSINESS_FAILED and f"patron_id {patron['patron_id']}" in item.error_message
+    [message] = systems.messages_for("non-disclosure")
+    assert message.channel == "electronic" and "turvakielto" in message.body
+
+
+def test_without_a_mailbox_the_decision_goes_by_email_or_as_a_printed_letter(decided):
+    systems, _, hetus = decided
+    [mail] = systems.smtp.mailbox.to("no.mailbox@example.org")
+    assert mail.subject == "Your library card is ready" and "Vaajakosken kirjasto" in mail.parsed.get_body().get_content()
+    assert hetus["no-mailbox-email"] not in mail.raw.decode("utf-8", errors="replace")
+    assert systems.messages_for("no-mailbox-email") == []
+    [letter] = systems.messages_for("no-mailbox-letter")
+    assert letter.channel == "paper" and letter.paper.recipient_address[0] == "Testinen913 Testi Henrik"
+    assert "Kirjastokorttisi on valmis" in pdf_text(letter)
+    patron = systems.patron_with_key(hetus["no-mailbox-letter"])
+    assert f"{date.fromisoformat(patron['expiry_date']):%-d.%-m.%Y}" in pdf_text(letter)
+
+
+def test_an_eidas_user_goes_to_staff_and_is_told_by_email(decided):
+    systems, _, _ = decided
+    assert not any(p["surname"] == "Svensson" for p in systems.patrons.values())
+    [mail] = systems.smtp.mailbox.to("sven@example.org")
+    assert mail.subject == "Kirjasto käsittelee hakemuksesi"
+
+
+def test_the_summary_artifact_holds_codes_and_counts_but_no_personal_data(decided):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    systems, _, hetus = decided
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["library-card-summary"])))
+    text = " ".join(str(a.data) + str(a.description) for a in artifacts)
+    assert "ALREADY_A_PATRON" in text and "suomifi" in text and "Robot log" in text
+    for secret in [*hetus.values(), "Testinen", "Kauppakatu", "@example.org"]:
+        assert secret not in text
+
+
+# Runs again and changes the queue: keep it the last test using ``decided``.
+def test_a_second_run_and_a_resubmission_duplicate_nothing(decided):
+    systems, _, _ = decided
+    patrons, messages, mails = len(systems.patrons), len(systems.messages), len(systems.smtp.mailbox.messages)
+    items = {item.reference: item.id for item in systems.queue.list(process=PROCESS, limit=100)}
+    # The e-service submits the same applications again: same items, nothing new to claim.
+    assert systems.enqueue("adult", application(person(date(1990, 5, 17), 903))) == items["adult"]
+    assert library_card().applications == 0
+    # An operator sends a finished case round again: every step is skipped on its checkpoint.
+    for reference in ("non-disclosure", "child-alone"):
+        systems.queue.retry(items[reference], reason="test: run it again", actor="tester")
+    again = library_card()
+    assert again.applications == 2 and again.by_reason == {"NON_DISCLOSURE_STAFF_REVIEW": 1, "UNDER_15_NO_GUARDIAN": 1}
+    assert (len(systems.patrons), len(systems.messages), len(systems.smtp.mailbox.messages)) == (patrons, messages, mails)
