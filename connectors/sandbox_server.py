@@ -7,16 +7,22 @@ mailbox page …); without them the app's title and ``/docs`` are shown. Sandbox
 exist yet are simply absent; one that fails to import or build is listed with its error instead
 of taking the others down.
 
+Mounted apps get no lifespan events of their own, so the server runs them: each sandbox app's own
+lifespan (FastAPI ``lifespan=``/startup handlers), then the package's optional ``lifespan(app)``,
+a sync or async context manager for what lives beside the HTTP app (e.g. the e-mail sandbox's
+SMTP server). A service that fails to start marks its sandbox's ``error``; the rest keep running.
+
 ``kuntaflow sandbox`` serves :func:`create_app` with uvicorn; tests mount it in-process. The index
 is ``/`` (HTML) and ``/_sandboxes`` (JSON, for robots and scripts).
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import importlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +47,7 @@ class MountedSandbox:
     pages: tuple[tuple[str, str], ...] = DEFAULT_PAGES
     app: Any = field(default=None, repr=False)
     error: str | None = None
+    lifespan: Callable[[Any], Any] | None = field(default=None, repr=False)
 
     @property
     def prefix(self) -> str:
@@ -79,7 +86,30 @@ def _build(name: str, dotted: str) -> MountedSandbox:
         description=str(getattr(sandbox, "DESCRIPTION", "") or ""),
         pages=tuple(getattr(sandbox, "PAGES", None) or DEFAULT_PAGES),
         app=app,
+        lifespan=getattr(sandbox, "lifespan", None) if callable(getattr(sandbox, "lifespan", None)) else None,
     )
+
+
+@contextlib.asynccontextmanager
+async def _run_services(sandboxes: list[MountedSandbox]) -> AsyncIterator[None]:
+    async with contextlib.AsyncExitStack() as stack:
+        for sandbox in sandboxes:
+            if sandbox.app is None:
+                continue
+            try:
+                router = getattr(sandbox.app, "router", None)
+                if router is not None and hasattr(router, "lifespan_context"):
+                    await stack.enter_async_context(router.lifespan_context(sandbox.app))
+                if sandbox.lifespan is not None:
+                    manager = sandbox.lifespan(sandbox.app)
+                    if hasattr(manager, "__aenter__"):
+                        await stack.enter_async_context(manager)
+                    else:
+                        stack.enter_context(manager)
+            except Exception as error:  # e.g. its port is taken: the HTTP side and the others still serve
+                logger.exception("sandbox %s: its services did not start", sandbox.name)
+                sandbox.error = f"services did not start: {type(error).__name__}: {error}"
+        yield
 
 
 def create_app(*, package: str = "connectors", only: Iterable[str] | None = None) -> Starlette:
@@ -105,7 +135,7 @@ def create_app(*, package: str = "connectors", only: Iterable[str] | None = None
 
     routes: list[Any] = [Route("/", index), Route("/_sandboxes", listing)]
     routes += [Mount(sandbox.prefix, app=sandbox.app) for sandbox in sandboxes if sandbox.app is not None]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, lifespan=lambda _: _run_services(sandboxes))
     app.state.sandboxes = {sandbox.name: sandbox for sandbox in sandboxes}
     return app
 
@@ -118,11 +148,12 @@ def _index_html(root: str, sandboxes: list[MountedSandbox]) -> str:
     items = []
     for sandbox in sandboxes:
         base = f"{root}{sandbox.prefix}"
+        body = ""
         if sandbox.error:
             body = f'<p class="error">Ei käynnistynyt · Startade inte · Could not start: {html.escape(sandbox.error)}</p>'
-        else:
+        if sandbox.app is not None:
             links = "".join(f'<li><a href="{html.escape(base + path)}">{html.escape(label)}</a></li>' for label, path in sandbox.pages)
-            body = f"<p>{html.escape(sandbox.description)}</p><p>API: <code>{html.escape(base)}</code></p><ul>{links}</ul>"
+            body += f"<p>{html.escape(sandbox.description)}</p><p>API: <code>{html.escape(base)}</code></p><ul>{links}</ul>"
         items.append(f'<section id="{html.escape(sandbox.name)}"><h2>{html.escape(sandbox.title)}</h2>{body}</section>')
     content = "".join(items) or "<p>Ei hiekkalaatikoita · Inga sandlådor · No sandboxes found.</p>"
     return f"""<!doctype html>

@@ -77,20 +77,42 @@ def fake_connectors(tmp_path, monkeypatch) -> str:
         "__init__.py": "",
         "alpha/__init__.py": "",
         "alpha/sandbox/__init__.py": """
+            import contextlib
             from starlette.applications import Starlette
             from starlette.responses import PlainTextResponse
             from starlette.routing import Route
             TITLE = "Alpha system"
             DESCRIPTION = "Alpha <b>sandbox</b>"
             PAGES = (("People", "/people"),)
+            EVENTS = []
             def create_app():
                 return Starlette(routes=[Route("/people", lambda request: PlainTextResponse("alpha people"))])
+            @contextlib.contextmanager
+            def lifespan(app):
+                EVENTS.append("side service started")
+                yield
+                EVENTS.append("side service stopped")
             """,
         "bare/__init__.py": "",
         "bare/sandbox/__init__.py": """
+            from contextlib import asynccontextmanager
+            from fastapi import FastAPI
+            EVENTS = []
+            @asynccontextmanager
+            async def own_lifespan(app):
+                EVENTS.append("app lifespan started")
+                yield
+                EVENTS.append("app lifespan stopped")
+            def create_app():
+                return FastAPI(title="Bare API", lifespan=own_lifespan)
+            """,
+        "failing/__init__.py": "",
+        "failing/sandbox/__init__.py": """
             from fastapi import FastAPI
             def create_app():
-                return FastAPI(title="Bare API")
+                return FastAPI(title="Failing services")
+            def lifespan(app):
+                raise OSError("port 8025 is taken")
             """,
         "nosandbox/__init__.py": "",
         "broken/__init__.py": "",
@@ -110,7 +132,7 @@ def fake_connectors(tmp_path, monkeypatch) -> str:
 
 def test_discovery_mounts_what_exists_and_lists_what_is_broken(fake_connectors):
     found = {entry.name: entry for entry in discover(fake_connectors)}
-    assert sorted(found) == ["alpha", "bare", "broken", "nofactory"]
+    assert sorted(found) == ["alpha", "bare", "broken", "failing", "nofactory"]
     assert (found["alpha"].title, found["alpha"].pages) == ("Alpha system", (("People", "/people"),))
     assert (found["bare"].title, found["bare"].pages, found["bare"].error) == ("Bare API", (("API docs", "/docs"),), None)
     assert found["broken"].app is None and "half-written sandbox" in found["broken"].error
@@ -124,6 +146,19 @@ def test_discovery_mounts_what_exists_and_lists_what_is_broken(fake_connectors):
         assert http.get("/alpha/people").text == "alpha people"
         assert http.get("/bare/docs").status_code == 200
         assert http.get("/broken/").status_code == 404
+
+
+def test_services_beside_the_apps_run_while_the_server_runs(fake_connectors):
+    app = create_app(package=fake_connectors, only=["alpha", "bare", "failing"])
+    alpha, bare = (sys.modules[f"{fake_connectors}.{name}.sandbox"] for name in ("alpha", "bare"))
+    with serve_in_thread(app) as url:
+        assert alpha.EVENTS == ["side service started"] and bare.EVENTS == ["app lifespan started"]
+        assert "port 8025 is taken" in app.state.sandboxes["failing"].error
+        assert httpx.get(f"{url}/failing/docs").status_code == 200  # its HTTP side still serves
+        assert httpx.get(f"{url}/alpha/people").text == "alpha people"
+        index = httpx.get(f"{url}/").text
+        assert "port 8025 is taken" in index and f"{url}/failing/docs" in index
+    assert alpha.EVENTS[-1] == "side service stopped" and bare.EVENTS[-1] == "app lifespan stopped"
 
 
 def test_only_named_sandboxes_are_mounted(fake_connectors):
