@@ -15,8 +15,6 @@ import importlib.resources
 from datetime import date
 from pathlib import Path
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -41,8 +39,11 @@ class LetterSettings(BaseSettings):
         Raises:
             LetterError: none configured and none found.
         """
-        if self.font_regular and self.font_bold:
-            return self.font_regular, self.font_bold
+        if self.font_regular or self.font_bold:
+            chosen = (self.font_regular, self.font_bold)
+            if not all(path is not None and path.is_file() for path in chosen):
+                raise LetterError("KUNTAFLOW_LETTERS_FONT_REGULAR and KUNTAFLOW_LETTERS_FONT_BOLD must both name TrueType files")
+            return chosen  # type: ignore[return-value]
         candidates = [
             (_package_file("RPA.PDF", "assets/Inter-Regular.ttf"), _package_file("RPA.PDF", "assets/Inter-Bold.ttf")),
             (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"), Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")),
@@ -100,6 +101,10 @@ def render_letter(letter: Letter, settings: LetterSettings | None = None) -> byt
     Raises:
         LetterError: no usable font, or the PDF is over Suomi.fi Messages' 10 MiB limit.
     """
+    # fpdf2 takes a quarter of a second to import; most robot runs print no letter.
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     regular, bold = (settings or LetterSettings()).fonts()
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_creator("Kuntaflow")

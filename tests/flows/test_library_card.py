@@ -330,3 +330,168 @@ def test_a_second_run_and_a_resubmission_duplicate_nothing(decided):
     again = library_card()
     assert again.applications == 2 and again.by_reason == {"NON_DISCLOSURE_STAFF_REVIEW": 1, "UNDER_15_NO_GUARDIAN": 1}
     assert (len(systems.patrons), len(systems.messages), len(systems.smtp.mailbox.messages)) == (patrons, messages, mails)
+
+
+# --------------------------------------------------------------------------- outages and crashes
+
+
+@pytest.fixture
+def systems(prefect_harness, monkeypatch) -> Iterator[Systems]:
+    with sandboxes_running(monkeypatch) as running:
+        yield running
+
+
+class Gate:
+    """Holds the first ``method path`` request until the test opens the gate; with ``after_app`` the
+    sandbox acts on it first and only the answer is held (a crash between the call and the checkpoint)."""
+
+    def __init__(self, method: str, path: str, *, after_app: bool = False) -> None:
+        self.method, self.path, self.after_app = method, path, after_app
+        self.reached, self.opened = threading.Event(), threading.Event()
+        self.app: Any = None
+        self._armed = True
+
+    def wrap(self, app: Any) -> Gate:
+        self.app = app
+        return self
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if not (scope["type"] == "http" and self._armed and scope["method"] == self.method and scope["path"] == self.path):
+            await self.app(scope, receive, send)
+            return
+        self._armed = False
+        if not self.after_app:
+            self.reached.set()
+            await self._wait()
+            await self.app(scope, receive, send)
+            return
+        held: list[dict[str, Any]] = []
+
+        async def keep(message: dict[str, Any]) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, keep)
+        self.reached.set()
+        await self._wait()
+        for message in held:
+            await send(message)
+
+    async def _wait(self) -> None:
+        while not self.opened.is_set():
+            await anyio.sleep(0.02)
+
+
+def kill_robot_at(gate: Gate) -> LibraryCardSummary:
+    """Run one batch in a thread, SIGKILL its robot while the gate holds it, and return the run's summary."""
+    result: dict[str, LibraryCardSummary] = {}
+    worker = threading.Thread(target=lambda: result.setdefault("summary", library_card(max_batches=1)))
+    worker.start()
+    try:
+        assert gate.reached.wait(90), "the robot never reached the gate"
+        [pid] = robot_processes()
+        os.kill(pid, signal.SIGKILL)
+        worker.join(90)
+    finally:
+        gate.opened.set()
+    assert not worker.is_alive()
+    return result["summary"]
+
+
+def robot_processes() -> list[int]:
+    """Robot subprocesses of this test process (started by the flow's robot task) running the library-card suite."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == os.getpid() and b"robot" in command and any(b"library_card" in part for part in command):
+            found.append(int(stat.parent.name))
+    return found
+
+
+def an_adult(systems: Systems, individual: int, *, mailbox: bool = True) -> tuple[str, str]:
+    applicant = person(date(1991, 3, 3), individual)
+    if mailbox:
+        systems.viestit.state.store.set_mailbox(applicant["hetu"], True)
+    reference = f"adult-{individual}"
+    systems.enqueue(reference, application(applicant))
+    return reference, applicant["hetu"]
+
+
+def test_a_koha_outage_fails_the_application_for_a_retry_that_then_succeeds(systems):
+    reference, hetu = an_adult(systems, 919)
+    systems.koha.state.faults.configure(error_rate=1.0, error_status=503)
+    first = library_card(max_batches=1)
+    item = systems.queue.find(PROCESS, reference)
+    assert item.state is ItemState.APPLICATION_FAILED and item.error_type == "APPLICATION"
+    assert first.by_reason == {item.error_code: 1} and item.error_code in {"UNAVAILABLE", "KOHA_UNAVAILABLE"}
+    assert len(systems.patrons) == 4 and systems.messages == []
+
+    systems.koha.state.faults.reset()
+    second = library_card()
+    item = systems.queue.find(PROCESS, reference)
+    assert item.state is ItemState.DONE and item.attempts == 2 and second.by_reason == {"CARD_GRANTED": 1}
+    assert systems.patron_with_key(hetu)["patron_id"] == item.output["patron_id"]
+    assert len(systems.messages_for(reference)) == 1
+
+
+def test_a_messages_outage_after_the_patron_resumes_with_neither_a_second_patron_nor_a_second_message(systems):
+    reference, hetu = an_adult(systems, 921)
+    systems.viestit.state.faults.fail_next(2, kind="error", path_prefix="/v2/messages")  # every attempt of one send
+    library_card(max_batches=1)
+    item = systems.queue.find(PROCESS, reference)
+    assert item.state is ItemState.APPLICATION_FAILED
+    done = systems.queue.checkpoints(item.id)
+    assert "patron_created" in done and "decision_sent" not in done and systems.messages == []
+
+    library_card()
+    item = systems.queue.find(PROCESS, reference)
+    assert item.state is ItemState.DONE and item.output["patron_id"] == done["patron_created"]["patron_id"]
+    assert len(systems.patrons) == 5 and systems.patron_with_key(hetu)["patron_id"] == item.output["patron_id"]
+    assert len(systems.messages) == 1
+
+
+def test_a_lost_answer_from_messages_is_resent_under_the_same_external_id_and_delivered_once(systems):
+    reference, _ = an_adult(systems, 923)
+    systems.viestit.state.faults.fail_next(1, kind="lost_response", path_prefix="/v2/messages")
+    library_card()
+    item = systems.queue.find(PROCESS, reference)
+    assert item.state is ItemState.DONE and item.attempts == 1
+    assert [f.kind for f in systems.viestit.state.faults.injected] == ["lost_response"]
+    [message] = systems.messages
+    assert message.external_id == f"kuntaflow-library-card-{item.id}-decision" and item.output["message_id"] == str(message.message_id)
+
+
+def test_a_robot_killed_after_koha_created_the_patron_carries_on_with_that_patron(prefect_harness, monkeypatch):
+    gate = Gate("POST", "/api/v1/patrons", after_app=True)
+    with sandboxes_running(monkeypatch, koha_app=gate.wrap) as systems:
+        reference, hetu = an_adult(systems, 925)
+        kill_robot_at(gate)
+        item = systems.queue.find(PROCESS, reference)
+        assert item.state is ItemState.NEW and "patron_created" not in systems.queue.checkpoints(item.id)
+        created = systems.patron_with_key(hetu)  # Koha has it; the robot died before it heard
+
+        library_card()
+        item = systems.queue.find(PROCESS, reference)
+        assert item.state is ItemState.DONE and item.attempts == 2
+        assert item.output["patron_id"] == created["patron_id"] and len(systems.patrons) == 5
+        assert len(systems.messages) == 1
+        assert [e.action for e in systems.queue.audit(item.id)] == ["add", "claim", "release", "claim", "complete"]
+
+
+def test_a_robot_killed_between_the_patron_and_the_decision_resumes_at_the_decision(prefect_harness, monkeypatch):
+    gate = Gate("POST", "/v1/mailboxes/active")
+    with sandboxes_running(monkeypatch, viestit_app=gate.wrap) as systems:
+        reference, hetu = an_adult(systems, 927)
+        kill_robot_at(gate)
+        item = systems.queue.find(PROCESS, reference)
+        assert item.state is ItemState.NEW and "patron_created" in systems.queue.checkpoints(item.id)
+        assert systems.messages == []
+
+        library_card()
+        item = systems.queue.find(PROCESS, reference)
+        assert item.state is ItemState.DONE and item.attempts == 2
+        assert len(systems.patrons) == 5 and systems.patron_with_key(hetu)["patron_id"] == item.output["patron_id"]
+        assert len(systems.messages) == 1
