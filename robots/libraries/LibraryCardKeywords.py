@@ -43,6 +43,7 @@ from connectors.koha import (
 from connectors.letters import Letter, PostalAddress, render_letter
 from connectors.suomifi_viestit import (
     ElectronicMessage,
+    MailboxNotInUseError,
     NewElectronicMessage,
     NewMultichannelMessage,
     PaperMail,
@@ -122,13 +123,20 @@ def _re_raise_for_robot(method: F) -> F:
             if type(error) in (TransientError, BusinessRuleError, IntegrationError):
                 raise  # raised here, already named for the robot and the case
             raise _for_robot(error, self._work_item_id()) from error
-        except (CategoryConfigurationError, ValidationError) as error:
-            problem = error.errors(include_input=False) if isinstance(error, ValidationError) else str(error)
+        except CategoryConfigurationError as error:
+            raise IntegrationError(f"work item {self._work_item_id()}: {error}", code="CATEGORY_CONFIGURATION") from error
+        except ValidationError as error:
+            # A model we build for a connector refused our data: our bug, not the citizen's.
             raise IntegrationError(
-                f"work item {self._work_item_id()}: {problem}", code="LIBRARY_CARD_CONFIGURATION"
-            ) from error
+                f"work item {self._work_item_id()}: {error.title} refused the data: {_problems(error)}", code="UNEXPECTED_DATA"
+            ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _problems(error: ValidationError) -> str:
+    """Field paths and error codes, never the values (they are personal data)."""
+    return ", ".join(f"{'.'.join(map(str, e['loc'])) or '(whole)'} ({e['type']})" for e in error.errors(include_input=False))
 
 
 def _for_robot(error: AutomationError, item_id: int | None) -> AutomationError:
@@ -182,10 +190,9 @@ class LibraryCardKeywords:
         try:
             application = LibraryCardApplication.model_validate(payload)
         except ValidationError as error:
-            problems = ", ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'application'} ({e['type']})" for e in error.errors(include_input=False)
-            )
-            raise BusinessRuleError(f"work item {item_id}: the application is not valid: {problems}", code="INVALID_APPLICATION") from None
+            raise BusinessRuleError(
+                f"work item {item_id}: the application is not valid: {_problems(error)}", code="INVALID_APPLICATION"
+            ) from None
         case = LibraryCardCase(item_id, application, self._checkpoints())
         if "rules_checked" in case.checkpoints:
             logger.info(f"Rules were checked on {case.decided_on} (attempt before this): {case.reason.value}.")
@@ -298,16 +305,20 @@ class LibraryCardKeywords:
             postal_address=postal_address,
         )
         message_id: str | None = None
+        if channel is Channel.SUOMI_FI:
+            message_id = self._send_electronic(external_id, recipient, text)
+            if message_id is None:  # the mailbox closed since the check
+                channel = choose_channel(
+                    mailbox_active=False, preference=application.notification_preference, email=application.email, postal_address=postal_address
+                )
         if channel is Channel.EMAIL:
             assert application.email is not None  # choose_channel picks e-mail only with an address
             message_id = self._send_email(external_id, application.email, text)
-            if message_id is None:
+            if message_id is None:  # the mail server refused the address
                 channel = Channel.LETTER if postal_address is not None else Channel.NONE
-        if channel is Channel.SUOMI_FI:
-            message_id = self._send_electronic(external_id, recipient, text)
-        elif channel is Channel.LETTER:
+        if channel is Channel.LETTER:
             message_id = self._send_letter(external_id, recipient, text, self._letter(case, recipient, text))
-        elif channel is Channel.NONE:
+        if channel is Channel.NONE:
             logger.warn(f"Work item {case.item_id}: no mailbox, e-mail or address to send the decision to.")
         sent = {"channel": channel.value, "message_id": message_id, "external_id": external_id}
         self._save_checkpoint("decision_sent", sent, case)
@@ -328,11 +339,16 @@ class LibraryCardKeywords:
 
     # ------------------------------------------------------------------ decision helpers
 
-    def _send_electronic(self, external_id: str, recipient: VerifiedPerson, text: DecisionText) -> str:
+    def _send_electronic(self, external_id: str, recipient: VerifiedPerson, text: DecisionText) -> str | None:
+        """Send to the Suomi.fi mailbox; None when the service says the mailbox is not in use."""
         assert recipient.hetu is not None
-        result = self._viestit_client().send_electronic(
-            NewElectronicMessage(external_id=external_id, recipient=recipient.hetu, electronic=_electronic(text))
-        )
+        try:
+            result = self._viestit_client().send_electronic(
+                NewElectronicMessage(external_id=external_id, recipient=recipient.hetu, electronic=_electronic(text))
+            )
+        except MailboxNotInUseError:
+            logger.warn("Suomi.fi Messages: the mailbox is no longer in use; falling back.")
+            return None
         if result.already_sent:
             logger.info(f"Suomi.fi Messages had {external_id} already (message {result.message_id}): not sent twice.")
         return str(result.message_id)

@@ -174,6 +174,7 @@ def _decide_every_kind(systems: Systems) -> tuple[Systems, LibraryCardSummary, d
     add("non-disclosure", person(date(1980, 2, 2), 911, non_disclosure=True, permanent_address=None), mailbox=True)
     add("no-mailbox-email", person(date(1995, 9, 9), 915), email="no.mailbox@example.org", language="en")
     add("no-mailbox-letter", person(date(1975, 7, 7), 913))
+    add("email-refused", person(date(1993, 5, 5), 923), email="nobody@example.invalid")
     add("no-address", person(date(1985, 1, 1), 917, permanent_address=None), mailbox=True)
     eidas = {"eidas_person_identifier": "SE/FI/199001011234", "date_of_birth": "1990-01-01", "first_names": "Sven", "surname": "Svensson"}
     add("eidas", eidas, email="sven@example.org")
@@ -192,19 +193,20 @@ def test_every_application_ends_with_its_reason_and_the_summary_counts_them(deci
         "non-disclosure": ("BUSINESS_FAILED", "NON_DISCLOSURE_STAFF_REVIEW"),
         "no-mailbox-email": ("DONE", None),
         "no-mailbox-letter": ("DONE", None),
+        "email-refused": ("DONE", None),
         "no-address": ("BUSINESS_FAILED", "NO_PERMANENT_ADDRESS_IN_FINLAND"),
         "eidas": ("BUSINESS_FAILED", "NO_FINNISH_HETU_STAFF_REVIEW"),
     }
-    assert summary.batches == 3 and summary.applications == 9
-    assert summary.by_state == {"DONE": 4, "BUSINESS_FAILED": 5}
+    assert summary.batches == 3 and summary.applications == 10
+    assert summary.by_state == {"DONE": 5, "BUSINESS_FAILED": 5}
     assert summary.by_reason == {
-        "CARD_GRANTED": 4, "ALREADY_A_PATRON": 1, "UNDER_15_NO_GUARDIAN": 1, "NON_DISCLOSURE_STAFF_REVIEW": 1,
+        "CARD_GRANTED": 5, "ALREADY_A_PATRON": 1, "UNDER_15_NO_GUARDIAN": 1, "NON_DISCLOSURE_STAFF_REVIEW": 1,
         "NO_PERMANENT_ADDRESS_IN_FINLAND": 1, "NO_FINNISH_HETU_STAFF_REVIEW": 1,
     }
-    assert summary.by_channel == {"suomifi": 4, "letter": 3, "email": 2}
+    assert summary.by_channel == {"suomifi": 4, "letter": 4, "email": 2}
     assert len(summary.robot_logs) == 3 and all(Path(log).exists() for log in summary.robot_logs)
-    # Five new patrons (adult, child, non-disclosure, the two without a mailbox); Mikko was one already.
-    assert len(systems.patrons) == 4 + 5
+    # Six new patrons (adult, child, non-disclosure, the three without a mailbox); Mikko was one already.
+    assert len(systems.patrons) == 4 + 6
 
 
 def test_an_adult_gets_a_patron_keyed_by_the_hetu_and_an_electronic_decision(decided):
@@ -242,7 +244,8 @@ def test_an_existing_patron_is_told_where_the_card_is_and_no_patron_is_added(dec
     assert message.title == "Du har redan ett bibliotekskort"
     assert "Jyväskylän kaupunginkirjasto – pääkirjasto" in message.body
     item = systems.queue.find(PROCESS, "existing")
-    assert "patron 1" not in item.error_message and "existing_patron_id 1" in item.error_message
+    assert f"work item {item.id}: the applicant already has a library card" in item.error_message
+    assert "existing_patron_id 1, existing_library_id JYVPK, channel suomifi" in item.error_message
 
 
 def test_a_child_through_a_guardian_gets_the_child_category_and_the_guardian_as_guarantor(decided):
@@ -296,6 +299,14 @@ def test_without_a_mailbox_the_decision_goes_by_email_or_as_a_printed_letter(dec
     assert f"{date.fromisoformat(patron['expiry_date']):%-d.%-m.%Y}" in pdf_text(letter)
 
 
+def test_an_address_the_mail_server_refuses_falls_back_to_a_printed_letter(decided):
+    systems, _, _ = decided
+    assert systems.smtp.mailbox.to("nobody@example.invalid") == []
+    [letter] = systems.messages_for("email-refused")
+    assert letter.channel == "paper" and "Kirjastokorttisi on valmis" in pdf_text(letter)
+    assert systems.queue.find(PROCESS, "email-refused").output["channel"] == "letter"
+
+
 def test_an_eidas_user_goes_to_staff_and_is_told_by_email(decided):
     systems, _, _ = decided
     assert not any(p["surname"] == "Svensson" for p in systems.patrons.values())
@@ -314,6 +325,15 @@ def test_the_summary_artifact_holds_codes_and_counts_but_no_personal_data(decide
     assert "ALREADY_A_PATRON" in text and "suomifi" in text and "Robot log" in text
     for secret in [*hetus.values(), "Testinen", "Kauppakatu", "@example.org"]:
         assert secret not in text
+
+
+def test_robot_batches_run_under_the_koha_concurrency_tag_named_by_batch_number(decided):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterTags
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(task_run_filter=TaskRunFilter(tags=TaskRunFilterTags(all_=["koha"])))
+    assert {f"library_card: robot batch {n}" for n in (1, 2, 3)} <= {run.name for run in runs}
 
 
 # Runs again and changes the queue: keep it the last test using ``decided``.
@@ -426,7 +446,8 @@ def test_a_koha_outage_fails_the_application_for_a_retry_that_then_succeeds(syst
     first = library_card(max_batches=1)
     item = systems.queue.find(PROCESS, reference)
     assert item.state is ItemState.APPLICATION_FAILED and item.error_type == "APPLICATION"
-    assert first.by_reason == {item.error_code: 1} and item.error_code in {"UNAVAILABLE", "KOHA_UNAVAILABLE"}
+    assert first.by_reason == {item.error_code: 1} and item.error_code == "UNAVAILABLE"
+    assert item.error_message.startswith(f"TransientError: UNAVAILABLE: work item {item.id}: koha:")
     assert len(systems.patrons) == 4 and systems.messages == []
 
     systems.koha.state.faults.reset()
@@ -442,7 +463,8 @@ def test_a_messages_outage_after_the_patron_resumes_with_neither_a_second_patron
     systems.viestit.state.faults.fail_next(2, kind="error", path_prefix="/v2/messages")  # every attempt of one send
     library_card(max_batches=1)
     item = systems.queue.find(PROCESS, reference)
-    assert item.state is ItemState.APPLICATION_FAILED
+    assert item.state is ItemState.APPLICATION_FAILED and item.error_code == "UNAVAILABLE"
+    assert item.error_message.startswith(f"TransientError: UNAVAILABLE: work item {item.id}: suomifi_viestit: POST /v2/messages/electronic")
     done = systems.queue.checkpoints(item.id)
     assert "patron_created" in done and "decision_sent" not in done and systems.messages == []
 
