@@ -40,7 +40,8 @@ SmtpFactory = Callable[[EmailSettings], smtplib.SMTP]
 
 def connect(settings: EmailSettings) -> smtplib.SMTP:
     """Open an SMTP connection the settings describe (SSL, STARTTLS, AUTH)."""
-    context = ssl.create_default_context()
+    # Loading the system's CA certificates takes tens of milliseconds: only when TLS is asked for.
+    context = ssl.create_default_context(cafile=settings.ca_file) if settings.use_ssl or settings.starttls else None
     if settings.use_ssl:
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout_seconds, context=context)
     else:
@@ -116,6 +117,12 @@ class EmailClient:
         started = time.perf_counter()
         try:
             smtp = self._connect(self.settings)
+        except ssl.SSLCertVerificationError:
+            raise EmailAuthenticationError(
+                "email: the SMTP server's TLS certificate is not trusted; check KUNTAFLOW_EMAIL_HOST and KUNTAFLOW_EMAIL_CA_FILE",
+                code="TLS_UNTRUSTED",
+                business_ids=ids,
+            ) from None
         except smtplib.SMTPNotSupportedError as error:
             raise EmailAuthenticationError(f"email: the SMTP server does not support what the settings ask for ({error})", business_ids=ids) from None
         except (OSError, smtplib.SMTPException) as error:

@@ -18,7 +18,8 @@ class EmailUnavailableError(TransientError):
 
 
 class EmailAuthenticationError(IntegrationError):
-    """The mail server refused our SMTP credentials (535) or wants authentication we do not offer."""
+    """The mail server refused our SMTP credentials (535), wants authentication we do not offer (530),
+    or its TLS certificate is not one we trust (``TLS_UNTRUSTED``): settings to fix, not an outage."""
 
     default_code = "EMAIL_AUTHENTICATION"
 

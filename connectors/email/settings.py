@@ -5,6 +5,8 @@ The defaults point at the local SMTP sandbox (``python -m connectors.email.sandb
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,6 +24,7 @@ class EmailSettings(BaseSettings):
     port: int = Field(default=SANDBOX_SMTP_PORT, ge=1, le=65535, description="587 for STARTTLS, 465 for SSL, 25 for a plain relay.")
     starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS before signing in (port 587).")
     use_ssl: bool = Field(default=False, description="Connect over TLS from the start (SMTPS, port 465).")
+    ca_file: Path | None = Field(default=None, description="CA bundle to trust for TLS (a city's internal CA); the system's when unset.")
     username: str | None = Field(default=None, description="SMTP AUTH user; unset for a relay that trusts the host.")
     password: SecretStr | None = Field(default=None, description="SMTP AUTH password.")
     from_address: str = Field(default="no-reply@kuntaflow.example", description="Envelope sender and From address.")

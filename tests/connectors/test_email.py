@@ -226,6 +226,23 @@ def test_refused_or_missing_smtp_credentials_are_an_integration_error(credential
     assert "vaara" not in str(raised.value)
 
 
+def test_starttls_with_auth_over_tls_sends():
+    with SmtpSandbox(faults=FaultSpec(), credentials={"kuntaflow": "salasana"}, tls=True) as smtp:
+        settings = smtp.settings(username="kuntaflow", password=SecretStr("salasana"))
+        assert settings.starttls and settings.ca_file == smtp.ca_file
+        assert EmailClient(settings).send(welcome()).accepted == 1
+        with pytest.raises(EmailAuthenticationError) as plain:
+            EmailClient(smtp.settings(starttls=False, username="kuntaflow", password=SecretStr("salasana"))).send(welcome(idempotency_key="k2"))
+    assert len(smtp.mailbox.messages) == 1 and plain.value.code == "EMAIL_AUTHENTICATION"
+
+
+def test_an_untrusted_tls_certificate_is_a_settings_problem_not_an_outage():
+    with SmtpSandbox(faults=FaultSpec(), tls=True) as smtp:
+        with pytest.raises(EmailAuthenticationError) as raised:
+            EmailClient(smtp.settings(ca_file=None)).send(welcome())
+    assert raised.value.code == "TLS_UNTRUSTED" and not smtp.mailbox.messages
+
+
 # ------------------------------------------------------------------------------- privacy and validation
 
 

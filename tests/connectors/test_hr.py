@@ -353,3 +353,21 @@ def test_a_hetu_outside_its_field_and_bad_keys_are_refused_before_sending(hr):
         hr.create_employee(aino(), idempotency_key=f"employee:{HETU}")
     with pytest.raises(ValidationError, match="needs an end_date"):
         nurse(1, employment_type="fixed_term")
+
+
+# ------------------------------------------------------------------------------- over real TCP, mounted as the all-sandboxes server does
+
+
+def test_the_sandbox_mounted_under_hr_works_over_a_real_port():
+    from fastapi import FastAPI
+
+    from kuntaflow.servers import serve_in_thread
+
+    inner = create_app(faults=FaultSpec())
+    outer = FastAPI()
+    outer.mount("/hr", inner)
+    with serve_in_thread(outer) as url, HrClient(HrSettings(base_url=f"{url}/hr/api/v1"), retry=RetryPolicy(attempts=2)) as hr:
+        inner.state.faults.fail_next(1, kind="drop", path_prefix="/api/v1/employees")
+        created = hr.create_employee(aino(), idempotency_key="employment_start:1:employee")
+        assert created.created and hr.get_employee(created.employee.employee_id).last_name == "Virtanen"
+        assert [f.kind for f in inner.state.faults.injected] == ["drop"]

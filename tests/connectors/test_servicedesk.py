@@ -319,3 +319,22 @@ def test_logs_carry_paths_and_codes_not_people(app, desk, caplog):
     ours = "\n".join(record.getMessage() for record in caplog.records if record.name.startswith("connectors"))
     assert "servicedesk POST /api/v1/requests -> 201" in ours
     assert "Virtanen" not in caplog.text and "employment_start" not in ours
+
+
+# ------------------------------------------------------------------------------- over real TCP, mounted as the all-sandboxes server does
+
+
+def test_the_sandbox_mounted_under_servicedesk_works_over_a_real_port():
+    from fastapi import FastAPI
+
+    from kuntaflow.servers import serve_in_thread
+
+    inner = create_app(faults=FaultSpec(), today=TODAY)
+    outer = FastAPI()
+    outer.mount("/servicedesk", inner)
+    with serve_in_thread(outer) as url, ServiceDeskClient(ServiceDeskSettings(base_url=f"{url}/servicedesk/api/v1"), retry=RetryPolicy(attempts=2)) as desk:
+        inner.state.faults.fail_next(1, kind="lost_response", path_prefix="/api/v1/requests")
+        result = desk.create_request(it_account())
+        assert not result.created and list(inner.state.store.tickets) == [result.ticket.ticket_id]
+        with httpx.Client(base_url=url) as web:
+            assert "REQ0010001" in web.get("/servicedesk/_sandbox/tickets").text

@@ -14,15 +14,22 @@ Faults use the shared injector (connectors/sandbox_support.py, ``KUNTAFLOW_SANDB
 decided once per message at DATA (path ``/smtp``): ``error`` → ``451 4.3.0`` temporary failure,
 ``rate_limit`` → ``421 4.7.0`` too many messages, ``timeout`` → silence for ``hang_seconds`` then
 ``451 4.4.2``, ``drop`` → the connection is cut before the message is kept, ``lost_response`` →
-the message is kept and the connection cut before the ``250``. No STARTTLS/SSL: the sandbox is
-plain SMTP on 127.0.0.1.
+the message is kept and the connection cut before the ``250``. The sandbox speaks
+plain SMTP unless ``tls=True``, which offers STARTTLS with a self-signed certificate for
+127.0.0.1/localhost made on the spot (``smtp.ca_file`` is the file a client trusts) and then
+takes AUTH only over TLS, as a real submission server does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import hmac
+import ipaddress
 import logging
+import ssl
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -94,6 +101,7 @@ class SmtpSandbox:
             ``app.state.store`` to see them on its pages).
         faults: fault spec; by default from ``KUNTAFLOW_SANDBOX_FAULT_*``.
         credentials: username → password; when given, AUTH is required.
+        tls: offer STARTTLS with a throwaway self-signed certificate (``ca_file``).
     """
 
     def __init__(
@@ -105,6 +113,7 @@ class SmtpSandbox:
         faults: FaultSpec | None = None,
         credentials: dict[str, str] | None = None,
         max_message_bytes: int = MAX_MESSAGE_BYTES,
+        tls: bool = False,
     ) -> None:
         self.mailbox = mailbox if mailbox is not None else Mailbox()
         self.faults = FaultInjector(faults)
@@ -112,8 +121,16 @@ class SmtpSandbox:
         self.port = port or free_port(host)
         self._credentials = dict(credentials or {})
         options: dict[str, Any] = {"data_size_limit": max_message_bytes, "enable_SMTPUTF8": True}
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
+        self.ca_file: Path | None = None
+        if tls:
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="kuntaflow-smtp-tls-")
+            self.ca_file, key_file = _self_signed(Path(self._tls_dir.name), host)
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(self.ca_file, key_file)
+            options["tls_context"] = context
         if self._credentials:
-            options |= {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
+            options |= {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": tls}
         self._controller = Controller(SandboxHandler(self.mailbox, self.faults), hostname=host, port=self.port, server_hostname="smtp.sandbox.kuntaflow", **options)
         self._running = False
 
@@ -137,6 +154,9 @@ class SmtpSandbox:
         if self._running:
             self._controller.stop()
             self._running = False
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+            self._tls_dir = None
 
     def __enter__(self) -> SmtpSandbox:
         return self.start()
@@ -149,4 +169,39 @@ class SmtpSandbox:
         from connectors.email.settings import EmailSettings
 
         values: dict[str, Any] = {"host": self.host, "port": self.port, "timeout_seconds": 5.0}
+        if self.ca_file is not None:
+            values |= {"starttls": True, "ca_file": self.ca_file}
         return EmailSettings(**(values | overrides))
+
+
+def _self_signed(directory: Path, host: str) -> tuple[Path, Path]:
+    """A one-day certificate for ``host``, localhost and 127.0.0.1, and its key, written to ``directory``."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smtp.sandbox.kuntaflow")])
+    now = datetime.datetime.now(datetime.UTC)
+    alternatives: list[x509.GeneralName] = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    try:
+        alternatives.append(x509.IPAddress(ipaddress.ip_address(host)))
+    except ValueError:
+        alternatives.append(x509.DNSName(host))
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(list(dict.fromkeys(alternatives))), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return cert_file, key_file
