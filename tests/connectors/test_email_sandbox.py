@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors.email import EmailAttachment, EmailClient, OutgoingEmail
+from connectors.email import EmailAttachment, EmailClient, EmailSettings, OutgoingEmail
 from connectors.email.sandbox import DESCRIPTION, PAGES, TITLE, Mailbox, create_app, serve_smtp
 from connectors.sandbox_support import FaultSpec, SyncASGITransport
 
@@ -97,3 +97,20 @@ def test_messages_are_kept_as_eml_files_and_can_be_cleared(web, sent, tmp_path):
     assert sorted(p.name for p in (tmp_path / "eml").iterdir()) == ["000001.eml", "000002.eml", "000003.eml"]
     assert web.delete("/_sandbox/api/messages").status_code == 204
     assert web.get("/_sandbox/api/messages").json() == []
+
+
+def test_the_all_sandboxes_server_runs_the_smtp_side_beside_the_pages(monkeypatch, tmp_path):
+    from connectors.sandbox_server import create_app as all_sandboxes
+    from kuntaflow.servers import free_port, serve_in_thread
+
+    port = free_port()
+    monkeypatch.setenv("KUNTAFLOW_EMAIL_SANDBOX_SMTP_PORT", str(port))
+    monkeypatch.setenv("KUNTAFLOW_EMAIL_SANDBOX_KEEP_EML", "true")
+    server = all_sandboxes(only=["email"])
+    with serve_in_thread(server) as url:
+        assert server.state.sandboxes["email"].error is None
+        sent = EmailClient(EmailSettings(port=port)).send(OutgoingEmail(to=[AINO], subject="Tervetuloa", text="Hei!", idempotency_key="k"))
+        page = httpx.get(f"{url}/email/_sandbox/mailbox").text
+        assert AINO in page and f"127.0.0.1:{port}" in page
+        assert httpx.get(f"{url}/email/_sandbox/api/messages").json()[0]["message_id"] == sent.message_id
+    assert [p.name for p in (tmp_path / "kuntaflow-data" / "email-sandbox").iterdir()] == ["000001.eml"]

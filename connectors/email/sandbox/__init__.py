@@ -1,13 +1,19 @@
 """E-mail sandbox: an SMTP server (:class:`SmtpSandbox`, aiosmtpd) and a web app over the same :class:`Mailbox`.
 
 ``TITLE``, ``DESCRIPTION`` and ``PAGES`` are what the all-sandboxes server shows on its index
-page. A server that mounts ``create_app()`` also starts the SMTP side with :func:`serve_smtp`,
-which shares the app's mailbox: mounted apps get no lifespan events of their own.
+page; it runs :func:`lifespan` beside the mounted app, which starts the SMTP side on
+``KUNTAFLOW_EMAIL_SANDBOX_SMTP_PORT`` (8025) over the app's mailbox. Anything else serving
+``create_app()`` starts it with :func:`serve_smtp`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.email.sandbox.mailbox import Mailbox, ReceivedMessage
 from connectors.email.sandbox.smtp import SmtpSandbox
@@ -24,11 +30,43 @@ PAGES = (
 )
 
 
+class EmailSandboxSettings(BaseSettings):
+    """How ``kuntaflow sandbox`` runs the e-mail sandbox (env prefix ``KUNTAFLOW_EMAIL_SANDBOX_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="KUNTAFLOW_EMAIL_SANDBOX_", extra="ignore")
+
+    smtp_host: str = Field(default="127.0.0.1", description="Where the SMTP side listens.")
+    smtp_port: int = Field(default=8025, ge=1, le=65535, description="The SMTP port (KUNTAFLOW_EMAIL_PORT of the connector).")
+    keep_eml: bool = Field(default=False, description="Also write each message as an .eml file under <data dir>/email-sandbox.")
+
+
 def create_app(mailbox: Mailbox | None = None) -> Any:
-    """The mailbox web app (imported lazily: the SMTP side does not need FastAPI)."""
+    """The mailbox web app (imported lazily: the SMTP side does not need FastAPI).
+
+    Without a ``mailbox``, a new one that keeps .eml files when ``KUNTAFLOW_EMAIL_SANDBOX_KEEP_EML`` is set.
+    """
     from connectors.email.sandbox.app import create_app as build
 
+    if mailbox is None:
+        data_dir = None
+        if EmailSandboxSettings().keep_eml:
+            from kuntaflow.settings import KuntaflowSettings
+
+            data_dir = KuntaflowSettings().resolved_data_dir / "email-sandbox"
+        mailbox = Mailbox(data_dir=data_dir)
     return build(mailbox)
+
+
+@contextmanager
+def lifespan(app: Any) -> Iterator[SmtpSandbox]:
+    """The SMTP side, for the all-sandboxes server: runs while the server runs."""
+    settings = EmailSandboxSettings()
+    with serve_smtp(app, host=settings.smtp_host, port=settings.smtp_port) as smtp:
+        app.state.smtp = smtp
+        try:
+            yield smtp
+        finally:
+            app.state.smtp = None
 
 
 def serve_smtp(app: Any, *, host: str = "127.0.0.1", port: int | None = None, **options: Any) -> SmtpSandbox:
@@ -36,4 +74,4 @@ def serve_smtp(app: Any, *, host: str = "127.0.0.1", port: int | None = None, **
     return SmtpSandbox(app.state.store, host=host, port=port, **options)
 
 
-__all__ = ["DESCRIPTION", "PAGES", "TITLE", "Mailbox", "ReceivedMessage", "SmtpSandbox", "create_app", "serve_smtp"]
+__all__ = ["DESCRIPTION", "PAGES", "TITLE", "EmailSandboxSettings", "Mailbox", "ReceivedMessage", "SmtpSandbox", "create_app", "lifespan", "serve_smtp"]

@@ -30,13 +30,20 @@ def create_app(mailbox: Mailbox | None = None) -> FastAPI:
     store = mailbox if mailbox is not None else Mailbox()
     app = FastAPI(title="Sähköposti · E-mail (Kuntaflow sandbox)", version="1", docs_url="/docs")
     app.state.store = store
+    app.state.smtp = None  # the SmtpSandbox feeding this mailbox, when one runs (shown on the pages)
 
     def not_found(request: Request) -> Response:
         return TEMPLATES.TemplateResponse(request, "not_found.html", {}, status_code=404)
 
     @app.get("/_sandbox/mailbox", response_class=HTMLResponse, name="mailboxes")
     async def mailboxes(request: Request) -> Response:
-        context = {"rows": store.recipients(), "total": len(store.messages), "duplicates": sum(store.duplicates.values())}
+        smtp = app.state.smtp
+        context = {
+            "rows": store.recipients(),
+            "total": len(store.messages),
+            "duplicates": sum(store.duplicates.values()),
+            "smtp": f"{smtp.host}:{smtp.port}" if smtp is not None else None,
+        }
         return TEMPLATES.TemplateResponse(request, "mailboxes.html", context)
 
     @app.get("/_sandbox/mailbox/{address}", response_class=HTMLResponse, name="mailbox")
