@@ -848,6 +848,7 @@ __all__ = [
     "Language",
     "LibraryCardApplication",
     "NotificationPreference",
+    "PatronCategoryLike",
     "ReasonCode",
     "VerifiedPerson",
     "card_expiry",

@@ -3,8 +3,8 @@ the suite run as a subprocess on cases that need no sandbox (a bad payload, an u
 
 from __future__ import annotations
 
+import importlib.util
 import io
-import sys
 from datetime import date
 
 import pypdf
@@ -22,8 +22,17 @@ from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
 from schemas.library_card import PROCESS, LibraryCardApplication
 
-sys.path.insert(0, str(LIBRARIES_DIR))
-from LibraryCardKeywords import LibraryCardCase, _for_robot  # noqa: E402  (a Robot Framework library module)
+
+def _keyword_library():
+    """robots/libraries/LibraryCardKeywords.py, loaded as Robot Framework loads it (a top-level module)."""
+    spec = importlib.util.spec_from_file_location("LibraryCardKeywords", LIBRARIES_DIR / "LibraryCardKeywords.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_library = _keyword_library()
+LibraryCardCase, _for_robot = _library.LibraryCardCase, _library._for_robot
 
 HETU = sample_identity_code(date(1990, 5, 17), 931)
 APPLICATION = {
