@@ -170,6 +170,10 @@ def _decide_every_kind(systems: Systems) -> tuple[Systems, LibraryCardSummary, d
     add("existing", {"hetu": SEEDED_AINO, "first_names": "Aino", "surname": "Virtanen", "permanent_address": ADDRESS}, language="sv")
     add("child-with-guardian", person(date(2016, 4, 2), 907), guardian=MIKKO_AS_GUARDIAN, notification_preference="letter")
     add("child-alone", person(date(2012, 1, 10), 909))
+    new_guardian = {**person(date(1988, 8, 8), 933), **{k: v for k, v in MIKKO_AS_GUARDIAN.items() if k.startswith("relationship")}}
+    systems.viestit.state.store.set_mailbox(new_guardian["hetu"], True)
+    hetus["new-guardian"] = new_guardian["hetu"]
+    add("child-new-guardian", person(date(2017, 6, 6), 929), guardian=new_guardian, email="guardian@example.org")
     add("non-disclosure", person(date(1980, 2, 2), 911, non_disclosure=True, permanent_address=None), mailbox=True)
     add("no-mailbox-email", person(date(1995, 9, 9), 915), email="no.mailbox@example.org", language="en")
     add("no-mailbox-letter", person(date(1975, 7, 7), 913))
@@ -189,6 +193,7 @@ def test_every_application_ends_with_its_reason_and_the_summary_counts_them(deci
         "existing": ("BUSINESS_FAILED", "ALREADY_A_PATRON"),
         "child-with-guardian": ("DONE", None),
         "child-alone": ("BUSINESS_FAILED", "UNDER_15_NO_GUARDIAN"),
+        "child-new-guardian": ("DONE", None),
         "non-disclosure": ("BUSINESS_FAILED", "NON_DISCLOSURE_STAFF_REVIEW"),
         "no-mailbox-email": ("DONE", None),
         "no-mailbox-letter": ("DONE", None),
@@ -196,16 +201,17 @@ def test_every_application_ends_with_its_reason_and_the_summary_counts_them(deci
         "no-address": ("BUSINESS_FAILED", "NO_PERMANENT_ADDRESS_IN_FINLAND"),
         "eidas": ("BUSINESS_FAILED", "NO_FINNISH_HETU_STAFF_REVIEW"),
     }
-    assert summary.batches == 3 and summary.applications == 10
-    assert summary.by_state == {"DONE": 5, "BUSINESS_FAILED": 5}
+    assert summary.batches == 3 and summary.applications == 11
+    assert summary.by_state == {"DONE": 6, "BUSINESS_FAILED": 5}
     assert summary.by_reason == {
-        "CARD_GRANTED": 5, "ALREADY_A_PATRON": 1, "UNDER_15_NO_GUARDIAN": 1, "NON_DISCLOSURE_STAFF_REVIEW": 1,
+        "CARD_GRANTED": 6, "ALREADY_A_PATRON": 1, "UNDER_15_NO_GUARDIAN": 1, "NON_DISCLOSURE_STAFF_REVIEW": 1,
         "NO_PERMANENT_ADDRESS_IN_FINLAND": 1, "NO_FINNISH_HETU_STAFF_REVIEW": 1,
     }
-    assert summary.by_channel == {"suomifi": 4, "letter": 4, "email": 2}
+    assert summary.by_channel == {"suomifi": 5, "letter": 4, "email": 2}
     assert len(summary.robot_logs) == 3 and all(Path(log).exists() for log in summary.robot_logs)
-    # Six new patrons (adult, child, non-disclosure, the three without a mailbox); Mikko was one already.
-    assert len(systems.patrons) == 4 + 6
+    # Eight new patrons: the adult, two children, the new guardian, non-disclosure, the three without a
+    # mailbox (Mikko was a patron already).
+    assert len(systems.patrons) == 4 + 8
 
 
 def test_an_adult_gets_a_patron_keyed_by_the_hetu_and_an_electronic_decision(decided):
@@ -262,6 +268,19 @@ def test_a_child_through_a_guardian_gets_the_child_category_and_the_guardian_as_
     assert message.paper.recipient_address[0] == "Korhonen Mikko"
     text = pdf_text(message)
     assert "Lapsen kirjastokortti on valmis" in text and "Testi" in text and "takaaja" in text
+
+
+def test_a_guardian_who_is_not_a_patron_yet_is_registered_as_the_guarantor(decided):
+    systems, _, hetus = decided
+    child = systems.patron_with_key(hetus["child-new-guardian"])
+    guardian = systems.patron_with_key(hetus["new-guardian"])
+    assert (guardian["category_id"], guardian["library_id"], guardian["email"]) == ("HENKILO", "JYVVAA", "guardian@example.org")
+    assert guardian["staff_notes"].startswith("Huoltaja") and child["attributes"]["TAKAAJA"] == str(guardian["patron_id"])
+    item = systems.queue.find(PROCESS, "child-new-guardian")
+    assert systems.queue.checkpoints(item.id)["guarantor_registered"] == {"patron_id": guardian["patron_id"], "created": True}
+    assert item.output["guarantor_patron_id"] == guardian["patron_id"]
+    [message] = systems.messages_for("child-new-guardian")
+    assert message.recipient_id == hetus["new-guardian"] and message.title == "Lapsen kirjastokortti on valmis"
 
 
 def test_a_child_applying_alone_is_refused_by_a_letter_explaining_the_guardian_route(decided):
