@@ -1,31 +1,38 @@
 """Installation check: the engine's own end-to-end test on this machine.
 
-It enqueues a handful of sample cases and lets the robot work through them in batches, as
-every process does: normal cases end DONE, a wrong invoice BUSINESS_FAILED, a case whose
-service is down on the first attempt DONE on the retry, and a person's identity code is
-logged and must come out masked. ``make run`` runs it until the library-card process ships.
+``enqueue_samples`` puts a handful of synthetic cases on the queue ``installation_check``;
+the flow ``installation_check`` lets ``robots/installation_check/tasks.robot`` work through
+them in batches, as every process does. Each case is a real check with a verifiable answer:
+invoices whose reference number and rows are checked (three end DONE, two BUSINESS_FAILED
+with a code), a payment whose bank is down on the first attempt (a TransientError; DONE on the
+retry, with no backoff in this run), and a synthetic person whose identity code the robot
+validates and logs (the log must come out masked). ``make run`` runs it until the
+library-card process ships.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from typing import Annotated
 
 from prefect import flow, get_run_logger
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from flows.robot_task import run_robot
 from kuntaflow.batches import BatchReport
+from kuntaflow.redaction import install as install_redaction
 from kuntaflow.workitems import WorkQueue
 
 PROCESS = "installation_check"
 
 
 class CheckSummary(BaseModel):
-    """Outcomes of the installation check, by state and error code."""
+    """Outcomes of the installation check, by state and error code (no payload data)."""
 
     batches: int
     items: int
+    item_ids: list[int] = []
     by_state: dict[str, int]
     by_error_code: dict[str, int]
     robot_logs: list[str]
@@ -52,7 +59,11 @@ def sample_cases() -> list[tuple[str, dict]]:
             ]
         )
     ]
-    cases.append(("flaky-service", {"kind": "flaky_service", "succeeds_on_attempt": 2}))
+    # The bank is "down" on the first attempt: a TransientError, retried by the queue, then matched.
+    cases.append(
+        ("payment-1", {"kind": "payment", "reference_number": "12345672", "rows": ["40.00", "9.90"], "total": "49.90",
+                       "paid": "49.90", "bank_answers_from_attempt": 2})
+    )
     cases.append(("sample-person", {"kind": "person", "identity_code": sample_identity_code(date(1990, 5, 17), 905)}))
     return cases
 
@@ -63,8 +74,16 @@ def enqueue_samples(queue: WorkQueue) -> list[int]:
 
 
 @flow(name="installation-check", log_prints=False)
-def installation_check(batch_size: int = 5, max_batches: int = 20) -> CheckSummary:
-    """Work through every claimable sample case in robot batches and summarise the outcomes."""
+def installation_check(
+    batch_size: Annotated[int, Field(ge=1, le=1000)] = 5,
+    max_batches: Annotated[int, Field(ge=1, le=1000)] = 20,
+) -> CheckSummary:
+    """Work through every claimable sample case in robot batches and summarise the outcomes.
+
+    Batches run until nothing is claimable (or ``max_batches``, a guard against a robot that
+    never finishes its items). Enqueue the cases first with ``enqueue_samples``.
+    """
+    install_redaction()
     logger = get_run_logger()
     reports: list[BatchReport] = []
     for batch_number in range(1, max_batches + 1):
@@ -80,6 +99,7 @@ def installation_check(batch_size: int = 5, max_batches: int = 20) -> CheckSumma
     summary = CheckSummary(
         batches=len(reports),
         items=len(final),
+        item_ids=sorted(final),
         by_state=dict(Counter(o.state.value for o in final.values())),
         by_error_code=dict(Counter(o.error_code for o in final.values() if o.error_code)),
         robot_logs=[str(r.robot_log) for r in reports if r.robot_log],

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from kuntaflow.robot_runner import ROBOTS_DIR, run_suite
+from kuntaflow.robot_runner import ROBOTS_DIR, SuiteNotFoundError, run_suite
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import ItemState
+from kuntaflow.workitems import InvalidTransitionError, ItemState, LeaseLostError, WorkQueue
 
 
 class ItemOutcome(BaseModel):
@@ -25,6 +25,7 @@ class ItemOutcome(BaseModel):
     item_id: int
     state: ItemState
     error_code: str | None = None
+    attempts: int = 0
 
 
 class BatchReport(BaseModel):
@@ -39,6 +40,7 @@ class BatchReport(BaseModel):
     robot_return_code: int | None = None
     robot_timed_out: bool = False
     robot_log: Path | None = None
+    robot_could_not_run: bool = False
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(outcome.state.value for outcome in self.outcomes))
@@ -59,7 +61,15 @@ def process_batch(
     extra_env: dict[str, str] | None = None,
     settings: KuntaflowSettings | None = None,
 ) -> BatchReport:
-    """Claim up to ``batch_size`` items of ``process`` and run its robot on them."""
+    """Claim up to ``batch_size`` items of ``process`` and run its robot on them.
+
+    Raises:
+        SuiteNotFoundError: the process has no robot; checked before anything is claimed, so
+            a misnamed process costs no item an attempt.
+    """
+    suite = suite or suite_path(process)
+    if not suite.exists():
+        raise SuiteNotFoundError(f"process {process!r} has no robot: {suite} does not exist")
     settings = settings or KuntaflowSettings()
     owner = owner or f"{process}-b{batch_number}-{uuid.uuid4().hex[:8]}"
     queue = settings.work_queue()
@@ -68,26 +78,47 @@ def process_batch(
         if not items:
             return BatchReport(process=process, batch_number=batch_number, owner=owner, claimed=0)
         ids = [item.id for item in items]
-        robot = run_suite(
-            suite or suite_path(process),
-            run_id=owner,
-            env={"KUNTAFLOW_WORKITEM_IDS": ",".join(map(str, ids)), "KUNTAFLOW_WORKITEM_OWNER": owner, **(extra_env or {})},
-            settings=settings,
-        )
-        released = 0
-        outcomes: list[ItemOutcome] = []
-        for item_id in ids:
-            item = queue.get(item_id)
-            if item.state is ItemState.IN_PROGRESS and item.lease_owner == owner:
-                reason = "the robot stopped before finishing the item" + (" (timed out)" if robot.timed_out else "")
-                queue.release(item_id, owner=owner, reason=reason)
-                released += 1
-                item = queue.get(item_id)
-            outcomes.append(ItemOutcome(item_id=item_id, state=item.state, error_code=item.error_code))
+        robot = None
+        try:
+            robot = run_suite(
+                suite,
+                run_id=owner,
+                env={"KUNTAFLOW_WORKITEM_IDS": ",".join(map(str, ids)), "KUNTAFLOW_WORKITEM_OWNER": owner, **(extra_env or {})},
+                settings=settings,
+            )
+        finally:
+            # Also when we are interrupted: what the robot did not finish goes back to the queue now,
+            # rather than when its lease runs out.
+            if robot is None:
+                reason = "the robot's runner was interrupted before the item was finished"
+            elif robot.timed_out:
+                reason = "the robot timed out before finishing the item"
+            else:
+                reason = "the robot stopped before finishing the item"
+            released = _release_unfinished(queue, ids, owner, reason)
+        outcomes = [
+            ItemOutcome(item_id=item.id, state=item.state, error_code=item.error_code, attempts=item.attempts)
+            for item in map(queue.get, ids)
+        ]
     finally:
         queue.dispose()
     return BatchReport(
         process=process, batch_number=batch_number, owner=owner, claimed=len(ids), outcomes=outcomes,
         released=released, robot_return_code=robot.return_code, robot_timed_out=robot.timed_out,
-        robot_log=robot.log_html if robot.output_complete else robot.output_dir / "console.txt",
+        robot_could_not_run=robot.could_not_run,
+        robot_log=robot.log_html if robot.output_complete else robot.console_log,
     )
+
+
+def _release_unfinished(queue: WorkQueue, ids: list[int], owner: str, reason: str) -> int:
+    """Give back the items still IN_PROGRESS for ``owner``; return how many."""
+    released = 0
+    for item_id in ids:
+        item = queue.get(item_id)
+        if item.state is ItemState.IN_PROGRESS and item.lease_owner == owner:
+            try:
+                queue.release(item_id, owner=owner, reason=reason)
+            except (LeaseLostError, InvalidTransitionError):
+                continue  # finished or taken over between the read and the release
+            released += 1
+    return released

@@ -35,7 +35,7 @@ def redact_value(value: Any) -> Any:
 
 # --------------------------------------------------------------------------- Python and Prefect logging
 
-_installed = False
+_FACTORY_MARK = "_kuntaflow_redacting"
 
 
 def install() -> None:
@@ -43,20 +43,25 @@ def install() -> None:
 
     The record factory runs when a record is created, before any handler sees it, so the mask
     holds for console and file handlers and for Prefect's API log handler alike (Prefect's
-    ``get_run_logger()`` is standard logging). Idempotent.
+    ``get_run_logger()`` is standard logging). Idempotent: the installed factory is marked, so
+    the runner, the flows and the CLI may all call this.
     """
-    global _installed
-    if _installed:
-        return
     previous = logging.getLogRecordFactory()
+    if getattr(previous, _FACTORY_MARK, False):
+        return
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         _redact_record(record)
         return record
 
+    setattr(factory, _FACTORY_MARK, True)
     logging.setLogRecordFactory(factory)
-    _installed = True
+
+
+def is_installed() -> bool:
+    """Whether :func:`install` is in effect in this process."""
+    return bool(getattr(logging.getLogRecordFactory(), _FACTORY_MARK, False))
 
 
 def _redact_record(record: logging.LogRecord) -> None:
@@ -86,10 +91,13 @@ def redact_file(path: Path) -> None:
 
 
 class RobotRedactionListener:
-    """Robot Framework listener (API v3) that masks log messages as they are written.
+    """Robot Framework listener (API v3) that masks what Robot Framework is about to write.
 
-    The runner also masks ``output.xml`` after the run and builds log.html from the masked file,
-    so keyword arguments and failure messages are covered too.
+    Listeners are called before the output file writer when an item ends, so masking the
+    result here keeps log messages, keyword arguments, ``FOR``/``VAR``/``RETURN`` values and
+    failure messages out of ``output.xml`` even while the robot is still running. The runner
+    masks ``output.xml`` once more after the run and builds log.html from that file, which
+    covers anything this listener does not know about.
     """
 
     ROBOT_LISTENER_API_VERSION = 3
@@ -102,3 +110,33 @@ class RobotRedactionListener:
 
     def message(self, message: Any) -> None:
         message.message = redact(message.message)
+
+    def end_body_item(self, data: Any, result: Any) -> None:
+        """Every keyword and control structure: arguments, values, messages."""
+        _redact_result(result)
+
+    def end_test(self, data: Any, result: Any) -> None:
+        _redact_result(result)
+
+    def end_suite(self, data: Any, result: Any) -> None:
+        _redact_result(result)
+
+
+def _redact_result(result: Any) -> None:
+    """Mask the parts of a Robot Framework result item that output.xml writes as text."""
+    from robot import result as rf
+
+    if isinstance(result, rf.Keyword):
+        result.args = tuple(redact(str(arg)) for arg in result.args)
+    elif isinstance(result, (rf.For, rf.Return, rf.Error)):
+        result.values = tuple(redact(str(value)) for value in result.values)
+    elif isinstance(result, rf.Var):
+        result.value = tuple(redact(str(value)) for value in result.value)
+    elif isinstance(result, rf.ForIteration):
+        result.assign = {name: redact(str(value)) for name, value in result.assign.items()}
+    elif isinstance(result, (rf.IfBranch, rf.While)) and result.condition:
+        result.condition = redact(result.condition)
+    elif isinstance(result, rf.Group):
+        result.name = redact(result.name)
+    if result.message:
+        result.message = redact(result.message)

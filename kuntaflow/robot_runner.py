@@ -2,32 +2,61 @@
 
 Robot Framework is not thread-safe and installs process-wide signal handlers, so every batch
 runs as ``python -m robot`` in a new process group with a hard timeout. Its output stays under
-the data directory, one folder per run: ``output.xml`` (henkilötunnus-masked after the run),
-``log.html`` and ``report.html`` built from the masked file, and ``console.txt``.
+the data directory, one folder per run (``KuntaflowSettings().robot_output_dir / <run id>``):
+
+- ``output.xml``: written with ``kuntaflow.redaction.RobotRedactionListener`` (which masks
+  messages, arguments and failures as they are written) and masked once more after the run;
+- ``log.html`` and ``report.html``: built by rebot from that masked ``output.xml``;
+- ``console.txt``: the robot's console, masked line by line as it arrives (never raw on disk).
+
+Task results are parsed with ``robot.api.ExecutionResult``; a failure message that starts with
+``BusinessRuleError:``, ``TransientError:`` or ``IntegrationError:`` (connectors/errors.py)
+gives the task its error category.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from enum import Enum
 from pathlib import Path
+from typing import IO
 
 from pydantic import BaseModel
 
 from kuntaflow.redaction import redact, redact_file
 from kuntaflow.settings import KuntaflowSettings
 
-ROBOTS_DIR = Path(__file__).resolve().parent.parent / "robots"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+ROBOTS_DIR = PROJECT_DIR / "robots"
 LIBRARIES_DIR = ROBOTS_DIR / "libraries"
 RESOURCES_DIR = ROBOTS_DIR / "resources"
 
-_CATEGORY = re.compile(r"^(BusinessRuleError|TransientError|IntegrationError): ")
+#: Robot Framework's own exit codes above the failed-task count (its User Guide, "Return codes").
+RF_INVALID_DATA = 252
+RF_STOPPED_BY_USER = 253
+RF_INTERNAL_ERROR = 255
+
+_FAILURE = re.compile(r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*): )?(?:(?P<code>[A-Z][A-Z0-9_]{2,63}): )?(?P<text>.*)$", re.S)
+
+
+class RobotRunnerError(Exception):
+    """The runner could not start or read a robot."""
+
+
+class SuiteNotFoundError(RobotRunnerError):
+    """The suite file or folder does not exist (nothing was started, nothing claimed)."""
+
+
+class RobotCouldNotRunError(RobotRunnerError):
+    """Robot Framework refused the suite or its options, or crashed, before running it as written."""
 
 
 class ErrorCategory(str, Enum):
@@ -38,6 +67,27 @@ class ErrorCategory(str, Enum):
     INTEGRATION = "IntegrationError"
 
 
+class FailureMessage(BaseModel):
+    """A Robot Framework failure message taken apart: ``<ExceptionName>: <CODE>: <text>``.
+
+    Robot Framework prefixes a failure with the exception's class name (except for generic ones
+    such as ``AssertionError``), and ``AutomationError.__str__`` is ``CODE: message``.
+    """
+
+    exception: str | None = None
+    code: str | None = None
+    text: str
+
+    @classmethod
+    def parse(cls, message: str) -> FailureMessage:
+        match = _FAILURE.match(message)
+        assert match is not None  # the pattern matches any string
+        if match.group("name") is None and match.group("code") is not None:
+            # "CODE: text" without a class name reads the same as "Name: text"; a code is all caps.
+            return cls(exception=None, code=match.group("code"), text=match.group("text"))
+        return cls(exception=match.group("name"), code=match.group("code"), text=match.group("text"))
+
+
 class TaskResult(BaseModel):
     """One ``*** Tasks ***`` entry of the suite as Robot Framework recorded it."""
 
@@ -45,12 +95,18 @@ class TaskResult(BaseModel):
     status: str
     message: str = ""
     error_category: ErrorCategory | None = None
+    error_code: str | None = None
 
     @classmethod
     def from_robot(cls, name: str, status: str, message: str) -> TaskResult:
         message = redact(message or "")
-        match = _CATEGORY.match(message)
-        return cls(name=name, status=status, message=message, error_category=ErrorCategory(match.group(1)) if match else None)
+        failure = FailureMessage.parse(message)
+        category = failure.exception if failure.exception in ErrorCategory._value2member_map_ else None
+        return cls(
+            name=name, status=status, message=message,
+            error_category=ErrorCategory(category) if category else None,
+            error_code=failure.code if category else None,
+        )
 
 
 class RobotRun(BaseModel):
@@ -70,8 +126,17 @@ class RobotRun(BaseModel):
         return self.output_dir / "log.html"
 
     @property
+    def console_log(self) -> Path:
+        return self.output_dir / "console.txt"
+
+    @property
     def passed(self) -> bool:
         return self.return_code == 0 and not self.timed_out
+
+    @property
+    def could_not_run(self) -> bool:
+        """Robot Framework refused the suite or its options, or crashed: no task ran as written."""
+        return self.return_code in (RF_INVALID_DATA, RF_INTERNAL_ERROR)
 
 
 def run_suite(
@@ -86,13 +151,24 @@ def run_suite(
 ) -> RobotRun:
     """Run ``suite`` in a subprocess and return its per-task results.
 
+    The robot gets the engine's settings (queue URL, data directory, lease, attempts, backoff)
+    in its environment, so its ``WorkItems`` library talks to the same queue as the caller.
+
     Args:
         suite: a ``.robot`` file or a folder of them.
         run_id: names the output folder; unique per run.
-        variables: Robot Framework variables (``--variable NAME:value``).
+        variables: Robot Framework variables (``--variable NAME:value``); never personal data,
+            the command line is visible to every user of the machine.
         env: extra environment for the robot (e.g. which work items it works on).
         timeout: seconds before the whole process group is killed (default from settings).
+        extra_args: more ``robot`` options, before the suite path.
+
+    Raises:
+        SuiteNotFoundError: ``suite`` does not exist.
     """
+    suite = Path(suite)
+    if not suite.exists():
+        raise SuiteNotFoundError(f"robot suite {suite} does not exist")
     settings = settings or KuntaflowSettings()
     run_id = run_id or uuid.uuid4().hex[:12]
     output_dir = settings.robot_output_dir / _safe(run_id)
@@ -107,28 +183,64 @@ def run_suite(
     for name, value in (variables or {}).items():
         command += ["--variable", f"{name}:{value}"]
     command += [*(extra_args or []), str(suite)]
-    child_env = {**os.environ, "KUNTAFLOW_DATA_DIR": str(settings.resolved_data_dir), **(env or {})}
-    child_env.setdefault("KUNTAFLOW_DATABASE_URL", settings.queue_url)
-    console = output_dir / "console.txt"
+    limit = timeout or settings.robot_timeout_seconds
     started = time.monotonic()
     timed_out = False
-    with open(console, "wb") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=child_env, start_new_session=True
-        )
-        try:
-            return_code: int | None = process.wait(timeout=timeout or settings.robot_timeout_seconds)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(process)
-            return_code = process.returncode
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        env=_child_environment(settings, env), start_new_session=True,
+    )
+    assert process.stdout is not None
+    copier = threading.Thread(
+        target=_copy_masked, args=(process.stdout, output_dir / "console.txt"), name=f"robot-console-{run_id}", daemon=True
+    )
+    copier.start()
+    try:
+        timed_out = not _wait_for_exit(process, limit)
+    finally:
+        # On a timeout, and if we are interrupted ourselves (a cancelled flow run), nothing of the
+        # robot may outlive this call; after a normal exit this stops what it left running.
+        _kill_group(process)
+        copier.join(timeout=30)
+    return_code = process.returncode
     duration = time.monotonic() - started
-    redact_file(console)
+    if timed_out:
+        with open(output_dir / "console.txt", "a", encoding="utf-8") as console:
+            console.write(f"\n[kuntaflow] the robot was stopped after the {limit:g} s timeout\n")
     tasks, complete = _read_results(output_dir)
     return RobotRun(
-        run_id=run_id, suite=Path(suite), output_dir=output_dir, return_code=return_code, timed_out=timed_out,
+        run_id=run_id, suite=suite, output_dir=output_dir, return_code=return_code, timed_out=timed_out,
         duration_seconds=round(duration, 3), tasks=tasks, output_complete=complete,
     )
+
+
+def _child_environment(settings: KuntaflowSettings, extra: dict[str, str] | None) -> dict[str, str]:
+    """The robot's environment: ours, the caller's settings spelled out, and ``extra`` on top."""
+    python_path = [str(PROJECT_DIR), str(LIBRARIES_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(python_path),
+        "PYTHONIOENCODING": "utf-8",
+        "KUNTAFLOW_DATA_DIR": str(settings.resolved_data_dir),
+        "KUNTAFLOW_DATABASE_URL": settings.queue_url,
+        "KUNTAFLOW_LEASE_SECONDS": str(settings.lease_seconds),
+        "KUNTAFLOW_MAX_ATTEMPTS": str(settings.max_attempts),
+        "KUNTAFLOW_RETRY_BACKOFF_SECONDS": str(settings.retry_backoff_seconds),
+    }
+    # Secrets set on the settings object rather than in our environment; unset ones the robot
+    # reads from the same data directory.
+    for name, secret in (("KUNTAFLOW_PAYLOAD_KEY", settings.payload_key), ("KUNTAFLOW_HETU_SALT", settings.hetu_salt)):
+        if secret is not None:
+            env[name] = secret.get_secret_value()
+    return {**env, **(extra or {})}
+
+
+def _copy_masked(source: IO[bytes], target: Path) -> None:
+    """Write the robot's console to ``target`` a line at a time, masked before it touches the disk."""
+    with source, open(target, "w", encoding="utf-8") as out:
+        for line in source:
+            out.write(redact(line.decode("utf-8", errors="replace")))
+            out.flush()
 
 
 def _read_results(output_dir: Path) -> tuple[list[TaskResult], bool]:
@@ -148,17 +260,40 @@ def _read_results(output_dir: Path) -> tuple[list[TaskResult], bool]:
     tasks = [TaskResult.from_robot(test.name, test.status, test.message) for test in result.suite.all_tests]
     from robot import rebot
 
-    with open(output_dir / "rebot.txt", "w") as sink:
+    with open(output_dir / "rebot.txt", "w", encoding="utf-8") as sink:
         rebot(str(output), outputdir=str(output_dir), output="NONE", log="log.html", report="report.html",
               stdout=sink, stderr=sink)
     return tasks, True
 
 
+def _wait_for_exit(process: subprocess.Popen, timeout: float) -> bool:
+    """Wait up to ``timeout`` s for the robot to exit, without reaping it.
+
+    An exited but unreaped robot keeps its pid, which is also its process group's id, so the
+    group can be killed afterwards without any risk of hitting a process that reused the number.
+    """
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux: reaping is the only portable wait
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+    finally:
+        os.close(pidfd)
+
+
 def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the robot's whole process group (its browsers and helpers too) and reap the robot."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone already
     process.wait()
 
 

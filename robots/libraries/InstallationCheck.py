@@ -1,7 +1,8 @@
 """Keywords of the installation check: small, verifiable cases that exercise every engine path.
 
-Each case is real work with a checkable answer (a Luhn check of a reference number, a sum of
-invoice rows, a synthetic person's identity code validated and logged) so a city's IT team can
+Each case is real work with a checkable answer (the check digit of a Finnish reference number,
+a sum of invoice rows, a payment matched to its invoice, a synthetic person's identity code
+validated and logged) so a city's IT team can
 see queue → flow → robot → checkpoints → outcomes work on their machine, including a business
 failure, a transient failure retried on the next attempt, and a log line that gets masked.
 """
@@ -50,12 +51,19 @@ class InstallationCheck:
             raise BusinessRuleError(f"the rows add up to {total}, not {case['total']}", code="TOTAL_MISMATCH")
         return {"total": str(total)}
 
-    @keyword("Call Flaky Service")
-    def call_flaky_service(self, case: dict[str, Any], attempt: int) -> dict[str, int]:
-        """A peer that is down on the first attempt: the queue must retry the item."""
-        if int(attempt) < int(case["succeeds_on_attempt"]):
-            raise TransientError(f"the service answered 503 on attempt {attempt}", code="SERVICE_UNAVAILABLE", status_code=503)
-        return {"answered_on_attempt": int(attempt)}
+    @keyword("Match Payment To Invoice")
+    def match_payment_to_invoice(self, case: dict[str, Any], attempt: int) -> dict[str, str]:
+        """Ask the bank for the payment and match it to the invoice.
+
+        The sample bank is down until the case's ``bank_answers_from_attempt``: the first attempt
+        fails as a TransientError and the queue must retry the item.
+        """
+        if int(attempt) < int(case["bank_answers_from_attempt"]):
+            raise TransientError(f"the bank's payment service answered 503 on attempt {attempt}", code="BANK_UNAVAILABLE", status_code=503)
+        invoice = self.check_invoice(case)
+        if Decimal(str(case["paid"])) != Decimal(invoice["total"]):
+            raise BusinessRuleError(f"{case['paid']} was paid against a total of {invoice['total']}", code="PAYMENT_MISMATCH")
+        return {**invoice, "paid": str(Decimal(str(case["paid"]))), "answered_on_attempt": str(attempt)}
 
     @keyword("Check Person")
     def check_person(self, case: dict[str, Any]) -> dict[str, bool]:

@@ -1,19 +1,29 @@
 """Robot Framework keywords for working through the batch of work items a flow claimed.
 
 The flow claims the items and starts the robot with their ids and the lease owner in the
-environment (``KUNTAFLOW_WORKITEM_IDS``, ``KUNTAFLOW_WORKITEM_OWNER``). Each item's outcome is
-written to the queue the moment the item finishes, so a robot killed mid-batch leaves its
-finished items DONE and the rest for the flow to release.
+environment (``KUNTAFLOW_WORKITEM_IDS``, ``KUNTAFLOW_WORKITEM_OWNER``; the queue itself from
+the usual ``KUNTAFLOW_*`` settings). While ``For Each Work Item`` runs, a background thread
+renews the batch's leases, and each item's outcome is written to the queue the moment the
+item finishes, so a robot killed mid-batch leaves its finished items DONE and the rest for the
+flow to release (or, if the flow died too, for their leases to run out).
 
-Failures are sorted by the error hierarchy's names (connectors/errors.py):
-``BusinessRuleError`` → BUSINESS_FAILED; ``TransientError``, ``IntegrationError`` and anything
-unexpected → APPLICATION_FAILED, retried with backoff until the item's attempts run out.
+A failing item is filed by the error hierarchy's class names (connectors/errors.py), read from
+Robot Framework's failure message ``<ExceptionName>: <CODE>: <text>``; a subclass counts as its
+base (``DuplicatePatronError`` is a ``BusinessRuleError``):
+
+- ``BusinessRuleError`` → BUSINESS_FAILED with the error's code: a person decides;
+- ``TransientError`` and anything unexpected → APPLICATION_FAILED, retried with backoff until
+  the item's attempts run out (then ABANDONED);
+- ``IntegrationError`` (and other ``PermanentError``\\ s) → APPLICATION_FAILED too, its message
+  kept with the class name so the item reads as our bug or contract drift, not an outage.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import threading
+from collections import Counter
+from enum import Enum
 from typing import Any
 
 from robot.api import logger
@@ -21,11 +31,82 @@ from robot.api.deco import keyword, library
 from robot.errors import ExecutionFailed, ExecutionPassed
 from robot.libraries.BuiltIn import BuiltIn
 
+from connectors.errors import AutomationError
 from kuntaflow.redaction import redact
+from kuntaflow.robot_runner import FailureMessage
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import LeaseLostError, WorkItem
+from kuntaflow.workitems import InvalidTransitionError, LeaseLostError, WorkItem, WorkQueue, WorkQueueError
 
-_PREFIX = re.compile(r"^(BusinessRuleError|TransientError|IntegrationError): (?:([A-Z][A-Z0-9_]{2,63}): )?(.*)$", re.S)
+#: Robot Framework's message when SIGINT/SIGTERM stops a run (robot/running/signalhandler.py).
+_STOPPED_BY_SIGNAL = "Execution terminated by signal"
+
+
+class FailureKind(str, Enum):
+    """How a failed item is filed."""
+
+    BUSINESS = "BusinessRuleError"
+    TRANSIENT = "TransientError"
+    INTEGRATION = "IntegrationError"
+    UNEXPECTED = "UnexpectedError"
+
+
+def classify_failure(message: str) -> tuple[FailureKind, str, str]:
+    """``(kind, code, text)`` of a Robot Framework failure message.
+
+    The exception's class name is looked up among the loaded subclasses of ``AutomationError``
+    so a connector's own error files by its base class.
+    """
+    failure = FailureMessage.parse(message)
+    bases = _hierarchy_names(failure.exception)
+    if "BusinessRuleError" in bases:
+        return FailureKind.BUSINESS, failure.code or "BUSINESS_RULE", failure.text
+    if "TransientError" in bases:
+        return FailureKind.TRANSIENT, failure.code or "TRANSIENT_ERROR", failure.text
+    if "IntegrationError" in bases or "PermanentError" in bases or "AutomationError" in bases:
+        return FailureKind.INTEGRATION, failure.code or "INTEGRATION_ERROR", failure.text
+    return FailureKind.UNEXPECTED, "UNEXPECTED_ERROR", message
+
+
+def _hierarchy_names(name: str | None) -> list[str]:
+    if not name:
+        return []
+    pending: list[type] = [AutomationError]
+    while pending:
+        cls = pending.pop()
+        if cls.__name__ == name:
+            return [base.__name__ for base in cls.__mro__]
+        pending.extend(cls.__subclasses__())
+    return [name]
+
+
+class _LeaseKeeper:
+    """Renews every lease of the batch in the background, so a slow item is not taken over.
+
+    The thread only talks to the database; Robot Framework's logging is not thread-safe, so
+    a renewal error is kept and reported by the robot's own thread.
+    """
+
+    def __init__(self, queue: WorkQueue, owner: str, lease_seconds: int) -> None:
+        self._queue, self._owner, self._lease_seconds = queue, owner, lease_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"work-item-leases-{owner}", daemon=True)
+        self.error: str | None = None
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(max(self._lease_seconds / 3, 0.2)):
+            try:
+                self._queue.renew_leases(owner=self._owner, lease_seconds=self._lease_seconds)
+                self.error = None
+            except WorkQueueError as error:
+                self.error = str(error)
 
 
 @library(scope="GLOBAL", auto_keywords=False)
@@ -41,74 +122,137 @@ class WorkItems:
         self._queue = settings.work_queue() if self._ids else None
         self._current: WorkItem | None = None
         self._finished = False
+        #: item id → the state this robot left it in (DONE, BUSINESS_FAILED, APPLICATION_FAILED, ABANDONED, ...)
         self.outcomes: dict[int, str] = {}
+        self._application_failures: dict[int, tuple[FailureKind, str]] = {}
 
     # ------------------------------------------------------------------ the loop
 
     @keyword("For Each Work Item")
     def for_each_work_item(self, keyword_name: str, *args: Any) -> None:
-        """Run ``keyword_name`` once per work item of this batch and save each item's outcome.
+        """Run ``keyword_name`` (with ``args``) once per work item of this batch; save each outcome at once.
 
-        One failing item never stops the batch. The task fails at the end only when items
-        failed for application reasons (outages, contract drift), so that shows in the report.
+        The item passes → DONE (unless the keyword already completed or failed it). It fails →
+        filed by the error's class (see the library documentation). One failing item never
+        stops the batch; only a stop signal, a fatal error, a timeout or a syntax error ends it,
+        and the flow releases the items not yet done.
+
+        The task passes when every item ended DONE or BUSINESS_FAILED (business failures go to
+        a person through the queue, they are not robot faults) and its message counts the
+        outcomes. It fails when items failed for application reasons, with a message starting
+        ``IntegrationError:`` or ``TransientError:`` that lists them, so the report shows that
+        someone in IT should look.
         """
-        application_failures: list[str] = []
-        for item_id in self._ids:
-            item = self._start(item_id)
-            if item is None:
-                continue
-            try:
-                BuiltIn().run_keyword(keyword_name, *args)
-            except ExecutionPassed:
-                raise
-            except ExecutionFailed as failure:
-                if failure.dont_continue and not failure.skip:
-                    # Fatal errors (e.g. the robot is being stopped) end the batch; the flow releases the rest.
-                    self._record_failure(item, str(failure), application_failures)
-                    raise
-                self._record_failure(item, str(failure), application_failures)
-            else:
-                if not self._finished:
-                    self.complete_work_item()
-            finally:
-                self._current = None
-        if application_failures:
-            raise AssertionError(
-                f"{len(application_failures)} work item(s) failed for application reasons and will be retried: "
-                + "; ".join(application_failures)
-            )
+        queue = self._require_queue()
+        with _LeaseKeeper(queue, self._owner, self._lease_seconds) as leases:
+            for item_id in self._ids:
+                if item_id in self.outcomes:
+                    continue  # an earlier For Each Work Item of this run finished it
+                if leases.error:
+                    logger.warn(f"Renewing the batch's leases failed: {redact(leases.error)}")
+                item = self._start(item_id)
+                if item is None:
+                    continue
+                try:
+                    BuiltIn().run_keyword(keyword_name, *args)
+                except ExecutionPassed:  # Pass Execution inside the item: the item passed
+                    self._complete_passed(item)
+                except ExecutionFailed as failure:
+                    self._settle_failure(item, failure)
+                    if failure.dont_continue:
+                        raise
+                else:
+                    self._complete_passed(item)
+                finally:
+                    self._current = None
+        self._report()
 
     def _start(self, item_id: int) -> WorkItem | None:
-        queue = self._require_queue()
-        item = queue.get(item_id)
+        item = self._require_queue().get(item_id)
         if item.lease_owner != self._owner or item.state.value != "IN_PROGRESS":
-            logger.warn(f"Work item {item_id} is no longer ours ({item.state.value}); skipped.")
+            logger.warn(f"Work item {item_id} is no longer this robot's ({item.state.value}); skipped.")
             return None
-        queue.renew_leases(owner=self._owner, lease_seconds=self._lease_seconds)
         self._current, self._finished = item, False
         logger.info(f"Work item {item_id}: attempt {item.attempts} of {item.max_attempts}.")
         return item
 
-    def _record_failure(self, item: WorkItem, message: str, application_failures: list[str]) -> None:
+    def _complete_passed(self, item: WorkItem) -> None:
         if self._finished:
             return
-        message = redact(message)
-        match = _PREFIX.match(message)
-        category, code, text = (match.group(1), match.group(2), match.group(3)) if match else (None, None, message)
-        queue = self._require_queue()
         try:
-            if category == "BusinessRuleError":
-                queue.fail_business(item.id, code=code or "BUSINESS_RULE", message=text, owner=self._owner)
-                self.outcomes[item.id] = "BUSINESS_FAILED"
-                logger.info(f"Work item {item.id}: business failure {code or 'BUSINESS_RULE'}.")
-                return
-            default = "INTEGRATION_ERROR" if category == "IntegrationError" else "TRANSIENT_ERROR" if category else "UNEXPECTED_ERROR"
-            state = queue.fail_application(item.id, code=code or default, message=message, owner=self._owner)
-        except LeaseLostError:
-            logger.warn(f"Work item {item.id}: lease lost before its failure could be saved.")
+            self._complete(item)
+        except (LeaseLostError, InvalidTransitionError) as lost:
+            self._lease_lost(item, lost)
+
+    def _settle_failure(self, item: WorkItem, failure: ExecutionFailed) -> None:
+        if self._finished:
+            return  # the keyword already completed or failed the item, then failed itself
+        message = redact(str(failure))
+        if failure.exit and message == _STOPPED_BY_SIGNAL:
+            logger.warn(f"Work item {item.id}: the robot was stopped; the flow releases the item.")
             return
+        kind, code, text = classify_failure(message)
+        if failure.timeout:
+            kind, code = FailureKind.UNEXPECTED, "ROBOT_TIMEOUT"
+        try:
+            if failure.skip:
+                self._release_skipped(item, message)
+            elif kind is FailureKind.BUSINESS:
+                self._fail_business(item, code, text)
+            else:
+                self._fail_application(item, kind, code, message)
+        except (LeaseLostError, InvalidTransitionError) as lost:
+            self._lease_lost(item, lost)
+
+    def _release_skipped(self, item: WorkItem, message: str) -> None:
+        self._require_queue().release(item.id, owner=self._owner, reason=f"skipped by the robot: {message}")
+        self._finished = True
+        self.outcomes[item.id] = "RELEASED"
+        logger.info(f"Work item {item.id}: skipped, back in the queue for a later run.")
+
+    def _complete(self, item: WorkItem, output: dict[str, Any] | None = None) -> None:
+        self._require_queue().complete(item.id, output=output, owner=self._owner)
+        self._finished = True
+        self.outcomes[item.id] = "DONE"
+        logger.info(f"Work item {item.id}: DONE.")
+
+    def _fail_business(self, item: WorkItem, code: str, message: str) -> None:
+        self._require_queue().fail_business(item.id, code=code, message=message, owner=self._owner)
+        self._finished = True
+        self.outcomes[item.id] = "BUSINESS_FAILED"
+        logger.info(f"Work item {item.id}: BUSINESS_FAILED, {code}.")
+
+    def _fail_application(self, item: WorkItem, kind: FailureKind, code: str, message: str) -> None:
+        state = self._require_queue().fail_application(item.id, code=code, message=message, owner=self._owner)
+        self._finished = True
         self.outcomes[item.id] = state.value
-        application_failures.append(f"item {item.id}: {message}")
+        self._application_failures[item.id] = (kind, code)
+        later = "no attempts left" if state.value == "ABANDONED" else "retried later"
+        logger.warn(f"Work item {item.id}: {state.value} on attempt {item.attempts} of {item.max_attempts}, "
+                    f"{kind.value} {code}; {later}.")
+
+    def _lease_lost(self, item: WorkItem, error: Exception) -> None:
+        self._finished = True
+        self.outcomes[item.id] = "LEASE_LOST"
+        logger.warn(f"Work item {item.id}: its outcome was not saved: {redact(str(error))}")
+
+    def _report(self) -> None:
+        counts = Counter(self.outcomes[item_id] for item_id in self._ids if item_id in self.outcomes)
+        summary = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
+        total = len(self._ids)
+        if not self._application_failures:
+            try:
+                BuiltIn().set_test_message(f"{total} work items: {summary or 'none processed'}.")
+            except RuntimeError:
+                pass  # called from a suite setup or teardown, which has no task message
+            return
+        kinds = {kind for kind, _ in self._application_failures.values()}
+        category = "IntegrationError" if FailureKind.INTEGRATION in kinds else "TransientError"
+        listed = "; ".join(f"item {item_id} {code}" for item_id, (_, code) in self._application_failures.items())
+        raise AssertionError(
+            f"{category}: {len(self._application_failures)} of {total} work items failed for application "
+            f"reasons: {listed}. Outcomes: {summary}."
+        )
 
     # ------------------------------------------------------------------ inside one item
 
@@ -119,6 +263,7 @@ class WorkItems:
 
     @keyword("Get Work Item Id")
     def get_work_item_id(self) -> int:
+        """The current item's id: name the case by it in messages and logs, never by personal data."""
         return self._require_current().id
 
     @keyword("Get Work Item Attempt")
@@ -133,23 +278,29 @@ class WorkItems:
 
     @keyword("Get Work Item Checkpoints")
     def get_work_item_checkpoints(self) -> dict[str, dict[str, Any]]:
+        """The current item's completed steps, ``{step: data}``, from this and earlier attempts."""
         return self._require_queue().checkpoints(self._require_current().id)
 
     @keyword("Complete Work Item")
     def complete_work_item(self, output: dict[str, Any] | None = None) -> None:
         """Mark the current item DONE, with what it produced (ids, never personal data)."""
-        item = self._require_current()
-        self._require_queue().complete(item.id, output=output, owner=self._owner)
-        self._finished = True
-        self.outcomes[item.id] = "DONE"
+        self._complete(self._require_current(), output)
 
     @keyword("Fail Work Item As Business Error")
     def fail_work_item_as_business_error(self, code: str, message: str) -> None:
-        """The data is wrong or a person must decide: BUSINESS_FAILED with ``code``."""
-        item = self._require_current()
-        self._require_queue().fail_business(item.id, code=code, message=message, owner=self._owner)
-        self._finished = True
-        self.outcomes[item.id] = "BUSINESS_FAILED"
+        """The data is wrong or a person must decide: BUSINESS_FAILED with ``code``.
+
+        The item's keyword should end after this; a later failure does not change the outcome.
+        """
+        self._fail_business(self._require_current(), code, message)
+
+    @keyword("Fail Work Item As Application Error")
+    def fail_work_item_as_application_error(self, code: str, message: str) -> None:
+        """Something outside the case went wrong: APPLICATION_FAILED with ``code``, retried with backoff.
+
+        The task fails at the end of the batch, as for a ``TransientError`` raised by a library.
+        """
+        self._fail_application(self._require_current(), FailureKind.TRANSIENT, code, message)
 
     # ------------------------------------------------------------------ helpers
 
@@ -158,7 +309,7 @@ class WorkItems:
             raise RuntimeError("no current work item: use this keyword inside 'For Each Work Item'")
         return self._current
 
-    def _require_queue(self):
+    def _require_queue(self) -> WorkQueue:
         if self._queue is None:
             raise RuntimeError("this robot run has no work items (KUNTAFLOW_WORKITEM_IDS is empty)")
         return self._queue

@@ -20,7 +20,7 @@ def test_every_sample_case_ends_as_designed_and_a_rerun_does_nothing_twice(prefe
     assert by_reference["invoice-2"].error_code == "INVALID_REFERENCE"
     assert by_reference["invoice-3"].error_code == "TOTAL_MISMATCH"
     assert {by_reference[r].state for r in ("invoice-2", "invoice-3")} == {ItemState.BUSINESS_FAILED}
-    flaky = by_reference["flaky-service"]
+    flaky = by_reference["payment-1"]
     assert flaky.state is ItemState.DONE and flaky.attempts == 2
     assert [e.action for e in queue.audit(flaky.id)] == ["add", "claim", "fail_application", "claim", "complete"]
     assert by_reference["sample-person"].output == {"identity_code_valid": True}
