@@ -140,3 +140,45 @@ def _redact_result(result: Any) -> None:
         result.name = redact(result.name)
     if result.message:
         result.message = redact(result.message)
+
+
+# --------------------------------------------------------------------------- checking a robot run's files
+
+_RF_STRINGS = re.compile(r'window\.output\["strings"\] = window\.output\["strings"\]\.concat\((\[.*?\])\);', re.S)
+_TEXT_SUFFIXES = {".xml", ".html", ".txt", ".log", ".json"}
+
+
+def robot_run_texts(run_dir: Path) -> dict[str, str]:
+    """The readable text of every text file a robot run left, by file name.
+
+    Robot Framework's log.html and report.html keep most strings zlib-compressed and
+    base64-encoded; they are opened here, so a check reads what a browser would show.
+    """
+    texts: dict[str, str] = {}
+    for path in sorted(Path(run_dir).iterdir()):
+        if path.suffix not in _TEXT_SUFFIXES or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".html":
+            text = text.replace("\\x3c", "<")
+            text += "\n".join(_rf_strings(text))
+        texts[path.name] = text
+    return texts
+
+
+def _rf_strings(html: str) -> list[str]:
+    import base64
+    import json
+    import zlib
+
+    strings: list[str] = []
+    for chunk in _RF_STRINGS.findall(html):
+        for item in json.loads(chunk):
+            strings.append(item[1:] if item.startswith("*") else zlib.decompress(base64.b64decode(item)).decode("utf-8"))
+    return strings
+
+
+def find_unmasked(run_dir: Path) -> dict[str, int]:
+    """``{file name: henkilötunnus-shaped strings}`` in a robot run's files; empty when all is masked."""
+    found = {name: len(HETU_PATTERN.findall(text)) for name, text in robot_run_texts(run_dir).items()}
+    return {name: count for name, count in found.items() if count}

@@ -39,11 +39,15 @@ ROBOTS_DIR = PROJECT_DIR / "robots"
 LIBRARIES_DIR = ROBOTS_DIR / "libraries"
 RESOURCES_DIR = ROBOTS_DIR / "resources"
 
+#: Tells the robot which process runs it (see RunnerLifeline).
+RUNNER_PID_ENV = "KUNTAFLOW_RUNNER_PID"
+
 #: Robot Framework's own exit codes above the failed-task count (its User Guide, "Return codes").
 RF_INVALID_DATA = 252
 RF_STOPPED_BY_USER = 253
 RF_INTERNAL_ERROR = 255
 
+_CODE = re.compile(r"[A-Z][A-Z0-9_]{2,63}")
 _FAILURE = re.compile(r"^(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*): )?(?:(?P<code>[A-Z][A-Z0-9_]{2,63}): )?(?P<text>.*)$", re.S)
 
 
@@ -82,10 +86,11 @@ class FailureMessage(BaseModel):
     def parse(cls, message: str) -> FailureMessage:
         match = _FAILURE.match(message)
         assert match is not None  # the pattern matches any string
-        if match.group("name") is None and match.group("code") is not None:
-            # "CODE: text" without a class name reads the same as "Name: text"; a code is all caps.
-            return cls(exception=None, code=match.group("code"), text=match.group("text"))
-        return cls(exception=match.group("name"), code=match.group("code"), text=match.group("text"))
+        name, code = match.group("name"), match.group("code")
+        if code is None and name is not None and _CODE.fullmatch(name):
+            # "CODE: text" (no class name, as from a generic AssertionError): a code is all capitals.
+            name, code = None, name
+        return cls(exception=name, code=code, text=match.group("text"))
 
 
 class TaskResult(BaseModel):
@@ -139,6 +144,37 @@ class RobotRun(BaseModel):
         return self.return_code in (RF_INVALID_DATA, RF_INTERNAL_ERROR)
 
 
+class RunnerLifeline:
+    """Robot Framework listener that ties the robot's life to its runner's.
+
+    The robot runs in a session of its own (so a timeout can kill its whole group), which also
+    means it would outlive a runner that is killed: an orphan nobody times out, renewing its
+    leases for ever. On Linux the kernel kills the robot when the runner dies
+    (``PR_SET_PDEATHSIG``); everywhere, ``WorkItems`` stops renewing leases once the runner is
+    gone (:func:`runner_alive`), so the items come back when their leases run out.
+    """
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self) -> None:
+        if not os.environ.get(RUNNER_PID_ENV):
+            return
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            return  # not Linux: the lease check in WorkItems is the safety net
+        if not runner_alive():
+            os.kill(os.getpid(), signal.SIGKILL)  # the runner died before the tie was made
+
+
+def runner_alive() -> bool:
+    """In a robot started by :func:`run_suite`: whether the runner is still our parent."""
+    runner = os.environ.get(RUNNER_PID_ENV)
+    return not runner or os.getppid() == int(runner)
+
+
 def run_suite(
     suite: Path | str,
     *,
@@ -177,6 +213,7 @@ def run_suite(
         sys.executable, "-m", "robot",
         "--outputdir", str(output_dir), "--output", "output.xml", "--log", "NONE", "--report", "NONE",
         "--listener", "kuntaflow.redaction.RobotRedactionListener",
+        "--listener", "kuntaflow.robot_runner.RunnerLifeline",
         "--pythonpath", str(LIBRARIES_DIR), "--pythonpath", str(RESOURCES_DIR),
         "--consolecolors", "off", "--consolemarkers", "off",
     ]
@@ -226,6 +263,7 @@ def _child_environment(settings: KuntaflowSettings, extra: dict[str, str] | None
         "KUNTAFLOW_LEASE_SECONDS": str(settings.lease_seconds),
         "KUNTAFLOW_MAX_ATTEMPTS": str(settings.max_attempts),
         "KUNTAFLOW_RETRY_BACKOFF_SECONDS": str(settings.retry_backoff_seconds),
+        RUNNER_PID_ENV: str(os.getpid()),
     }
     # Secrets set on the settings object rather than in our environment; unset ones the robot
     # reads from the same data directory.

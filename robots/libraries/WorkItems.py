@@ -33,7 +33,7 @@ from robot.libraries.BuiltIn import BuiltIn
 
 from connectors.errors import AutomationError
 from kuntaflow.redaction import redact
-from kuntaflow.robot_runner import FailureMessage
+from kuntaflow.robot_runner import FailureMessage, runner_alive
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import InvalidTransitionError, LeaseLostError, WorkItem, WorkQueue, WorkQueueError
 
@@ -82,6 +82,9 @@ def _hierarchy_names(name: str | None) -> list[str]:
 class _LeaseKeeper:
     """Renews every lease of the batch in the background, so a slow item is not taken over.
 
+    It stops when the runner that started the robot is gone: nobody would release the items
+    or time the robot out, so the leases must be left to run out.
+
     The thread only talks to the database; Robot Framework's logging is not thread-safe, so
     a renewal error is kept and reported by the robot's own thread.
     """
@@ -102,6 +105,9 @@ class _LeaseKeeper:
 
     def _renew(self) -> None:
         while not self._stop.wait(max(self._lease_seconds / 3, 0.2)):
+            if not runner_alive():
+                self.error = "the runner that started this robot is gone; leases are left to run out"
+                return
             try:
                 self._queue.renew_leases(owner=self._owner, lease_seconds=self._lease_seconds)
                 self.error = None

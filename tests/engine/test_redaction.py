@@ -1,14 +1,23 @@
-"""One mask for every henkilötunnus, in Python logging and in Prefect logs sent to its API."""
+"""One mask for every henkilötunnus: Python logging, Prefect logs sent to its API, Robot Framework output.
+
+The robot runner's own end-to-end masking (output.xml, log.html, report.html, console) is tested in
+test_robot_runner.py; here the listener is checked alone, and the check itself is shown to find codes.
+"""
 
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from flows.installation_check import sample_identity_code
-from kuntaflow.redaction import MASK, install, redact
+from kuntaflow.redaction import MASK, find_unmasked, install, is_installed, redact, robot_run_texts
+
+FIXTURES = Path(__file__).parent / "robot_fixtures"
 
 # Built at run time with every kind of century sign: + (1800s), - and U–Y (1900s), A–F (2000s).
 SAMPLES = [
@@ -30,9 +39,15 @@ def test_text_without_identity_codes_is_untouched():
     assert redact(text) == text
 
 
+def test_install_wraps_the_record_factory_once_however_often_it_is_called():
+    install()
+    factory = logging.getLogRecordFactory()
+    install()
+    assert logging.getLogRecordFactory() is factory and is_installed()
+
+
 def test_python_logging_at_every_level_never_writes_a_code_to_a_file(tmp_path):
     install()
-    install()  # idempotent
     path = tmp_path / "kuntaflow.log"
     handler = logging.FileHandler(path)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
@@ -59,23 +74,33 @@ def test_python_logging_at_every_level_never_writes_a_code_to_a_file(tmp_path):
 
 @pytest.mark.slow
 def test_prefect_run_logs_reach_the_api_masked(prefect_harness):
-    from prefect import flow, get_run_logger
+    from prefect import flow, get_run_logger, task
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
     from prefect.logging.handlers import APILogWorker
+    from prefect.runtime import flow_run
 
     install()
     code = SAMPLES[1]
 
-    @flow(name="redaction-probe")
+    @task
+    def look_up() -> None:
+        get_run_logger().info("task looked up %s", code)
+
+    @flow(name="redaction-probe", log_prints=True)
     def probe() -> str:
         logger = get_run_logger()
         logger.debug("debug %s", code)
         logger.info("info %s", code)
         logger.warning(f"warning {code}")
         logger.error("error %s", code)
-        from prefect.runtime import flow_run
-
+        logger.critical("critical %s", code)
+        try:
+            raise ValueError(f"bad code {code}")
+        except ValueError:
+            logger.exception("with a traceback")
+        print(f"printed {code}")
+        look_up()
         return flow_run.get_id()
 
     run_id = probe()
@@ -83,5 +108,54 @@ def test_prefect_run_logs_reach_the_api_masked(prefect_harness):
     with get_client(sync_client=True) as client:
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
     messages = [log.message for log in logs]
-    assert any("info ******-****" in m for m in messages)
+    for expected in ("info", "warning", "error", "critical", "printed", "task looked up"):
+        assert any(f"{expected} {MASK}" in m for m in messages), expected
+    assert any(f"ValueError: bad code {MASK}" in m for m in messages)
     assert all(code not in m for m in messages)
+
+
+# --------------------------------------------------------------------------- Robot Framework
+
+
+def _robot(tmp_path: Path, *options: str) -> Path:
+    """Run the control-structures fixture straight through Robot Framework (no runner, no post-pass).
+
+    A copy gets a literal code as a keyword argument too: Robot Framework writes arguments as written
+    in the data, so only a literal shows whether arguments are masked.
+    """
+    literal = tmp_path / "literal.robot"
+    literal.write_text(
+        "*** Settings ***\nLibrary    RedactionFixture.py\n\n*** Tasks ***\nLiteral Argument\n"
+        f"    Take Identity Code As Argument    {SAMPLES[0]}\n    Log    {SAMPLES[0]}\n",
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "robot", "--outputdir", str(tmp_path), "--log", "log.html", "--report", "NONE",
+         "--loglevel", "TRACE", "--variable", f"HETU:{SAMPLES[2]}", "--pythonpath", str(FIXTURES), *options,
+         str(FIXTURES / "control_structures.robot"), str(literal)],
+        capture_output=True, check=False, timeout=120,
+    )
+    literal.unlink()
+    return tmp_path
+
+
+def test_without_the_listener_a_code_reaches_output_xml_and_log_html(tmp_path):
+    """The check below is real: unmasked, Robot Framework writes the code into every file."""
+    found = find_unmasked(_robot(tmp_path))
+    assert found["output.xml"] >= 5 and found["log.html"] >= 5
+
+
+def test_the_listener_masks_arguments_values_messages_and_failures_as_output_xml_is_written(tmp_path):
+    run = _robot(tmp_path, "--listener", "kuntaflow.redaction.RobotRedactionListener")
+    assert find_unmasked(run) == {}
+    output = robot_run_texts(run)["output.xml"]
+    for masked in (
+        f"<arg>{MASK}</arg>",  # a literal argument
+        f"Arguments: [ '{MASK}' ]",  # argument values at TRACE
+        f'<var name="${{value}}">{MASK}</var>',  # a FOR iteration's value
+        f"${{code}} = {MASK}",  # VAR
+        f"Return: '{MASK}'",  # RETURN
+        f"python logging inside the robot: {MASK}",
+        f">BusinessRuleError: INVALID_HETU: failed for {MASK}</status>",
+    ):
+        assert masked in output, masked

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from kuntaflow.batches import process_batch
-from kuntaflow.robot_runner import run_suite
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
 
@@ -61,33 +62,52 @@ def test_sigkill_mid_batch_keeps_finished_items_done_and_releases_the_rest(queue
     queue.dispose()
 
 
+# A runner in a process of its own, as a Prefect flow run is: process_batch on the killtest queue.
+RUNNER = """
+import sys
+from pathlib import Path
+from kuntaflow.batches import process_batch
+process_batch("killtest", batch_size=10, suite=Path(sys.argv[1]))
+"""
+
+
+def _dead(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"  # exited, not yet reaped by init
+    except FileNotFoundError:
+        return True
+
+
 @pytest.mark.slow
-def test_when_the_runner_dies_too_the_items_come_back_when_their_lease_runs_out(queue_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("KUNTAFLOW_DATABASE_URL", queue_url)
-    settings = KuntaflowSettings(data_dir=tmp_path / "data", lease_seconds=2)
+def test_when_the_runner_is_killed_its_robot_dies_too_and_the_items_come_back_when_their_lease_runs_out(
+    queue_url, tmp_path
+):
+    settings = KuntaflowSettings(data_dir=tmp_path / "data", database_url=queue_url, lease_seconds=2)
     queue = settings.work_queue()
     ids = _enqueue(queue, hold_index=1, count=3)
-    claimed = queue.claim("killtest", owner="doomed", limit=10, lease_seconds=2)
     pid_file, gate = tmp_path / "robot.pid", tmp_path / "gate"
-    worker = threading.Thread(
-        target=run_suite,
-        args=(FIXTURES / "kill_mid_batch.robot",),
-        kwargs={
-            "variables": {"PID_FILE": str(pid_file), "GATE": str(gate)},
-            "env": {"KUNTAFLOW_WORKITEM_IDS": ",".join(str(i.id) for i in claimed), "KUNTAFLOW_WORKITEM_OWNER": "doomed",
-                    "KUNTAFLOW_LEASE_SECONDS": "2"},
-            "settings": settings,
-        },
-    )
-    worker.start()
-    _wait_for(lambda: queue.get(ids[0]).state is ItemState.DONE and pid_file.exists(), "the first item DONE")
-    os.kill(int(pid_file.read_text()), signal.SIGKILL)
-    worker.join(60)
-    # Nobody releases anything: the runner "died" with its robot. The leases must run out.
-    assert queue.get(ids[1]).state is ItemState.IN_PROGRESS
-    reclaimed: list = []
-    _wait_for(lambda: reclaimed.extend(queue.claim("killtest", owner="rescuer", limit=10)) or len(reclaimed) == 2,
-              "the lost items to be claimable again", timeout=30)
-    assert sorted(item.id for item in reclaimed) == ids[1:]
-    assert queue.get(ids[0]).state is ItemState.DONE
-    queue.dispose()
+    env = {
+        **os.environ, "KUNTAFLOW_DATA_DIR": str(settings.resolved_data_dir), "KUNTAFLOW_DATABASE_URL": queue_url,
+        "KUNTAFLOW_LEASE_SECONDS": "2", "ROBOT_OPTIONS": f"--variable PID_FILE:{pid_file} --variable GATE:{gate}",
+    }
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(FIXTURES / "kill_mid_batch.robot")], env=env)
+    try:
+        _wait_for(lambda: queue.get(ids[0]).state is ItemState.DONE and pid_file.exists(), "the first item DONE")
+        robot = int(pid_file.read_text())
+        runner.kill()
+        runner.wait()
+        _wait_for(lambda: _dead(robot), "the robot to die with its runner")
+        # Nobody released anything: the runner died with its robot. The leases must run out.
+        assert [queue.get(i).state for i in ids] == [ItemState.DONE, ItemState.IN_PROGRESS, ItemState.IN_PROGRESS]
+        reclaimed: list = []
+        _wait_for(lambda: reclaimed.extend(queue.claim("killtest", owner="rescuer", limit=10)) or len(reclaimed) == 2,
+                  "the lost items to be claimable again", timeout=30)
+        assert sorted(item.id for item in reclaimed) == ids[1:] and all(item.attempts == 2 for item in reclaimed)
+        assert queue.get(ids[0]).state is ItemState.DONE
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+        gate.touch()
+        queue.dispose()

@@ -2,28 +2,67 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from flows.installation_check import sample_identity_code
-from kuntaflow.robot_runner import ErrorCategory, run_suite
+from kuntaflow.redaction import MASK, find_unmasked, robot_run_texts
+from kuntaflow.robot_runner import ErrorCategory, FailureMessage, SuiteNotFoundError, TaskResult, run_suite
 from kuntaflow.settings import KuntaflowSettings
 
 FIXTURES = Path(__file__).parent / "robot_fixtures"
 HETU = sample_identity_code(date(2012, 3, 4), 987)  # built at run time; new century letters via A
 
 
-def test_results_per_task_with_error_categories_and_kept_logs(tmp_path):
+def _wait_for(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("message", "exception", "code", "text"),
+    [
+        ("BusinessRuleError: UNDER_15: the applicant is 12", "BusinessRuleError", "UNDER_15", "the applicant is 12"),
+        ("TransientError: koha answered 503", "TransientError", None, "koha answered 503"),
+        ("UNDER_15: the applicant is 12", None, "UNDER_15", "the applicant is 12"),
+        ("Work item 3: something", None, None, "Work item 3: something"),
+        ("ValueError: Bad: multi\nline", "ValueError", None, "Bad: multi\nline"),
+    ],
+)
+def test_a_failure_message_is_taken_apart_into_exception_code_and_text(message, exception, code, text):
+    assert FailureMessage.parse(message) == FailureMessage(exception=exception, code=code, text=text)
+
+
+def test_only_the_three_hierarchy_names_give_a_task_an_error_category():
+    assert TaskResult.from_robot("t", "FAIL", "IntegrationError: BAD_SHAPE: no id").error_category is ErrorCategory.INTEGRATION
+    assert TaskResult.from_robot("t", "FAIL", "IntegrationError: BAD_SHAPE: no id").error_code == "BAD_SHAPE"
+    other = TaskResult.from_robot("t", "FAIL", "ValueError: BAD: no")
+    assert (other.error_category, other.error_code) == (None, None)
+    assert TaskResult.from_robot("t", "FAIL", f"BusinessRuleError: X: {HETU}").message == f"BusinessRuleError: X: {MASK}"
+
+
+def test_results_per_task_with_error_categories_and_kept_logs(tmp_path, capfd):
     settings = KuntaflowSettings(data_dir=tmp_path)
     run = run_suite(FIXTURES / "outcomes.robot", run_id="outcomes", variables={"HETU": HETU}, settings=settings)
     by_name = {task.name: task for task in run.tasks}
     assert by_name["Passes"].status == "PASS" and by_name["Passes"].error_category is None
     assert by_name["Business Failure"].error_category is ErrorCategory.BUSINESS
-    assert by_name["Business Failure"].message.startswith("BusinessRuleError: UNDER_15_NO_GUARDIAN")
+    assert by_name["Business Failure"].error_code == "UNDER_15_NO_GUARDIAN"
+    assert by_name["Business Failure"].message == "BusinessRuleError: UNDER_15_NO_GUARDIAN: the applicant is under 15"
     assert by_name["Transient Failure"].error_category is ErrorCategory.TRANSIENT
+    assert by_name["Transient Failure"].error_code == "KOHA_UNAVAILABLE"
     assert run.output_dir == settings.robot_output_dir / "outcomes"
     assert run.log_html.exists() and (run.output_dir / "report.html").exists()
-    assert run.return_code == 3 and not run.timed_out and run.output_complete
+    assert run.return_code == 3 and not run.timed_out and run.output_complete and not run.could_not_run
+    assert "Business Failure" in run.console_log.read_text()
+    assert capfd.readouterr() == ("", ""), "a robot run prints nothing on our console"
 
 
 def test_a_henkilotunnus_never_reaches_robot_output_files_or_results(tmp_path):
@@ -33,17 +72,52 @@ def test_a_henkilotunnus_never_reaches_robot_output_files_or_results(tmp_path):
         extra_args=["--loglevel", "TRACE"],
     )
     personal = run.tasks[-1]
-    assert personal.status == "FAIL" and HETU not in personal.message and "******-****" in personal.message
-    written = {path.name: path.read_text(errors="replace") for path in run.output_dir.iterdir()}
-    assert {"output.xml", "log.html", "report.html", "console.txt"} <= set(written)
-    for name, text in written.items():
-        assert HETU not in text, f"{name} contains the henkilötunnus"
-    # The masked lines are really there (argument logging at TRACE, Python logging, console):
-    assert written["output.xml"].count("******-****") >= 6
-    assert "console line with ******-****" in written["console.txt"]
+    assert personal.status == "FAIL" and HETU not in personal.message and MASK in personal.message
+    texts = robot_run_texts(run.output_dir)
+    assert {"output.xml", "log.html", "report.html", "console.txt"} <= set(texts)
+    assert find_unmasked(run.output_dir) == {}
+    # The masked lines are really there (argument logging at TRACE, Python logging, console), and log.html,
+    # read as a browser shows it, has them too:
+    assert texts["output.xml"].count(MASK) >= 6
+    assert "console line with ******-****" in texts["console.txt"]
+    assert "python logging inside the robot: ******-****" in texts["log.html"]
+    assert f"BusinessRuleError: INVALID_HETU: failed for {MASK}" in texts["report.html"]
 
 
-def test_a_suite_that_runs_too_long_is_killed_at_the_timeout(tmp_path):
-    run = run_suite(FIXTURES / "slow.robot", run_id="slow", timeout=3, settings=KuntaflowSettings(data_dir=tmp_path))
-    assert run.timed_out and not run.passed
+def test_the_console_capture_is_masked_while_the_robot_is_still_running(tmp_path):
+    gate = tmp_path / "gate"
+    settings = KuntaflowSettings(data_dir=tmp_path)
+    console = settings.robot_output_dir / "live" / "console.txt"
+    worker = threading.Thread(target=run_suite, args=(FIXTURES / "console_then_wait.robot",),
+                              kwargs={"run_id": "live", "variables": {"HETU": HETU, "GATE": str(gate)}, "settings": settings})
+    worker.start()
+    try:
+        _wait_for(lambda: console.exists() and MASK in console.read_text(), "the console line")
+        assert HETU not in console.read_text()
+    finally:
+        gate.touch()
+        worker.join(60)
+
+
+def test_a_suite_that_runs_too_long_is_killed_at_the_timeout_with_what_it_started(tmp_path):
+    helper_pid = tmp_path / "helper.pid"
+    run = run_suite(FIXTURES / "slow.robot", run_id="slow", timeout=3, variables={"HELPER_PID_FILE": str(helper_pid)},
+                    settings=KuntaflowSettings(data_dir=tmp_path))
+    assert run.timed_out and not run.passed and run.return_code is not None and run.return_code < 0
     assert run.duration_seconds < 30
+    assert "stopped after the 3 s timeout" in run.console_log.read_text()
+    stat = Path(f"/proc/{helper_pid.read_text()}/stat")
+    # Killed with the robot's process group: gone, or a zombie until init reaps it.
+    _wait_for(lambda: not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z", "the helper to die")
+
+
+def test_robot_framework_refusing_the_options_is_reported_as_could_not_run(tmp_path):
+    run = run_suite(FIXTURES / "outcomes.robot", extra_args=["--no-such-option"], settings=KuntaflowSettings(data_dir=tmp_path))
+    assert run.return_code == 252 and run.could_not_run and not run.tasks
+    assert "option --nosuchoption not recognized" in run.console_log.read_text()
+
+
+def test_a_missing_suite_is_a_clear_error_before_anything_starts(tmp_path):
+    with pytest.raises(SuiteNotFoundError, match="nope.robot does not exist"):
+        run_suite(tmp_path / "nope.robot", settings=KuntaflowSettings(data_dir=tmp_path))
+    assert not (tmp_path / "robot-runs").exists()

@@ -18,3 +18,12 @@ def hold_if_asked(payload: dict, gate: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the test never opened the gate")
         time.sleep(0.05)
+
+
+def start_helper_process(pid_file: str) -> None:
+    """Start a long-lived child (as a browser would be) and say its pid: the runner's timeout must end it too."""
+    import subprocess
+    import sys
+
+    helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    Path(pid_file).write_text(str(helper.pid))

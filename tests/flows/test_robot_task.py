@@ -1,0 +1,59 @@
+"""run_robot, the task every process flow shares: its name, and what it does when the robot cannot work."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from prefect import flow
+
+from flows.installation_check import PROCESS, enqueue_samples
+from flows.robot_task import run_robot
+from kuntaflow.batches import BatchReport
+from kuntaflow.robot_runner import RobotCouldNotRunError, SuiteNotFoundError
+from kuntaflow.settings import KuntaflowSettings
+from kuntaflow.workitems import ItemState
+
+
+@flow(name="robot-task-probe")
+def one_batch(process: str, extra_env: dict[str, str] | None = None) -> BatchReport:
+    return run_robot(process, batch_number=7, batch_size=3, extra_env=extra_env)
+
+
+@pytest.mark.slow
+def test_the_task_run_is_named_by_process_and_batch_and_the_owner_is_unique_per_run(prefect_harness):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+    queue = KuntaflowSettings().work_queue()
+    enqueue_samples(queue)
+    first, second = one_batch(PROCESS), one_batch(PROCESS)
+    assert first.claimed == second.claimed == 3 and first.owner != second.owner
+    assert re.fullmatch(rf"{PROCESS}-[0-9a-f]{{8}}-b7-[0-9a-f]{{6}}", first.owner)
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=[f"{PROCESS}: robot batch 7"])))
+    assert len(runs) >= 2
+    queue.dispose()
+
+
+@pytest.mark.slow
+def test_a_process_without_a_robot_fails_before_claiming_anything(prefect_harness):
+    queue = KuntaflowSettings().work_queue()
+    item = queue.add("no_such_process", reference="r", payload={"n": 1})
+    with pytest.raises(SuiteNotFoundError, match="process 'no_such_process' has no robot"):
+        one_batch("no_such_process")
+    after = queue.get(item.id)
+    assert (after.state, after.attempts) == (ItemState.NEW, 0)
+    queue.dispose()
+
+
+@pytest.mark.slow
+def test_a_robot_that_cannot_run_releases_its_items_and_fails_the_flow(prefect_harness):
+    queue = KuntaflowSettings().work_queue()
+    ids = enqueue_samples(queue)
+    with pytest.raises(RobotCouldNotRunError, match=r"exit code 252\); its 3 items were released"):
+        one_batch(PROCESS, extra_env={"ROBOT_OPTIONS": "--no-such-option"})
+    claimed = [queue.get(item_id) for item_id in ids[:3]]
+    assert {(item.state, item.attempts) for item in claimed} == {(ItemState.NEW, 1)}
+    assert queue.audit(ids[0])[-1].action == "release"
+    queue.dispose()
