@@ -3,6 +3,14 @@
 One pattern serves every place: Python logging, Prefect logs, Robot Framework output, queue
 error messages and operator views. It masks every century sign, including the letters
 A–F and U–Y in use since 2023, and over-masks rather than miss a code.
+
+- Python and Prefect logging: :func:`install` masks every log record as it is created, so no
+  handler (a file, the console, Prefect's API log handler) ever sees the code. The CLI, the
+  flows, ``run_robot`` and every robot process call it.
+- Robot Framework: :class:`RobotRedactionListener` masks what the robot is about to write;
+  the runner (kuntaflow/robot_runner.py) masks ``output.xml`` again after the run, builds
+  log.html/report.html from it and masks the console as it captures it.
+- :func:`find_unmasked` checks the files a robot run left, log.html read as a browser shows it.
 """
 
 from __future__ import annotations
