@@ -1,0 +1,417 @@
+"""The sandbox's SAML IdP: pysaml2's ``Server`` shaped like Suomi.fi e-Identification.
+
+What it does as Suomi.fi does (shared/specs/suomifi/tunnistus/*.xml, suomifi.md §1): an
+entityID-style URL ``…/idp1``, SSO and SLO over HTTP-Redirect and HTTP-POST at
+``…/idp/profile/SAML2/{Redirect,POST}/{SSO,SLO}``, transient NameIDs, two signing certificates
+in the metadata (rotation), signed AuthnRequests required, a signed Response around a signed
+assertion that is encrypted with AES-GCM (``CipherName`` in the SP metadata) and RSA-OAEP key
+transport, attributes under their URI names, only those the SP requested.
+
+pysaml2 hard-codes 3DES for assertion encryption, so :class:`GcmServer` overrides the private
+``_encrypt_assertion`` (shared/reference/feasibility-saml.md §3, pitfall 2; re-check on pysaml2
+upgrades). :class:`TestIdP` is the whole IdP as tests and the sandbox app use it, including the
+negative cases tests need (``login_response(..., **overrides)``).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from lxml import etree
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.assertion import Policy
+from saml2.config import IdPConfig
+from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
+from saml2.samlp import STATUS_SUCCESS, STATUS_UNKNOWN_PRINCIPAL
+from saml2.server import Server
+from saml2.sigver import RSA_OAEP_MGF1P, get_pem_wrapped_unwrapped, make_temp, pre_encryption_part
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+from connectors.suomifi_tunnistus.keys import KeyPair, ensure_key_pair
+from connectors.suomifi_tunnistus.redirect import redirect_location
+from connectors.suomifi_tunnistus.sandbox.persons import TestPerson
+from connectors.suomifi_tunnistus.settings import LOA3, SANDBOX_IDP_URL, data_dir
+
+AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
+ATTRIBUTE_MAP_DIR = str(Path(__file__).resolve().parents[1] / "attributemaps")
+
+MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+MDUI = "urn:oasis:names:tc:SAML:metadata:ui"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+@dataclass(frozen=True)
+class IdpEndpoints:
+    """The sandbox IdP's addresses, laid out like Suomi.fi's under its base URL."""
+
+    base_url: str
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.base_url}/idp1"
+
+    def profile(self, binding: str, service: str) -> str:
+        return f"{self.base_url}/idp/profile/SAML2/{binding}/{service}"
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.base_url}/static/metadata/idp-metadata.xml"
+
+
+def sandbox_idp_keys() -> tuple[KeyPair, KeyPair]:
+    """The sandbox IdP's two signing pairs (current, next), made once into the data directory."""
+    folder = data_dir() / "suomifi" / "sandbox-idp"
+    return (
+        ensure_key_pair(folder, "signing-1", "saml-signing-1.sandbox.kuntaflow"),
+        ensure_key_pair(folder, "signing-2", "saml-signing-2.sandbox.kuntaflow"),
+    )
+
+
+def build_idp_metadata(base_url: str, signing_certs: Sequence[str]) -> str:
+    """IdP metadata in the shape of DVV's ``idp-metadata-secondary.xml`` (unsigned).
+
+    Args:
+        base_url: where the IdP is served; the entityID and endpoints derive from it.
+        signing_certs: base64 DER certificates, each a ``KeyDescriptor use="signing"``.
+    """
+    where = IdpEndpoints(base_url.rstrip("/"))
+    root = etree.Element(f"{{{MD}}}EntityDescriptor", nsmap={None: MD, "ds": DS, "mdui": MDUI}, entityID=where.entity_id)
+    idp = etree.SubElement(root, f"{{{MD}}}IDPSSODescriptor", WantAuthnRequestsSigned="true", protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol")
+    ui = etree.SubElement(etree.SubElement(idp, f"{{{MD}}}Extensions"), f"{{{MDUI}}}UIInfo")
+    names = {"fi": "Suomi.fi-tunnistus, Kuntaflow-hiekkalaatikko", "en": "Suomi.fi-identification, Kuntaflow sandbox", "sv": "Suomi.fi-identifikation, Kuntaflow-sandlåda"}
+    for tag in ("DisplayName", "Description"):
+        for lang, text in names.items():
+            etree.SubElement(ui, f"{{{MDUI}}}{tag}", {XML_LANG: lang}).text = text
+    for cert in signing_certs:
+        key_info = etree.SubElement(etree.SubElement(idp, f"{{{MD}}}KeyDescriptor", use="signing"), f"{{{DS}}}KeyInfo")
+        etree.SubElement(etree.SubElement(key_info, f"{{{DS}}}X509Data"), f"{{{DS}}}X509Certificate").text = cert
+    for binding, name in ((BINDING_HTTP_POST, "POST"), (BINDING_HTTP_REDIRECT, "Redirect")):
+        etree.SubElement(idp, f"{{{MD}}}SingleLogoutService", Binding=binding, Location=where.profile(name, "SLO"))
+    etree.SubElement(idp, f"{{{MD}}}NameIDFormat").text = NAMEID_FORMAT_TRANSIENT
+    for binding, name in ((BINDING_HTTP_POST, "POST"), (BINDING_HTTP_REDIRECT, "Redirect")):
+        etree.SubElement(idp, f"{{{MD}}}SingleSignOnService", Binding=binding, Location=where.profile(name, "SSO"))
+    org = etree.SubElement(root, f"{{{MD}}}Organization")
+    org_names = {"fi": "Kuntaflow-hiekkalaatikko", "en": "Kuntaflow sandbox", "sv": "Kuntaflow-sandlåda"}
+    for tag in ("OrganizationName", "OrganizationDisplayName"):
+        for lang, text in org_names.items():
+            etree.SubElement(org, f"{{{MD}}}{tag}", {XML_LANG: lang}).text = text
+    for lang in org_names:
+        etree.SubElement(org, f"{{{MD}}}OrganizationURL", {XML_LANG: lang}).text = base_url
+    contact = etree.SubElement(root, f"{{{MD}}}ContactPerson", contactType="technical")
+    etree.SubElement(contact, f"{{{MD}}}GivenName").text = "Kuntaflow"
+    etree.SubElement(contact, f"{{{MD}}}SurName").text = "Hiekkalaatikko"
+    etree.SubElement(contact, f"{{{MD}}}EmailAddress").text = "mailto:sandbox@kuntaflow.example"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode()
+
+
+def sandbox_idp_metadata(base_url: str = SANDBOX_IDP_URL) -> str:
+    """The metadata of the sandbox IdP served at ``base_url``, from its keys in the data directory."""
+    return build_idp_metadata(base_url, [pair.certificate_base64() for pair in sandbox_idp_keys()])
+
+
+class GcmServer(Server):
+    """pysaml2's IdP with AES-128-GCM assertion encryption (RSA-OAEP-MGF1P key transport).
+
+    ``tamper``, when set, edits the response XML after the assertion is signed and before it is
+    encrypted: how tests make an assertion whose signature no longer matches its content.
+    """
+
+    tamper: Callable[[str], str] | None = None
+
+    def _encrypt_assertion(self, encrypt_cert, sp_entity_id, response, node_xpath=None):  # noqa: ANN001, ANN202 (pysaml2's signature)
+        if self.tamper is not None:
+            response = self.tamper(str(response))
+        if encrypt_cert:
+            name, cert = None, encrypt_cert
+        else:
+            name, cert = self.metadata.certs(sp_entity_id, "any", "encryption")[0]
+        wrapped, bare = get_pem_wrapped_unwrapped(cert)
+        handle = make_temp(wrapped.encode("ascii"), decode=False, delete_tmpfiles=self.config.delete_tmpfiles)
+        template = pre_encryption_part(msg_enc=AES128_GCM, key_enc=RSA_OAEP_MGF1P, key_name=name, encrypt_cert=bare)
+        return self.sec.encrypt_assertion(response, handle.name, template, key_type="aes-128", node_xpath=node_xpath)
+
+
+@dataclass(frozen=True)
+class AuthnRequestInfo:
+    """A verified AuthnRequest as the IdP saw it."""
+
+    request_id: str
+    issuer: str
+    acs_url: str
+    relay_state: str | None
+    requested_loa: tuple[str, ...]
+    locale: str | None
+
+
+@dataclass(frozen=True)
+class LogoutRequestInfo:
+    """A verified LogoutRequest as the IdP saw it (the SP asks to end a login)."""
+
+    request_id: str
+    issuer: str
+    name_id: str
+    session_indexes: tuple[str, ...]
+    relay_state: str | None
+    message: Any  # pysaml2's samlp.LogoutRequest, needed to answer it
+
+
+def query_params(query: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(query, keep_blank_values=True).items()}
+
+
+class TestIdP:
+    """A Suomi.fi-like IdP for the sandbox app and for tests.
+
+    Args:
+        signing_keys: the pairs whose certificates the metadata lists; the first one signs.
+        sp_metadata: the metadata XML of every SP it serves (the e-service's).
+        base_url: where it is served.
+        xmlsec_binary: xmlsec1 (PATH when None).
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(self, signing_keys: Sequence[KeyPair], sp_metadata: Sequence[str], *, base_url: str = SANDBOX_IDP_URL, xmlsec_binary: str | None = None) -> None:
+        if not signing_keys:
+            raise ValueError("the IdP needs at least one signing key pair")
+        self.signing_keys = tuple(signing_keys)
+        self.endpoints = IdpEndpoints(base_url.rstrip("/"))
+        self.sp_metadata = tuple(sp_metadata)
+        self.xmlsec_binary = xmlsec_binary
+        self.metadata_xml = build_idp_metadata(self.endpoints.base_url, [pair.certificate_base64() for pair in self.signing_keys])
+        self._servers: dict[tuple[Any, ...], GcmServer] = {}
+
+    @property
+    def entity_id(self) -> str:
+        return self.endpoints.entity_id
+
+    def server(self, *, signing_key: KeyPair | None = None, sp_metadata: str | None = None) -> GcmServer:
+        """pysaml2's Server for one signing key and set of SP metadata (built once, then reused)."""
+        key = signing_key or self.signing_keys[0]
+        metadata = (sp_metadata,) if sp_metadata is not None else self.sp_metadata
+        cache_key = (key, metadata)
+        if cache_key not in self._servers:
+            self._servers[cache_key] = GcmServer(config=self._config(key, metadata))
+        return self._servers[cache_key]
+
+    def _config(self, key: KeyPair, sp_metadata: Sequence[str]) -> IdPConfig:
+        where = self.endpoints
+        config: dict[str, Any] = {
+            "entityid": where.entity_id,
+            "key_file": str(key.key_file),
+            "cert_file": str(key.cert_file),
+            "attribute_map_dir": ATTRIBUTE_MAP_DIR,
+            "metadata": {"inline": list(sp_metadata)},
+            "accepted_time_diff": 60,
+            "service": {
+                "idp": {
+                    "endpoints": {
+                        "single_sign_on_service": [(where.profile("Redirect", "SSO"), BINDING_HTTP_REDIRECT), (where.profile("POST", "SSO"), BINDING_HTTP_POST)],
+                        "single_logout_service": [(where.profile("Redirect", "SLO"), BINDING_HTTP_REDIRECT), (where.profile("POST", "SLO"), BINDING_HTTP_POST)],
+                    },
+                    "name_id_format": [NAMEID_FORMAT_TRANSIENT],
+                    "want_authn_requests_signed": True,
+                    "sign_response": True,
+                    "sign_assertion": True,
+                    "encrypt_assertion": True,
+                    "signing_algorithm": SIG_RSA_SHA256,
+                    "digest_algorithm": DIGEST_SHA256,
+                    "policy": {"default": {"lifetime": {"minutes": 5}, "name_form": NAME_FORMAT_URI, "attribute_restrictions": None}},
+                }
+            },
+        }
+        if self.xmlsec_binary:
+            config["xmlsec_binary"] = self.xmlsec_binary
+        idp_config = IdPConfig()
+        idp_config.load(config)
+        return idp_config
+
+    # ------------------------------------------------------------------ SSO
+
+    def parse_authn_request(self, query: str) -> AuthnRequestInfo:
+        """Verify a signed HTTP-Redirect AuthnRequest (raw query string).
+
+        Raises:
+            ValueError: the request is missing, unsigned, badly signed or from an unknown SP.
+        """
+        params = query_params(query)
+        if "SAMLRequest" not in params:
+            raise ValueError("no SAMLRequest in the query")
+        try:
+            request = self.server().parse_authn_request(
+                params["SAMLRequest"], BINDING_HTTP_REDIRECT, relay_state=params.get("RelayState"), sigalg=params.get("SigAlg"), signature=params.get("Signature")
+            )
+        except Exception as error:  # pysaml2 raises many unrelated types for a bad request
+            raise ValueError(f"the AuthnRequest was refused ({type(error).__name__})") from None
+        if request is None:
+            raise ValueError("the AuthnRequest was refused (not valid at this time or place)")
+        message = request.message
+        issuer = message.issuer.text.strip()
+        acs_url = message.assertion_consumer_service_url or self._default_acs(issuer)
+        loa: tuple[str, ...] = ()
+        if message.requested_authn_context is not None:
+            loa = tuple(ref.text.strip() for ref in message.requested_authn_context.authn_context_class_ref)
+        return AuthnRequestInfo(message.id, issuer, acs_url, params.get("RelayState"), loa, params.get("locale"))
+
+    def _default_acs(self, sp_entity_id: str) -> str:
+        services = self.server().metadata.assertion_consumer_service(sp_entity_id, BINDING_HTTP_POST)
+        if not services:
+            raise ValueError("the SP has no HTTP-POST AssertionConsumerService")
+        return services[0]["location"]
+
+    def sp_entity_ids(self) -> list[str]:
+        return [entity for entity in self.server().metadata.keys() if self.server().metadata.service(entity, "spsso_descriptor", "assertion_consumer_service")]
+
+    def login_response(
+        self,
+        person: TestPerson,
+        request_id: str,
+        sp_metadata: str | None = None,
+        *,
+        sp_entity_id: str | None = None,
+        acs_url: str | None = None,
+        audience: str | None = None,
+        destination: str | None = None,
+        loa: str | None = None,
+        lifetime_minutes: float = 5,
+        signing_key: KeyPair | None = None,
+        sign_response: bool = True,
+        sign_assertion: bool = True,
+        encrypt: bool = True,
+        issuer: str | None = None,
+        tamper: Callable[[str], str] | None = None,
+        attributes: dict[str, list[str] | None] | None = None,
+        name_id: str | None = None,
+    ) -> str:
+        """A base64 SAML Response logging ``person`` in, as the ACS receives it.
+
+        Defaults give a valid, signed and encrypted response for the only (or given) SP. The
+        keyword overrides make the negative cases: another ``audience`` (still encrypted to the SP),
+        a wrong ``destination``, a lower ``loa``, a negative ``lifetime_minutes`` (expired), a
+        ``signing_key`` not in the metadata, no signatures, no encryption, another ``issuer``, a
+        ``tamper`` edit after signing, ``attributes`` added or (with None) removed.
+        """
+        server = self.server(signing_key=signing_key, sp_metadata=sp_metadata)
+        sp = sp_entity_id or self._only_sp(server)
+        identity = person.attributes()
+        for name, values in (attributes or {}).items():
+            if values is None:
+                identity.pop(name, None)
+            else:
+                identity[name] = values
+        nid = NameID(format=NAMEID_FORMAT_TRANSIENT, text=name_id or f"AAdzZWNyZXQx{secrets.token_hex(16)}", name_qualifier=self.entity_id, sp_name_qualifier=sp)
+        encrypt_cert = None
+        if audience is not None:  # still encrypted to the real SP, so only the audience is wrong
+            encrypt_cert = server.metadata.certs(sp, "any", "encryption")[0][1]
+        policy = Policy({"default": {"lifetime": {"minutes": lifetime_minutes}, "name_form": NAME_FORMAT_URI, "attribute_restrictions": None}}, mds=server.metadata)
+        server.tamper = tamper
+        try:
+            response = server.create_authn_response(
+                identity=identity,
+                in_response_to=request_id,
+                destination=destination or acs_url or server.metadata.assertion_consumer_service(sp, BINDING_HTTP_POST)[0]["location"],
+                sp_entity_id=audience or sp,
+                name_id=nid,
+                authn={"class_ref": loa or person.loa, "authn_auth": self.entity_id},
+                issuer=issuer,
+                sign_response=sign_response,
+                sign_assertion=sign_assertion,
+                encrypt_assertion=encrypt,
+                encrypt_cert_assertion=encrypt_cert,
+                release_policy=policy,
+            )
+        finally:
+            server.tamper = None
+        return base64.b64encode(str(response).encode("utf-8")).decode("ascii")
+
+    @staticmethod
+    def _only_sp(server: GcmServer) -> str:
+        sps = [entity for entity in server.metadata.keys() if server.metadata.service(entity, "spsso_descriptor", "assertion_consumer_service")]
+        if len(sps) != 1:
+            raise ValueError(f"name the SP: the IdP knows {len(sps)} SPs")
+        return sps[0]
+
+    def error_response(self, request_id: str, acs_url: str, status: str, message: str) -> str:
+        """A signed Response without an assertion: the citizen cancelled or identification failed."""
+        response = self.server().create_error_response(request_id, acs_url, info=(status, message), sign=True, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+        return base64.b64encode(str(response).encode("utf-8")).decode("ascii")
+
+    # ------------------------------------------------------------------ SLO
+
+    def parse_logout_request(self, query: str) -> LogoutRequestInfo:
+        """Verify an SP's signed HTTP-Redirect LogoutRequest.
+
+        Raises:
+            ValueError: missing, unsigned or badly signed.
+        """
+        params = query_params(query)
+        if "SAMLRequest" not in params:
+            raise ValueError("no SAMLRequest in the query")
+        try:
+            request = self.server().parse_logout_request(
+                params["SAMLRequest"], BINDING_HTTP_REDIRECT, relay_state=params.get("RelayState"), sigalg=params.get("SigAlg"), signature=params.get("Signature")
+            )
+        except Exception as error:
+            raise ValueError(f"the LogoutRequest was refused ({type(error).__name__})") from None
+        if request is None:
+            raise ValueError("the LogoutRequest was refused")
+        message = request.message
+        indexes = tuple(index.text.strip() for index in message.session_index or [])
+        return LogoutRequestInfo(message.id, message.issuer.text.strip(), message.name_id.text.strip(), indexes, params.get("RelayState"), message)
+
+    def logout_response(self, request: LogoutRequestInfo, *, success: bool = True, signing_key: KeyPair | None = None) -> str:
+        """The signed HTTP-Redirect LogoutResponse URL answering ``request``."""
+        server = self.server(signing_key=signing_key)
+        status = None
+        if not success:
+            from saml2.samlp import status_message_factory
+
+            status = status_message_factory("Unknown session", STATUS_UNKNOWN_PRINCIPAL)
+        response = server.create_logout_response(request.message, bindings=[BINDING_HTTP_REDIRECT], status=status, sign=False)
+        destination = server.response_args(request.message, [BINDING_HTTP_REDIRECT])["destination"]
+        info = server.apply_binding(BINDING_HTTP_REDIRECT, str(response), destination, request.relay_state or "", response=True, sign=True, sigalg=SIG_RSA_SHA256)
+        return redirect_location(info)
+
+    def logout_request(self, sp_entity_id: str, name_id: str, session_index: str | None, *, signing_key: KeyPair | None = None) -> tuple[str, str]:
+        """An IdP-initiated, signed HTTP-Redirect LogoutRequest to the SP: ``(request id, URL)``."""
+        server = self.server(signing_key=signing_key)
+        slo = server.metadata.single_logout_service(sp_entity_id, BINDING_HTTP_REDIRECT, "spsso")
+        if not slo:
+            raise ValueError("the SP has no HTTP-Redirect SingleLogoutService")
+        destination = slo[0]["location"]
+        nid = NameID(format=NAMEID_FORMAT_TRANSIENT, text=name_id, name_qualifier=self.entity_id, sp_name_qualifier=sp_entity_id)
+        request_id, request = server.create_logout_request(destination, sp_entity_id, name_id=nid, session_indexes=[session_index] if session_index else None, sign=False)
+        info = server.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, "", sign=True, sigalg=SIG_RSA_SHA256)
+        return request_id, redirect_location(info)
+
+    def parse_logout_response(self, query: str) -> tuple[str | None, bool]:
+        """An SP's LogoutResponse to an IdP-initiated logout: ``(InResponseTo, success)``.
+
+        Raises:
+            ValueError: missing, unsigned or badly signed.
+        """
+        from saml2.sigver import verify_redirect_signature
+
+        params = query_params(query)
+        if "SAMLResponse" not in params or "Signature" not in params or "SigAlg" not in params:
+            raise ValueError("the LogoutResponse is missing or unsigned")
+        server = self.server()
+        try:
+            response = server.parse_logout_request_response(params["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        except Exception as error:
+            raise ValueError(f"the LogoutResponse was refused ({type(error).__name__})") from None
+        if response is None:
+            raise ValueError("the LogoutResponse was refused")
+        issuer = response.response.issuer.text.strip()
+        certs = server.metadata.certs(issuer, "any", "signing")
+        saml_msg = {key: params[key] for key in ("SAMLResponse", "RelayState", "SigAlg", "Signature") if key in params}
+        if not any(verify_redirect_signature(saml_msg, server.sec.sec_backend, cert) for _, cert in certs):
+            raise ValueError("the LogoutResponse signature does not verify")
+        return response.response.in_response_to, response.response.status.status_code.value == STATUS_SUCCESS
