@@ -151,6 +151,16 @@ class AuthnRequestInfo:
 
 
 @dataclass(frozen=True)
+class IssuedLogin:
+    """A login response as issued, with what SLO later needs."""
+
+    saml_response: str
+    name_id: str
+    session_index: str | None
+    sp_entity_id: str
+
+
+@dataclass(frozen=True)
 class LogoutRequestInfo:
     """A verified LogoutRequest as the IdP saw it (the SP asks to end a login)."""
 
@@ -244,10 +254,23 @@ class TestIdP:
         params = query_params(query)
         if "SAMLRequest" not in params:
             raise ValueError("no SAMLRequest in the query")
+        return self._authn_request_info(
+            BINDING_HTTP_REDIRECT, params["SAMLRequest"], params.get("RelayState"), params.get("locale"), sigalg=params.get("SigAlg"), signature=params.get("Signature")
+        )
+
+    def parse_authn_request_post(self, saml_request: str, relay_state: str | None) -> AuthnRequestInfo:
+        """Verify an HTTP-POST AuthnRequest (its XML signature).
+
+        Raises:
+            ValueError: missing, unsigned, badly signed or from an unknown SP.
+        """
+        if not saml_request:
+            raise ValueError("no SAMLRequest in the form")
+        return self._authn_request_info(BINDING_HTTP_POST, saml_request, relay_state, None)
+
+    def _authn_request_info(self, binding: str, saml_request: str, relay_state: str | None, locale: str | None, **signature: Any) -> AuthnRequestInfo:
         try:
-            request = self.server().parse_authn_request(
-                params["SAMLRequest"], BINDING_HTTP_REDIRECT, relay_state=params.get("RelayState"), sigalg=params.get("SigAlg"), signature=params.get("Signature")
-            )
+            request = self.server().parse_authn_request(saml_request, binding, relay_state=relay_state, **signature)
         except Exception as error:  # pysaml2 raises many unrelated types for a bad request
             raise ValueError(f"the AuthnRequest was refused ({type(error).__name__})") from None
         if request is None:
@@ -258,7 +281,7 @@ class TestIdP:
         loa: tuple[str, ...] = ()
         if message.requested_authn_context is not None:
             loa = tuple(ref.text.strip() for ref in message.requested_authn_context.authn_context_class_ref)
-        return AuthnRequestInfo(message.id, issuer, acs_url, params.get("RelayState"), loa, params.get("locale"))
+        return AuthnRequestInfo(message.id, issuer, acs_url, relay_state, loa, locale)
 
     def _default_acs(self, sp_entity_id: str) -> str:
         services = self.server().metadata.assertion_consumer_service(sp_entity_id, BINDING_HTTP_POST)
@@ -269,7 +292,7 @@ class TestIdP:
     def sp_entity_ids(self) -> list[str]:
         return [entity for entity in self.server().metadata.keys() if self.server().metadata.service(entity, "spsso_descriptor", "assertion_consumer_service")]
 
-    def login_response(
+    def login(
         self,
         person: TestPerson,
         request_id: str,
@@ -289,8 +312,8 @@ class TestIdP:
         tamper: Callable[[str], str] | None = None,
         attributes: dict[str, list[str] | None] | None = None,
         name_id: str | None = None,
-    ) -> str:
-        """A base64 SAML Response logging ``person`` in, as the ACS receives it.
+    ) -> IssuedLogin:
+        """A base64 SAML Response logging ``person`` in, with the NameID and SessionIndex it carries.
 
         Defaults give a valid, signed and encrypted response for the only (or given) SP. The
         keyword overrides make the negative cases: another ``audience`` (still encrypted to the SP),
@@ -329,7 +352,14 @@ class TestIdP:
             )
         finally:
             server.tamper = None
-        return base64.b64encode(str(response).encode("utf-8")).decode("ascii")
+        # pysaml2's Server remembers each assertion's AuthnStatements (a list each) by NameID.
+        statements = [statement for group in server.session_db.get_authn_statements(nid) for statement in (group if isinstance(group, list) else [group])]
+        session_index = statements[-1].session_index if statements else None
+        return IssuedLogin(base64.b64encode(str(response).encode("utf-8")).decode("ascii"), nid.text, session_index, sp)
+
+    def login_response(self, person: TestPerson, request_id: str, sp_metadata: str | None = None, **overrides: Any) -> str:
+        """The base64 SAML Response of :meth:`login` (same overrides), as the ACS receives it."""
+        return self.login(person, request_id, sp_metadata, **overrides).saml_response
 
     @staticmethod
     def _only_sp(server: GcmServer) -> str:
