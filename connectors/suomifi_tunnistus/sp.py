@@ -152,6 +152,11 @@ class ServiceProvider:
             },
         }
 
+    @property
+    def idp_signing_certificates(self) -> list[str]:
+        """The IdP's signing certificates from its metadata (base64 DER); Suomi.fi lists two for rotation."""
+        return list(self._idp_signing_certs)
+
     # ------------------------------------------------------------------ metadata
 
     def metadata_xml(self) -> str:

@@ -469,7 +469,7 @@ def test_the_replay_table_is_shared_through_the_database(tmp_path):
 def test_the_sp_reads_dvvs_real_test_metadata_with_its_two_signing_certificates(kit, specs_dir):
     real = kit.another_sp(idp_metadata=str(specs_dir / "suomifi" / "tunnistus" / "idp-metadata-secondary.xml"))
     assert real.idp_entity_id == "https://testi.apro.tunnistus.fi/idp1"
-    assert len(real._idp_signing_certs) == 2
+    assert len(real.idp_signing_certificates) == 2
     url = real.login_request("relay", locale="en").url
     assert url.startswith("https://testi.apro.tunnistus.fi/idp/profile/SAML2/Redirect/SSO?SAMLRequest=") and url.endswith("&locale=en")
     session = kit.sp.process_response(*reversed(login(kit))).session

@@ -24,12 +24,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import FastAPI, Request
+from fastapi import Body, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from saml2.samlp import STATUS_AUTHN_FAILED
 
@@ -321,9 +322,17 @@ def create_app(
             return JSONResponse({"error": "no such test person"}, status_code=404)
         return children_of(person, helsinki_today())
 
-    @app.post("/guardianship/children", name="guardianship")
-    def guardianship(query: GuardianQuery) -> list[Child]:
-        """Children whose guardian has this hetu (what a VTJ Huoltaja-Huollettavat query answers)."""
+    @app.post("/guardianship/children", name="guardianship", response_model=None)
+    def guardianship(payload: Annotated[dict[str, Any], Body()]) -> list[Child] | JSONResponse:
+        """Children whose guardian has this hetu (what a VTJ Huoltaja-Huollettavat query answers).
+
+        Body: ``{"guardian_hetu": "…"}``. A bad hetu is a 422 that does not echo it.
+        """
+        try:
+            query = GuardianQuery.model_validate(payload)
+        except ValidationError as error:
+            problems = [{"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]} for problem in error.errors(include_url=False, include_input=False)]
+            return JSONResponse({"detail": problems}, status_code=422)
         for person in PERSONS.values():
             if person.hetu == query.guardian_hetu.value:
                 return children_of(person, helsinki_today())

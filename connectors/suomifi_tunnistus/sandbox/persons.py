@@ -203,7 +203,7 @@ PERSONS: MappingProxyType[str, TestPerson] = MappingProxyType(
                 surname="Korhonen",
                 municipality=AANEKOSKI,
                 address=KORHONEN_HOME,
-                description={"fi": "Lapsi (8 v.), huoltaja Mikko", "sv": "Barn (8 år), vårdnadshavare Mikko", "en": "Child (8), guardian Mikko"},
+                description={"fi": "Alle 15-vuotias lapsi, huoltaja Mikko", "sv": "Barn under 15 år, vårdnadshavare Mikko", "en": "Child under 15, guardian Mikko"},
             ),
             TestPerson(
                 key="sanna",
@@ -215,9 +215,9 @@ PERSONS: MappingProxyType[str, TestPerson] = MappingProxyType(
                 email="sanna.laine@example.org",
                 children=("ella", "onni"),
                 description={
-                    "fi": "Huoltaja: Ella (15 v.) ja Onni (10 v.)",
-                    "sv": "Vårdnadshavare: Ella (15 år) och Onni (10 år)",
-                    "en": "Guardian of Ella (15) and Onni (10)",
+                    "fi": "Huoltaja: Ella (15–17 v.) ja Onni (alle 15 v.)",
+                    "sv": "Vårdnadshavare: Ella (15–17 år) och Onni (under 15 år)",
+                    "en": "Guardian of Ella (15–17) and Onni (under 15)",
                 },
             ),
             TestPerson(
@@ -228,7 +228,7 @@ PERSONS: MappingProxyType[str, TestPerson] = MappingProxyType(
                 municipality=JYVASKYLA,
                 address=LAINE_HOME,
                 email="ella.laine@example.org",
-                description={"fi": "Nuori (15 v.), hakee itse", "sv": "Ung (15 år), ansöker själv", "en": "Young person (15), applies alone"},
+                description={"fi": "Nuori (15–17 v.), hakee itse", "sv": "Ung (15–17 år), ansöker själv", "en": "Young person (15–17), applies alone"},
             ),
             TestPerson(
                 key="onni",
@@ -237,7 +237,7 @@ PERSONS: MappingProxyType[str, TestPerson] = MappingProxyType(
                 surname="Laine",
                 municipality=JYVASKYLA,
                 address=LAINE_HOME,
-                description={"fi": "Lapsi (10 v.), huoltaja Sanna", "sv": "Barn (10 år), vårdnadshavare Sanna", "en": "Child (10), guardian Sanna"},
+                description={"fi": "Alle 15-vuotias lapsi, huoltaja Sanna", "sv": "Barn under 15 år, vårdnadshavare Sanna", "en": "Child under 15, guardian Sanna"},
             ),
             TestPerson(
                 key="tuuli",
