@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas import Hetu
 
@@ -85,9 +85,9 @@ class SuomiFiIdentity(_Model):
     hetu: Hetu | None = Field(default=None, description="nationalIdentificationNumber; None for an eIDAS user.")
     eidas_person_identifier: str | None = Field(default=None, repr=False, description="eIDAS PersonIdentifier, e.g. 'SE/FI/199005151234'.")
     date_of_birth: date | None = Field(default=None, repr=False, description="eIDAS DateOfBirth (Finnish users: see the hetu).")
-    first_names: str = Field(repr=False, description="All first names (FirstName / CurrentGivenName).")
+    first_names: str = Field(min_length=1, repr=False, description="All first names (FirstName / CurrentGivenName).")
     given_name: str | None = Field(default=None, repr=False, description="Calling name (givenName).")
-    surname: str = Field(repr=False, description="sn, or FamilyName for an eIDAS user.")
+    surname: str = Field(min_length=1, repr=False, description="sn, or FamilyName for an eIDAS user.")
     display_name: str | None = Field(default=None, repr=False, description="Calling name and surname (displayName).")
     home_municipality: HomeMunicipality | None = Field(default=None, repr=False)
     permanent_address: DomesticAddress | None = Field(default=None, repr=False)
@@ -96,6 +96,12 @@ class SuomiFiIdentity(_Model):
     email: str | None = Field(default=None, repr=False, description="mail, when the person has given one to Suomi.fi.")
     loa: str = Field(description="AuthnContextClassRef of the assertion, e.g. http://ftn.ficora.fi/2017/loa3.")
     session: SamlSession = Field(description="For single logout.")
+
+    @model_validator(mode="after")
+    def _someone(self) -> SuomiFiIdentity:
+        if self.hetu is None and not (self.eidas_person_identifier and self.date_of_birth):
+            raise ValueError("an identity has a hetu, or an eIDAS PersonIdentifier with DateOfBirth")
+        return self
 
     @property
     def is_eidas(self) -> bool:

@@ -311,13 +311,7 @@ class ServiceProvider:
         issuer = root.findtext(f"{{{ASSERTION}}}Issuer")
         if (issuer or "").strip() != self.idp_entity_id:
             raise AuthenticationError("the LogoutResponse was issued by another IdP", code="SAML_ISSUER")
-        issued = root.get("IssueInstant")
-        skew = timedelta(minutes=10, seconds=self.settings.accepted_time_diff_seconds)
-        try:
-            fresh = issued is not None and abs(datetime.now(timezone.utc) - _instant(issued)) <= skew
-        except (ValueError, AttributeError, TypeError):  # pysaml2's parser fails in all three ways
-            fresh = False
-        if not fresh:
+        if not self._fresh(root.get("IssueInstant")):
             raise AuthenticationError("the LogoutResponse is not fresh", code="SAML_EXPIRED")
         in_response_to = root.get("InResponseTo")
         if expected_request_id is not None and in_response_to != expected_request_id:
@@ -348,10 +342,13 @@ class ServiceProvider:
         request = parsed.message
         if request.issuer is None or (request.issuer.text or "").strip() != self.idp_entity_id:
             raise AuthenticationError("the LogoutRequest was issued by another IdP", code="SAML_ISSUER")
-        if request.not_on_or_after and str_to_time(request.not_on_or_after) < datetime.now(timezone.utc).timetuple():
-            raise AuthenticationError("the LogoutRequest has expired", code="SAML_EXPIRED")
+        # pysaml2 computes IssueInstant freshness for requests but ignores the result: check it here.
+        if not self._fresh(request.issue_instant) or (request.not_on_or_after and self._past(request.not_on_or_after)):
+            raise AuthenticationError("the LogoutRequest is not fresh", code="SAML_EXPIRED")
         if request.name_id is None or not (request.name_id.text or "").strip():
             raise AuthenticationError("the LogoutRequest names no NameID", code="SAML_MALFORMED")
+        if request.name_id.sp_name_qualifier not in (None, self.settings.sp_entity_id):
+            raise AuthenticationError("the LogoutRequest is about another service's login", code="SAML_AUDIENCE")
         target = LogoutTarget(
             idp_entity_id=self.idp_entity_id,
             name_id=request.name_id.text.strip(),
@@ -365,6 +362,20 @@ class ServiceProvider:
         info = self._client.apply_binding(BINDING_HTTP_REDIRECT, str(response), destination, message.relay_state or "", response=True, sign=True, sigalg=SIG_RSA_SHA256)
         logger.info("Suomi.fi logout request %s: %d local session(s) ended", request.id, ended)
         return IdpLogoutResult(url=redirect_location(info), sessions_ended=ended, request_id=request.id)
+
+    def _fresh(self, issue_instant: str | None) -> bool:
+        """An SLO message is answered at once: IssueInstant within 10 minutes (plus skew) of now."""
+        skew = timedelta(minutes=10, seconds=self.settings.accepted_time_diff_seconds)
+        try:
+            return issue_instant is not None and abs(datetime.now(timezone.utc) - _instant(issue_instant)) <= skew
+        except (ValueError, AttributeError, TypeError):  # pysaml2's time parser fails in all three ways
+            return False
+
+    def _past(self, moment: str) -> bool:
+        try:
+            return _instant(moment) + timedelta(seconds=self.settings.accepted_time_diff_seconds) < datetime.now(timezone.utc)
+        except (ValueError, AttributeError, TypeError):
+            return True
 
     def _redirect_message(self, query: str, kind: str) -> Any:
         try:

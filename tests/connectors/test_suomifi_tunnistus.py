@@ -339,6 +339,21 @@ def test_malformed_posts_are_refused(kit, posted):
     assert refused(kit, posted, "id-1").code == "SAML_MALFORMED"
 
 
+@pytest.mark.parametrize(
+    ("person", "attributes"),
+    [
+        ("aino", {"nationalIdentificationNumber": ["150385-9047"]}),  # a bad check character
+        ("aino", {"nationalIdentificationNumber": None}),  # neither a hetu nor an eIDAS identity
+        ("aino", {"sn": None}),
+        ("erik", {"DateOfBirth": ["1990-02-30"]}),
+    ],
+)
+def test_a_signed_assertion_without_a_usable_identity_is_refused_without_echoing_it(kit, person, attributes):
+    request_id, response = login(kit, person, attributes=attributes)
+    error = refused(kit, response, request_id)
+    assert error.code == "SAML_ATTRIBUTES" and "150385" not in str(error) and "1990" not in str(error)
+
+
 def test_refusals_are_permanent_errors_that_name_no_person(kit):
     request_id, response = login(kit, "ella", lifetime_minutes=-10)
     error = refused(kit, response, request_id)
@@ -432,6 +447,7 @@ def test_idp_initiated_logout_finds_the_session_by_name_id_and_answers_signed(ki
     assert (result.sessions_ended, result.request_id) == (1, logout_id)
     assert result.url.startswith(kit.idp.endpoints.profile("Redirect", "SLO") + "?SAMLResponse=")
     assert kit.idp.parse_logout_response(query_of(result.url)) == (logout_id, True)  # signed by the SP, verified by the IdP
+    assert "&locale=" not in result.url and dict(parse_qsl(query_of(result.url)))["SigAlg"] == RSA_SHA256
     again = kit.sp.handle_logout_request(query_of(url), sessions)  # nothing left: still Success, nothing ended
     assert again.sessions_ended == 0 and kit.idp.parse_logout_response(query_of(again.url)) == (logout_id, True)
 
