@@ -503,3 +503,9 @@ def test_key_pairs_made_at_once_by_two_callers_agree(tmp_path):
     first = ensure_key_pair(tmp_path, "pair", "cn", bits=2048)
     second = ensure_key_pair(tmp_path, "pair", "cn", bits=2048)
     assert first == second and first.cert_file.read_bytes() == second.cert_file.read_bytes()
+
+
+def test_the_sandbox_idp_keeps_no_assertion_in_memory_after_issuing_it(kit):
+    issued = kit.idp.login(PERSONS["aino"], "id-memory")
+    server = kit.idp.server()
+    assert issued.session_index and server.session_db.assertion == {} and server.session_db.authn == {}

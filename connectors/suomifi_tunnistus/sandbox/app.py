@@ -46,6 +46,7 @@ from schemas.hetu import helsinki_today
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 LOGIN_TTL = timedelta(minutes=15)
 MAX_PENDING = 1000
+MAX_SESSIONS = 1000
 MAX_FORM_BYTES = 512 * 1024
 
 
@@ -277,6 +278,8 @@ def create_app(
         issued = state.idp.login(person, info.request_id, sp_entity_id=info.issuer, acs_url=info.acs_url)
         with state.lock:
             session_id = secrets.token_urlsafe(12)
+            if len(state.sessions) >= MAX_SESSIONS:  # the oldest goes: a sandbox runs for days
+                state.sessions.pop(next(iter(state.sessions)))
             state.sessions[session_id] = IdpSession(session_id, person.key, info.issuer, issued.name_id, issued.session_index, datetime.now(timezone.utc))
         return _post_to_sp(request, info.acs_url, "SAMLResponse", issued.saml_response, info.relay_state)
 
@@ -291,6 +294,7 @@ def create_app(
                 return _message(request, 400, "Uloskirjautumisen vastaus hylättiin", "Utloggningssvaret avvisades", "The logout response was refused", str(error))
             with state.lock:
                 state.logouts.append((in_response_to or "", success))
+                del state.logouts[:-100]
             if success:
                 return _message(request, 200, "Uloskirjautuminen onnistui", "Utloggningen lyckades", "Logged out", "")
             return _message(request, 200, "Uloskirjautuminen epäonnistui", "Utloggningen misslyckades", "Logout failed", "")

@@ -16,6 +16,7 @@ negative cases tests need (``login_response(..., **overrides)``).
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -365,11 +366,21 @@ class TestIdP:
         # pysaml2's Server remembers each assertion's AuthnStatements (a list each) by NameID.
         statements = [statement for group in server.session_db.get_authn_statements(nid) for statement in (group if isinstance(group, list) else [group])]
         session_index = statements[-1].session_index if statements else None
+        self._forget(server, nid)
         return IssuedLogin(base64.b64encode(str(response).encode("utf-8")).decode("ascii"), nid.text, session_index, sp)
 
     def login_response(self, person: TestPerson, request_id: str, sp_metadata: str | None = None, **overrides: Any) -> str:
         """The base64 SAML Response of :meth:`login` (same overrides), as the ACS receives it."""
         return self.login(person, request_id, sp_metadata, **overrides).saml_response
+
+    @staticmethod
+    def _forget(server: GcmServer, nid: NameID) -> None:
+        """Drop what pysaml2's Server keeps in memory per assertion (the sandbox runs for days)."""
+        with contextlib.suppress(KeyError):
+            server.session_db.remove_authn_statements(nid)
+        for assertion_id, (assertion, _) in list(server.session_db.assertion.items()):
+            if assertion.subject is not None and assertion.subject.name_id is not None and assertion.subject.name_id.text == nid.text:
+                server.session_db.assertion.pop(assertion_id, None)
 
     @staticmethod
     def _only_sp(server: GcmServer) -> str:
