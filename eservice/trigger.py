@@ -15,6 +15,7 @@ deployment's schedule picks it up. Triggers send ids only, never personal data.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -76,11 +77,14 @@ class BackgroundFlowTrigger:
 
     Submissions during a run are coalesced into one more run after it, so a burst of
     applications starts at most two runs and none is left waiting. :meth:`wait_idle` lets tests
-    and shutdown wait for the work to finish.
+    and shutdown wait for the work to finish. ``target`` runs in a copy of the context the
+    trigger was made in (Prefect keeps its settings, e.g. a test server's URL, in context
+    variables, which a new thread would not see).
     """
 
     def __init__(self, target: Callable[[], object], *, name: str = "library-card-flow") -> None:
         self._target = target
+        self._context = contextvars.copy_context()
         self._name = name
         self._lock = threading.Lock()
         self._idle = threading.Event()
@@ -102,7 +106,7 @@ class BackgroundFlowTrigger:
     def _loop(self) -> None:
         while True:
             try:
-                self._target()
+                self._context.copy().run(self._target)
             except Exception as error:  # the flow's own failures are in Prefect; keep the type only
                 self.errors.append(type(error).__name__)
                 logger.warning("The in-process %s run failed: %s", self._name, type(error).__name__)

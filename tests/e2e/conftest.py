@@ -1,0 +1,13 @@
+"""Browser tests: each test's outcome is kept on its item, so a fixture can screenshot failures."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ARG001 - pytest's hook signature
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report
