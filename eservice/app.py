@@ -14,7 +14,6 @@ Run: ``uvicorn eservice.app:create_app --factory`` (see eservice/README.md for t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -98,7 +97,6 @@ def create_app(
     login: SuomiFiLogin | None = None,
     libraries: LibraryDirectory | None = None,
     trigger: Trigger | None = None,
-    koha_client_factory: Callable[[], Any] | None = None,
 ) -> FastAPI:
     """Build the e-service.
 
@@ -107,6 +105,10 @@ def create_app(
     ``KUNTAFLOW_KOHA_*``, the trigger from ``KUNTAFLOW_ESERVICE_TRIGGER``.
 
     Args:
+        settings: ``KUNTAFLOW_ESERVICE_*``; engine_settings: ``KUNTAFLOW_*`` (data dir, salt).
+        queue: the work-item queue (closed at shutdown only when built here).
+        login: Suomi.fi login and the guardianship lookup.
+        libraries: the home-library list (Koha).
         trigger: called with each newly queued work item to start the flow at once.
     """
     install_redaction()
@@ -119,7 +121,7 @@ def create_app(
     if libraries is None:
         from connectors.koha import KohaClient
 
-        libraries = LibraryDirectory(koha_client_factory or KohaClient, ttl_seconds=settings.libraries_cache_seconds)
+        libraries = LibraryDirectory(KohaClient, ttl_seconds=settings.libraries_cache_seconds)
     urls = Urls(settings.root_path)
     services = Services(
         settings=settings,
@@ -237,7 +239,7 @@ def _add_error_handlers(app: FastAPI, services: Services) -> None:
     @app.exception_handler(Exception)
     def unexpected(request: Request, error: Exception) -> HTMLResponse:
         # The traceback goes to the log through the redaction filter; the page says nothing of it.
-        logger.exception("Unexpected error on %s %s", request.method, request.url.path)
+        logger.error("Unexpected error on %s %s", request.method, request.url.path, exc_info=error)  # a thread without sys.exc_info
         return _message(services, request, "error", 500)
 
 
@@ -398,6 +400,8 @@ def _add_routes(app: FastAPI, services: Services) -> None:  # noqa: C901 - one p
             )
         except LoginError as error:
             logger.warning("Suomi.fi logout message refused: %s", error.code)
+            if isinstance(expected, str):  # our own logout: the local session ended before the IdP was asked
+                return redirect(urls("logged_out"))
             raise PageError(400, "login", action_url=urls("start"), action_key="back_to_start") from None
         return redirect(outcome.redirect_url or urls("logged_out"))
 

@@ -330,6 +330,21 @@ def test_no_hetu_in_any_url_redirect_page_or_log_line(eservice, caplog):
     assert "queued as work item" in caplog.text
 
 
+def test_an_unexpected_error_shows_a_plain_page_and_the_log_masks_the_hetu(eservice, caplog, monkeypatch):
+    hetu = hetu_of("aino")
+
+    def broken_add(*args, **kwargs):
+        raise RuntimeError(f"database said something about {hetu}")
+
+    citizen = eservice.citizen(raise_server_exceptions=False)
+    page = citizen.log_in("aino")
+    monkeypatch.setattr(eservice.queue, "add", broken_add)
+    response = submit(citizen, page)
+    assert response.status_code == 500 and "Palvelussa tapahtui virhe" in response.text
+    assert hetu not in response.text and "RuntimeError" not in response.text and "database said" not in response.text
+    assert "database said something about ******-****" in caplog.text and hetu not in caplog.text
+
+
 # --------------------------------------------------------------------------- the login itself
 
 
@@ -397,6 +412,19 @@ def test_logout_ends_the_local_session_first_then_suomifi_single_logout(eservice
     back = urlsplit(answer.headers["location"])
     done = citizen.follow(citizen.get(f"{back.path}?{back.query}"))
     assert done.request.url.path == "/logged-out" and "Olet kirjautunut ulos" in done.text
+    assert citizen.get("/status").status_code == 401
+
+
+def test_a_refused_logout_answer_still_leaves_the_citizen_logged_out(eservice):
+    citizen = eservice.citizen()
+    page = citizen.log_in("aino")
+    response = citizen.post("/logout", {"csrf_token": csrf_of(page.text)})
+    idp = TestClient(eservice.neighbours.idp_app, base_url=IDP, follow_redirects=False)
+    target = urlsplit(response.headers["location"])
+    back = urlsplit(idp.get(f"{target.path}?{target.query}").headers["location"])
+    forged = back.query.replace("Signature=", "Signature=AAAA")
+    done = citizen.get(f"{back.path}?{forged}")
+    assert done.status_code == 303 and done.headers["location"] == "/logged-out"
     assert citizen.get("/status").status_code == 401
 
 

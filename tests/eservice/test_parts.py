@@ -113,16 +113,17 @@ def test_the_queue_reference_is_the_salted_hetu_key_or_a_keyed_eidas_hash():
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = SessionStore(f"sqlite:///{tmp_path / 'sessions.db'}", SecretStr("x" * 40))
+def store(queue_url):
+    """A session store on each backend (SQLite, and the real PostgreSQL)."""
+    store = SessionStore(queue_url, SecretStr("x" * 40))
     yield store
     store.dispose()
 
 
-def test_a_session_row_is_sealed_and_keyed_by_a_hash_of_its_token(store, tmp_path):
+def test_a_session_row_is_sealed_and_keyed_by_a_hash_of_its_token(store, queue_url):
     token = store.create(Kind.SESSION, {"person": {"hetu": ADULT}}, ttl=timedelta(minutes=5))
     assert store.load(Kind.SESSION, token) == {"person": {"hetu": ADULT}}
-    engine = create_engine(f"sqlite:///{tmp_path / 'sessions.db'}")
+    engine = create_engine(queue_url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT kind, key, data FROM eservice_sessions")).all()
     engine.dispose()
@@ -164,9 +165,9 @@ def test_expired_rows_are_gone_and_idle_time_slides(store):
     assert store.load(Kind.SESSION, live) == {"a": 3}
 
 
-def test_a_row_sealed_under_another_secret_reads_as_absent(store, tmp_path):
+def test_a_row_sealed_under_another_secret_reads_as_absent(store, queue_url):
     token = store.create(Kind.SESSION, {"a": 1}, ttl=timedelta(minutes=5))
-    other = SessionStore(f"sqlite:///{tmp_path / 'sessions.db'}", SecretStr("y" * 40))
+    other = SessionStore(queue_url, SecretStr("y" * 40))
     try:
         assert other.load(Kind.SESSION, token) is None
     finally:
