@@ -151,6 +151,7 @@ def test_a_citizen_logs_in_with_suomifi_applies_and_sees_the_card_ready(world, p
     page.get_by_role("button", name="Lähetä hakemus").click()
     summary = page.get_by_role("alert")
     expect(summary).to_contain_text("Kirjastokortin saa, kun hyväksyt kirjaston käyttösäännöt.")
+    expect(summary).to_be_focused()  # without JavaScript: autofocus
     expect(page).to_have_title(re.compile("^Virhe: "))
     summary.get_by_role("link", name="Kirjastokortin saa, kun hyväksyt kirjaston käyttösäännöt.").click()
     expect(page.locator("#rules_accepted")).to_be_focused()
