@@ -235,3 +235,25 @@ def test_the_sandbox_server_mounts_the_idp_with_the_e_services_metadata():
     idp = mounted.app.state.sandbox.idp
     assert idp.entity_id == "http://127.0.0.1:8080/suomifi_tunnistus/idp1"
     assert idp.sp_entity_ids() == ["http://127.0.0.1:8000/saml/metadata"]
+
+
+def test_a_logout_request_posted_must_carry_a_valid_xml_signature(browser, kit, app):
+    import base64
+
+    from saml2 import BINDING_HTTP_POST
+    from saml2.saml import NameID
+
+    request_id, page = pick(browser, kit, "matti")
+    session = kit.sp.process_response(hidden_fields(page.text)["SAMLResponse"], request_id).session
+    destination = kit.idp.endpoints.profile("POST", "SLO")
+    name_id = NameID(text=session.name_id, format=session.name_id_format, name_qualifier=session.name_qualifier, sp_name_qualifier=session.sp_name_qualifier)
+    client = kit.sp._client  # pysaml2's SP: the connector itself only sends Redirect logouts
+    for signed in (False, True):
+        _, message = client.create_logout_request(destination, kit.idp.entity_id, name_id=name_id, session_indexes=[session.session_index], sign=signed)
+        posted = base64.b64encode(str(message).encode()).decode()
+        answer = browser.post("/suomifi_tunnistus/idp/profile/SAML2/POST/SLO", data={"SAMLRequest": posted, "RelayState": "bye"})
+        if not signed:
+            assert answer.status_code == 400 and len(app.state.sandbox.sessions) == 1
+    assert answer.status_code == 303 and answer.headers["location"].startswith("http://127.0.0.1:8000/saml/slo?SAMLResponse=")
+    assert app.state.sandbox.sessions == {}
+    assert kit.sp.process_logout_response(query_of(answer.headers["location"]), None).success

@@ -9,7 +9,8 @@ Suomi.fi's (shared/specs/suomifi/tunnistus):
   the test-person picker; ``POST /idp/login`` answers the SP's ACS with a signed, AES-GCM
   encrypted assertion through an auto-submitting form (with a visible button without JavaScript);
 - ``GET /idp/profile/SAML2/Redirect/SLO``: the SP's LogoutRequest (answered with a signed
-  LogoutResponse) or the SP's LogoutResponse to an IdP-initiated logout;
+  LogoutResponse) or the SP's LogoutResponse to an IdP-initiated logout; ``POST …/POST/SLO``: an
+  XML-signed LogoutRequest (answered over Redirect);
 - ``POST /_sandbox/sessions/{id}/logout``: starts an IdP-initiated logout the way Suomi.fi does,
   in an iframe on the IdP's page;
 - ``GET /persons``, ``GET /persons/{key}/children``, ``POST /guardianship/children``: the test
@@ -300,6 +301,16 @@ def create_app(
             return _message(request, 200, "Uloskirjautuminen epäonnistui", "Utloggningen misslyckades", "Logout failed", "")
         try:
             logout = state.idp.parse_logout_request(query)
+        except ValueError as error:
+            return _message(request, 400, "Uloskirjautumispyyntö hylättiin", "Utloggningsbegäran avvisades", "The logout request was refused", str(error))
+        ended = state.end_sessions(logout.issuer, logout.name_id)
+        return RedirectResponse(state.idp.logout_response(logout, success=ended > 0), status_code=303)
+
+    @app.post("/idp/profile/SAML2/POST/SLO", name="slo_post", response_model=None)
+    async def slo_post(request: Request) -> Response:
+        form = await _form(request)
+        try:
+            logout = state.idp.parse_logout_request_post(form.get("SAMLRequest", ""), form.get("RelayState"))
         except ValueError as error:
             return _message(request, 400, "Uloskirjautumispyyntö hylättiin", "Utloggningsbegäran avvisades", "The logout request was refused", str(error))
         ended = state.end_sessions(logout.issuer, logout.name_id)

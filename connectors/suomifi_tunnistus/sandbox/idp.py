@@ -417,6 +417,24 @@ class TestIdP:
         indexes = tuple(index.text.strip() for index in message.session_index or [])
         return LogoutRequestInfo(message.id, message.issuer.text.strip(), message.name_id.text.strip(), indexes, params.get("RelayState"), message)
 
+    def parse_logout_request_post(self, saml_request: str, relay_state: str | None) -> LogoutRequestInfo:
+        """Verify an SP's HTTP-POST LogoutRequest (its XML signature).
+
+        Raises:
+            ValueError: missing, unsigned or badly signed.
+        """
+        if not saml_request:
+            raise ValueError("no SAMLRequest in the form")
+        try:
+            request = self.server().parse_logout_request(saml_request, BINDING_HTTP_POST)
+        except Exception as error:
+            raise ValueError(f"the LogoutRequest was refused ({type(error).__name__})") from None
+        if request is None:
+            raise ValueError("the LogoutRequest was refused")
+        message = request.message
+        indexes = tuple(index.text.strip() for index in message.session_index or [])
+        return LogoutRequestInfo(message.id, message.issuer.text.strip(), message.name_id.text.strip(), indexes, relay_state, message)
+
     def logout_response(self, request: LogoutRequestInfo, *, success: bool = True, signing_key: KeyPair | None = None) -> str:
         """The signed HTTP-Redirect LogoutResponse URL answering ``request``."""
         server = self.server(signing_key=signing_key)
