@@ -315,16 +315,20 @@ class WorkQueue:
         Raises:
             LeaseLostError: the item is no longer IN_PROGRESS for ``owner``.
         """
-        c = work_items.c
         now = _now()
         with self._tx() as conn:
-            result = conn.execute(
-                update(work_items)
-                .where(c.id == item_id, c.state == ItemState.IN_PROGRESS.value, c.lease_owner == owner)
-                .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
-            )
-            if result.rowcount == 0:
-                self._raise_why_not(conn, item_id, owner, "heartbeat")
+            self._update_leased(conn, item_id, owner, "heartbeat", lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+
+    def _update_leased(self, conn: Connection, item_id: int, owner: str, action: str, **values: Any) -> None:
+        """Update an item ``owner`` holds IN_PROGRESS, or raise why it cannot."""
+        c = work_items.c
+        result = conn.execute(
+            update(work_items)
+            .where(c.id == item_id, c.state == ItemState.IN_PROGRESS.value, c.lease_owner == owner)
+            .values(**values)
+        )
+        if result.rowcount == 0:
+            self._raise_why_not(conn, item_id, owner, action)
 
     def renew_leases(self, *, owner: str, lease_seconds: int = DEFAULT_LEASE_SECONDS) -> int:
         """Extend every lease ``owner`` holds (one statement; a robot calls it as it moves on)."""
@@ -423,6 +427,30 @@ class WorkQueue:
             message=reason if state is ItemState.ABANDONED else None,
         )
         return state
+
+    def postpone(self, item_id: int, *, owner: str, until: datetime, reason: str) -> None:
+        """IN_PROGRESS → NEW, not claimable before ``until``; the claim is not counted as an attempt.
+
+        For items that wait on a person or a date (a supervisor's confirmation, a reminder due
+        later): waiting is not failing, so it neither shows as APPLICATION_FAILED nor uses up attempts.
+
+        Raises:
+            LeaseLostError: the item belongs to someone else now.
+            InvalidTransitionError: the item is not IN_PROGRESS.
+        """
+        if not reason.strip():
+            raise ValueError("postpone needs a reason for the audit trail")
+        c = work_items.c
+        now = _now()
+        with self._tx() as conn:
+            self._update_leased(
+                conn, item_id, owner, "postpone",
+                state=ItemState.NEW.value, lease_owner=None, lease_expires_at=None, not_before=until,
+                attempts=func.greatest(c.attempts - 1, 0) if self._is_postgres else func.max(c.attempts - 1, 0),
+                updated_at=now,
+            )
+            self._audit(conn, [item_id], owner, "postpone", ItemState.IN_PROGRESS, ItemState.NEW,
+                        redact(f"{reason} (until {until.isoformat(timespec='minutes')})"), now)
 
     def _finish(
         self,
