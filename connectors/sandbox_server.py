@@ -12,6 +12,9 @@ lifespan (FastAPI ``lifespan=``/startup handlers), then the package's optional `
 a sync or async context manager for what lives beside the HTTP app (e.g. the e-mail sandbox's
 SMTP server). A service that fails to start marks its sandbox's ``error``; the rest keep running.
 
+A sandbox package may also define ``client_environment(base_url)``: the settings that point its
+connector at it; :func:`client_environment` collects them for a whole server (``kuntaflow.stack``).
+
 ``kuntaflow sandbox`` serves :func:`create_app` with uvicorn; tests mount it in-process. The index
 is ``/`` (HTML) and ``/_sandboxes`` (JSON, for robots and scripts).
 """
@@ -56,10 +59,36 @@ class MountedSandbox:
 
 def discover(package: str = "connectors", *, only: Iterable[str] | None = None) -> list[MountedSandbox]:
     """Build every ``<package>.<name>.sandbox`` that exists (or those named in ``only``), in name order."""
+    return [_build(name, f"{package}.{name}.sandbox") for name in sandbox_names(package, only=only)]
+
+
+def sandbox_names(package: str = "connectors", *, only: Iterable[str] | None = None) -> list[str]:
+    """The connectors that have a sandbox (or those of them named in ``only``), in name order."""
     wanted = set(only) if only is not None else None
     parent = importlib.import_module(package)
     names = sorted({name for folder in parent.__path__ for name in _connectors_with_a_sandbox(Path(folder))})
-    return [_build(name, f"{package}.{name}.sandbox") for name in names if wanted is None or name in wanted]
+    return [name for name in names if wanted is None or name in wanted]
+
+
+def client_environment(root: str, *, package: str = "connectors", only: Iterable[str] | None = None) -> dict[str, str]:
+    """Environment that points each connector's client at its sandbox mounted under ``root``.
+
+    Each sandbox package says for itself what its connector needs: an optional
+    ``client_environment(base_url) -> dict[str, str]``, called with ``<root>/<name>``. Call this
+    *before* :func:`create_app`, with the result in the environment: some sandboxes read it when
+    they are built (the IdP its own URL, the e-mail sandbox its SMTP port). Sandboxes without the
+    hook, or that fail to import, are left to their connector's defaults.
+    """
+    environment: dict[str, str] = {}
+    for name in sandbox_names(package, only=only):
+        try:
+            hook = getattr(importlib.import_module(f"{package}.{name}.sandbox"), "client_environment", None)
+        except Exception:  # create_app() will list it with its error
+            logger.exception("sandbox %s could not be imported", name)
+            continue
+        if callable(hook):
+            environment.update(hook(f"{root.rstrip('/')}/{name}"))
+    return environment
 
 
 def _connectors_with_a_sandbox(folder: Path) -> Iterator[str]:

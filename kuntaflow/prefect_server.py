@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from kuntaflow.settings import KuntaflowSettings
+from kuntaflow.settings import KuntaflowSettings, environment
 
 STARTUP_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 15
@@ -134,9 +134,7 @@ def _stop(process: subprocess.Popen) -> None:
 @contextmanager
 def _environment(values: dict[str, str]) -> Iterator[None]:
     """Set environment variables and Prefect's settings context, and restore both afterwards."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
+    with environment(values):
         from prefect.context import SettingsContext, _temporary_global_settings_context
         from prefect.settings import Settings
 
@@ -147,12 +145,6 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                     yield
                 finally:
                     drain_prefect_workers()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def drain_prefect_workers() -> None:

@@ -69,9 +69,26 @@ def lifespan(app: Any) -> Iterator[SmtpSandbox]:
             app.state.smtp = None
 
 
+def client_environment(base_url: str) -> dict[str, str]:
+    """Settings that point the e-mail connector at this sandbox's SMTP side, for a server mounting the
+    sandbox at ``base_url``: a free port is chosen now, so the connector knows it before the server starts."""
+    from urllib.parse import urlsplit
+
+    from kuntaflow.servers import free_port
+
+    host = urlsplit(base_url).hostname or "127.0.0.1"
+    port = str(free_port(host))
+    return {
+        "KUNTAFLOW_EMAIL_SANDBOX_SMTP_HOST": host,
+        "KUNTAFLOW_EMAIL_SANDBOX_SMTP_PORT": port,
+        "KUNTAFLOW_EMAIL_HOST": host,
+        "KUNTAFLOW_EMAIL_PORT": port,
+    }
+
+
 def serve_smtp(app: Any, *, host: str = "127.0.0.1", port: int | None = None, **options: Any) -> SmtpSandbox:
     """An SMTP sandbox feeding ``app``'s mailbox, not yet started: ``with serve_smtp(app, port=8025): …``."""
     return SmtpSandbox(app.state.store, host=host, port=port, **options)
 
 
-__all__ = ["DESCRIPTION", "PAGES", "TITLE", "EmailSandboxSettings", "Mailbox", "ReceivedMessage", "SmtpSandbox", "create_app", "lifespan", "serve_smtp"]
+__all__ = ["DESCRIPTION", "PAGES", "TITLE", "EmailSandboxSettings", "Mailbox", "ReceivedMessage", "SmtpSandbox", "client_environment", "create_app", "lifespan", "serve_smtp"]

@@ -20,7 +20,12 @@ PAGES = (
     ("API docs", "/docs"),
 )
 
-__all__ = ["DESCRIPTION", "PAGES", "TITLE", "DeskStore", "create_app"]
+__all__ = ["DESCRIPTION", "PAGES", "TITLE", "DeskStore", "client_environment", "create_app"]
+
+
+def client_environment(base_url: str) -> dict[str, str]:
+    """Settings that point the service desk connector at this sandbox served at ``base_url`` (its mount point)."""
+    return {"KUNTAFLOW_SERVICEDESK_BASE_URL": f"{base_url.rstrip('/')}/api/v1"}
 
 
 def __getattr__(name: str) -> Any:

@@ -21,7 +21,13 @@ PAGES = (
     ("API docs", "/docs"),
 )
 
-__all__ = ["DESCRIPTION", "PAGES", "TITLE", "TestIdP", "create_app"]
+__all__ = ["DESCRIPTION", "PAGES", "TITLE", "TestIdP", "client_environment", "create_app"]
+
+
+def client_environment(base_url: str) -> dict[str, str]:
+    """Settings that make the e-service's Suomi.fi SP trust this sandbox IdP served at ``base_url``
+    (its entityID and endpoints derive from the URL, so the IdP must be built with them set too)."""
+    return {"KUNTAFLOW_SUOMIFI_IDP_METADATA": "sandbox", "KUNTAFLOW_SUOMIFI_SANDBOX_IDP_URL": base_url.rstrip("/")}
 
 
 def __getattr__(name: str) -> Any:

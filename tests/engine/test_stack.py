@@ -1,0 +1,35 @@
+"""The local stack's wiring: each sandbox package says what points its connector at it."""
+
+from __future__ import annotations
+
+import os
+
+from connectors.email.settings import EmailSettings
+from connectors.koha.settings import KohaSettings
+from connectors.sandbox_server import client_environment
+from connectors.suomifi_tunnistus.settings import SuomiFiSettings
+from connectors.suomifi_viestit.settings import ViestitSettings
+from kuntaflow.settings import environment
+from kuntaflow.stack import stack_environment
+
+
+def test_every_connector_client_is_pointed_at_its_mount_under_the_sandbox_server(tmp_path):
+    values = stack_environment(data_dir=tmp_path, sandboxes_url="http://127.0.0.1:9999", eservice_url="http://127.0.0.1:9998")
+    with environment(values):
+        assert KohaSettings().base_url == "http://127.0.0.1:9999/koha/api/v1"
+        assert ViestitSettings().base_url == "http://127.0.0.1:9999/suomifi_viestit"
+        suomifi = SuomiFiSettings()
+        assert suomifi.sandbox_idp_url == "http://127.0.0.1:9999/suomifi_tunnistus"
+        assert suomifi.base_url == "http://127.0.0.1:9998"  # the SP's ACS URL is the e-service's
+        email = EmailSettings()
+        assert (email.host, str(email.port)) == ("127.0.0.1", values["KUNTAFLOW_EMAIL_SANDBOX_SMTP_PORT"])
+    assert "KUNTAFLOW_KOHA_BASE_URL" not in os.environ or os.environ["KUNTAFLOW_KOHA_BASE_URL"] != values["KUNTAFLOW_KOHA_BASE_URL"]
+
+
+def test_only_named_sandboxes_contribute_and_the_environment_is_restored(monkeypatch):
+    monkeypatch.setenv("KUNTAFLOW_KOHA_BASE_URL", "http://koha.example/api/v1")
+    assert client_environment("http://h:1", only=["koha"]) == {"KUNTAFLOW_KOHA_BASE_URL": "http://h:1/koha/api/v1"}
+    with environment({"KUNTAFLOW_KOHA_BASE_URL": "http://h:1/koha/api/v1", "KUNTAFLOW_NEW_ONE": "x"}):
+        assert os.environ["KUNTAFLOW_NEW_ONE"] == "x"
+    assert os.environ["KUNTAFLOW_KOHA_BASE_URL"] == "http://koha.example/api/v1"
+    assert "KUNTAFLOW_NEW_ONE" not in os.environ
