@@ -147,10 +147,25 @@ def verified_person(identity: SuomiFiIdentity) -> VerifiedPerson:
 def ward_person(child: Child) -> VerifiedPerson:
     """A child from the guardianship register as an applicant.
 
-    The register's answer carries the child's identity and home municipality but no address, so
-    none is claimed here (the robot's rules decide what that means).
+    The register's answer carries the child's home municipality and permanent address (the same
+    as the guardian's in practice), so a guardian's application can pass the address rule; a child
+    with a non-disclosure marking has neither, as Suomi.fi would send for an adult.
+
+    Raises:
+        pydantic.ValidationError: the register's data does not make a valid applicant.
     """
-    return VerifiedPerson(hetu=child.hetu, first_names=child.first_names, surname=child.surname, home_municipality_code=child.home_municipality_number)
+    address = child.permanent_address
+    return VerifiedPerson(
+        hetu=child.hetu,
+        first_names=child.first_names,
+        surname=child.surname,
+        home_municipality_code=child.home_municipality_number,
+        home_municipality=child.home_municipality,
+        permanent_address=FinnishAddress(street_address=address.street_address, postal_code=address.postal_code, post_office=address.post_office)
+        if address is not None and not child.non_disclosure
+        else None,
+        non_disclosure=child.non_disclosure,
+    )
 
 
 class SuomiFiLogin:

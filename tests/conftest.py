@@ -14,6 +14,10 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 
+# Sandboxes serve only the named people of connectors/sandbox_people.py unless a test asks for a
+# generated population, so the seeds tests count stay put (module fixtures and subprocesses too).
+os.environ["KUNTAFLOW_SANDBOX_POPULATION_SIZE"] = "0"
+
 POSTGRES_URL = os.environ.get("KUNTAFLOW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 

@@ -20,10 +20,11 @@ from lxml import etree
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from connectors.sandbox_people import sandbox_population
 from connectors.sandbox_support import SyncASGITransport
 from connectors.suomifi_tunnistus import AuthenticationError
 from connectors.suomifi_tunnistus.sandbox import create_app
-from connectors.suomifi_tunnistus.sandbox.persons import PERSONS, guardians_of
+from connectors.suomifi_tunnistus.sandbox.persons import PERSONS, attributes, guardians_of
 from connectors.suomifi_tunnistus.sandbox.testing import SamlTestKit, query_of
 from schemas import Hetu
 
@@ -95,6 +96,28 @@ def test_the_picker_is_finnish_first_trilingual_and_usable_without_javascript(br
     assert re.search(r'<button type="submit" class="primary" name="action" value="login">Tunnistaudu', page)
     assert re.search(r'<button type="submit" class="secondary" name="action" value="cancel" formnovalidate>Peruuta', page)
     assert not any(person.hetu and person.hetu in page for person in PERSONS.values())
+
+
+def test_any_person_of_the_population_logs_in_by_key(kit):
+    people = sandbox_population(12, seed=7)
+    generated = people["p0012"]
+    app = create_app(kit.idp, people=people)
+    with httpx.Client(transport=SyncASGITransport(Starlette(routes=[Mount("/suomifi_tunnistus", app)])), base_url="http://127.0.0.1:8080") as browser:
+        redirect = kit.sp.login_request("relay-token")
+        picker = browser.get(path_of(redirect.url)).text
+        assert 'id="person-other" value="_other"' in picker and 'name="person_key"' in picker
+        assert 'id="person-p0001"' not in picker and generated.hetu not in picker  # named ones listed, the rest by key
+        form = {"login": hidden_fields(picker)["login"], "action": "login", "person": "_other", "person_key": " P0012 "}
+        page = browser.post("/suomifi_tunnistus/idp/login", data=form)
+        identity = kit.sp.process_response(hidden_fields(page.text)["SAMLResponse"], redirect.request_id)
+        assert identity.hetu == generated.hetu and identity.surname == generated.surname
+        assert identity.permanent_address.postal_code == generated.address.postal_code
+        index = browser.get("/suomifi_tunnistus/").text
+        assert "p0001–p0012" in index and not any(person.hetu and person.hetu in index for person in people)
+        listed = browser.get("/suomifi_tunnistus/persons").json()
+        assert len(listed) == len(people) and generated.hetu not in str(listed)
+        unknown = {"login": hidden_fields(browser.get(path_of(kit.sp.login_request("r").url)).text)["login"], "person": "_other", "person_key": "p0013"}
+        assert browser.post("/suomifi_tunnistus/idp/login", data=unknown).status_code == 400
 
 
 def test_continuing_without_a_person_shows_the_picker_again_with_an_error(browser, kit):
@@ -172,6 +195,8 @@ def test_persons_and_guardianship_endpoints(browser):
         ("ella", "140211A942V", "2011-02-14"),
         ("onni", "200516A9379", "2016-05-20"),
     ]
+    home = {"street_address": "Väinönkatu 26 B 12", "postal_code": "40100", "post_office": "JYVÄSKYLÄ"}  # Sanna's
+    assert all((child["permanent_address"], child["home_municipality_number"], child["home_municipality"]) == (home, "179", "Jyväskylä") for child in children)
     asked = browser.post("/suomifi_tunnistus/guardianship/children", json={"guardian_hetu": "070779-912Y"}).json()
     assert [child["key"] for child in asked] == ["eetu"]
     assert browser.post("/suomifi_tunnistus/guardianship/children", json={"guardian_hetu": "150385-9046"}).json() == []
@@ -222,9 +247,9 @@ def test_test_persons_have_valid_test_hetus_and_keep_their_categories_for_years(
     assert ella.age_on(date(2029, 2, 13)) == 17  # applies alone, still a minor until 2029
     assert onni.age_on(date(2031, 5, 19)) == 14  # needs a guardian until May 2031
     assert [guardian.key for guardian in guardians_of("onni")] == ["sanna"]
-    assert PERSONS["tuuli"].attributes()["TurvakieltoTieto"] == ["1"] and "VakinainenKotimainenLahiosoiteS" not in PERSONS["tuuli"].attributes()
-    assert "mail" not in PERSONS["matti"].attributes() and not PERSONS["mikko"].messages_mailbox
-    assert "nationalIdentificationNumber" not in PERSONS["erik"].attributes()
+    assert attributes(PERSONS["tuuli"])["TurvakieltoTieto"] == ["1"] and "VakinainenKotimainenLahiosoiteS" not in attributes(PERSONS["tuuli"])
+    assert "mail" not in attributes(PERSONS["matti"]) and not PERSONS["mikko"].messages_mailbox
+    assert "nationalIdentificationNumber" not in attributes(PERSONS["erik"])
 
 
 def test_the_sandbox_server_mounts_the_idp_with_the_e_services_metadata():

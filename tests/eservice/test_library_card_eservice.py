@@ -8,6 +8,7 @@ import base64
 import json
 import logging
 import re
+from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -20,7 +21,7 @@ from eservice.sessions import Kind
 from eservice.settings import EserviceSettings
 from kuntaflow.settings import KuntaflowSettings
 from schemas.hetu import hetu_key
-from schemas.library_card import PROCESS, GuardianshipVerification, LibraryCardApplication
+from schemas.library_card import PROCESS, GuardianshipVerification, LibraryCardApplication, ReasonCode, check_library_rules
 
 from eservice_support import ESERVICE, IDP, ScriptedKoha, build_eservice, csrf_of, hetu_of
 
@@ -133,6 +134,9 @@ def test_a_guardian_applies_for_their_child_and_becomes_the_guarantor(eservice):
     assert item.reference == hetu_key(hetu_of("eetu"), KuntaflowSettings().salt())
     application = LibraryCardApplication.model_validate(item.payload)
     assert application.applicant.hetu == hetu_of("eetu") and application.applicant.first_names == "Eetu Matias"
+    # The register's address and municipality come with the child, so the address rule can pass.
+    assert (application.applicant.home_municipality_code, application.applicant.permanent_address.postal_code) == ("992", "44100")
+    assert check_library_rules(application, today=date(2026, 11, 25)) is ReasonCode.CARD_GRANTED
     assert application.guardian.hetu == hetu_of("mikko")
     assert application.guardian.relationship_verified_by is GuardianshipVerification.VTJ
     assert application.guardian.relationship_verified_at is not None

@@ -36,6 +36,7 @@ from connectors.koha.sandbox.query import InvalidQuery, field_matches, like, mat
 from connectors.koha.sandbox.seed import seed
 from connectors.koha.sandbox.store import KohaFailure, KohaStore
 from connectors.sandbox_support import FaultSpec, install_faults
+from connectors.sandbox_people import Population
 
 API = "/api/v1"
 PATRON_EMBEDS = ("extended_attributes", "checkouts+count", "overdues+count", "account_balance", "library")
@@ -308,6 +309,7 @@ def create_app(
     hetu_key_attribute: str = "SOTU",
     guarantor_attribute: str = "TAKAAJA",
     seeded: bool = True,
+    people: Population | None = None,
 ) -> FastAPI:
     """Build a Koha sandbox with its own store.
 
@@ -315,6 +317,8 @@ def create_app(
         salt: the hetu-key salt the connector uses, so seeded patrons are found by key; by
             default the engine's (``KuntaflowSettings().salt()``).
         faults: fault injection; by default from ``KUNTAFLOW_SANDBOX_FAULT_*``.
+        people: whose Koha patrons are seeded; by default ``sandbox_population()``
+            (``KUNTAFLOW_SANDBOX_POPULATION_*``).
     """
     if salt is None:
         from kuntaflow.settings import KuntaflowSettings
@@ -322,7 +326,7 @@ def create_app(
         salt = KuntaflowSettings().salt()
     store = KohaStore(guarantor_attribute=guarantor_attribute)
     if seeded:
-        seed(store, salt, hetu_key_attribute=hetu_key_attribute)
+        seed(store, salt, hetu_key_attribute=hetu_key_attribute, people=people)
 
     app = FastAPI(title="Koha REST API v1 (Kuntaflow sandbox)", version="1", docs_url="/docs")
     app.state.store = store

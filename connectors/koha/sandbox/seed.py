@@ -2,8 +2,10 @@
 
 Library and category codes are site-specific (domain.md §1.5, §2.1); these follow the Keski
 consortium's shape. Enrolment periods are the sandbox's choice (no public source gives Keski's).
-Patrons carry made-up henkilötunnus values from the 900-999 test range; the store gets only
-their hetu keys, computed with the salt the connector will use.
+Patrons are the people of :mod:`connectors.sandbox_people` who are Koha patrons there (Aino,
+Mikko, Eetu with Mikko as guarantor, and some generated adults), plus Laura Nieminen, a patron
+from before hetu keys were stored, whom only this sandbox knows. The store gets only the hetu
+keys, computed with the salt the connector will use.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from connectors.sandbox_people import Population, sandbox_population
 from connectors.koha.sandbox.store import ApiKey, AttributeType, KohaStore
 from schemas.hetu import hetu_key
 
@@ -68,19 +71,41 @@ class SeedPatron:
     category_id: str
     email: str | None = None
     mobile: str | None = None
-    guarantor_of_index: int | None = None  # index of this patron's guarantor in SEED_PATRONS
+    guarantor_of_index: int | None = None  # index of this patron's guarantor in the seed list
 
 
-SEED_PATRONS = [
-    SeedPatron("150385-9046", "Virtanen", "Aino", "1985-03-15", "JYVPK", "HENKILO", "aino.virtanen@example.org", "+358401234567"),
-    SeedPatron("070779-912Y", "Korhonen", "Mikko", "1979-07-07", "AANPK", "HENKILO", "mikko.korhonen@example.org", "+358501112223"),
-    SeedPatron("120318A916B", "Korhonen", "Eetu", "2018-03-12", "AANPK", "LAPSI", guarantor_of_index=1),
-    SeedPatron(None, "Nieminen", "Laura", "1992-07-23", "JYVVAA", "HENKILO", "laura.nieminen@example.org"),
-]
+LEGACY_PATRONS = [SeedPatron(None, "Nieminen", "Laura", "1992-07-23", "JYVVAA", "HENKILO", "laura.nieminen@example.org")]
+"""Patrons without a hetu key (registered before keys were kept); no other sandbox knows them."""
 
 
-def seed(store: KohaStore, salt: SecretStr, *, hetu_key_attribute: str = "SOTU") -> None:
-    """Fill an empty store."""
+def seed_patrons(people: Population) -> list[SeedPatron]:
+    """The population's Koha patrons (guarantors before their guarantees), then the legacy ones."""
+    patrons = [person for person in people if person.koha is not None and person.hetu is not None]
+    index = {person.key: position for position, person in enumerate(patrons)}
+    found = []
+    for person in patrons:
+        assert person.koha is not None and person.hetu is not None
+        guarantor = person.koha.guarantor
+        if guarantor is not None and index.get(guarantor, len(patrons)) >= index[person.key]:
+            raise ValueError(f"the Koha guarantor of {person.key!r} must be a patron listed before them")
+        found.append(
+            SeedPatron(
+                hetu=person.hetu,
+                surname=person.surname,
+                firstname=person.calling_name,
+                date_of_birth=person.birth_date.isoformat(),
+                library_id=person.koha.library_id,
+                category_id="HENKILO" if guarantor is None else "LAPSI",
+                email=person.email,
+                mobile=person.koha.mobile,
+                guarantor_of_index=index[guarantor] if guarantor is not None else None,
+            )
+        )
+    return found + LEGACY_PATRONS
+
+
+def seed(store: KohaStore, salt: SecretStr, *, hetu_key_attribute: str = "SOTU", people: Population | None = None) -> None:
+    """Fill an empty store; patrons from ``people`` (by default ``sandbox_population()``)."""
     for library_id, name, postal_code, city in LIBRARIES:
         store.libraries[library_id] = {
             "library_id": library_id,
@@ -103,7 +128,7 @@ def seed(store: KohaStore, salt: SecretStr, *, hetu_key_attribute: str = "SOTU")
     store.api_keys[SANDBOX_LIMITED_CLIENT_ID] = ApiKey(SANDBOX_LIMITED_CLIENT_SECRET, frozenset({"catalogue"}))
     store.staff_logins[SANDBOX_STAFF_USER] = ApiKey(SANDBOX_STAFF_PASSWORD, everything)
     ids: list[int] = []
-    for person in SEED_PATRONS:
+    for person in seed_patrons(people if people is not None else sandbox_population()):
         attributes = []
         if person.hetu:
             attributes.append({"type": hetu_key_attribute, "value": hetu_key(person.hetu, salt)})

@@ -15,6 +15,10 @@ Suomi.fi's (shared/specs/suomifi/tunnistus):
   in an iframe on the IdP's page;
 - ``GET /persons``, ``GET /persons/{key}/children``, ``POST /guardianship/children``: the test
   persons and who is whose guardian (what Suomi.fi Valtuudet / VTJ would tell the e-service).
+
+The people are :func:`connectors.sandbox_people.sandbox_population` (named ones and a generated
+population, shared with the Messages and Koha sandboxes). The picker lists the named ones and has
+a box for any other person's key (``p0042``); a script posts ``person=<key>`` to ``/idp/login``.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from connectors.sandbox_support import FaultSpec, install_faults
 from connectors.suomifi_tunnistus.keys import KeyPair
 from connectors.suomifi_tunnistus.metadata import build_sp_metadata
 from connectors.suomifi_tunnistus.sandbox.idp import AuthnRequestInfo, TestIdP, sandbox_idp_keys
-from connectors.suomifi_tunnistus.sandbox.persons import PERSONS, TestPerson, guardians_of
+from connectors.sandbox_people import Population, SandboxPerson, sandbox_population
 from connectors.suomifi_tunnistus.settings import SuomiFiSettings
 from schemas import Hetu
 from schemas.hetu import helsinki_today
@@ -49,6 +53,7 @@ LOGIN_TTL = timedelta(minutes=15)
 MAX_PENDING = 1000
 MAX_SESSIONS = 1000
 MAX_FORM_BYTES = 512 * 1024
+OTHER_PERSON = "_other"  # the picker's "someone else, by key" choice
 
 
 class SuomiFiSandboxSettings(BaseSettings):
@@ -79,6 +84,7 @@ class SandboxState:
     """The sandbox IdP's memory: logins awaiting a person, live sessions, logout outcomes."""
 
     idp: TestIdP
+    people: Population
     pending: dict[str, tuple[AuthnRequestInfo, datetime]] = field(default_factory=dict)
     sessions: dict[str, IdpSession] = field(default_factory=dict)
     logouts: list[tuple[str, bool]] = field(default_factory=list)
@@ -127,8 +133,22 @@ class PersonSummary(BaseModel):
     description: dict[str, str]
 
 
+class ChildAddress(BaseModel):
+    """The child's permanent address in Finland (VakinainenKotimainenLahiosoite), the guardian's too."""
+
+    model_config = ConfigDict(frozen=True)
+
+    street_address: str
+    postal_code: str
+    post_office: str
+
+
 class Child(BaseModel):
-    """A child in a guardian's care, as the e-service needs it to apply on the child's behalf."""
+    """A child in a guardian's care, as the e-service needs it to apply on the child's behalf.
+
+    The register's answer carries the child's home municipality and permanent address (none for
+    a child with a non-disclosure marking), so a guardian's application passes the address rule.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -139,6 +159,9 @@ class Child(BaseModel):
     birth_date: date
     age: int
     home_municipality_number: str | None
+    home_municipality: str | None = None
+    permanent_address: ChildAddress | None = None
+    non_disclosure: bool = False
 
 
 class GuardianQuery(BaseModel):
@@ -147,7 +170,7 @@ class GuardianQuery(BaseModel):
     guardian_hetu: Hetu
 
 
-def summary(person: TestPerson, today: date) -> PersonSummary:
+def summary(person: SandboxPerson, today: date, people: Population) -> PersonSummary:
     return PersonSummary(
         key=person.key,
         display_name=person.display_name,
@@ -156,17 +179,17 @@ def summary(person: TestPerson, today: date) -> PersonSummary:
         non_disclosure=person.non_disclosure,
         has_email=person.email is not None,
         messages_mailbox=person.messages_mailbox,
-        guardians=[guardian.key for guardian in guardians_of(person.key)],
+        guardians=[guardian.key for guardian in people.guardians_of(person.key)],
         children=list(person.children),
         description=person.description,
     )
 
 
-def children_of(person: TestPerson, today: date) -> list[Child]:
+def children_of(person: SandboxPerson, today: date, people: Population) -> list[Child]:
     found = []
-    for key in person.children:
-        child = PERSONS[key]
+    for child in people.children_of(person.key):
         assert child.hetu is not None  # children in the seed are Finnish residents
+        address = child.address if not child.non_disclosure else None
         found.append(
             Child(
                 key=child.key,
@@ -175,7 +198,12 @@ def children_of(person: TestPerson, today: date) -> list[Child]:
                 surname=child.surname,
                 birth_date=child.birth_date,
                 age=child.age_on(today),
-                home_municipality_number=child.municipality.number if child.municipality else None,
+                home_municipality_number=child.municipality.number if child.municipality and not child.non_disclosure else None,
+                home_municipality=child.municipality.name_fi if child.municipality and not child.non_disclosure else None,
+                permanent_address=ChildAddress(street_address=address.street_fi, postal_code=address.postal_code, post_office=address.post_office_fi)
+                if address
+                else None,
+                non_disclosure=child.non_disclosure,
             )
         )
     return found
@@ -194,6 +222,7 @@ def create_app(
     signing_keys: Iterable[KeyPair] | None = None,
     base_url: str | None = None,
     faults: FaultSpec | None = None,
+    people: Population | None = None,
 ) -> FastAPI:
     """Build the sandbox IdP app.
 
@@ -204,6 +233,7 @@ def create_app(
         signing_keys: the IdP's pairs; by default the sandbox pairs in the data directory.
         base_url: where the IdP is served; by default ``KUNTAFLOW_SUOMIFI_SANDBOX_IDP_URL``.
         faults: fault injection; by default from ``KUNTAFLOW_SANDBOX_FAULT_*``.
+        people: who can log in; by default ``sandbox_population()`` (``KUNTAFLOW_SANDBOX_POPULATION_*``).
     """
     if idp is None:
         if sp_metadata is None:
@@ -217,7 +247,8 @@ def create_app(
             documents,
             base_url=base_url or SuomiFiSettings().sandbox_idp_url,
         )
-    state = SandboxState(idp)
+    people = people if people is not None else sandbox_population()
+    state = SandboxState(idp, people)
     app = FastAPI(title="Suomi.fi-tunnistus sandbox IdP", description=__doc__, docs_url="/docs")
     app.state.sandbox = state
     install_faults(app, faults)
@@ -232,9 +263,10 @@ def create_app(
             request,
             "index.html",
             {
-                "persons": [summary(person, today) for person in PERSONS.values()],
+                "persons": [summary(person, today, people) for person in people.named],
+                "generated": people.generated,
                 "sessions": sessions,
-                "person_names": {key: person.display_name for key, person in PERSONS.items()},
+                "person_names": {person.key: person.display_name for person in people},
                 "logouts": logouts,
                 "idp": state.idp,
             },
@@ -272,7 +304,10 @@ def create_app(
         if form.get("action") == "cancel":
             response = state.idp.error_response(info.request_id, info.acs_url, STATUS_AUTHN_FAILED, "The user cancelled the identification")
             return _post_to_sp(request, info.acs_url, "SAMLResponse", response, info.relay_state)
-        person = PERSONS.get(form.get("person", ""))
+        chosen = form.get("person", "")
+        if chosen == OTHER_PERSON:
+            chosen = form.get("person_key", "").strip().lower()
+        person = people.get(chosen)
         if person is None:
             token = state.remember_login(info)
             return _picker(request, state, info, token=token, error=True)
@@ -323,19 +358,19 @@ def create_app(
         if session is None:
             return _message(request, 404, "Istuntoa ei löydy", "Sessionen finns inte", "No such session", "")
         _, url = state.idp.logout_request(session.sp_entity_id, session.name_id, session.session_index)
-        return TEMPLATES.TemplateResponse(request, "logout.html", {"url": url, "name": PERSONS[session.person_key].display_name})
+        return TEMPLATES.TemplateResponse(request, "logout.html", {"url": url, "name": people[session.person_key].display_name})
 
     @app.get("/persons", name="persons")
     def persons() -> list[PersonSummary]:
         today = helsinki_today()
-        return [summary(person, today) for person in PERSONS.values()]
+        return [summary(person, today, people) for person in people]
 
     @app.get("/persons/{key}/children", name="children", response_model=None)
     def children(key: str) -> list[Child] | JSONResponse:
-        person = PERSONS.get(key)
+        person = people.get(key)
         if person is None:
             return JSONResponse({"error": "no such test person"}, status_code=404)
-        return children_of(person, helsinki_today())
+        return children_of(person, helsinki_today(), people)
 
     @app.post("/guardianship/children", name="guardianship", response_model=None)
     def guardianship(payload: Annotated[dict[str, Any], Body()]) -> list[Child] | JSONResponse:
@@ -348,10 +383,8 @@ def create_app(
         except ValidationError as error:
             problems = [{"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]} for problem in error.errors(include_url=False, include_input=False)]
             return JSONResponse({"detail": problems}, status_code=422)
-        for person in PERSONS.values():
-            if person.hetu == query.guardian_hetu.value:
-                return children_of(person, helsinki_today())
-        return []
+        guardian = people.by_hetu(query.guardian_hetu.value)
+        return children_of(guardian, helsinki_today(), people) if guardian is not None else []
 
     return app
 
@@ -364,7 +397,9 @@ def _picker(request: Request, state: SandboxState, info: AuthnRequestInfo, *, to
         "pick.html",
         {
             "login": token or state.remember_login(info),
-            "persons": [(person, person.age_on(today)) for person in PERSONS.values()],
+            "persons": [(person, person.age_on(today)) for person in state.people.named],
+            "generated": len(state.people.generated),
+            "other": OTHER_PERSON,
             "locale": locale,
             "sp": info.issuer,
             "error": error,

@@ -39,6 +39,8 @@ from connectors.suomifi_tunnistus import logguard
 from connectors.suomifi_tunnistus.keys import KeyPair, ensure_key_pair
 from connectors.suomifi_tunnistus.redirect import redirect_location
 from connectors.suomifi_tunnistus.sandbox.persons import TestPerson
+from connectors.suomifi_tunnistus.sandbox.persons import attributes as person_attributes
+from connectors.suomifi_tunnistus.sandbox.persons import loa as person_loa
 from connectors.suomifi_tunnistus.settings import LOA3, SANDBOX_IDP_URL, data_dir
 
 AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
@@ -334,7 +336,7 @@ class TestIdP:
         """
         server = self.server(signing_key=signing_key, sp_metadata=sp_metadata)
         sp = sp_entity_id or self._only_sp(server)
-        identity = person.attributes()
+        identity = person_attributes(person)
         for name, values in (attributes or {}).items():
             if values is None:
                 identity.pop(name, None)
@@ -353,7 +355,7 @@ class TestIdP:
                 destination=destination or acs_url or server.metadata.assertion_consumer_service(sp, BINDING_HTTP_POST)[0]["location"],
                 sp_entity_id=audience or sp,
                 name_id=nid,
-                authn={"class_ref": loa or person.loa, "authn_auth": self.entity_id},
+                authn={"class_ref": loa or person_loa(person), "authn_auth": self.entity_id},
                 issuer=issuer,
                 sign_response=sign_response,
                 sign_assertion=sign_assertion,

@@ -39,7 +39,8 @@ from connectors.sandbox_support import FaultSpec, install_faults
 from connectors.suomifi_viestit.models import ATTACHMENT_MAX_BYTES, ATTACHMENT_MEDIA_TYPES
 from connectors.suomifi_viestit.sandbox import schemas
 from connectors.suomifi_viestit.sandbox.pages import install_pages
-from connectors.suomifi_viestit.sandbox.seed import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME, TEST_CITIZENS, TestCitizen
+from connectors.sandbox_people import sandbox_population
+from connectors.suomifi_viestit.sandbox.seed import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME, TestCitizen, citizens_of
 from connectors.suomifi_viestit.sandbox.store import ApiFailure, PaperLetter, StoredAttachment, ViestitStore
 from schemas.hetu import parse_hetu
 
@@ -68,7 +69,7 @@ class _Unauthorized(Exception):
 
 def create_app(
     *,
-    citizens: Iterable[TestCitizen] = TEST_CITIZENS,
+    citizens: Iterable[TestCitizen] | None = None,
     active_mailboxes: Iterable[str] | None = None,
     credentials: dict[str, SecretStr] | None = None,
     service_ids: dict[str, set[str]] | None = None,
@@ -79,7 +80,8 @@ def create_app(
     """Build a Suomi.fi Messages sandbox with its own store.
 
     Args:
-        citizens: the test people (their mailbox state and addresses); by default ``seed.TEST_CITIZENS``.
+        citizens: the test people and their mailbox state; by default everyone with a hetu in
+            ``sandbox_population()`` (``KUNTAFLOW_SANDBOX_POPULATION_*``).
         active_mailboxes: hetus whose mailbox is active, replacing the citizens' own flags
             (``KUNTAFLOW_VIESTIT_SANDBOX_ACTIVE_MAILBOXES`` when not given).
         credentials: system username (systemId) → password; by default the sandbox account.
@@ -94,7 +96,7 @@ def create_app(
     store = ViestitStore(
         credentials={user: password.get_secret_value() for user, password in credentials.items()},
         service_ids=service_ids or {user: {SANDBOX_SERVICE_ID} for user in credentials},
-        citizens=citizens,
+        citizens=citizens if citizens is not None else citizens_of(sandbox_population()),
         token_ttl_seconds=settings.token_ttl_seconds if token_ttl_seconds is None else token_ttl_seconds,
         events_page_size=events_page_size or settings.events_page_size,
     )

@@ -4,7 +4,7 @@ Server-rendered HTML (Jinja2), Finnish first, then Swedish and English. Under ``
 fault injection never touches them. A person can open or close a mailbox (to see the paper
 fallback), open a message (which produces the ``Electronic message read`` event) and download
 attachments and the printed letters' PDFs. Hetus are shown masked; page URLs carry a running
-number, never the hetu.
+number or the shared population's key (``/_sandbox/people/aino``), never the hetu.
 """
 
 from __future__ import annotations
@@ -38,6 +38,14 @@ def install_pages(app: FastAPI, store: ViestitStore) -> None:
         messages = sorted(store.messages_to(recipient.hetu), key=lambda m: m.message_id, reverse=True)
         context: dict[str, Any] = {"recipient": recipient, "messages": messages}
         return TEMPLATES.TemplateResponse(request, "mailbox.html", context)
+
+    @app.get("/_sandbox/people/{person_key}", name="person_mailbox")
+    async def person_mailbox(request: Request, person_key: str) -> Response:
+        """The mailbox of a person in the shared sandbox population, by the key the IdP uses."""
+        recipient = store.recipient_by_person_key(person_key)
+        if recipient is None:
+            return TEMPLATES.TemplateResponse(request, "not_found.html", {}, status_code=404)
+        return RedirectResponse(request.url_for("mailbox", key=recipient.key), status_code=303)
 
     @app.post("/_sandbox/mailboxes/{key}/state", name="set_mailbox")
     async def set_mailbox(request: Request, key: int, active: str = Form(...)) -> Response:

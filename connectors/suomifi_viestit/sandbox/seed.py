@@ -1,10 +1,11 @@
 """Seed data for the Suomi.fi Messages sandbox: the organisation's credentials and the test citizens.
 
-The citizens are the sandbox's notion of "who has an active Suomi.fi mailbox". They are the same
-people the other sandboxes know (the Koha seed, the Suomi.fi e-Identification test persons), so a
-library-card case can be followed from login to letter. At least one adult has no active mailbox,
-so the paper-mail fallback is exercised; children never have one (a Suomi.fi mailbox needs the
-holder to be at least 15, and ours are younger).
+The citizens are the sandbox's notion of "who has an active Suomi.fi mailbox": every person with a
+hetu in :mod:`connectors.sandbox_people` (the people the IdP logs in and the Koha sandbox knows),
+with their ``messages_mailbox`` flag, so a library-card case can be followed from login to letter.
+Mikko and some generated adults have no active mailbox, so the paper-mail fallback is exercised;
+children never have one (a Suomi.fi mailbox needs the holder to be at least 15, and ours are
+younger).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import SecretStr
+
+from connectors.sandbox_people import Population, named_population
 
 SANDBOX_USERNAME = "kuntaflow-sandbox"
 SANDBOX_PASSWORD = SecretStr("Sandbox-Viestit-Password-2026-0123456789!")
@@ -23,22 +26,27 @@ SANDBOX_CONTACT_EMAIL = "viestit@kuntaflow.example"
 
 @dataclass(frozen=True, repr=False)
 class TestCitizen:
-    """A test person: a valid test hetu (individual number 900-999), a name and a home address."""
+    """A person the Messages sandbox knows: a test hetu, a name, whether the mailbox is active.
+
+    ``person_key`` is the shared population's key (``/_sandbox/people/{person_key}`` finds the
+    mailbox page); None for someone only this sandbox knows.
+    """
+
+    __test__ = False  # not a pytest test class, despite the name
 
     hetu: str
     name: str
-    street_address: str
-    zip_code: str
-    city: str
     active_mailbox: bool
+    person_key: str | None = None
 
     def __repr__(self) -> str:
         return f"TestCitizen(name={self.name!r}, active_mailbox={self.active_mailbox})"
 
 
-TEST_CITIZENS: tuple[TestCitizen, ...] = (
-    TestCitizen("150385-9046", "Aino Virtanen", "Kauppakatu 12 A 3", "40100", "Jyväskylä", active_mailbox=True),
-    TestCitizen("210281-9988", "Nordea Demo", "Nordeatie 2", "00120", "Helsinki", active_mailbox=True),
-    TestCitizen("070779-912Y", "Mikko Korhonen", "Keskustie 5", "44100", "Äänekoski", active_mailbox=False),
-    TestCitizen("120318A916B", "Eetu Korhonen", "Keskustie 5", "44100", "Äänekoski", active_mailbox=False),
-)
+def citizens_of(people: Population) -> tuple[TestCitizen, ...]:
+    """The people with a hetu, as citizens (eIDAS users have no Suomi.fi mailbox)."""
+    return tuple(TestCitizen(person.hetu, person.display_name, person.messages_mailbox, person.key) for person in people if person.hetu is not None)
+
+
+TEST_CITIZENS: tuple[TestCitizen, ...] = citizens_of(named_population())
+"""The named people only; ``create_app`` serves ``citizens_of(sandbox_population())`` by default."""

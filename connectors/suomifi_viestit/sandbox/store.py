@@ -100,6 +100,7 @@ class Recipient:
     hetu: str = field(repr=False)
     name: str | None
     active_mailbox: bool
+    person_key: str | None = None
 
     @property
     def masked_hetu(self) -> str:
@@ -156,6 +157,7 @@ class ViestitStore:
             recipient = self._recipient(citizen.hetu)
             recipient.name = citizen.name
             recipient.active_mailbox = citizen.active_mailbox
+            recipient.person_key = citizen.person_key
 
     def set_mailbox(self, hetu: str, active: bool) -> None:
         """Open or close a person's Suomi.fi mailbox."""
@@ -170,6 +172,11 @@ class ViestitStore:
     def recipient_by_key(self, key: int) -> Recipient | None:
         with self.lock:
             return next((r for r in self.recipients.values() if r.key == key), None)
+
+    def recipient_by_person_key(self, person_key: str) -> Recipient | None:
+        """The recipient who is ``person_key`` in the shared sandbox population."""
+        with self.lock:
+            return next((r for r in self.recipients.values() if r.person_key == person_key), None)
 
     def recipient_list(self) -> list[Recipient]:
         with self.lock:
