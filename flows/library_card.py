@@ -11,6 +11,7 @@ run (the deployment runs every few minutes as a safety net).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Annotated
 
@@ -43,14 +44,26 @@ class LibraryCardSummary(BaseModel):
 def library_card(
     batch_size: Annotated[int, Field(ge=1, le=1000)] = 50,
     max_batches: Annotated[int | None, Field(ge=1)] = None,
+    settle_seconds: Annotated[float, Field(ge=0, le=600)] = 0,
 ) -> LibraryCardSummary:
-    """Decide every claimable library-card application, batch by batch, and report the outcomes."""
+    """Decide every claimable library-card application, batch by batch, and report the outcomes.
+
+    ``settle_seconds``: the run ends only on an empty queue seen at least this long after it
+    started. The deployment's event trigger starts at most one run per ``within`` seconds and
+    drops the events in between; with ``settle_seconds >= within`` this run is still looking when
+    those applications are queued, so none waits for the schedule.
+    """
     logger = get_run_logger()
+    started = time.monotonic()
     reports: list[BatchReport] = []
     batch_number = 1
     while max_batches is None or batch_number <= max_batches:
         report = run_robot.with_options(tags=[KOHA_TAG])(PROCESS, batch_number=batch_number, batch_size=batch_size)
         if report.claimed == 0:
+            waited = time.monotonic() - started
+            if waited < settle_seconds:
+                time.sleep(settle_seconds - waited)
+                continue
             break
         reports.append(report)
         batch_number += 1

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -122,20 +123,21 @@ def stop_process_group(process: subprocess.Popen, timeout: float = STOP_TIMEOUT_
             continue
 
 
-def flow_runs(deployment: str) -> FlowRunCounts:
-    """Count the runs of ``<flow>/<deployment>``: started by an automation (event), the schedule or by hand.
-
-    Runs the schedule has lined up for later are left out: they have not happened yet.
-    """
+def flow_runs(deployment: str, *, since: datetime) -> FlowRunCounts:
+    """Count the runs of ``<flow>/<deployment>`` due since ``since``: started by an automation (event),
+    the schedule or by hand. Runs the schedule has lined up for later are left out."""
     from collections import Counter
-    from datetime import UTC, datetime
 
     from prefect import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, FlowRunFilter, FlowRunFilterExpectedStartTime
 
     with get_client(sync_client=True) as client:
         found = client.read_deployment_by_name(deployment)
-        runs = client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])), limit=1000)
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[found.id])),
+            flow_run_filter=FlowRunFilter(expected_start_time=FlowRunFilterExpectedStartTime(after_=since)),
+            limit=200,
+        )
     now = datetime.now(UTC)
     happened = [run for run in runs if not (run.state and run.state.is_scheduled() and run.expected_start_time and run.expected_start_time > now)]
     origins = Counter(_origin(run) for run in happened)
@@ -152,11 +154,11 @@ def _origin(run) -> str:
     return "other"
 
 
-def wait_for_flow_runs(deployment: str, *, timeout: float, poll_seconds: float = 1.0) -> FlowRunCounts:
+def wait_for_flow_runs(deployment: str, *, since: datetime, timeout: float, poll_seconds: float = 1.0) -> FlowRunCounts:
     """Wait until no run of the deployment is due, pending or running (or ``timeout`` passes); the counts then."""
     deadline = time.monotonic() + timeout
     while True:
-        counts = flow_runs(deployment)
+        counts = flow_runs(deployment, since=since)
         if counts.active == 0 or time.monotonic() > deadline:
             return counts
         time.sleep(poll_seconds)
