@@ -21,7 +21,12 @@ PAGES = (
     ("API docs", "/docs"),
 )
 
-__all__ = ["DESCRIPTION", "PAGES", "TITLE", "create_app"]
+__all__ = ["DESCRIPTION", "PAGES", "TITLE", "client_environment", "create_app"]
+
+
+def client_environment(base_url: str) -> dict[str, str]:
+    """Settings that point the helbit connector at this sandbox served at ``base_url`` (its mount point)."""
+    return {"KUNTAFLOW_HELBIT_BASE_URL": base_url.rstrip("/")}
 
 
 def __getattr__(name: str) -> Any:

@@ -11,7 +11,12 @@ DESCRIPTION = (
 )
 PAGES = (("Haku · Search (JSON)", "/api/v1/professionals?last_name=Virtanen&first_name=Aino"), ("API docs", "/docs"))
 
-__all__ = ["DESCRIPTION", "PAGES", "TITLE", "create_app"]
+__all__ = ["DESCRIPTION", "PAGES", "TITLE", "client_environment", "create_app"]
+
+
+def client_environment(base_url: str) -> dict[str, str]:
+    """Settings that point the valvira connector at this sandbox served at ``base_url`` (its mount point)."""
+    return {"KUNTAFLOW_VALVIRA_BASE_URL": f"{base_url.rstrip('/')}/api/v1"}
 
 
 def __getattr__(name: str) -> Any:
