@@ -29,6 +29,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from connectors.email.models import check_address
 from schemas.hetu import HELSINKI, Hetu
 
 PROCESS = "library_card"
@@ -41,10 +42,12 @@ GUARDIAN_MIN_AGE = 18
 _POSTAL_CODE = re.compile(r"[0-9]{5}")
 _MUNICIPALITY_CODE = re.compile(r"[0-9]{3}")
 _LIBRARY_CODE = re.compile(r"[A-Z0-9_-]{1,10}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _PHONE = re.compile(r"\+?[0-9]{5,20}")
 _EIDAS_ID = re.compile(r"[A-Z]{2}/[A-Z]{2}/\S{1,200}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Characters no name or address needs: C0/C1 controls, lone surrogates (they cannot be stored as
+#: UTF-8), text-direction overrides and isolates (they make a name display as something else),
+#: the byte-order mark and the non-characters U+FFFE/U+FFFF.
+_UNUSABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]")
 
 
 class Language(StrEnum):
@@ -89,8 +92,8 @@ def _text(value: str, *, field: str, max_length: int) -> str:
         raise _error(f"{field}_missing", f"the {field.replace('_', ' ')} is empty")
     if len(value) > max_length:
         raise _error(f"{field}_too_long", f"the {field.replace('_', ' ')} is longer than {max_length} characters")
-    if _CONTROL.search(value):
-        raise _error(f"{field}_invalid", f"the {field.replace('_', ' ')} holds control characters")
+    if _UNUSABLE.search(value):
+        raise _error(f"{field}_invalid", f"the {field.replace('_', ' ')} holds control, surrogate or text-direction characters")
     return value
 
 
@@ -250,8 +253,12 @@ class LibraryCardApplication(_Strict):
         value = value.strip()
         if not value:
             return None
-        if len(value) > 254 or not _EMAIL.fullmatch(value):
-            raise _error("email_invalid", "this does not look like an e-mail address")
+        # The mail connector's own rule: an address the decision e-mail could not go to is refused
+        # here, on the form, rather than failing the case in the robot.
+        try:
+            value = check_address(value)
+        except ValueError:
+            raise _error("email_invalid", "this does not look like an e-mail address") from None
         local, _, domain = value.rpartition("@")
         return f"{local}@{domain.lower()}"
 
