@@ -141,6 +141,24 @@ async def _run_services(sandboxes: list[MountedSandbox]) -> AsyncIterator[None]:
         yield
 
 
+class OwnRouteNames:
+    """A mounted app whose ``url_for`` finds its own routes, under its own prefix.
+
+    Starlette resolves ``url_for`` on the outermost router, which searches every mount in turn: two
+    sandboxes naming a route alike (``login``: the IdP's and the recruiter UI's) would link into
+    each other. Here the mounted app's router is the one asked, and the mount is the URLs' root.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope = {key: value for key, value in scope.items() if key != "router"}
+            scope["app_root_path"] = scope.get("root_path", "")
+        await self.app(scope, receive, send)
+
+
 def create_app(*, package: str = "connectors", only: Iterable[str] | None = None) -> Starlette:
     """All sandboxes mounted at ``/<connector>/``, the index at ``/``; ``app.state.sandboxes`` lists them."""
     sandboxes = discover(package, only=only)
@@ -163,7 +181,7 @@ def create_app(*, package: str = "connectors", only: Iterable[str] | None = None
         )
 
     routes: list[Any] = [Route("/", index), Route("/_sandboxes", listing)]
-    routes += [Mount(sandbox.prefix, app=sandbox.app) for sandbox in sandboxes if sandbox.app is not None]
+    routes += [Mount(sandbox.prefix, app=OwnRouteNames(sandbox.app)) for sandbox in sandboxes if sandbox.app is not None]
     app = Starlette(routes=routes, lifespan=lambda _: _run_services(sandboxes))
     app.state.sandboxes = {sandbox.name: sandbox for sandbox in sandboxes}
     return app

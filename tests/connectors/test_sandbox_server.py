@@ -14,6 +14,7 @@ import httpx
 import pytest
 import stamina
 import typer
+from fastapi import FastAPI, Request
 from typer.testing import CliRunner
 
 from connectors.sandbox_server import create_app, discover
@@ -215,3 +216,25 @@ def test_the_command_serves_the_sandboxes_until_stopped(tmp_path):
         output, _ = process.communicate(timeout=15)
     assert f"Sandboxes: http://127.0.0.1:{port}/" in output
     assert f"suomifi_viestit      http://127.0.0.1:{port}/suomifi_viestit" in output
+
+
+def test_mounted_sandboxes_that_name_a_route_alike_each_link_to_their_own():
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.testclient import TestClient
+
+    from connectors.sandbox_server import OwnRouteNames
+
+    def sandbox(path: str) -> FastAPI:
+        app = FastAPI()
+
+        @app.get(path, name="login")
+        def login(request: Request) -> dict:
+            return {"self": str(request.url_for("login"))}
+
+        return app
+
+    root = Starlette(routes=[Mount("/aaa", app=OwnRouteNames(sandbox("/ui/login"))), Mount("/idp", app=OwnRouteNames(sandbox("/idp/login")))])
+    with TestClient(root, base_url="http://sandboxes.test") as client:
+        assert client.get("/idp/idp/login").json() == {"self": "http://sandboxes.test/idp/idp/login"}
+        assert client.get("/aaa/ui/login").json() == {"self": "http://sandboxes.test/aaa/ui/login"}
