@@ -5,7 +5,8 @@ error messages and operator views. It masks every century sign, including the le
 A–F and U–Y in use since 2023, and over-masks rather than miss a code.
 
 - Python and Prefect logging: :func:`install` masks every log record as it is created, so no
-  handler (a file, the console, Prefect's API log handler) ever sees the code. The CLI, the
+  handler (a file, the console, Prefect's API log handler) ever sees the code, and sets the
+  httpx/httpcore loggers to WARNING (they log full URLs with query strings at INFO). The CLI, the
   flows, ``run_robot`` and every robot process call it.
 - Robot Framework: :class:`RobotRedactionListener` masks what the robot is about to write;
   the runner (kuntaflow/robot_runner.py) masks ``output.xml`` again after the run, builds
@@ -18,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,7 @@ def install() -> None:
     ``get_run_logger()`` is standard logging). Idempotent: the installed factory is marked, so
     the runner, the flows and the CLI may all call this.
     """
+    quiet_url_loggers()
     previous = logging.getLogRecordFactory()
     if getattr(previous, _FACTORY_MARK, False):
         return
@@ -67,24 +70,93 @@ def install() -> None:
     logging.setLogRecordFactory(factory)
 
 
+URL_LOGGERS = ("httpx", "httpcore")
+"""They log every request's full URL at INFO/DEBUG, query string included (Koha's ``q=``, references)."""
+
+
+def quiet_url_loggers() -> None:
+    """Raise the httpx and httpcore loggers to WARNING unless someone set them higher already.
+
+    Connectors log method, path and status themselves (``connectors/http.py``), without the query.
+    """
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
 def is_installed() -> bool:
     """Whether :func:`install` is in effect in this process."""
     return bool(getattr(logging.getLogRecordFactory(), _FACTORY_MARK, False))
 
 
 def _redact_record(record: logging.LogRecord) -> None:
+    """Mask the record's message, keeping ``args`` in their shape.
+
+    Formatters such as uvicorn's access log unpack ``record.args`` themselves, so string
+    arguments are masked in place rather than folded into ``msg``. Only when a code would still
+    show once formatted (split between the format and its arguments) is the message folded,
+    masked, into ``msg`` with no arguments left.
+    """
     try:
-        message = record.getMessage()
+        original = record.getMessage()
     except Exception:  # a malformed format string: keep what there is, masked
-        message = f"{record.msg} {record.args}"
-    record.msg = redact(message)
-    record.args = None
+        record.msg, record.args = redact(f"{record.msg} {record.args}"), None
+    else:
+        if isinstance(record.msg, str) and record.args:
+            record.msg = redact(record.msg)
+            record.args = _redact_args(record.args)
+            try:
+                masked: str | None = record.getMessage()
+            except Exception:
+                masked = None
+            if masked is None or HETU_PATTERN.search(masked):
+                record.msg, record.args = redact(original), None
+        else:
+            record.msg = redact(original)
     if record.exc_info and record.exc_info[1] is not None:
         # Exception text is formatted later by handlers; format it now, masked, so they reuse it.
         record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
         record.exc_info = None
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
+
+
+def _redact_args(args: Any) -> Any:
+    if isinstance(args, tuple):
+        return tuple(_redact_arg(arg) for arg in args)
+    if isinstance(args, Mapping):
+        return {key: _redact_arg(value) for key, value in args.items()}
+    return _redact_arg(args)
+
+
+def _redact_arg(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        return value  # digits alone never make a code
+    if HETU_PATTERN.search(str(value)) or HETU_PATTERN.search(repr(value)):
+        return _Masked(value)
+    return value
+
+
+class _Masked:
+    """An argument whose text held a code: formats as the masked ``str``/``repr`` of the original."""
+
+    __slots__ = ("_repr", "_str")
+
+    def __init__(self, value: Any) -> None:
+        self._str = redact(str(value))
+        self._repr = redact(repr(value))
+
+    def __str__(self) -> str:
+        return self._str
+
+    def __repr__(self) -> str:
+        return self._repr
+
+    def __format__(self, spec: str) -> str:
+        return format(self._str, spec)
 
 
 # --------------------------------------------------------------------------- Robot Framework output

@@ -12,6 +12,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 
 from flows.installation_check import sample_identity_code
@@ -70,6 +71,40 @@ def test_python_logging_at_every_level_never_writes_a_code_to_a_file(tmp_path):
     assert code not in text
     assert text.count(MASK) == 11
     assert "ValueError: bad code ******-****" in text
+
+
+def test_install_quiets_the_loggers_that_write_full_urls(caplog):
+    httpx_logger = logging.getLogger("httpx")
+    httpx_logger.setLevel(logging.NOTSET)
+    logging.getLogger("httpcore").setLevel(logging.ERROR)  # someone's stricter choice stays
+    install()
+    assert httpx_logger.getEffectiveLevel() == logging.WARNING and logging.getLogger("httpcore").level == logging.ERROR
+    with caplog.at_level(logging.INFO):  # the root's level; httpx's own WARNING still applies
+        with httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200))) as client:
+            client.get("http://koha.test/api/v1/patrons", params={"q": '{"surname":"Virtanen"}'})
+    assert not [record for record in caplog.records if record.name.startswith(("httpx", "httpcore"))]
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def test_arguments_keep_their_shape_for_formatters_that_unpack_them():
+    """uvicorn's access formatter unpacks ``record.args``; masking must not take them away."""
+    from uvicorn.logging import AccessFormatter
+
+    install()
+    code = SAMPLES[1]
+    factory = logging.getLogRecordFactory()
+    access = factory("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "GET", f"/persons?hetu={code}", "1.1", 200), None)
+    assert access.args == ("127.0.0.1:5000", "GET", f"/persons?hetu={MASK}", "1.1", 200)
+    line = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s", use_colors=False).format(access)
+    assert line == f"127.0.0.1:5000 GET /persons?hetu={MASK} HTTP/1.1 200 OK"
+    mapping = factory("kf", logging.INFO, __file__, 1, "%(who)s is %(age)d", ({"who": code, "age": 41},), None)
+    assert mapping.args == {"who": MASK, "age": 41} and mapping.getMessage() == f"{MASK} is 41"
+    inside = factory("kf", logging.INFO, __file__, 1, "%s and %r", ({"hetu": code}, [code]), None)
+    assert inside.getMessage() == f"{{'hetu': '{MASK}'}} and ['{MASK}']" and isinstance(inside.args, tuple)
+    split = factory("kf", logging.INFO, __file__, 1, "%s-%s", (code[:6], code[7:]), None)  # a code across arguments
+    assert split.getMessage() == MASK and split.args is None
+    plain = factory("kf", logging.INFO, __file__, 1, "no args %s", (), None)
+    assert plain.getMessage() == "no args %s"
 
 
 @pytest.mark.slow
