@@ -66,7 +66,10 @@ def sandbox_names(package: str = "connectors", *, only: Iterable[str] | None = N
     """The connectors that have a sandbox (or those of them named in ``only``), in name order."""
     wanted = set(only) if only is not None else None
     parent = importlib.import_module(package)
-    names = sorted({name for folder in parent.__path__ for name in _connectors_with_a_sandbox(Path(folder))})
+    # Only real folders: under an editable install a namespace package's __path__ also holds the
+    # finder's "__editable__…__path_hook__" entry, which is no folder at all.
+    folders = [Path(entry) for entry in getattr(parent, "__path__", ()) if Path(entry).is_dir()]
+    names = sorted({name for folder in folders for name in _connectors_with_a_sandbox(folder)})
     return [name for name in names if wanted is None or name in wanted]
 
 

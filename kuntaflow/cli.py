@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kuntaflow import cli_queue
+from kuntaflow import cli_queue, cli_sandbox
 
 app = typer.Typer(
     help="Kuntaflow: Prefect flows orchestrate Robot Framework robots for Finnish municipalities.",
@@ -14,6 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(cli_queue.app, name="queue")
+app.command()(cli_sandbox.sandbox)
 
 
 @app.command()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -58,7 +60,7 @@ def test_the_index_links_to_every_sandboxs_pages_and_each_answers(http, server_a
         assert entry["url"] == f"http://sandboxes.test/{name}"
         assert entry["pages"], name
         for url in entry["pages"].values():
-            assert f'href="{url}"' in index.text
+            assert f'href="{html.escape(url)}"' in index.text  # & is &amp; in HTML
             assert http.get(url).status_code == 200, url
     assert "http://sandboxes.test/suomifi_viestit/_sandbox/mailboxes" in listing["suomifi_viestit"]["pages"].values()
 
@@ -188,34 +190,60 @@ def test_the_command_refuses_a_port_in_use():
     assert result.exit_code == 1 and f"Port {port}" in result.output
 
 
-def test_the_command_serves_the_sandboxes_until_stopped(tmp_path):
+def test_discovery_skips_the_editable_installs_path_hook_entry(fake_connectors):
+    # A namespace package under an editable install has "__editable__.….__path_hook__" in its __path__.
+    package = sys.modules.get(fake_connectors) or __import__(fake_connectors)
+    package.__path__ = [*package.__path__, "__editable__.kuntaflow-0.1.0.finder.__path_hook__"]
+    assert "alpha" in [entry.name for entry in discover(fake_connectors)]
+
+
+def test_kuntaflow_sandbox_logs_a_person_in_over_a_real_port_and_shows_their_mailbox(tmp_path, monkeypatch):
+    """The command as a person runs it (from outside the repository), driven like a browser."""
+    from connectors.sandbox_people import population
+    from connectors.suomifi_tunnistus import ServiceProvider, SuomiFiSettings
+
     port = free_port()
-    env = {**os.environ, "KUNTAFLOW_DATA_DIR": str(tmp_path)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kuntaflow.cli_sandbox", "--port", str(port), "--only", "suomifi_viestit"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    root = f"http://127.0.0.1:{port}"
+    environment = {
+        "KUNTAFLOW_DATA_DIR": str(tmp_path / "data"),
+        "KUNTAFLOW_SUOMIFI_IDP_METADATA": "sandbox",
+        "KUNTAFLOW_SUOMIFI_SANDBOX_IDP_URL": f"{root}/suomifi_tunnistus",
+        "KUNTAFLOW_SANDBOX_POPULATION_SIZE": "5",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    command = [str(Path(sys.executable).parent / "kuntaflow"), "sandbox", "--port", str(port), "--only", "suomifi_tunnistus", "--only", "suomifi_viestit"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
-                listing = httpx.get(f"http://127.0.0.1:{port}/_sandboxes", timeout=1).json()
+                listing = httpx.get(f"{root}/_sandboxes", timeout=1).json()
                 break
             except httpx.TransportError:
                 assert process.poll() is None, process.stdout.read()
-                assert time.monotonic() < deadline, "kuntaflow sandbox did not answer within 30 s"
-                time.sleep(0.1)
-        assert list(listing) == ["suomifi_viestit"]
-        assert httpx.get(f"http://127.0.0.1:{port}/suomifi_viestit/_sandbox/mailboxes").status_code == 200
+                assert time.monotonic() < deadline, "kuntaflow sandbox did not answer within 60 s"
+                time.sleep(0.2)
+        assert list(listing) == ["suomifi_tunnistus", "suomifi_viestit"]
+        someone = population(5)[2]
+        sp = ServiceProvider(SuomiFiSettings())  # the e-service's SP: same data directory, so the IdP trusts it
+        with httpx.Client(base_url=root, follow_redirects=True, timeout=10) as browser:
+            assert f'href="{root}/suomifi_tunnistus/"' in browser.get("/").text
+            login = sp.login_request("relay-1", locale="fi")
+            picker = browser.get(login.url)
+            assert picker.status_code == 200 and "Valitse testihenkilö" in picker.text and 'name="person_key"' in picker.text
+            token = re.search(r'name="login" value="([^"]+)"', picker.text).group(1)
+            posted = browser.post("/suomifi_tunnistus/idp/login", data={"login": token, "person": "_other", "person_key": someone.key, "action": "login"})
+            response = html.unescape(re.search(r'name="SAMLResponse" value="([^"]+)"', posted.text).group(1))
+            identity = sp.process_response(response, login.request_id)
+            assert identity.hetu == someone.hetu and identity.surname == someone.surname
+            mailbox = browser.get(f"/suomifi_viestit/_sandbox/people/{someone.key}")
+            assert mailbox.status_code == 200 and mailbox.url.path.startswith("/suomifi_viestit/_sandbox/mailboxes/")
+            assert someone.display_name in mailbox.text and someone.hetu not in mailbox.text
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=15)
-    assert f"Sandboxes: http://127.0.0.1:{port}/" in output
-    assert f"suomifi_viestit      http://127.0.0.1:{port}/suomifi_viestit" in output
+    assert f"Sandboxes: {root}/" in output and f"suomifi_viestit      {root}/suomifi_viestit" in output
 
 
 def test_mounted_sandboxes_that_name_a_route_alike_each_link_to_their_own():
