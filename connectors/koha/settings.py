@@ -8,12 +8,16 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+SANDBOX_URL = "http://127.0.0.1:8080/koha/api/v1"
+"""Koha's REST root where ``kuntaflow sandbox`` serves it (``/koha`` on port 8080), like every connector's default."""
+
+
 class KohaSettings(BaseSettings):
     """Where Koha is and how to sign in. The default points at the local sandbox (``kuntaflow sandbox``)."""
 
     model_config = SettingsConfigDict(env_prefix="KUNTAFLOW_KOHA_", extra="ignore")
 
-    base_url: str = Field(default="http://127.0.0.1:8081/api/v1", description="Koha's REST root, ending in /api/v1.")
+    base_url: str = Field(default=SANDBOX_URL, description="Koha's REST root, ending in /api/v1.")
     auth: Literal["oauth2", "basic"] = Field(default="oauth2", description="RESTOAuth2ClientCredentials or RESTBasicAuth.")
     client_id: str | None = Field(default="kuntaflow", description="OAuth2 client id (a Koha API key of the robot's staff patron).")
     client_secret: SecretStr | None = Field(default=SecretStr("sandbox-secret"), description="OAuth2 client secret.")

@@ -14,6 +14,7 @@ from starlette.routing import Mount
 from connectors.koha.sandbox import create_app
 from connectors.koha.sandbox.seed import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from connectors.sandbox_support import FaultSpec, SyncASGITransport
+from kuntaflow.redaction import HETU_PATTERN
 from schemas import hetu_key
 
 SALT = SecretStr("sandbox-test-salt")
@@ -139,3 +140,24 @@ def test_the_seed_keeps_no_hetu(app):
     store = app.state.store
     text = repr(store.patrons) + repr(store.attributes)
     assert all(hetu not in text for hetu in ("150385-9046", "070779-912Y", "120318A916B"))
+
+
+def test_pages_for_people_show_libraries_categories_and_patrons_without_hetus_or_keys(app):
+    with httpx.Client(transport=SyncASGITransport(Starlette(routes=[Mount("/koha", app)])), base_url="http://127.0.0.1:8080") as browser:
+        index = browser.get("/koha/_sandbox/")
+        assert index.status_code == 200 and '<html lang="fi">' in index.text and "<script" not in index.text
+        assert "Jyväskylän kaupunginkirjasto – pääkirjasto" in index.text and "<code>LAPSI</code>" in index.text
+        assert 'href="http://127.0.0.1:8080/koha/_sandbox/patrons"' in index.text and 'href="http://127.0.0.1:8080/koha/docs"' in index.text
+        patrons = browser.get("/koha/_sandbox/patrons").text
+        assert "Aino Virtanen" in patrons and "Laura Nieminen" in patrons and "(4)" in patrons
+        eetu = patrons[patrons.index("Eetu Korhonen") :].split("</tr>")[0]
+        assert "#2" in eetu and "✓" in eetu  # guarantor Mikko, and a hetu key
+        assert HETU_PATTERN.search(patrons) is None and hetu_key("150385-9046", SALT) not in patrons
+
+
+def test_the_connector_defaults_to_koha_on_the_all_sandboxes_server(monkeypatch):
+    from connectors.koha import KohaSettings
+    from connectors.koha.sandbox import client_environment
+
+    monkeypatch.delenv("KUNTAFLOW_KOHA_BASE_URL", raising=False)
+    assert KohaSettings().base_url == client_environment("http://127.0.0.1:8080/koha")["KUNTAFLOW_KOHA_BASE_URL"]

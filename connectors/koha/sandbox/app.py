@@ -32,6 +32,7 @@ from pydantic import (
     ValidationError,
 )
 
+from connectors.koha.sandbox.pages import install_pages
 from connectors.koha.sandbox.query import InvalidQuery, field_matches, like, matches
 from connectors.koha.sandbox.seed import seed
 from connectors.koha.sandbox.store import KohaFailure, KohaStore
@@ -518,13 +519,7 @@ def create_app(
         rows = [dict(c) for c in store.categories.values()]
         return _paginate(request, rows, len(rows), "patron_category_id")
 
-    # ------------------------------------------------------------------ for a person looking at it
-
-    @app.get("/_sandbox/patrons")
-    async def sandbox_patrons() -> JSONResponse:
-        with store.lock:
-            return JSONResponse([render_patron(r, {"extended_attributes"}) for r in store.patrons.values()])
-
+    install_pages(app, store, hetu_key_attribute=hetu_key_attribute)
     return app
 
 
