@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kuntaflow import cli_queue, cli_sandbox
+from kuntaflow import cli_queue, cli_sandbox, cli_stack
 
 app = typer.Typer(
     help="Kuntaflow: Prefect flows orchestrate Robot Framework robots for Finnish municipalities.",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(cli_queue.app, name="queue")
 app.command()(cli_sandbox.sandbox)
+app.command("up")(cli_stack.up)
 
 
 @app.command()
@@ -32,14 +33,26 @@ def server(
 
 @app.command("run")
 def run_main_job(
-    batch_size: Annotated[int, typer.Option(help="Work items per robot batch.")] = 5,
+    job: Annotated[
+        str, typer.Option(help="main: every process's sample cases (kuntaflow/demo); a process name (library_card) for one; installation-check: the engine's self-test.")
+    ] = "main",
+    samples: Annotated[int | None, typer.Option(help="Sample cases per process (default: each process's own, 60 library-card applications).")] = None,
+    batch_size: Annotated[int, typer.Option(help="installation-check: work items per robot batch.")] = 5,
 ) -> None:
     """Run the main job on the embedded defaults and print what happened.
 
-    Until the library-card process ships, the main job is the installation check: sample cases
-    through the queue, a Prefect flow and robot subprocesses, on a Prefect server started here.
-    Exits 0 only when every sample case ended DONE or BUSINESS_FAILED.
+    main: the local stack (sandboxes, e-service, Prefect with the prefect.yaml deployments and a
+    worker) and each process's sample cases submitted the way they arrive in production; exits 0
+    only when every case ended DONE or BUSINESS_FAILED as its rules say.
+    installation-check: sample cases through the queue, a Prefect flow and robot subprocesses.
     """
+    if job != "installation-check":
+        from kuntaflow import demo
+        from kuntaflow.cli_stack import run_processes
+
+        if job != "main" and job not in demo.PROCESSES:
+            raise typer.BadParameter(f"choose main, installation-check or one of {', '.join(demo.PROCESSES)}", param_hint="--job")
+        raise typer.Exit(code=run_processes(None if job == "main" else (job,), samples))
     import os
 
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # our summary, not Prefect's chatter

@@ -5,8 +5,6 @@ Register with ``app.command()(cli_sandbox.sandbox)``; ``python -m kuntaflow.cli_
 
 from __future__ import annotations
 
-import errno
-import socket
 from typing import Annotated
 
 import typer
@@ -23,8 +21,9 @@ def sandbox(
     import uvicorn
 
     from connectors.sandbox_server import create_app
+    from kuntaflow.servers import port_free
 
-    if not _port_free(host, port):
+    if not port_free(host, port):
         typer.secho(f"Port {port} on {host} is in use: choose another with --port.", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1)
     app = create_app(only=only)
@@ -38,18 +37,6 @@ def sandbox(
     if not app.state.sandboxes:
         typer.secho("No sandbox packages found under connectors/.", fg=typer.colors.YELLOW, err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            if error.errno in (errno.EADDRINUSE, errno.EACCES):
-                return False
-            raise
-    return True
 
 
 if __name__ == "__main__":

@@ -75,12 +75,13 @@ def wait_until_healthy(api_url: str, process: subprocess.Popen | None = None, ti
 
 
 @contextmanager
-def embedded_prefect(settings: KuntaflowSettings | None = None) -> Iterator[str]:
+def embedded_prefect(settings: KuntaflowSettings | None = None, *, port: int | None = None) -> Iterator[str]:
     """Use the configured Prefect server, or run one for the duration of the block.
 
-    Yields the API URL. ``PREFECT_API_URL`` (and the data-directory settings) are set in this
-    process's environment and in Prefect's settings context, so flows run here and robot
-    subprocesses started here all report to that server.
+    Yields the API URL; the embedded server listens on ``port`` (a free one when unset).
+    ``PREFECT_API_URL`` (and the data-directory settings) are set in this process's environment
+    and in Prefect's settings context, so flows run here and robot subprocesses started here all
+    report to that server.
 
     Raises:
         PrefectServerError: the embedded server did not start; its log file is named.
@@ -94,7 +95,7 @@ def embedded_prefect(settings: KuntaflowSettings | None = None) -> Iterator[str]
             yield external
         return
 
-    port = _free_port()
+    port = port or _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     log_path = settings.resolved_data_dir / "prefect" / "server.log"
     with open(log_path, "ab") as log:

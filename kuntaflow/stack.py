@@ -94,6 +94,7 @@ def local_stack(
     sandbox_port: int | None = None,
     eservice_port: int | None = None,
     queue_url: str | None = None,
+    prefect_port: int | None = None,
     deployments: Sequence[str] = (),
     worker: bool = False,
     eservice_trigger: Any = None,
@@ -102,7 +103,7 @@ def local_stack(
 
     Args:
         host: where the sandboxes and the e-service listen.
-        sandbox_port, eservice_port: fixed ports; free ones are chosen when unset.
+        sandbox_port, eservice_port, prefect_port: fixed ports; free ones are chosen when unset.
         queue_url: the work-item queue (and e-service sessions) database; the engine's when unset.
         deployments: ``prefect.yaml`` deployments to deploy on the server (``prefect deploy``).
         worker: run a process worker on the ``kuntaflow`` pool for the block.
@@ -125,7 +126,7 @@ def local_stack(
 
         install_redaction()
         settings = KuntaflowSettings()
-        prefect_api_url = stack.enter_context(embedded_prefect(settings))
+        prefect_api_url = stack.enter_context(embedded_prefect(settings, port=prefect_port))
         ensure_concurrency_limits()
         if deployments or worker:
             ensure_work_pool()
