@@ -191,7 +191,7 @@ def _check(code: int, reply: bytes, command: str, ids: dict[str, str]) -> None:
         raise _reply_error(code, reply, command, ids)
 
 
-def _reply_error(code: int, reply: bytes, stage: str, ids: dict[str, str]) -> AutomationError:
+def _reply_error(code: int, reply: bytes | str, stage: str, ids: dict[str, str]) -> AutomationError:
     """4xx (and smtplib's -1, no reply) is worth another try; 5xx is final; 530/535 are our credentials."""
     message = f"email: {stage} answered {code} {_enhanced(reply)}".rstrip()
     if code in (530, 535):
@@ -201,9 +201,13 @@ def _reply_error(code: int, reply: bytes, stage: str, ids: dict[str, str]) -> Au
     return EmailUnavailableError(message, code=f"SMTP_{code}", status_code=code, business_ids=ids)
 
 
-def _enhanced(reply: bytes) -> str:
-    """The enhanced status code (e.g. ``5.1.1``) from a reply: the rest may quote an address."""
-    first = reply.decode("utf-8", errors="replace").split(" ", 1)[0]
+def _enhanced(reply: bytes | str) -> str:
+    """The enhanced status code (e.g. ``5.1.1``) from a reply: the rest may quote an address.
+
+    smtplib hands over the server's bytes, but its own complaints (``Line too long.``) as text.
+    """
+    text = reply.decode("utf-8", errors="replace") if isinstance(reply, bytes) else str(reply)
+    first = text.split(" ", 1)[0]
     parts = first.split(".")
     return first if len(parts) == 3 and all(part.isdigit() for part in parts) else ""
 

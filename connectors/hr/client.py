@@ -120,7 +120,8 @@ class HrClient:
         if response.status_code == 409:
             existing = self._conflict(response, ids)
             employee_id = _int_detail(existing, "employee_id", response, ids)
-            employment_ids = [int(i) for i in existing.details.get("employment_ids", []) if isinstance(i, int)]
+            listed = existing.details.get("employment_ids")
+            employment_ids = [i for i in listed if isinstance(i, int) and not isinstance(i, bool)] if isinstance(listed, list) else []
             logger.info("hr: the person is already employee %s", employee_id)
             return EmployeeCreated(employee=self.get_employee(employee_id), created=False, employment_ids=employment_ids)
         return EmployeeCreated(employee=self.api.decode(response, Employee, business_ids=ids), created=True)

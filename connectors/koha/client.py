@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import SecretStr
 
-from connectors.errors import AutomationError
+from connectors.errors import AutomationError, IntegrationError
 from connectors.http import ApiClient, ErrorDetails, RetryPolicy
 from connectors.koha.auth import auth_for
 from connectors.koha.errors import (
@@ -263,9 +263,14 @@ class KohaClient:
         size = self.settings.page_size
         items: list[T] = []
         page = 1
+        previous: list[T] | None = None
         while True:
             response = self.api.request("GET", path, params={**(params or {}), "_page": page, "_per_page": size}, headers=headers)
             batch = self.api.decode(response, list[model])  # type: ignore[valid-type]
+            if batch and batch == previous:
+                # A proxy or an old Koha that drops _page answers page 1 forever: stop, do not loop.
+                raise IntegrationError(f"koha: GET {path} answered the same page again for _page={page}; paging is ignored", code="PAGING_IGNORED")
+            previous = batch
             items.extend(batch)
             total = response.headers.get("x-total-count")
             if len(batch) < size or (total is not None and total.isdigit() and len(items) >= int(total)):

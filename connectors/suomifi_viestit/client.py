@@ -292,13 +292,16 @@ def _map_viestit_error(response: httpx.Response, details: ErrorDetails) -> Autom
     status = response.status_code
     if status == 400:
         payload = _json_object(response)
-        codes = {item.get("errorCode") for item in payload.get("validationErrors", []) if isinstance(item, dict)}
+        # A gateway or a changed service may send anything here: only a list of objects counts.
+        listed = payload.get("validationErrors")
+        items = [item for item in listed if isinstance(item, dict)] if isinstance(listed, list) else []
+        codes = {item.get("errorCode") for item in items if isinstance(item.get("errorCode"), str)}
         if "MAILBOX_NOT_IN_USE" in codes:
             return MailboxNotInUseError(f"{SYSTEM}: {where}: the recipient has no active Suomi.fi mailbox", **details)
         if "MESSAGE_BEING_REPLIED_TO_NOT_FOUND" in codes:
             return RepliedMessageNotFoundError(f"{SYSTEM}: {where}: the message being replied to does not exist", **details)
         reason = payload.get("reason") if isinstance(payload.get("reason"), str) else "no reason given"
-        problems = [item["error"] for item in payload.get("validationErrors", []) if isinstance(item, dict) and isinstance(item.get("error"), str)]
+        problems = [item["error"] for item in items if isinstance(item.get("error"), str)]
         detail = f"{reason} ({'; '.join(problems)})" if problems and problems != [reason] else reason
         return ViestitRejectedError(f"{SYSTEM}: {where} answered 400: {detail}", **details)
     if status == 401:
