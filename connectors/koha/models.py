@@ -160,9 +160,3 @@ class PatronCategory(_Read):
     @property
     def is_child(self) -> bool:
         return self.category_type == "C"
-
-
-class OAuthToken(_Read):
-    access_token: str = Field(min_length=1)
-    token_type: str
-    expires_in: int = Field(gt=0)

@@ -187,16 +187,6 @@ class NewMultichannelMessage(_Input):
 # ------------------------------------------------------------------------------ what the service answers
 
 
-class AccessToken(_Answer):
-    """``AccessTokenResponse`` (snake_case on the wire, as OAuth has it)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, alias_generator=None)
-
-    access_token: str = Field(min_length=1, repr=False)
-    expires_in: int = Field(ge=0)
-    token_type: str
-
-
 class MessageResponse(_Answer):
     message_id: int
 
