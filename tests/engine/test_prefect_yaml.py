@@ -61,3 +61,51 @@ def test_library_card_starts_on_the_eservice_event_and_every_10_minutes_under_th
     assert not trigger.match.matches(Resource({"prefect.resource.id": "prefect.flow-run.1"}))
     # A run keeps looking for at least `within` seconds, so the events the trigger drops after firing are covered.
     assert deployment["parameters"]["settle_seconds"] >= trigger.within.total_seconds()
+
+
+def test_employment_start_is_hr_s_flat_form_and_reminders_run_on_working_days_at_seven():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import anyio
+    from prefect.server.schemas.schedules import CronSchedule
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.employment_start import employment_start
+    from kuntaflow.prefect_deploy import CONCURRENCY_LIMITS
+
+    start = _deployment("employment-start")
+    assert start["entrypoint"] == "flows/employment_start.py:employment_start" and start["enforce_parameter_schema"] is True
+    assert {"hr", "servicedesk"} <= set(start["tags"]) and {"hr", "servicedesk"} <= set(CONCURRENCY_LIMITS)
+    schema = parameter_schema(employment_start).model_dump()
+    employee = schema["definitions"]["NewEmployee"]
+    assert schema["required"] == ["employee"] and employee["title"] == "Uusi työntekijä"
+    # Flat: every field is a scalar, a date, an enum or a list of strings, each a real form control, never a JSON box.
+    for name, field in employee["properties"].items():
+        if "$ref" in field:  # an enum: a select
+            assert "enum" in schema["definitions"][field["$ref"].rsplit("/", 1)[1]], name
+            continue
+        kinds = {option.get("type") for option in field.get("anyOf", [field])}
+        assert kinds <= {"string", "integer", "boolean", "array", "null"}, name
+        assert field.get("type") != "array" or field["items"]["type"] == "string", name
+    assert employee["properties"]["start_date"]["format"] == "date"
+    assert _deployment("employment-start-queue")["schedules"][0]["interval"] == 600
+
+    reminders = _deployment("onboarding-reminders")
+    assert reminders["entrypoint"] == "flows/onboarding_reminders.py:onboarding_reminders"
+    [shape] = reminders["schedules"]
+    schedule = CronSchedule(cron=shape["cron"], timezone=shape["timezone"])
+    helsinki = ZoneInfo("Europe/Helsinki")
+    runs = anyio.run(lambda: schedule.get_dates(6, start=datetime(2026, 12, 24, 8, tzinfo=helsinki)))
+    assert [(d.astimezone(helsinki).strftime("%a %H:%M")) for d in runs][:3] == ["Fri 07:00", "Mon 07:00", "Tue 07:00"]
+
+
+
+def test_onboarding_reminders_do_nothing_on_a_finnish_public_holiday_that_falls_on_a_weekday():
+    from datetime import date
+
+    from kuntaflow.workdays import is_working_day
+
+    # The cron fires Monday to Friday; the flow itself skips these (tested in tests/flows/test_employment_start.py).
+    weekday_holidays = [date(2026, 12, 24), date(2026, 12, 25), date(2026, 6, 19), date(2026, 5, 14)]
+    assert all(d.weekday() < 5 for d in weekday_holidays) and not any(map(is_working_day, weekday_holidays))
