@@ -97,6 +97,8 @@ class ServiceProvider:
         except Exception as error:  # pysaml2 raises bare exceptions for unreadable metadata
             raise SamlConfigurationError(f"the IdP metadata could not be loaded ({type(error).__name__})") from None
         self._client = Saml2Client(config=config)
+        # pysaml2 reads the decrypted assertion with ElementTree, which drops comments; see _comment_free.
+        self._client.sec.decrypt_keys = _comment_free(self._client.sec.decrypt_keys)
         idps = list(self._client.metadata.identity_providers())
         if len(idps) != 1:
             raise SamlConfigurationError(f"the IdP metadata must describe exactly one IdP, it describes {len(idps)}")
@@ -236,6 +238,8 @@ class ServiceProvider:
     @staticmethod
     def _require_success_and_encryption(xml: bytes) -> None:
         """Refuse before pysaml2 sees it: a failure status, or an assertion not encrypted (pitfall 8)."""
+        if _has_comment_or_instruction(xml):
+            raise AuthenticationError("the SAML response holds XML comments or processing instructions", code="SAML_MALFORMED")
         root = _parse_xml(xml)
         if root.tag != f"{{{PROTOCOL}}}Response":
             raise AuthenticationError("the message is not a SAML Response", code="SAML_MALFORMED")
@@ -463,6 +467,35 @@ def _parse_xml(xml: bytes) -> Any:
         return SafeET.fromstring(xml)
     except Exception:  # defusedxml raises parse errors and its own refusals (DTDs, entities)
         raise AuthenticationError("the SAML message is not well-formed XML", code="SAML_MALFORMED") from None
+
+
+def _has_comment_or_instruction(xml: bytes | str) -> bool:
+    """Whether a SAML message holds a comment or a processing instruction (after its XML declaration).
+
+    Suomi.fi sends neither. Exclusive c14n leaves comments out of what is signed, so a comment can be
+    put into a signed value (``<NameID>abc<!---->def</NameID>``) without breaking the signature, and a
+    parser that reads only the first text node then sees another value (CVE-2017-11427 and kin).
+    pysaml2 joins the text, but such a message was edited after signing: it is refused outright. A
+    CDATA section holding ``<!--`` is refused too; Suomi.fi sends none.
+    """
+    data = xml.encode("utf-8") if isinstance(xml, str) else xml
+    body = data.lstrip()
+    if body.startswith(b"<?xml"):
+        body = body[body.find(b"?>") + 2 :]
+    return b"<!--" in body or b"<?" in body
+
+
+def _comment_free(decrypt: Any) -> Any:
+    """pysaml2's ``decrypt_keys``, refusing a decrypted assertion with a comment or processing
+    instruction (:func:`_has_comment_or_instruction`): only inside the decryption is its text seen."""
+
+    def decrypt_keys(enctext: Any, keys: Any = None) -> Any:
+        plain = decrypt(enctext, keys=keys)
+        if _has_comment_or_instruction(plain):
+            raise AuthenticationError("the decrypted assertion holds XML comments or processing instructions", code="SAML_MALFORMED")
+        return plain
+
+    return decrypt_keys
 
 
 def _instant(text: str) -> datetime:

@@ -120,8 +120,9 @@ def _re_raise_for_robot(method: F) -> F:
         try:
             return method(self, *args, **kwargs)
         except AutomationError as error:
-            if type(error) in (TransientError, BusinessRuleError, IntegrationError):
+            if type(error) in (TransientError, BusinessRuleError, IntegrationError) and error.message.startswith("work item "):
                 raise  # raised here, already named for the robot and the case
+            # A connector's error, even one of the three base classes (e.g. ApiClient's INVALID_JSON): name the case.
             raise _for_robot(error, self._work_item_id()) from error
         except CategoryConfigurationError as error:
             raise IntegrationError(f"work item {self._work_item_id()}: {error}", code="CATEGORY_CONFIGURATION") from error
