@@ -23,7 +23,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 WORK_POOL = "kuntaflow"
 #: Tag concurrency limits: at most this many task runs with the tag at once (``prefect concurrency-limit create koha 2``).
-CONCURRENCY_LIMITS: Mapping[str, int] = {"koha": 2, "hr": 2, "servicedesk": 2}
+CONCURRENCY_LIMITS: Mapping[str, int] = {"koha": 2, "helbit": 2, "hr": 2, "servicedesk": 2}
 STOP_TIMEOUT_SECONDS = 20
 
 

@@ -345,3 +345,16 @@ class HiredCandidate(BaseModel):
     licence_number: str = ""
     source: dict[str, Any] = Field(default_factory=dict, description="system, job_key, application_id, candidate_id")
     missing: list[str] = Field(default=["hetu", "unit_id", "supervisor_id"], description="NewEmployee fields HR must add.")
+
+
+class JobToScreen(BaseModel):
+    """The payload of a ``mass_recruitment`` work item: one job, one night (reference ``<job_key>:<night>``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    job_key: str = Field(pattern=r"^[a-z]{2,10}-\d{2}-\d{1,5}-\d{2}$", description="Helsinki job key, e.g. sote-03-2180-26.")
+    night: date = Field(description="The night (Helsinki date) the screening belongs to.")
+
+    @property
+    def reference(self) -> str:
+        return f"{self.job_key}:{self.night.isoformat()}"

@@ -187,21 +187,35 @@ class HelbitClient:
         interview = self.api.decode(response, ScheduledInterview, business_ids=ids)
         return InterviewBooked(interview=interview, created=response.status_code == 201 and response.headers.get("idempotent-replayed") != "true")
 
-    def book_first_free_slot(self, application_id: int, job_id: int, *, idempotency_key: str) -> InterviewBooked | None:
+    def book_first_free_slot(
+        self, application_id: int, job_id: int, *, idempotency_key: str, free_seats: dict[int, int] | None = None
+    ) -> InterviewBooked | None:
         """Book the earliest slot with a free seat; None when every slot is full.
 
-        Slots are read afresh, and a slot that filled up meanwhile (another robot took the last
-        seat) is skipped for the next one; the system's capacity check is the arbiter, so
-        concurrent robots never overbook. The same key for every slot try makes a resend after a
-        lost answer return the booking that was made.
+        ``free_seats`` (slot id → seats believed free, earliest first) lets a robot booking many
+        candidates skip re-reading the slots each time; it is updated in place, and read afresh
+        from the system once it runs out. The system's capacity check is the arbiter: a slot that
+        filled up meanwhile (another robot took the last seat) is skipped for the next one, so
+        concurrent robots never overbook. The key, suffixed per slot, makes a resend after a lost
+        answer return the booking that was made, and an application that has a seat gets it back.
         """
-        for slot in self.interview_slots(job_id):
-            if slot.free <= 0:
-                continue
-            try:
-                return self.book_interview(application_id, slot.id, idempotency_key=f"{idempotency_key}:{slot.id}")
-            except SlotFullError:
-                logger.info("helbit: slot %s filled up meanwhile; trying the next", slot.id)
+        seats = free_seats if free_seats is not None else {}
+        for fresh in (False, True):
+            if fresh or not seats:
+                seats.clear()
+                seats.update({slot.id: slot.free for slot in self.interview_slots(job_id)})
+            for slot_id, free in list(seats.items()):
+                if free <= 0:
+                    continue
+                try:
+                    booked = self.book_interview(application_id, slot_id, idempotency_key=f"{idempotency_key}:{slot_id}")
+                except SlotFullError:
+                    logger.info("helbit: slot %s filled up meanwhile; trying the next", slot_id)
+                    seats[slot_id] = 0
+                    continue
+                if booked.created:
+                    seats[slot_id] = free - 1
+                return booked
         existing = [i for i in self.scheduled_interviews(application_id) if i.status == "scheduled"]
         return InterviewBooked(interview=existing[0], created=False) if existing else None
 

@@ -83,10 +83,17 @@ class Job(_Model):
     status: str
     keyed_custom_fields: dict[str, CustomField] = Field(default_factory=dict)
     hiring_team: dict[str, Any] = Field(default_factory=dict)
+    offices: list[dict[str, Any]] = Field(default_factory=list)
 
     def custom(self, key: str) -> Any:
         field = self.keyed_custom_fields.get(key)
         return field.value if field else None
+
+    @property
+    def address(self) -> str | None:
+        """The first office's street address: where the work is."""
+        location = (self.offices[0].get("location") or {}) if self.offices else {}
+        return location.get("name") if isinstance(location, dict) else None
 
     @property
     def recruiter_emails(self) -> list[str]:

@@ -135,9 +135,10 @@ def test_concurrent_robots_over_real_http_never_overbook(app):
     lock = threading.Lock()
     with serve_in_thread(app) as url:
         def robot(order: list[int]) -> None:
+            seats: dict[int, int] = {}  # each robot's own, soon stale, view of the free seats
             with HelbitClient(HelbitSettings(base_url=url)) as helbit:
                 for application_id in order:
-                    booked = helbit.book_first_free_slot(application_id, 4103, idempotency_key=f"t:{application_id}:interview")
+                    booked = helbit.book_first_free_slot(application_id, 4103, idempotency_key=f"t:{application_id}:interview", free_seats=seats)
                     with lock:
                         results.append((application_id, booked.interview.interview_slot_id if booked else None))
 

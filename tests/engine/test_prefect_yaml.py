@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
 import yaml
 from prefect import Flow
 
@@ -61,6 +62,34 @@ def test_library_card_starts_on_the_eservice_event_and_every_10_minutes_under_th
     assert not trigger.match.matches(Resource({"prefect.resource.id": "prefect.flow-run.1"}))
     # A run keeps looking for at least `within` seconds, so the events the trigger drops after firing are covered.
     assert deployment["parameters"]["settle_seconds"] >= trigger.within.total_seconds()
+
+
+def test_mass_recruitment_runs_nightly_at_two_helsinki_time_and_hr_can_run_one_job():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import anyio
+    from prefect.exceptions import ParameterTypeError
+    from prefect.server.schemas.schedules import CronSchedule
+    from prefect.utilities.callables import parameter_schema
+
+    from flows.mass_recruitment import mass_recruitment
+    from kuntaflow.prefect_deploy import CONCURRENCY_LIMITS
+
+    deployment = _deployment("mass-recruitment")
+    assert deployment["entrypoint"] == "flows/mass_recruitment.py:mass_recruitment"
+    assert "helbit" in deployment["tags"] and "helbit" in CONCURRENCY_LIMITS
+    [schedule] = deployment["schedules"]
+    helsinki = ZoneInfo("Europe/Helsinki")
+    cron = CronSchedule(**schedule)
+    upcoming = anyio.run(lambda: cron.get_dates(n=2, start=datetime(2026, 3, 28, 12, 0, tzinfo=helsinki)))
+    # 02:00 Helsinki time on both sides of the switch to summer time (29 March 2026).
+    assert [(d.astimezone(helsinki).day, d.astimezone(helsinki).hour) for d in upcoming] == [(29, 2), (30, 2)]
+    job_key = parameter_schema(mass_recruitment).properties["job_key"]
+    assert job_key["anyOf"][0]["pattern"]  # the UI form refuses a malformed key before a run starts
+    assert mass_recruitment.validate_parameters({"job_key": "sote-03-2180-26"})["job_key"] == "sote-03-2180-26"
+    with pytest.raises(ParameterTypeError):
+        mass_recruitment.validate_parameters({"job_key": "kotihoito"})
 
 
 def test_employment_start_is_hr_s_flat_form_and_reminders_run_on_working_days_at_seven():
