@@ -48,10 +48,10 @@ def library_card(
 ) -> LibraryCardSummary:
     """Decide every claimable library-card application, batch by batch, and report the outcomes.
 
-    ``settle_seconds``: the run ends only on an empty queue seen at least this long after it
-    started. The deployment's event trigger starts at most one run per ``within`` seconds and
-    drops the events in between; with ``settle_seconds >= within`` this run is still looking when
-    those applications are queued, so none waits for the schedule.
+    ``settle_seconds``: until this long after it started, the run keeps watching the queue for new
+    applications instead of ending. The deployment's event trigger starts at most one run per
+    ``within`` seconds and drops the events in between; with ``settle_seconds >= within`` this run
+    is still watching when those applications are queued, so none waits for the schedule.
     """
     logger = get_run_logger()
     started = time.monotonic()
@@ -60,11 +60,9 @@ def library_card(
     while max_batches is None or batch_number <= max_batches:
         report = run_robot.with_options(tags=[KOHA_TAG])(PROCESS, batch_number=batch_number, batch_size=batch_size)
         if report.claimed == 0:
-            waited = time.monotonic() - started
-            if waited < settle_seconds:
-                time.sleep(settle_seconds - waited)
-                continue
-            break
+            if not new_applications_before(started + settle_seconds):
+                break
+            continue
         reports.append(report)
         batch_number += 1
     summary = summarise_applications(reports)
@@ -73,6 +71,21 @@ def library_card(
         summary.applications, summary.batches, summary.by_reason, summary.by_channel,
     )
     return summary
+
+
+def new_applications_before(deadline: float, poll_seconds: float = 1.0) -> bool:
+    """Watch the queue (a count, no task runs) until a NEW application is there or ``deadline`` (monotonic) passes."""
+    if time.monotonic() >= deadline:
+        return False
+    queue = KuntaflowSettings().work_queue()
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(min(poll_seconds, max(deadline - time.monotonic(), 0)))
+            if queue.counts().get(PROCESS, {}).get(ItemState.NEW.value, 0):
+                return True
+        return False
+    finally:
+        queue.dispose()
 
 
 @task(task_run_name="summarise {process_name} outcomes")

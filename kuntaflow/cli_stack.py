@@ -15,9 +15,10 @@ from typing import Annotated
 import typer
 
 
-def _quiet() -> None:
-    """Our summary, not Prefect's chatter or pysaml2's deprecation notices."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+def _quiet(*, prefect_logs: bool = False) -> None:
+    """Our summary, not Prefect's chatter (unless ``prefect_logs``: the worker's runs log to the UI) or pysaml2's deprecation notices."""
+    if not prefect_logs:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     warnings.filterwarnings("ignore", module="saml2")
     warnings.filterwarnings("ignore", message=".*CFB has been moved.*")
 
@@ -69,7 +70,7 @@ def up(
     prefect_port: Annotated[int, typer.Option(help="Prefect API and UI port (0: any free port).")] = 4200,
 ) -> None:
     """Keep the e-service, every sandbox, Prefect's UI and a worker running for a person until Ctrl+C."""
-    _quiet()
+    _quiet(prefect_logs=True)
     from kuntaflow import demo
     from kuntaflow.servers import port_free
     from kuntaflow.stack import local_stack

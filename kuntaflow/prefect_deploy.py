@@ -66,6 +66,17 @@ def ensure_concurrency_limits(limits: Mapping[str, int] = CONCURRENCY_LIMITS) ->
 def deploy(names: Iterable[str], *, log_path: Path, project_dir: Path = PROJECT_DIR) -> None:
     """``prefect deploy --name …`` of these ``prefect.yaml`` deployments on the configured server.
 
+    Raises:
+        DeployError: the command failed; its output is in ``log_path``.
+    """
+    with deploying(names, log_path=log_path, project_dir=project_dir):
+        pass
+
+
+@contextmanager
+def deploying(names: Iterable[str], *, log_path: Path, project_dir: Path = PROJECT_DIR) -> Iterator[None]:
+    """Run ``prefect deploy --name …`` while the block does other work; wait for it at the end of the block.
+
     ``KUNTAFLOW_HOME`` (the pull step's working directory) is set to ``project_dir``.
 
     Raises:
@@ -73,6 +84,7 @@ def deploy(names: Iterable[str], *, log_path: Path, project_dir: Path = PROJECT_
     """
     names = list(names)
     if not names:
+        yield
         return
     command = [sys.executable, "-m", "prefect", "--no-prompt", "deploy"]
     for name in names:
@@ -80,9 +92,14 @@ def deploy(names: Iterable[str], *, log_path: Path, project_dir: Path = PROJECT_
     env = {**os.environ, "KUNTAFLOW_HOME": str(project_dir)}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        code = subprocess.call(command, cwd=project_dir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    if code != 0:
-        raise DeployError(f"prefect deploy of {', '.join(names)} failed with exit code {code}; see {log_path}")
+        process = subprocess.Popen(command, cwd=project_dir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        yield
+    except BaseException:
+        stop_process_group(process)
+        raise
+    if process.wait() != 0:
+        raise DeployError(f"prefect deploy of {', '.join(names)} failed with exit code {process.returncode}; see {log_path}")
 
 
 @contextmanager

@@ -120,7 +120,7 @@ def local_stack(
     data_dir = KuntaflowSettings().resolved_data_dir
     values = stack_environment(data_dir=data_dir, sandboxes_url=sandboxes_url, eservice_url=eservice_url, queue_url=queue_url)
     with environment(values), ExitStack() as stack:
-        from kuntaflow.prefect_deploy import deploy, ensure_concurrency_limits, ensure_work_pool, process_worker
+        from kuntaflow.prefect_deploy import deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
         from kuntaflow.prefect_server import embedded_prefect
         from kuntaflow.redaction import install as install_redaction
 
@@ -130,16 +130,16 @@ def local_stack(
         ensure_concurrency_limits()
         if deployments or worker:
             ensure_work_pool()
-        deploy(deployments, log_path=settings.resolved_data_dir / "prefect" / "deploy.log")
+        with deploying(deployments, log_path=settings.resolved_data_dir / "prefect" / "deploy.log"):
+            # The worker and `prefect deploy` start (Python processes) while the apps are built here.
+            process = stack.enter_context(process_worker(log_path=settings.resolved_data_dir / "prefect" / "worker.log")) if worker else None
+            from connectors.sandbox_server import create_app as create_sandboxes
+            from eservice.app import create_app as create_eservice
 
-        from connectors.sandbox_server import create_app as create_sandboxes
-        from eservice.app import create_app as create_eservice
-
-        sandbox_app = create_sandboxes()
-        stack.enter_context(serve_in_thread(sandbox_app, host=host, port=int(sandboxes_url.rsplit(":", 1)[1])))
-        eservice_app = create_eservice(trigger=eservice_trigger)
-        stack.enter_context(serve_in_thread(eservice_app, host=host, port=int(eservice_url.rsplit(":", 1)[1])))
-        process = stack.enter_context(process_worker(log_path=settings.resolved_data_dir / "prefect" / "worker.log")) if worker else None
+            sandbox_app = create_sandboxes()
+            stack.enter_context(serve_in_thread(sandbox_app, host=host, port=int(sandboxes_url.rsplit(":", 1)[1])))
+            eservice_app = create_eservice(trigger=eservice_trigger)
+            stack.enter_context(serve_in_thread(eservice_app, host=host, port=int(eservice_url.rsplit(":", 1)[1])))
         yield Stack(
             settings=settings,
             sandboxes_url=sandboxes_url,
