@@ -44,6 +44,7 @@ lint: setup
 
 bench: setup
 	$(BIN)/python bench/queue_bench.py
+	$(BIN)/python bench/mass_recruitment_bench.py
 
 clean:
 	rm -rf $(VENV) .kuntaflow

@@ -18,6 +18,7 @@ recruiter's working list, kept in the robot's output directory and e-mailed to t
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -111,6 +112,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
         # birth date in its query: keep those lines out of the robot log.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         self._engine = KuntaflowSettings()
+        self._checkpoints_saved, self._checkpoint_seconds = 0, 0.0
         self._helbit: HelbitClient | None = None
         self._valvira: ValviraClient | None = None
         self._email: EmailClient | None = None
@@ -219,6 +221,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
             self._save(run, application_id)
         counts = Counter(run.records[a]["outcome"] for a in run.to_process)
         logger.info(f"Job {run.job_key}: screened {dict(counts)}.")
+        self._log_checkpoints()
 
     @keyword("Book Group Interviews For Eligible Candidates")
     @_re_raise_for_robot
@@ -242,6 +245,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
                 booked += 1
             self._save(run, application_id)
         logger.info(f"Job {run.job_key}: {booked} seats booked in group interviews.")
+        self._log_checkpoints()
 
     @keyword("Move Candidates To Their Stages")
     @_re_raise_for_robot
@@ -266,6 +270,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
             moved[record["stage"]] += 1
             self._save(run, application_id)
         logger.info(f"Job {run.job_key}: stages set {dict(moved)}.")
+        self._log_checkpoints()
 
     @keyword("Send Invitations And Rejections")
     @_re_raise_for_robot
@@ -310,6 +315,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
                 sent["refused"] += 1
             self._save(run, application_id)
         logger.info(f"Job {run.job_key}: letters {dict(sent)}.")
+        self._log_checkpoints()
 
     @keyword("Pass Hired Candidates To Employment Start")
     @_re_raise_for_robot
@@ -369,7 +375,15 @@ class MassRecruitmentKeywords(WorkItemSteps):
     # ------------------------------------------------------------------ helpers
 
     def _save(self, run: JobRun, application_id: int) -> None:
+        started = time.perf_counter()
         self._work_items().save_work_item_checkpoint(f"application:{application_id}", run.records[application_id])
+        self._checkpoint_seconds += time.perf_counter() - started
+        self._checkpoints_saved += 1
+
+    def _log_checkpoints(self) -> None:
+        """How long this step spent writing checkpoints (engine time, for bench/mass_recruitment_bench.py)."""
+        logger.info(f"Checkpoints: {self._checkpoints_saved} in {self._checkpoint_seconds:.3f} s.")
+        self._checkpoints_saved, self._checkpoint_seconds = 0, 0.0
 
     def _helbit_client(self) -> HelbitClient:
         if self._helbit is None:
