@@ -63,6 +63,45 @@ def ensure_concurrency_limits(limits: Mapping[str, int] = CONCURRENCY_LIMITS) ->
             client.create_concurrency_limit(tag=tag, concurrency_limit=limit)
 
 
+def cancel_missed_runs(pool: str = WORK_POOL, *, grace_seconds: float = 60) -> int:
+    """Cancel the scheduled runs on ``pool`` whose time passed while the embedded server was stopped.
+
+    The schedule lines runs up hours ahead; when the embedded server starts again, those late runs
+    would all start at once. The safety net they stand for is the run this session starts anyway.
+    Only for the embedded server: on a shared one a real worker may be about to run them.
+    Returns how many were cancelled.
+    """
+    from datetime import timedelta
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+        WorkPoolFilter,
+        WorkPoolFilterName,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Cancelled
+
+    before = datetime.now(UTC) - timedelta(seconds=grace_seconds)
+    missed = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
+        expected_start_time=FlowRunFilterExpectedStartTime(before_=before),
+    )
+    seen: set[object] = set()
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_flow_runs(flow_run_filter=missed, work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])), limit=200)
+            fresh = [run for run in runs if run.id not in seen]
+            if not fresh:
+                return len(seen)
+            for run in fresh:
+                client.set_flow_run_state(run.id, Cancelled(message="Missed while the embedded Prefect server was stopped"), force=True)
+                seen.add(run.id)
+
+
 def deploy(names: Iterable[str], *, log_path: Path, project_dir: Path = PROJECT_DIR) -> None:
     """``prefect deploy --name …`` of these ``prefect.yaml`` deployments on the configured server.
 

@@ -120,16 +120,19 @@ def local_stack(
     data_dir = KuntaflowSettings().resolved_data_dir
     values = stack_environment(data_dir=data_dir, sandboxes_url=sandboxes_url, eservice_url=eservice_url, queue_url=queue_url)
     with environment(values), ExitStack() as stack:
-        from kuntaflow.prefect_deploy import deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
+        from kuntaflow.prefect_deploy import cancel_missed_runs, deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
         from kuntaflow.prefect_server import embedded_prefect
         from kuntaflow.redaction import install as install_redaction
 
         install_redaction()
         settings = KuntaflowSettings()
+        embedded = settings.external_prefect_api_url is None
         prefect_api_url = stack.enter_context(embedded_prefect(settings, port=prefect_port))
         ensure_concurrency_limits()
         if deployments or worker:
             ensure_work_pool()
+        if embedded and worker:
+            cancel_missed_runs()
         with deploying(deployments, log_path=settings.resolved_data_dir / "prefect" / "deploy.log"):
             # The worker and `prefect deploy` start (Python processes) while the apps are built here.
             process = stack.enter_context(process_worker(log_path=settings.resolved_data_dir / "prefect" / "worker.log")) if worker else None

@@ -33,3 +33,26 @@ def test_only_named_sandboxes_contribute_and_the_environment_is_restored(monkeyp
         assert os.environ["KUNTAFLOW_NEW_ONE"] == "x"
     assert os.environ["KUNTAFLOW_KOHA_BASE_URL"] == "http://koha.example/api/v1"
     assert "KUNTAFLOW_NEW_ONE" not in os.environ
+
+
+def test_runs_the_schedule_lined_up_while_the_embedded_server_was_stopped_are_cancelled_not_all_started(prefect_harness):
+    from datetime import UTC, datetime, timedelta
+
+    from prefect import flow, get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.states import Scheduled
+
+    from kuntaflow.prefect_deploy import cancel_missed_runs
+
+    @flow(name="missed-runs-probe")
+    def probe() -> None: ...
+
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="missed-runs-pool", type="process"), overwrite=True)
+        deployment = client.create_deployment(flow_id=client.create_flow(probe), name="probe", work_pool_name="missed-runs-pool")
+        now = datetime.now(UTC)
+        missed = client.create_flow_run_from_deployment(deployment, state=Scheduled(scheduled_time=now - timedelta(hours=3)))
+        coming = client.create_flow_run_from_deployment(deployment, state=Scheduled(scheduled_time=now + timedelta(minutes=10)))
+        assert cancel_missed_runs("missed-runs-pool") == 1
+        assert client.read_flow_run(missed.id).state.is_cancelled()
+        assert client.read_flow_run(coming.id).state.is_scheduled()
