@@ -9,7 +9,7 @@ DESCRIPTION = (
     "Rights to practise of social and health care professionals by 11-digit registration number, or by name and date of birth "
     "(namesakes exist); valid, limited and expired rights. Seeded consistently with the Helbit applicants."
 )
-PAGES = (("Haku · Search (JSON)", "/api/v1/professionals?last_name=Virtanen&first_name=Aino"), ("API docs", "/docs"))
+PAGES = (("Haku · Search (JSON)", "/_sandbox/professionals?last_name=Virtanen&first_name=Aino"), ("API docs", "/docs"))
 
 __all__ = ["DESCRIPTION", "PAGES", "TITLE", "client_environment", "create_app"]
 

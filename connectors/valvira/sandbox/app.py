@@ -5,7 +5,8 @@
 lists the namesakes; ``first_name`` matches any of the first names). Header ``X-Api-Key`` (401
 ``unauthorized``). Rights carry ``status`` ``valid|limited|expired``. Unlike the public
 JulkiTerhikki this employer lookup also shows expired rights and birth dates (assumption; the
-employer must confirm the right person, domain.md §4.1).
+employer must confirm the right person, domain.md §4.1). ``GET /_sandbox/professionals`` is the
+same search without the key, for a person to open (never faulted).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def create_app(*, today: date | None = None, api_key: str = SANDBOX_API_KEY, fau
             return JSONResponse({"error": {"code": "not_found", "message": "No professional with that registration number"}}, status_code=404)
         return JSONResponse(entry_json(entry))
 
+    @app.get("/_sandbox/professionals")
     @app.get("/api/v1/professionals")
     async def search(last_name: str = Query(min_length=2), first_name: str = "", birth_date: date | None = None) -> JSONResponse:
         wanted = first_name.strip().lower()
