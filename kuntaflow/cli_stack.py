@@ -80,6 +80,7 @@ def up(
         typer.secho(f"Port(s) {', '.join(map(str, taken))} on {host} are in use: choose others (see --help) or 0 for any.", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1)
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started where SIGINT is ignored (a background job)
     typer.echo("Starting the e-service, the sandboxes, Prefect and a worker …")
     try:
         with local_stack(

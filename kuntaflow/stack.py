@@ -17,6 +17,8 @@ this process for the block and inherited by the worker, its flow runs and their 
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -120,6 +122,7 @@ def local_stack(
     data_dir = KuntaflowSettings().resolved_data_dir
     values = stack_environment(data_dir=data_dir, sandboxes_url=sandboxes_url, eservice_url=eservice_url, queue_url=queue_url)
     with environment(values), ExitStack() as stack:
+        stack.enter_context(_sigint_not_ignored())
         from kuntaflow.prefect_deploy import cancel_missed_runs, deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
         from kuntaflow.prefect_server import embedded_prefect
         from kuntaflow.redaction import install as install_redaction
@@ -153,3 +156,17 @@ def local_stack(
             eservice_app=eservice_app,
             worker=process,
         )
+
+
+@contextmanager
+def _sigint_not_ignored() -> Iterator[None]:
+    """A SIGINT ignored here (a job started in the background by a script) would be ignored by the
+    worker and the Prefect server too, and they are stopped with SIGINT: handle it for the block."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
