@@ -31,8 +31,10 @@ or any ``employment-start`` run onboards it; the item's output names the HR empl
 tickets, the plan and the confirmation item.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Prefect resolves the flow's parameter types (NewEmployee) when a
+# worker loads the flow from its entrypoint, and string annotations are not resolvable there.
 
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
@@ -105,6 +107,7 @@ def employment_start(
     """
     item, duplicate = register_employment_start(employee)
     reports = onboard_queued_employees()
+    wait_while_another_robot_has_it(item.id)
     outcome = read_outcome(item.id, duplicate=duplicate)
     summary = EmploymentStartSummary(
         batches=len(reports),
@@ -159,6 +162,20 @@ def onboard_queued_employees(batch_size: int = 20, max_batches: int = 50) -> lis
             break
         reports.append(report)
     return reports
+
+
+@task(task_run_name="wait while another run's robot has work item {item_id}", cache_policy=NO_CACHE)
+def wait_while_another_robot_has_it(item_id: int, poll_seconds: float = 2) -> None:
+    """Several HR submissions at once: the first run's robot may have claimed this one too. Wait for it
+    (its lease bounds the wait: a dead robot's item is released or reclaimed)."""
+    settings = KuntaflowSettings()
+    queue = settings.work_queue()
+    deadline = time.monotonic() + settings.robot_timeout_seconds + settings.lease_seconds
+    try:
+        while queue.get(item_id).state is ItemState.IN_PROGRESS and time.monotonic() < deadline:
+            time.sleep(poll_seconds)
+    finally:
+        queue.dispose()
 
 
 @task(task_run_name="read the outcome of work item {item_id}", cache_policy=NO_CACHE)

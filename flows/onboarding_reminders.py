@@ -16,7 +16,8 @@ is chased on Midsummer Eve. Each run
 E-mails carry idempotency keys (Message-ID), so a run retried after a crash sends nothing twice.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Prefect resolves the flow's parameter types (NewEmployee) when a
+# worker loads the flow from its entrypoint, and string annotations are not resolvable there.
 
 import uuid
 from datetime import date

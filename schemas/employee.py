@@ -106,10 +106,10 @@ def _error(code: str, message: str) -> PydanticCustomError:
 
 
 class NewEmployee(BaseModel):
-    """Uusi työntekijä: the payload of an ``employment_start`` work item and HR's form.
+    """Uuden työntekijän tiedot. Kentät ilman merkintää (Optional) ovat pakollisia; Valviran rekisteröintinumero tarvitaan terveys- ja sosiaalialan ammateissa."""
 
-    Field titles are Finnish because HR reads them in the Prefect UI.
-    """
+    # The docstring is the form's help text in the Prefect UI, so it is Finnish, for HR. This model is
+    # the payload of an ``employment_start`` work item too; field titles are Finnish for the same reason.
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, title="Uusi työntekijä")
 
