@@ -80,10 +80,11 @@ def parse_hetu(value: object, *, today: date | None = None) -> HetuInfo:
     if not isinstance(value, str):
         raise ValueError(f"a henkilötunnus must be text, not {type(value).__name__}")
     text = str.__str__(value)
+    # Before the length: a code pasted with a space (or a no-break space) is told so, not "12 characters".
+    if any(character.isspace() for character in text):
+        raise ValueError("a henkilötunnus has no spaces")
     if len(text) != 11:
         raise ValueError(f"a henkilötunnus has 11 characters, this has {len(text)}")
-    if text != text.strip() or " " in text:
-        raise ValueError("a henkilötunnus has no spaces")
     if text != text.upper():
         raise ValueError("a henkilötunnus is written in upper case")
     if not _SHAPE.fullmatch(text):

@@ -52,7 +52,9 @@ INVALID = {
     "131052-308t": "upper case",
     "131052 308T": "no spaces",
     " 31052-308T": "no spaces",
-    "131052-308T ": "11 characters",
+    "131052-308T ": "no spaces",
+    "131052-308T\n": "no spaces",
+    "131052\u00a0308T": "no spaces",
     "131052-308": "11 characters",
     "13105-2308T": "DDMMYY",
     "131052G308T": "DDMMYY",  # G is no century sign
