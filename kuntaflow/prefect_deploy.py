@@ -179,11 +179,9 @@ def stop_process_group(process: subprocess.Popen, timeout: float = STOP_TIMEOUT_
             continue
 
 
-def flow_runs(deployment: str, *, since: datetime) -> FlowRunCounts:
-    """Count the runs of ``<flow>/<deployment>`` due since ``since``: started by an automation (event),
-    the schedule or by hand. Runs the schedule has lined up for later are left out."""
-    from collections import Counter
-
+def deployment_runs(deployment: str, *, since: datetime) -> list:
+    """The runs of ``<flow>/<deployment>`` due since ``since`` (Prefect ``FlowRun`` objects, at most
+    200), without the ones the schedule has lined up for later."""
     from prefect import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, FlowRunFilter, FlowRunFilterExpectedStartTime
 
@@ -195,14 +193,23 @@ def flow_runs(deployment: str, *, since: datetime) -> FlowRunCounts:
             limit=200,
         )
     now = datetime.now(UTC)
-    happened = [run for run in runs if not (run.state and run.state.is_scheduled() and run.expected_start_time and run.expected_start_time > now)]
-    origins = Counter(_origin(run) for run in happened)
+    return [run for run in runs if not (run.state and run.state.is_scheduled() and run.expected_start_time and run.expected_start_time > now)]
+
+
+def flow_runs(deployment: str, *, since: datetime) -> FlowRunCounts:
+    """Count the runs of ``<flow>/<deployment>`` due since ``since``: started by an automation (event),
+    the schedule or by hand. Runs the schedule has lined up for later are left out."""
+    from collections import Counter
+
+    happened = deployment_runs(deployment, since=since)
+    origins = Counter(run_origin(run) for run in happened)
     states = Counter(run.state.name if run.state else "?" for run in happened)
     active = sum(1 for run in happened if run.state is None or not run.state.is_final())
     return FlowRunCounts(total=len(happened), by_origin=dict(origins), by_state=dict(states), active=active)
 
 
-def _origin(run) -> str:
+def run_origin(run) -> str:
+    """What created a flow run: ``event`` (an automation, e.g. a deployment's trigger), ``schedule`` or ``other``."""
     if run.auto_scheduled:
         return "schedule"
     if run.created_by is not None and str(run.created_by.type).upper().endswith("AUTOMATION"):

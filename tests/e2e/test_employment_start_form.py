@@ -120,6 +120,8 @@ def _pick_date(page: Any, label: str, value: date) -> None:
     box.fill(value.isoformat())
     box.press("Enter")
     page.keyboard.press("Escape")
+    # The picker closes asynchronously; the next date's dialog must not find this one still open.
+    page.get_by_role("dialog").wait_for(state="detached")
 
 
 def _run_state(api: str, run_id: str) -> Any:

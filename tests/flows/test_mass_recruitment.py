@@ -238,3 +238,14 @@ def test_a_refused_ui_login_fails_the_night_with_a_screenshot(systems, tmp_path)
     shots = list(Path(log).parent.glob("helbit-ui-failure-*.png"))
     assert shots and shots[0].stat().st_size > 1000
     assert "kf-wrong-pw-4711" not in Path(log).with_name("output.xml").read_text(encoding="utf-8")
+
+
+def test_hr_asking_for_a_job_that_is_not_open_gets_a_clear_error_and_nothing_is_queued(systems):
+    from flows.mass_recruitment import open_jobs_to_screen
+
+    before = systems.queue.counts()
+    with pytest.raises(ValueError, match=r"job sote-09-9999-26 is not open .*open: sote-03-2180-26, "):
+        open_jobs_to_screen.fn("SOTE-09-9999-26")
+    with pytest.raises(ValueError, match="sote-03-2180-22"):
+        open_jobs_to_screen.fn("kotihoito")
+    assert systems.queue.counts() == before
