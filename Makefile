@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := xmlsec1 chromium chromium-driver
 export SE_OFFLINE := true
 export SE_AVOID_STATS := true
 
-.PHONY: setup system-packages run test lint bench clean
+.PHONY: setup system-packages run test lint bench bench-library-card clean
 
 setup: system-packages $(INSTALLED)
 
@@ -42,9 +42,14 @@ lint: setup
 	$(BIN)/robocop check robots
 	$(BIN)/robocop format --check robots
 
-bench: setup
+# Benchmarks print figures with the machine's load beside them (bench/README.md); not tests.
+bench: setup bench-library-card
 	$(BIN)/python bench/queue_bench.py
 	$(BIN)/python bench/mass_recruitment_bench.py
+
+bench-library-card: setup
+	$(BIN)/python bench/library_card_latency.py
+	$(BIN)/python bench/library_card_throughput.py
 
 clean:
 	rm -rf $(VENV) .kuntaflow

@@ -1,0 +1,111 @@
+"""What the library-card benchmarks share: a private data directory, the robot timing listener,
+the machine's load, percentiles, and the split of the robots' time. Not part of the engine."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.robot_timing import TIMINGS_ENV
+
+#: Keyword owners whose own time is the robot's queue work, and the process's keyword library.
+QUEUE_LIBRARY = "WorkItems"
+PROCESS_LIBRARY = "LibraryCardKeywords"
+
+
+def load() -> str:
+    """The 1/5/15-minute load averages and the CPU count, for the line next to a figure."""
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f}/{five:.2f}/{fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty sequence."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
+
+
+@contextmanager
+def bench_environment(*, population: int | None = None, robot_timings: bool = True, extra: dict[str, str] | None = None) -> Iterator[Path]:
+    """A fresh data directory (queue, embedded Prefect, robot outputs) and the timing listener on
+    every robot, for the block; yields the file the robots append their timings to.
+
+    Nothing is shared with a ``.kuntaflow/`` another run may be using. ``population`` sizes the
+    sandboxes' generated people (``KUNTAFLOW_SANDBOX_POPULATION_SIZE``); ``robot_timings=False``
+    leaves the timing listener off; ``extra`` adds settings (faults, leases) for the block.
+    """
+    from kuntaflow.settings import environment
+
+    with tempfile.TemporaryDirectory(prefix="kuntaflow-bench-") as tmp:
+        timings = Path(tmp, "robot-timings.jsonl")
+        values = {
+            "KUNTAFLOW_DATA_DIR": str(Path(tmp, "data")),
+            "PREFECT_LOGGING_LEVEL": os.environ.get("PREFECT_LOGGING_LEVEL", "WARNING"),
+            "KUNTAFLOW_PREFECT_NO_UI": "1",  # nobody looks at it
+        }
+        if robot_timings:
+            values["ROBOT_OPTIONS"] = f"{os.environ.get('ROBOT_OPTIONS', '')} --listener bench.robot_timing.RobotTiming".strip()
+            values[TIMINGS_ENV] = str(timings)
+        values |= extra or {}
+        if population is not None:
+            values["KUNTAFLOW_SANDBOX_POPULATION_SIZE"] = str(population)
+        with environment(values):
+            yield timings
+
+
+def read_robot_timings(path: Path, *, since: float = 0.0) -> list[dict[str, Any]]:
+    """The robots' timing records (one per robot process) created at or after ``since`` (Unix s)."""
+    if not path.exists():
+        return []
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in records if (r["process_created"] or r["listener_started"]) >= since]
+
+
+@dataclass
+class RobotSplit:
+    """Where the robots' time went, summed over robot processes (seconds)."""
+
+    robots: int = 0
+    lifetime: float = 0.0
+    start_up: float = 0.0
+    connector: dict[str, list[float]] = field(default_factory=dict)  # system → [calls, seconds]
+    queue_work: float = 0.0
+    process_code: float = 0.0
+    framework: float = 0.0
+
+    @property
+    def connector_seconds(self) -> float:
+        return sum(seconds for _, seconds in self.connector.values())
+
+
+def split_robot_time(records: list[dict[str, Any]]) -> RobotSplit:
+    """Sum the listener's records: start-up, connector calls, queue work, the keyword library's
+    own code (its time less the connector calls made in it) and Robot Framework's share (the rest
+    of the robot's life: running keywords, writing output.xml)."""
+    split = RobotSplit()
+    for record in records:
+        created = record["process_created"] or record["listener_started"]
+        lifetime = record["closed"] - created
+        start_up = (record["first_keyword"] or record["closed"]) - created
+        connector = sum(c["seconds"] for c in record["connector"].values())
+        own = record["keyword_self"]
+        queue_work = own.get(QUEUE_LIBRARY, 0.0)
+        process_code = max(own.get(PROCESS_LIBRARY, 0.0) - connector, 0.0)
+        split.robots += 1
+        split.lifetime += lifetime
+        split.start_up += start_up
+        split.queue_work += queue_work
+        split.process_code += process_code
+        split.framework += lifetime - start_up - queue_work - process_code - connector
+        for system, c in record["connector"].items():
+            total = split.connector.setdefault(system, [0, 0.0])
+            total[0] += c["calls"]
+            total[1] += c["seconds"]
+    return split

@@ -1,0 +1,398 @@
+"""Chaos run: library-card applications decided while robots and workers are killed and every sandbox misbehaves.
+
+What it does, reproducibly for a ``--seed``:
+
+1. A fresh local stack (``kuntaflow.stack``: every sandbox, the embedded Prefect server, the
+   ``library-card`` deployment from ``prefect.yaml``) in a private data directory, the queue on
+   SQLite or on the local PostgreSQL (a schema of its own, dropped afterwards), and ``--workers``
+   Prefect process workers. Every sandbox injects faults from the environment
+   (``KUNTAFLOW_SANDBOX_FAULT_*``): 20 % 5xx, 5 % requests left hanging past the client's timeout,
+   2 % 429 with ``Retry-After`` (the SMTP sandbox the same, as 451/421 replies and hangs).
+2. ``--items`` applications are queued as an integration queues them (generated adults of the
+   sandbox population, payloads built as the e-service builds them) and flow runs of the deployment
+   are started on the workers, a new one whenever one has ended (or was killed) and items remain.
+3. At ``--kills`` moments, drawn from the seed as shares of the applications decided so far, a
+   SIGKILL goes to a robot subprocess in the middle of its batch, or to a worker together with
+   everything it started (the flow-run process and its robot). A killed worker is started again.
+4. When every application is final, it checks the sandboxes' own records, not the queue's word:
+   every application DONE or BUSINESS_FAILED with a reason; nobody with two patrons in Koha;
+   nobody with two decisions (Suomi.fi Messages by recipient, e-mails by recipient); every DONE
+   application has its patron and its message.
+
+    .venv/bin/python bench/chaos.py [--items 500] [--kills 20] [--seed 7] [--database sqlite|postgresql] [--workers 1]
+
+Last line: ``items=500 kills=20 lost=0 duplicate_patrons=0 duplicate_messages=0``; the exit code
+is 0 only when lost and both duplicate counts are 0 and every kill landed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import sys
+import time
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_DIR))
+
+from bench.bench_support import bench_environment, load  # noqa: E402
+
+DEPLOYMENT = "library-card/library-card"
+FINAL_STATES = {"DONE", "BUSINESS_FAILED", "ABANDONED"}
+POSTGRES_URL = os.environ.get("KUNTAFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+#: The faults every sandbox injects (sandbox_support.FaultSettings), and settings that keep a run short:
+#: leases that run out in seconds when a worker dies, a short first retry backoff, client timeouts
+#: shorter than a hanging sandbox.
+CHAOS_SETTINGS = {
+    "KUNTAFLOW_SANDBOX_FAULT_ERROR_RATE": "0.2",
+    "KUNTAFLOW_SANDBOX_FAULT_TIMEOUT": "0.05",
+    "KUNTAFLOW_SANDBOX_FAULT_HANG_SECONDS": "4",
+    "KUNTAFLOW_SANDBOX_FAULT_RATE_LIMIT": "0.02",
+    "KUNTAFLOW_SANDBOX_FAULT_RETRY_AFTER": "1",
+    "KUNTAFLOW_KOHA_TIMEOUT_SECONDS": "2",
+    "KUNTAFLOW_VIESTIT_TIMEOUT_SECONDS": "2",
+    "KUNTAFLOW_EMAIL_TIMEOUT_SECONDS": "2",
+    "KUNTAFLOW_LEASE_SECONDS": "15",
+    "KUNTAFLOW_RETRY_BACKOFF_SECONDS": "1",
+}
+
+
+# ---------------------------------------------------------------------------- processes
+
+
+def _children() -> dict[int, list[int]]:
+    """ppid → pids, from /proc."""
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    tree, found, todo = _children(), [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(tree.get(current, []))
+    return found
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        return Path("/proc", str(pid), "cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def running_robots(under: list[int]) -> list[int]:
+    """The library-card robot processes (``python -m robot … library_card``) below these pids."""
+    robots = []
+    for root in under:
+        for pid in process_tree(root):
+            line = _cmdline(pid)
+            if "robot" in line and any("library_card" in part for part in line):
+                robots.append(pid)
+    return robots
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path("/proc", str(pid), "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Applicant:
+    item_id: int
+    hetu: str = field(repr=False)
+    key: str = field(repr=False)
+    email: str | None = field(repr=False)
+
+
+@dataclass
+class Kill:
+    at_share: float
+    target: str  # "robot" or "worker"
+    done: bool = False
+    landed_on: str = ""
+
+
+class Workers:
+    """``count`` Prefect process workers that can be killed (with everything they started) and started again."""
+
+    def __init__(self, count: int, log_dir: Path) -> None:
+        self.count, self.log_dir = count, log_dir
+        self.stacks: list[ExitStack | None] = [None] * count
+        self.processes: list[Any] = [None] * count
+        self.restarts = 0
+
+    def start(self, index: int) -> None:
+        from kuntaflow.prefect_deploy import process_worker
+
+        stack = ExitStack()
+        self.processes[index] = stack.enter_context(process_worker(log_path=self.log_dir / f"worker-{index}.log", name=f"chaos-worker-{index}", query_seconds=1))
+        self.stacks[index] = stack
+
+    def start_all(self) -> None:
+        for index in range(self.count):
+            self.start(index)
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes if p is not None and p.poll() is None]
+
+    def kill(self, index: int) -> list[int]:
+        """SIGKILL worker ``index`` and its descendants at once; return their pids."""
+        victims = process_tree(self.processes[index].pid)
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.processes[index].wait()
+        self.stacks[index].close()
+        return victims
+
+    def stop_all(self) -> None:
+        for stack in self.stacks:
+            if stack is not None:
+                stack.close()
+
+
+def queue_applications(stack: Any, count: int) -> list[Applicant]:
+    """Queue ``count`` valid applications, as an integration would (bench/library_card_throughput.py's payloads)."""
+    from bench.library_card_throughput import application_payload, applicants
+    from connectors.koha import KohaClient
+    from eservice.libraries import LibraryDirectory
+    from eservice.people import person_reference
+    from schemas.hetu import hetu_key
+    from schemas.library_card import PROCESS, LibraryCardApplication
+
+    queue = stack.settings.work_queue()
+    salt = stack.settings.salt()
+    # The directory is read once, before faults matter: the e-service caches it the same way.
+    libraries = [choice.library_id for choice in LibraryDirectory(KohaClient).choices()]
+    queued = []
+    try:
+        for index, person in enumerate(applicants(count)):
+            payload = application_payload(person, index, libraries)
+            applicant = LibraryCardApplication.model_validate(payload).applicant
+            item = queue.add(PROCESS, reference=person_reference(applicant, salt), payload=payload, actor="integration")
+            queued.append(Applicant(item.id, person.hetu, hetu_key(person.hetu, salt), payload.get("email")))
+    finally:
+        queue.dispose()
+    return queued
+
+
+def flow_runs_active(started: set[str]) -> list[Any]:
+    """The chaos's flow runs that are still scheduled, pending or running, with a live process where it has one."""
+    from prefect import get_client
+
+    active = []
+    with get_client(sync_client=True) as client:
+        for run_id in list(started):
+            run = client.read_flow_run(run_id)
+            if run.state is not None and run.state.is_final():
+                started.discard(run_id)
+                continue
+            pid = int(run.infrastructure_pid.rsplit(":", 1)[-1]) if run.infrastructure_pid else None
+            if run.state is not None and run.state.is_running() and pid is not None and not alive(pid):
+                from prefect.states import Crashed
+
+                # What Prefect shows for a run whose process vanished; its leases and slots run out.
+                client.set_flow_run_state(run_id, Crashed(message="chaos: killed with SIGKILL"), force=True)
+                started.discard(run_id)
+                continue
+            active.append(run)
+    return active
+
+
+def start_flow_run() -> str:
+    from prefect.deployments import run_deployment
+
+    run = run_deployment(DEPLOYMENT, timeout=0, parameters={"settle_seconds": 0}, tags=["chaos"])
+    return str(run.id)
+
+
+def decided(queue: Any, process: str) -> tuple[int, Counter]:
+    counts = Counter(queue.counts().get(process, {}))
+    return sum(n for state, n in counts.items() if state in FINAL_STATES), counts
+
+
+def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
+    from kuntaflow.stack import local_stack
+    from schemas.library_card import PROCESS
+
+    rng = random.Random(args.seed)
+    shares = sorted(rng.uniform(0.03, 0.9) for _ in range(args.kills))
+    kills = [Kill(share, rng.choice(("robot", "worker"))) for share in shares]
+    schema = None
+    queue_url = None
+    if args.database == "postgresql":
+        from sqlalchemy import create_engine, text
+
+        schema = f"kf_chaos_{args.seed}_{os.getpid()}"
+        engine = create_engine(POSTGRES_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+        from urllib.parse import quote
+
+        queue_url = f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
+    try:
+        from kuntaflow.settings import KuntaflowSettings
+
+        data_dir = KuntaflowSettings().resolved_data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        queue_url = queue_url or f"sqlite:///{data_dir / 'queue.db'}"
+        with local_stack(queue_url=queue_url, deployments=("library-card",)) as stack:
+            applicants = queue_applications(stack, args.items)
+            queue = stack.settings.work_queue()
+            workers = Workers(args.workers, data_dir / "prefect")
+            workers.start_all()
+            started_runs: set[str] = set()
+            began = time.monotonic()
+            deadline = began + args.timeout
+            flow_runs = 0
+            try:
+                while time.monotonic() < deadline:
+                    finished, counts = decided(queue, PROCESS)
+                    if finished >= len(applicants):
+                        break
+                    for kill in kills:
+                        if kill.done or finished < kill.at_share * len(applicants):
+                            continue
+                        robots = running_robots(workers.pids())
+                        if not robots:
+                            break  # between batches: kill when a robot is at work
+                        if kill.target == "robot":
+                            victim = rng.choice(robots)
+                            os.kill(victim, signal.SIGKILL)
+                            kill.landed_on = "robot"
+                        else:
+                            owner = next(i for i, p in enumerate(workers.processes) if p is not None and robots[0] in process_tree(p.pid))
+                            victims = workers.kill(owner)
+                            kill.landed_on = f"worker+{len(victims) - 1} below it"
+                            workers.start(owner)
+                            workers.restarts += 1
+                        kill.done = True
+                        print(f"  kill {sum(k.done for k in kills):>2}/{len(kills)} at {finished}/{len(applicants)} decided: "
+                              f"SIGKILL {kill.landed_on}", flush=True)
+                        break
+                    active = flow_runs_active(started_runs)
+                    if len(active) < args.workers:
+                        started_runs.add(start_flow_run())
+                        flow_runs += 1
+                    time.sleep(0.3)
+                elapsed = time.monotonic() - began
+                finished, counts = decided(queue, PROCESS)
+            finally:
+                workers.stop_all()
+            result = check_records(stack, queue, applicants)
+            queue.dispose()
+        result |= {"elapsed": elapsed, "counts": dict(counts), "flow_runs": flow_runs, "kills": kills, "restarts": workers.restarts}
+        return result
+    finally:
+        if schema is not None:
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine(POSTGRES_URL)
+            with engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            engine.dispose()
+
+
+def check_records(stack: Any, queue: Any, applicants: list[Applicant]) -> dict[str, Any]:
+    """Compare every application with the Koha, Suomi.fi Messages and SMTP sandboxes' own records."""
+    koha = stack.sandbox("koha").state.store
+    viestit = stack.sandbox("suomifi_viestit").state.store
+    mailbox = stack.sandbox("email").state.store
+    patrons_by_key = Counter(a["value"] for a in list(koha.attributes.values()) if a["type"] == "SOTU")
+    messages_by_hetu = Counter(m.recipient_id for m in list(viestit.messages.values()))
+    mails_by_address = Counter(r.lower() for m in list(mailbox.messages) for r in m.recipients)
+    states: Counter = Counter()
+    reasons: Counter = Counter()
+    lost: list[str] = []
+    duplicate_patrons = duplicate_messages = 0
+    for applicant in applicants:
+        item = queue.get(applicant.item_id)
+        states[item.state.value] += 1
+        patrons = patrons_by_key[applicant.key]
+        decisions = messages_by_hetu[applicant.hetu] + (mails_by_address[applicant.email.lower()] if applicant.email else 0)
+        duplicate_patrons += max(patrons - 1, 0)
+        duplicate_messages += max(decisions - 1, 0)
+        if item.state.value == "DONE":
+            reasons["CARD_GRANTED"] += 1
+            if patrons == 0 or decisions == 0:
+                lost.append(f"item {item.id}: DONE without {'a patron' if patrons == 0 else 'a decision message'}")
+        elif item.state.value == "BUSINESS_FAILED" and item.error_code and item.error_message:
+            reasons[item.error_code] += 1
+        else:
+            lost.append(f"item {item.id}: {item.state.value} {item.error_code or ''} after {item.attempts} attempts")
+    return {
+        "states": dict(states),
+        "reasons": dict(reasons),
+        "lost": lost,
+        "duplicate_patrons": duplicate_patrons,
+        "duplicate_messages": duplicate_messages,
+        "smtp_redeliveries_refused": sum(mailbox.duplicates.values()),
+        "faults": {name: Counter(f.kind for f in list(stack.sandbox(name).state.faults.injected)) for name in ("koha", "suomifi_viestit")},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=500)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds (default 1800)")
+    args = parser.parse_args()
+    extra = CHAOS_SETTINGS | {"KUNTAFLOW_SANDBOX_FAULT_SEED": str(args.seed)}
+    with bench_environment(population=max(int(args.items * 1.3) + 50, 200), robot_timings=False, extra=extra):
+        from kuntaflow.cli_stack import _quiet
+
+        _quiet()
+        print(f"Chaos run: {args.items} library-card applications, {args.kills} SIGKILLs, seed {args.seed}, "
+              f"queue on {args.database}, {args.workers} worker(s); every sandbox: 20% 5xx, 5% timeouts, 2% 429; {load()}", flush=True)
+        r = run_chaos(args)
+    landed = sum(k.done for k in r["kills"])
+    print(f"\n  {r['elapsed']:.0f} s, {r['flow_runs']} flow runs started, {r['restarts']} worker restarts; {load()}")
+    print(f"  queue: {r['counts']}")
+    print(f"  outcomes: {r['reasons']}")
+    for name, kinds in r["faults"].items():
+        print(f"  faults injected by the {name} sandbox: {dict(kinds)}")
+    print(f"  e-mail re-deliveries the SMTP sandbox refused by Message-ID: {r['smtp_redeliveries_refused']}")
+    for line in r["lost"][:20]:
+        print(f"  LOST {line}")
+    lost = len(r["lost"])
+    print(f"items={args.items} kills={landed} lost={lost} duplicate_patrons={r['duplicate_patrons']} duplicate_messages={r['duplicate_messages']}")
+    return 0 if lost == 0 and r["duplicate_patrons"] == 0 and r["duplicate_messages"] == 0 and landed == args.kills else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
