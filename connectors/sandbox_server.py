@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import html
 import importlib
+import ipaddress
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route
 
 logger = logging.getLogger("connectors.sandbox_server")
@@ -185,9 +187,41 @@ def create_app(*, package: str = "connectors", only: Iterable[str] | None = None
 
     routes: list[Any] = [Route("/", index), Route("/_sandboxes", listing)]
     routes += [Mount(sandbox.prefix, app=OwnRouteNames(sandbox.app)) for sandbox in sandboxes if sandbox.app is not None]
-    app = Starlette(routes=routes, lifespan=lambda _: _run_services(sandboxes))
+    app = Starlette(routes=routes, lifespan=lambda _: _run_services(sandboxes), middleware=[Middleware(SandboxPagesOnLoopback)])
     app.state.sandboxes = {sandbox.name: sandbox for sandbox in sandboxes}
     return app
+
+
+class SandboxPagesOnLoopback:
+    """The index and every sandbox's own pages and controls (``/_sandbox…``: test people, mailboxes,
+    records, fault settings) answer only clients on this machine, even when the server listens on
+    every address (``kuntaflow up --host 0.0.0.0``): they show people's data and change behaviour.
+    The imitated systems' APIs and UIs stay reachable, as the real ones would be."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and is_sandbox_page(scope["path"]) and not is_loopback(scope.get("client")):
+            response = PlainTextResponse("403 Forbidden: the sandboxes' own pages answer only on this machine (loopback).", status_code=403)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def is_sandbox_page(path: str) -> bool:
+    """The index (``/``, ``/_sandboxes``) or a path with a ``_sandbox…`` segment."""
+    return path in ("/", "/_sandboxes") or any(part.startswith("_sandbox") for part in path.split("/"))
+
+
+def is_loopback(client: tuple[str, int] | None) -> bool:
+    """True for 127.0.0.0/8 and ::1, and for an in-process call with no network peer at all."""
+    if client is None:
+        return True
+    try:
+        return ipaddress.ip_address(client[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def _root(request: Request) -> str:

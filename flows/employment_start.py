@@ -26,14 +26,22 @@ then escalates to HR, whatever happened to this run.
               payload=employee, parent_id=<the hire's item id>)
 
 with ``employee`` a valid :class:`NewEmployee` (the henkilötunnus is needed by HR) and ``salt``
-``KuntaflowSettings().salt()``. The deployment ``employment-start-queue`` (every 10 minutes)
-or any ``employment-start`` run onboards it; the item's output names the HR employment, the
-tickets, the plan and the confirmation item.
+``KuntaflowSettings().salt()``. A hire that lacks what only HR knows (mass recruitment's
+``schemas.recruitment.HiredCandidate``: no henkilötunnus, unit or supervisor, its ``missing``
+list names them) is queued as it is and ends BUSINESS_FAILED ``HIRE_DETAILS_MISSING`` with the
+command that completes it (``kuntaflow queue edit-payload <id> --ask hetu … --retry``). The
+deployment ``employment-start-queue`` (every 10 minutes) or any ``employment-start`` run onboards
+it; the item's output names the HR employment, the tickets, the plan and the confirmation item.
+
+**No henkilötunnus in Prefect.** HR's form sends it as a flow-run parameter; once the start is
+queued (sealed), the run's stored parameters get ``kuntaflow-item:<id>`` in its place, and a
+resumed run reads the employee back from that item.
 """
 
 # No `from __future__ import annotations`: Prefect resolves the flow's parameter types (NewEmployee) when a
 # worker loads the flow from its entrypoint, and string annotations are not resolvable there.
 
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -59,7 +67,10 @@ from flows.robot_task import run_robot
 from kuntaflow.batches import BatchReport
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkItem
-from schemas.employee import PROCESS, NewEmployee, employment_start_reference
+from schemas.employee import PROCESS, NewEmployee, employee_from_payload, employment_start_reference
+
+#: What the run's stored henkilötunnus becomes once the start is queued; a resumed run reads the item instead.
+REGISTERED_HETU = re.compile(r"^kuntaflow-item:(\d+)$")
 
 #: Tag-based concurrency limits protect HR and the service desk.
 TAGS = ["hr", "servicedesk"]
@@ -94,7 +105,9 @@ class EmploymentStartSummary(BaseModel):
     robot_logs: list[str] = Field(default_factory=list)
 
 
-@flow(name="employment-start", persist_result=True)
+# Parameters are validated in the body (validate_employment_start), after a resumed run's queued
+# employee has been read back: its stored parameters no longer hold the henkilötunnus.
+@flow(name="employment-start", persist_result=True, validate_parameters=False)
 def employment_start(
     employee: NewEmployee,
     wait_for_confirmation: bool = True,
@@ -105,7 +118,11 @@ def employment_start(
     ``confirmation_timeout_seconds`` bounds an in-process pause only; a suspended run waits
     until resumed, and the queue's reminders chase the supervisor either way.
     """
+    employee, wait_for_confirmation, confirmation_timeout_seconds = validate_employment_start(
+        employee, wait_for_confirmation, confirmation_timeout_seconds
+    )
     item, duplicate = register_employment_start(employee)
+    forget_hetu_in_run_parameters(employee, item.id, wait_for_confirmation, confirmation_timeout_seconds)
     reports = onboard_queued_employees()
     wait_while_another_robot_has_it(item.id)
     outcome = read_outcome(item.id, duplicate=duplicate)
@@ -132,6 +149,48 @@ def employment_start_queue(
         by_state=dict(Counter(o.state.value for r in reports for o in r.outcomes)),
         robot_logs=[str(r.robot_log) for r in reports if r.robot_log],
     )
+
+
+def validate_employment_start(employee: Any, wait_for_confirmation: Any, confirmation_timeout_seconds: Any) -> tuple[NewEmployee, bool, int]:
+    """The flow's arguments checked against its signature, as Prefect would; an employee whose
+    henkilötunnus was replaced by ``kuntaflow-item:<id>`` (a resumed run) is read from that item.
+
+    Raises:
+        ParameterTypeError: the arguments do not fit the signature (Prefect's own message).
+        WorkItemNotFoundError: the item a resumed run names is gone.
+    """
+    data = employee.model_dump(mode="json") if isinstance(employee, BaseModel) else employee
+    registered = REGISTERED_HETU.match(str(data.get("hetu", ""))) if isinstance(data, dict) else None
+    if registered:
+        queue = KuntaflowSettings().work_queue()
+        try:
+            employee = employee_from_payload(queue.get(int(registered.group(1))).payload)
+        finally:
+            queue.dispose()
+    checked = employment_start.validate_parameters(
+        {"employee": employee, "wait_for_confirmation": wait_for_confirmation, "confirmation_timeout_seconds": confirmation_timeout_seconds}
+    )
+    return checked["employee"], checked["wait_for_confirmation"], checked["confirmation_timeout_seconds"]
+
+
+def forget_hetu_in_run_parameters(employee: NewEmployee, item_id: int, wait_for_confirmation: bool, confirmation_timeout_seconds: int) -> None:
+    """Replace the henkilötunnus in this run's stored parameters (Prefect's database, the UI) with
+    ``kuntaflow-item:<id>``: the queue keeps it sealed; Prefect need not keep it at all."""
+    run_id = flow_run.get_id()
+    if run_id is None:
+        return
+    from prefect import get_client
+
+    stored = {
+        "employee": employee.model_dump(mode="json") | {"hetu": f"kuntaflow-item:{item_id}"},
+        "wait_for_confirmation": wait_for_confirmation,
+        "confirmation_timeout_seconds": confirmation_timeout_seconds,
+    }
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(run_id, parameters=stored)
+    except Exception as error:  # noqa: BLE001 - the start goes on; the operator is told
+        get_run_logger().warning("Could not remove the henkilötunnus from this run's parameters (%s); remove the run when done.", type(error).__name__)
 
 
 @task(task_run_name="register the employment start")

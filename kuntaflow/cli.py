@@ -24,10 +24,14 @@ def server(
     port: Annotated[int, typer.Option(help="Port for the API and UI.")] = 4200,
 ) -> None:
     """Run Prefect's server and UI for a person, with its database in the data directory."""
+    from kuntaflow.cli_stack import prefect_login_hint
     from kuntaflow.prefect_server import serve_ui
+    from kuntaflow.settings import KuntaflowSettings
 
+    settings = KuntaflowSettings()
     typer.echo(f"Prefect UI: http://{host}:{port}  (API http://{host}:{port}/api; Ctrl+C stops it)")
-    typer.echo(f"To send flow runs here: export PREFECT_API_URL=http://{host}:{port}/api")
+    typer.echo(f"Basic auth on the UI and the API: log in with {prefect_login_hint(settings)}")
+    typer.echo(f"To send flow runs here: export PREFECT_API_URL=http://{host}:{port}/api PREFECT_API_AUTH_STRING=<user:password>")
     raise typer.Exit(code=serve_ui(host=host, port=port))
 
 
@@ -96,6 +100,27 @@ def _print_outcomes(items, robot_logs: list[str]) -> None:
         for log in robot_logs:
             typer.echo(f"  {log}")
     typer.echo("Inspect the queue: .venv/bin/kuntaflow queue status | list | show ID")
+
+
+@app.command("privacy-sweep")
+def privacy_sweep(
+    folder: Annotated[str | None, typer.Argument(help="What to look through; default: the data directory.")] = None,
+) -> None:
+    """Look through every file Kuntaflow wrote (databases, robot outputs, workbooks, logs) for a
+    henkilötunnus; print where each is (never the code) and exit 1 if any is found."""
+    from pathlib import Path
+
+    from kuntaflow.privacy_sweep import files_swept, sweep
+    from kuntaflow.settings import KuntaflowSettings
+
+    root = Path(folder) if folder else KuntaflowSettings().resolved_data_dir
+    if not root.is_dir():
+        raise typer.BadParameter(f"{root} is not a folder", param_hint="FOLDER")
+    findings = sweep(root)
+    for finding in findings:
+        typer.echo(str(finding))
+    typer.echo(f"{files_swept(root)} files under {root}: {len(findings)} henkilötunnus found.")
+    raise typer.Exit(code=1 if findings else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

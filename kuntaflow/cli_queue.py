@@ -120,3 +120,55 @@ def mark_done(item_id: int, reason: ReasonOption) -> None:
 def abandon(item_id: int, reason: ReasonOption) -> None:
     """Stop working on the case: ABANDONED."""
     _operator_action("abandon", item_id, reason)
+
+
+def _value(text: str) -> object:
+    """A ``--set`` value: JSON when it parses (numbers, true/false, lists), the text otherwise."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+@app.command("edit-payload")
+def edit_payload(
+    item_id: int,
+    reason: ReasonOption,
+    set_fields: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (a JSON value or text); repeatable.")] = None,
+    ask: Annotated[list[str] | None, typer.Option("--ask", help="FIELD to type in at a hidden prompt (for a henkilötunnus: never on the command line); repeatable.")] = None,
+    from_file: Annotated[str | None, typer.Option("--file", help="A JSON object of fields to set.")] = None,
+    then_retry: Annotated[bool, typer.Option("--retry", help="Then send the item back to NEW with fresh attempts.")] = False,
+) -> None:
+    """Correct or complete a case's data (e.g. a hire from the recruitment system that lacks the
+    henkilötunnus, unit and supervisor); the fields given replace the payload's, and a hire's
+    ``missing`` list drops what was added. Nothing is shown back but the field names."""
+    changes: dict[str, object] = {}
+    if from_file:
+        try:
+            loaded = json.loads(open(from_file, encoding="utf-8").read())
+        except (OSError, ValueError) as exc:
+            _fail(f"cannot read {from_file} as JSON: {type(exc).__name__}")
+        if not isinstance(loaded, dict):
+            _fail(f"{from_file} must hold a JSON object of fields")
+        changes |= loaded
+    for pair in set_fields or []:
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
+            _fail(f"--set needs FIELD=VALUE, not {redact_value(pair)!r}")
+        changes[name.strip()] = _value(text)
+    for name in ask or []:
+        changes[name] = _value(typer.prompt(name, hide_input=True))
+    if not changes:
+        _fail("nothing to change: give --set, --ask or --file")
+    queue = _queue()
+    try:
+        payload = dict(queue.get(item_id).payload)
+        payload |= changes
+        if isinstance(payload.get("missing"), list):
+            payload["missing"] = [name for name in payload["missing"] if payload.get(name) in (None, "")]
+        queue.edit_payload(item_id, payload, reason=reason, actor=_actor())
+        if then_retry:
+            queue.retry(item_id, reason=reason, actor=_actor())
+    except (ValueError, WorkQueueError) as exc:
+        _fail(redact_value(str(exc)))
+    typer.echo(f"work item {item_id}: {', '.join(sorted(changes))} changed; {queue.get(item_id).state.value}")

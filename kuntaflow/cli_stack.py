@@ -94,6 +94,7 @@ def up(
             typer.echo("Open:")
             for what, url in stack.addresses():
                 typer.echo(f"  {what:<44} {url}")
+            typer.echo(f"Prefect UI and API: basic auth; log in with {prefect_login_hint(stack.settings, embedded=stack.prefect_embedded)}")
             typer.echo(f"Queue: {stack.settings.queue_url.split('///')[-1]}   Robot logs: {stack.settings.robot_output_dir}")
             typer.echo("Applications sent on the e-service start the library-card deployment at once. Ctrl+C stops everything.", err=False)
             while True:
@@ -104,6 +105,14 @@ def up(
     except KeyboardInterrupt:
         pass
     typer.echo("Stopped.")
+
+
+def prefect_login_hint(settings, *, embedded: bool = True) -> str:
+    """How a person logs in to the embedded Prefect UI, without printing the password."""
+    if not embedded:
+        return "your Prefect server's own credentials"
+    where = "KUNTAFLOW_PREFECT_PASSWORD" if settings.prefect_password else f"the password in {settings.prefect_password_file}"
+    return f"'{settings.prefect_user}:' followed by {where}"
 
 
 def _interrupt(signum: int, frame: object) -> None:

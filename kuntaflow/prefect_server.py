@@ -44,6 +44,13 @@ def prefect_environment(settings: KuntaflowSettings) -> dict[str, str]:
     }
 
 
+def auth_environment(settings: KuntaflowSettings) -> dict[str, str]:
+    """Basic auth on the embedded server's API and UI, and the credentials its clients send
+    (this process, the worker and its flow runs, ``prefect deploy``)."""
+    auth = settings.prefect_auth_string().get_secret_value()
+    return {"PREFECT_SERVER_API_AUTH_STRING": auth, "PREFECT_API_AUTH_STRING": auth}
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -51,7 +58,8 @@ def _free_port() -> int:
 
 
 def _prefect_command() -> list[str]:
-    return [sys.executable, "-m", "prefect"]
+    """Prefect's CLI; the server through kuntaflow.prefect_server_main (SQLite secure_delete on)."""
+    return [sys.executable, "-m", "kuntaflow.prefect_server_main"]
 
 
 def wait_until_healthy(api_url: str, process: subprocess.Popen | None = None, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
@@ -95,6 +103,7 @@ def embedded_prefect(settings: KuntaflowSettings | None = None, *, port: int | N
             yield external
         return
 
+    env |= auth_environment(settings)
     port = port or _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     log_path = settings.resolved_data_dir / "prefect" / "server.log"
@@ -173,7 +182,7 @@ def drain_prefect_workers() -> None:
 def serve_ui(settings: KuntaflowSettings | None = None, host: str = "127.0.0.1", port: int = 4200) -> int:
     """Run Prefect's server with its UI in the foreground, for a person; returns its exit code."""
     settings = settings or KuntaflowSettings()
-    env = {**os.environ, **prefect_environment(settings)}
+    env = {**os.environ, **prefect_environment(settings), **auth_environment(settings)}
     env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
     command = [*_prefect_command(), "server", "start", "--host", host, "--port", str(port)]
     return subprocess.call(command, env=env)

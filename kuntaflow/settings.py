@@ -32,6 +32,8 @@ class KuntaflowSettings(BaseSettings):
     max_attempts: int = Field(default=5, gt=0, description="Application failures before an item is ABANDONED.")
     retry_backoff_seconds: float = Field(default=30, ge=0, description="First wait before an APPLICATION_FAILED item is retried; doubles per attempt, capped at one hour.")
     robot_timeout_seconds: int = Field(default=1800, gt=0, description="Hard limit for one robot batch subprocess.")
+    prefect_user: str = Field(default="kuntaflow", pattern=r"^[^:\s]+$", description="User name for the embedded Prefect server's basic auth (API and UI).")
+    prefect_password: SecretStr | None = Field(default=None, description="Password for the embedded Prefect server's basic auth; generated once into the data directory when unset.")
 
     @cached_property
     def resolved_data_dir(self) -> Path:
@@ -71,6 +73,17 @@ class KuntaflowSettings(BaseSettings):
         if self.hetu_salt is not None:
             return self.hetu_salt
         return self._generated_secret("hetu-salt", lambda: secrets.token_hex(32))
+
+    def prefect_auth_string(self) -> SecretStr:
+        """``user:password`` for the embedded Prefect server (its ``PREFECT_SERVER_API_AUTH_STRING``,
+        the clients' ``PREFECT_API_AUTH_STRING`` and what a person types on the UI's login page)."""
+        password = self.prefect_password or self._generated_secret("prefect-ui.password", lambda: secrets.token_urlsafe(18))
+        return SecretStr(f"{self.prefect_user}:{password.get_secret_value()}")
+
+    @property
+    def prefect_password_file(self) -> Path:
+        """Where a generated Prefect password is kept (nothing there when KUNTAFLOW_PREFECT_PASSWORD is set)."""
+        return self.resolved_data_dir / "prefect-ui.password"
 
     def _generated_secret(self, name: str, make: Callable[[], str]) -> SecretStr:
         """A secret created once (mode 0600) in the data directory: the embedded default only."""

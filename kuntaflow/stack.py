@@ -42,6 +42,7 @@ class Stack:
     sandbox_app: Any = field(repr=False)
     eservice_app: Any = field(repr=False)
     worker: Any = field(default=None, repr=False)
+    prefect_embedded: bool = True
 
     @property
     def prefect_ui_url(self) -> str:
@@ -155,6 +156,7 @@ def local_stack(
             sandbox_app=sandbox_app,
             eservice_app=eservice_app,
             worker=process,
+            prefect_embedded=embedded,
         )
 
 

@@ -225,6 +225,30 @@ class StartCheck(StrEnum):
     UNKNOWN_SUPERVISOR = "UNKNOWN_SUPERVISOR"
     LICENCE_NUMBER_MISSING = "LICENCE_NUMBER_MISSING"
     INVALID_EMPLOYEE = "INVALID_EMPLOYEE"
+    HIRE_DETAILS_MISSING = "HIRE_DETAILS_MISSING"
+
+
+#: Keys a hire from the recruitment system carries beside NewEmployee's (schemas.recruitment.HiredCandidate).
+HIRE_KEYS = ("source", "missing")
+#: Finnish names of the fields HR adds to a hire, for its message.
+HIRE_FIELD_NAMES = {"hetu": "henkilötunnus", "unit_id": "yksikkö", "supervisor_id": "esihenkilön henkilönumero"}
+
+
+def hire_fields_missing(payload: dict[str, Any]) -> list[str]:
+    """The NewEmployee fields a hire from the recruitment system still lacks (its ``missing`` list,
+    less what HR has since added); empty for a start HR entered on the form."""
+    listed = payload.get("missing") or []
+    return [name for name in listed if payload.get(name) in (None, "")]
+
+
+def employee_from_payload(payload: dict[str, Any]) -> NewEmployee:
+    """The new employee of an ``employment_start`` work item: HR's form as it is, or a hire from the
+    recruitment system once HR has completed it (its ``source`` and ``missing`` set aside).
+
+    Raises:
+        ValidationError: the data is not a valid NewEmployee.
+    """
+    return NewEmployee.model_validate({key: value for key, value in payload.items() if key not in HIRE_KEYS})
 
 
 def check_start(employee: NewEmployee, *, today: date) -> tuple[StartCheck, str] | None:

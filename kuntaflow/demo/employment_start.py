@@ -59,10 +59,10 @@ def employee_parameters(hire: Hire, number: int, start: date) -> dict[str, Any]:
     """The form's values for one hire (a sandbox test hetu, individual numbers 970+)."""
     from connectors.hr.sandbox.seed import test_hetu
 
-    born = date(1985 + number, 3 + number, 10 + number)
+    born = date(1985 + number % 15, 3 + number % 10, 10 + number % 18)
     care = hire.licence_number != ""
     return {
-        "first_names": hire.first_names, "last_name": hire.last_name, "hetu": test_hetu(born, 970 + 2 * number),
+        "first_names": hire.first_names, "last_name": hire.last_name, "hetu": test_hetu(born, 970 + 2 * (number % 15)),
         "date_of_birth": born.isoformat(), "personal_email": f"{hire.last_name.lower().replace('ä', 'a')}.{number}@example.org",
         "phone": f"+358 40 555 {1000 + number}", "start_date": start.isoformat(), "title": hire.title, "unit_id": hire.unit_id,
         "supervisor_id": hire.supervisor_id, "workplace_address": "Helsinki", "licence_number": hire.licence_number,

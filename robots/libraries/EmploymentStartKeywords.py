@@ -50,7 +50,7 @@ from flows.employment_confirmation import (
 from keyword_support import WorkItemSteps, problems, re_raise_for_robot
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workdays import add_working_days
-from schemas.employee import CONFIRMATION_PROCESS, NewEmployee, StartCheck, check_start
+from schemas.employee import CONFIRMATION_PROCESS, HIRE_FIELD_NAMES, NewEmployee, StartCheck, check_start, employee_from_payload, hire_fields_missing
 from schemas.hetu import helsinki_today
 from schemas.orientation import OrientationTask, orientation_plan
 
@@ -106,8 +106,17 @@ class EmploymentStartKeywords(WorkItemSteps):
         or a unit HR does not know. The payload is read here so the person stays out of the robot log."""
         item_id = self._work_item_id()
         work_items = self._work_items()
+        payload = work_items.get_work_item_payload()
+        missing = hire_fields_missing(payload)
+        if missing:
+            names = ", ".join(HIRE_FIELD_NAMES.get(name, name) for name in missing)
+            raise BusinessRuleError(
+                f"work item {item_id}: rekrytointijärjestelmästä tullut palkkaus; HR täydentää puuttuvat tiedot ({names}): "
+                f"kuntaflow queue edit-payload {item_id} " + " ".join(f"--ask {name}" for name in missing) + " --retry --reason …",
+                code=StartCheck.HIRE_DETAILS_MISSING.value,
+            )
         try:
-            employee = NewEmployee.model_validate(work_items.get_work_item_payload())
+            employee = employee_from_payload(payload)
         except ValidationError as error:
             raise BusinessRuleError(
                 f"work item {item_id}: the new employee's data is not valid: {problems(error)}", code=StartCheck.INVALID_EMPLOYEE.value

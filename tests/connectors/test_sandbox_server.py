@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 import stamina
@@ -266,3 +267,24 @@ def test_mounted_sandboxes_that_name_a_route_alike_each_link_to_their_own():
     with TestClient(root, base_url="http://sandboxes.test") as client:
         assert client.get("/idp/idp/login").json() == {"self": "http://sandboxes.test/idp/idp/login"}
         assert client.get("/aaa/ui/login").json() == {"self": "http://sandboxes.test/aaa/ui/login"}
+
+
+@pytest.mark.parametrize("client", [("192.0.2.10", 40000), ("2001:db8::5", 40000), ("sandbox.example", 40000)])
+def test_the_sandboxes_own_pages_answer_only_on_loopback_and_the_imitated_apis_everywhere(client):
+    app = create_app(only=["suomifi_viestit", "email"])
+
+    def get(path: str, peer: tuple[str, int]) -> int:
+        transport = httpx.ASGITransport(app=app, client=peer)
+
+        async def call() -> int:
+            async with httpx.AsyncClient(transport=transport, base_url="http://sandboxes.test") as http:
+                return (await http.get(path)).status_code
+
+        return anyio.run(call)
+
+    for page in ("/", "/_sandboxes", "/suomifi_viestit/_sandbox/mailboxes", "/email/_sandbox/mailbox", "/email/_sandbox/api/messages"):
+        assert get(page, client) == 403, page
+        assert get(page, ("127.0.0.1", 40000)) == 200, page
+        assert get(page, ("::1", 40000)) == 200, page
+    # The imitated system's API is not a sandbox page: answered (here: 401 without a token) from anywhere.
+    assert get("/suomifi_viestit/v1/mailboxes/active", client) not in (403, 404)

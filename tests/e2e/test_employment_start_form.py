@@ -107,6 +107,19 @@ def _deployment_id(server: subprocess.Popen) -> str:
     raise AssertionError("the deployment was never registered")
 
 
+def _log_in(page: Any, ui: str) -> None:
+    """The embedded server has basic auth on: an unknown visitor gets the login page, HR types user:password."""
+    import httpx
+
+    assert httpx.get(f"{ui}/api/admin/version", timeout=10).status_code == 401  # no credentials, no API
+    assert httpx.get(f"{ui}/api/admin/version", auth=("kuntaflow", "wrong"), timeout=10).status_code == 401
+    page.goto(f"{ui}/v2/dashboard", wait_until="networkidle")
+    box = page.get_by_placeholder("admin:pass")
+    box.fill(os.environ["PREFECT_API_AUTH_STRING"])  # the served server's (this test's own data directory has another)
+    page.get_by_role("button", name="Login").click()
+    box.wait_for(state="detached")
+
+
 def _field(scope: Any, label: str) -> Any:
     """The form field container of ``label`` (Prefect's V2 form: a div.group around label and control)."""
     return scope.locator("label", has_text=re.compile(f"^{re.escape(label)}$")).first.locator(
@@ -131,6 +144,13 @@ def _run_state(api: str, run_id: str) -> Any:
         return client.read_flow_run(run_id).state
 
 
+def _run_parameters(api: str, run_id: str) -> dict[str, Any]:
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(run_id).parameters
+
+
 def _wait_for(what: str, check: Any, timeout: float = 120) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -149,6 +169,7 @@ def test_hr_fills_the_form_in_the_prefect_ui_and_the_run_onboards_suspends_and_r
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 2200}, locale="fi-FI")
         try:
+            _log_in(page, served["ui"])
             page.goto(f"{served['ui']}/v2/deployments/deployment/{served['deployment']}/run?parameters=%7B%7D", wait_until="networkidle")
             form = page  # the employee fieldset: every label in it is unique on the page
             for label, value in (
@@ -181,6 +202,8 @@ def test_hr_fills_the_form_in_the_prefect_ui_and_the_run_onboards_suspends_and_r
             assert item.state is ItemState.DONE and item.payload["title"] == "sairaanhoitaja" and item.payload["laptop_needed"] is True
             employment = served["hr"].state.store.employments[item.output["employment_id"]]
             assert employment["start_date"] == START.isoformat()
+            # Prefect keeps the run's parameters; once queued, the henkilötunnus in them is the item's id.
+            assert _run_parameters(served["api"], run_id)["employee"]["hetu"] == f"kuntaflow-item:{item.id}"
             page.goto(f"{served['ui']}/v2/runs/flow-run/{run_id}")
             page.get_by_text("Suspended").first.wait_for(timeout=30000)  # what HR sees: the run waits
             page.screenshot(path=str(ARTIFACTS / "employment-start-suspended-run.png"))

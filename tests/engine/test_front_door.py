@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -33,19 +34,49 @@ def environment(tmp_path_factory) -> dict[str, str]:
     return env | {"KUNTAFLOW_DATA_DIR": str(data), "KUNTAFLOW_SANDBOX_POPULATION_SIZE": "20", "PYTHONWARNINGS": "ignore"}
 
 
-def test_run_submits_applications_through_the_eservice_and_the_deployment_decides_them(environment):
-    done = subprocess.run(
-        [*KUNTAFLOW, "run", "--job", "library_card", "--samples", "12"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600,
-    )
+@pytest.fixture(scope="module")
+def main_run(environment) -> str:
+    """``kuntaflow run`` of every process (12 library-card and 12 employment-start samples, the 200-applicant job)."""
+    done = subprocess.run([*KUNTAFLOW, "run", "--samples", "12"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
+    return output
+
+
+def test_run_submits_applications_through_the_eservice_and_the_deployment_decides_them(main_run):
+    output = main_run
     assert "12 citizens went through the e-service with a Suomi.fi login" in output
     assert "1 repeat showed the existing application, 1 refused on the form" in output
     assert "Every case decided as the library's rules say (13 of 13)" in output
     assert re.search(r"run\(s\) of the library-card deployment \(\d+ by event", output)
     assert "Traceback" not in output
     assert not HETU_PATTERN.search(output), "a henkilötunnus in the summary"
+
+
+def test_run_onboards_the_employment_starts_and_screens_the_job(main_run):
+    starts = [line for line in main_run.splitlines() if "confirmed through the e-mail link (recorded), run Completed" in line]
+    assert len(starts) == 12 and all(": DONE – HR employment " in line for line in starts)
+    assert re.search(r"sote-03-2180-26: 200 screened of 200 exported: \d+ eligible \(\d+ booked\)", main_run)
+    assert "checked against the Helbit and e-mail sandboxes: as it should be" in main_run
+    assert "Every application reached DONE or BUSINESS_FAILED, decided as the rules say." in main_run
+
+
+def test_privacy_sweep_nothing_the_run_wrote_holds_a_henkilotunnus(main_run, environment):
+    """Issue 7's sweep: the data directory (queue and Prefect databases with their WAL files, robot
+    outputs, workbooks, letters, logs) holds no valid henkilötunnus and none of the sample people's."""
+    from connectors.sandbox_people import DEFAULT_POPULATION_SEED, sandbox_population
+    from kuntaflow.demo.employment_start import HIRES, employee_parameters
+    from kuntaflow.privacy_sweep import files_swept, sweep
+
+    data = Path(environment["KUNTAFLOW_DATA_DIR"])
+    size = int(environment["KUNTAFLOW_SANDBOX_POPULATION_SIZE"])
+    people = [p.hetu for p in sandbox_population(size, seed=DEFAULT_POPULATION_SEED) if p.hetu]
+    hires = [employee_parameters(HIRES[n % len(HIRES)], n, date.today())["hetu"] for n in range(12)]
+    assert len(people) > 20 and len(set(hires)) == 12
+    written = files_swept(data)
+    assert written > 50 and list(data.rglob("*.xlsx")) and list(data.glob("prefect/prefect.db"))
+    findings = sweep(data, known=people + hires)
+    assert not findings, "\n".join(map(str, findings))
 
 
 def test_up_serves_every_address_until_ctrl_c(environment):
@@ -71,6 +102,13 @@ def test_up_serves_every_address_until_ctrl_c(environment):
             [url] = [url for what, url in addresses.items() if what.startswith(wanted)]
             assert httpx.get(url, timeout=30).status_code == 200, (wanted, url)
         assert httpx.get(f"{addresses['Prefect UI']}/api/health", timeout=30).status_code == 200
+        # Served mode: Prefect's API (and so the UI) answers only with the password from settings.
+        password = Path(environment["KUNTAFLOW_DATA_DIR"], "prefect-ui.password").read_text().strip()
+        assert f"log in with 'kuntaflow:' followed by the password in {environment['KUNTAFLOW_DATA_DIR']}" in "".join(lines)
+        assert password not in "".join(lines)
+        assert httpx.get(f"{addresses['Prefect UI']}/api/admin/version", timeout=30).status_code == 401
+        assert httpx.get(f"{addresses['Prefect UI']}/api/admin/version", auth=("kuntaflow", "not-it"), timeout=30).status_code == 401
+        assert httpx.get(f"{addresses['Prefect UI']}/api/admin/version", auth=("kuntaflow", password), timeout=30).status_code == 200
         process.send_signal(signal.SIGINT)
         assert process.wait(120) == 0, "".join(lines)
     finally:

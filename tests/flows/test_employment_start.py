@@ -222,6 +222,44 @@ def test_a_hire_from_mass_recruitment_is_onboarded_through_the_queue_with_its_pa
     assert systems.tickets_of(hire.id)["it_account"]["details"]["access_profile"] == "PERUS"
 
 
+def test_a_hire_as_the_recruitment_robot_queues_it_waits_for_hr_to_complete_it_then_is_onboarded(systems, onboarded):
+    """The payload mass recruitment really queues (HiredCandidate: no hetu, unit or supervisor)."""
+    from typer.testing import CliRunner
+
+    from kuntaflow.cli import app
+    from schemas.recruitment import HiredCandidate
+
+    parent = systems.queue.add("mass_recruitment", reference="sote-03-2180-26:hire-test", payload={"job": "sote-03-2180-26"}).id
+    hired = HiredCandidate(
+        first_names="Eino Kalevi", last_name="Palkattu", date_of_birth=date(1990, 3, 4), personal_email="eino.palkattu@example.org",
+        phone="040 111 2222", start_date=START, employment_type="vakinainen", title="palvelusuunnittelija",
+        workplace_address="Kansakoulukatu 3, Helsinki", source={"system": "helbit", "job_key": "sote-03-2180-26", "application_id": 1},
+    )
+    item_id = systems.queue.add(PROCESS, reference="employment_start:hire:helbit:1", payload=hired, parent_id=parent, actor="mass_recruitment").id
+    employments = len(systems.hr.state.store.employments)
+    employment_start_queue()
+    waiting = systems.queue.get(item_id)
+    assert (waiting.state, waiting.error_code) == (ItemState.BUSINESS_FAILED, "HIRE_DETAILS_MISSING")
+    assert "henkilötunnus, yksikkö, esihenkilön henkilönumero" in waiting.error_message
+    assert f"kuntaflow queue edit-payload {item_id} --ask hetu --ask unit_id --ask supervisor_id" in waiting.error_message
+    assert len(systems.hr.state.store.employments) == employments
+
+    hetu = make_hetu(date(1990, 3, 4), 941)
+    done = CliRunner().invoke(app, ["queue", "edit-payload", str(item_id), "--ask", "hetu", "--set", "unit_id=SOTE-LAAKSO-OS7",
+                                    "--set", f"supervisor_id={SUPERVISOR}", "--retry", "--reason", "HR täydensi palkkauksen"], input=f"{hetu}\n")
+    assert done.exit_code == 0, done.output
+    assert hetu not in done.output and "hetu, supervisor_id, unit_id changed; NEW" in done.output
+    assert systems.queue.get(item_id).payload["missing"] == []
+    employment_start_queue()
+    onboarded_hire = systems.queue.get(item_id)
+    assert onboarded_hire.state is ItemState.DONE and onboarded_hire.parent_id == parent
+    assert systems.hr.state.store.employments[onboarded_hire.output["employment_id"]]["job_title"] == "palvelusuunnittelija"
+    assert [e.action for e in systems.queue.audit(item_id)].count("edit_payload") == 1
+    # The supervisor confirms at once, so the reminder tests below see only the cases they count.
+    token = confirmation_token(onboarded_hire.output["confirmation_item_id"], SUPERVISOR, EmploymentStartSettings())
+    assert TestClient(create_staff()).post(f"/vahvistus/{token}", data={"confirmed_by": "Satu Lehtonen", "plan_confirmed": "true"}).status_code == 200
+
+
 def test_the_same_person_and_start_date_again_is_the_same_item_and_nothing_is_done_twice(systems, onboarded):
     before = (len(systems.hr.state.store.employments), len(systems.desk.state.store.tickets), len(systems.smtp.mailbox.to("satu.lehtonen@hel.example")))
     again = employment_start(employee=onboarded["nurse"], wait_for_confirmation=False)
