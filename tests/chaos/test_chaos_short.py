@@ -34,6 +34,7 @@ def chaos(*options: str) -> tuple[str, str]:
     return done.stdout, output
 
 
+@pytest.mark.timeout(900)
 def test_fifty_applications_through_five_kills_and_faulty_sandboxes_end_decided_once_each():
     printed, output = chaos("--items", "50", "--kills", "5", "--seed", "3")
     assert printed.rstrip().splitlines()[-1] == "items=50 kills=5 lost=0 duplicate_patrons=0 duplicate_messages=0", output

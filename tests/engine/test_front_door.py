@@ -43,6 +43,7 @@ def main_run(environment) -> str:
     return output
 
 
+@pytest.mark.timeout(900)  # the first test pays for the whole run (about 3 minutes here)
 def test_run_submits_applications_through_the_eservice_and_the_deployment_decides_them(main_run):
     output = main_run
     assert "12 citizens went through the e-service with a Suomi.fi login" in output
