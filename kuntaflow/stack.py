@@ -41,6 +41,7 @@ class Stack:
     environment: dict[str, str]
     sandbox_app: Any = field(repr=False)
     eservice_app: Any = field(repr=False)
+    staff_url: str = ""
     worker: Any = field(default=None, repr=False)
     prefect_embedded: bool = True
 
@@ -71,11 +72,15 @@ class Stack:
             for label, path in mounted.pages:
                 if path != "/docs":
                     found.append((f"{mounted.title.split(' · ')[-1]}: {label.split(' · ')[-1]}", f"{self.sandboxes_url}{mounted.prefix}{path}"))
+        if self.staff_url:
+            found.append(("Staff pages (the supervisor's confirmation links)", self.staff_url))
         found.append(("Prefect UI", self.prefect_ui_url))
         return found
 
 
-def stack_environment(*, data_dir: Path, sandboxes_url: str, eservice_url: str, queue_url: str | None = None) -> dict[str, str]:
+def stack_environment(
+    *, data_dir: Path, sandboxes_url: str, eservice_url: str, queue_url: str | None = None, staff_url: str | None = None
+) -> dict[str, str]:
     """The settings that point the engine, the e-service and every connector at this stack."""
     from connectors.sandbox_server import client_environment
 
@@ -87,6 +92,8 @@ def stack_environment(*, data_dir: Path, sandboxes_url: str, eservice_url: str, 
     }
     if queue_url is not None:
         values["KUNTAFLOW_DATABASE_URL"] = queue_url
+    if staff_url is not None:  # the links in the supervisors' e-mails (flows/employment_confirmation.py)
+        values["KUNTAFLOW_EMPLOYMENT_START_STAFF_URL"] = staff_url
     return values | client_environment(sandboxes_url)
 
 
@@ -120,8 +127,9 @@ def local_stack(
     """
     sandboxes_url = f"http://{host}:{sandbox_port or free_port(host)}"
     eservice_url = f"http://{host}:{eservice_port or free_port(host)}"
+    staff_url = f"http://{host}:{free_port(host)}"
     data_dir = KuntaflowSettings().resolved_data_dir
-    values = stack_environment(data_dir=data_dir, sandboxes_url=sandboxes_url, eservice_url=eservice_url, queue_url=queue_url)
+    values = stack_environment(data_dir=data_dir, sandboxes_url=sandboxes_url, eservice_url=eservice_url, queue_url=queue_url, staff_url=staff_url)
     with environment(values), ExitStack() as stack:
         stack.enter_context(_sigint_not_ignored())
         from kuntaflow.prefect_deploy import cancel_missed_runs, deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
@@ -147,6 +155,9 @@ def local_stack(
             stack.enter_context(serve_in_thread(sandbox_app, host=host, port=int(sandboxes_url.rsplit(":", 1)[1])))
             eservice_app = create_eservice(trigger=eservice_trigger)
             stack.enter_context(serve_in_thread(eservice_app, host=host, port=int(eservice_url.rsplit(":", 1)[1])))
+            from kuntaflow.staff import create_app as create_staff
+
+            stack.enter_context(serve_in_thread(create_staff(), host=host, port=int(staff_url.rsplit(":", 1)[1])))
         yield Stack(
             settings=settings,
             sandboxes_url=sandboxes_url,
@@ -155,6 +166,7 @@ def local_stack(
             environment={**values, "PREFECT_API_URL": prefect_api_url},
             sandbox_app=sandbox_app,
             eservice_app=eservice_app,
+            staff_url=staff_url,
             worker=process,
             prefect_embedded=embedded,
         )

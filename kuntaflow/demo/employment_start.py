@@ -9,8 +9,8 @@ sandbox, follows its signed one-time link to the staff page and confirms. The pa
 confirmation and resumes the run, which finishes. Everything is checked against the sandboxes'
 records, not the flow's word.
 
-The staff app is served here on a free port (the local stack does not serve it yet), so the link is
-followed by its token on this app.
+The link is followed as the e-mail has it: the local stack serves the staff app and points the
+links at it (``KUNTAFLOW_EMPLOYMENT_START_STAFF_URL``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ DEPLOYMENTS = ("employment-start",)
 DEPLOYMENT = "employment-start/employment-start"
 DEFAULT_COUNT = 5
 TIMEOUT_SECONDS = 420
-_LINK = re.compile(r"https?://\S+/vahvistus/(\S+)")
+_LINK = re.compile(r"https?://\S+/vahvistus/\S+")
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,6 @@ def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
     """Start ``count`` onboardings as HR's form does, confirm each through its e-mail link, check the outcome."""
     from prefect.deployments import run_deployment
 
-    from kuntaflow.servers import serve_in_thread
-    from kuntaflow.staff import create_app as create_staff
     from kuntaflow.workdays import add_working_days
     from schemas.employee import NewEmployee, employment_start_reference
     from schemas.hetu import helsinki_today
@@ -94,7 +92,7 @@ def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
             reference = employment_start_reference(NewEmployee.model_validate(parameters), salt)
             runs.append((hire, str(flow_run.id), reference))
         mailbox = stack.sandbox("email").state.store  # what the SMTP sandbox delivered
-        with serve_in_thread(create_staff()) as staff_url, httpx.Client(base_url=staff_url, timeout=30) as staff:
+        with httpx.Client(timeout=30) as staff:
             for hire, run_id, reference in runs:
                 line, ok = _confirm_and_check(stack, queue, staff, mailbox, hire, run_id, reference, clock)
                 result.lines.append(line)
@@ -116,9 +114,11 @@ def _confirm_and_check(stack: Stack, queue: Any, staff: httpx.Client, mailbox: A
     checklist = _wait(lambda: _checklist(mailbox, hire, item.id), clock)
     if checklist is None:
         return f"{who}: DONE but no checklist e-mail with a confirmation link reached {hire.supervisor_email}", False
-    token = _LINK.search(checklist).group(1)
-    page = staff.get(f"/vahvistus/{token}")
-    answer = staff.post(f"/vahvistus/{token}", data={"confirmed_by": _supervisor_name(page.text, hire), "plan_confirmed": "true"})
+    link = _LINK.search(checklist).group(0)
+    if not link.startswith(f"{stack.staff_url}/"):
+        return f"{who}: the checklist's link does not point at the staff pages ({stack.staff_url})", False
+    page = staff.get(link)
+    answer = staff.post(link, data={"confirmed_by": _supervisor_name(page.text, hire), "plan_confirmed": "true"})
     state = _wait(lambda: (s := _run_state(run_id)) is not None and s.is_final() and s, clock)
     confirmation = queue.get(item.output["confirmation_item_id"])
     hr_ok = item.output["employment_id"] in stack.sandbox("hr").state.store.employments
