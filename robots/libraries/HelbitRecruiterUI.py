@@ -77,7 +77,7 @@ class HelbitRecruiterUI:
             browser.wait_until_element_is_visible("id:export-excel")
             shown = browser.get_text("id:applicant-count")
             browser.click_link("id:export-excel")
-            path = self._downloaded(downloads)
+            path = self._downloaded(browser.driver, downloads)
         except (IntegrationError, TransientError) as error:
             self._screenshot(browser, output, key, step)
             raise error
@@ -93,15 +93,21 @@ class HelbitRecruiterUI:
         logger.info(f"Job {key}: the UI listed {shown} applicants; exported to {path.name} in {time.perf_counter() - started:.1f} s.")
         return str(path)
 
-    def _downloaded(self, folder: Path) -> Path:
-        """Wait until the browser has finished writing the .xlsx (no .crdownload partner left)."""
-        deadline = time.monotonic() + self.wait_seconds
-        while time.monotonic() < deadline:
+    def _downloaded(self, driver: object, folder: Path) -> Path:
+        """Wait, explicitly, until the browser has finished writing the .xlsx (no .crdownload partner left).
+
+        Raises:
+            TimeoutException: (Selenium's) no finished download within ``wait_seconds``.
+        """
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def finished(_: object) -> Path | None:
             done = [p for p in folder.glob("*.xlsx") if not p.with_name(p.name + ".crdownload").exists()]
-            if done and not list(folder.glob("*.crdownload")):
-                return done[0]
-            time.sleep(0.05)
-        raise TimeoutError(f"no finished .xlsx download in {self.wait_seconds:.0f} s")
+            return done[0] if done and not list(folder.glob("*.crdownload")) else None
+
+        return WebDriverWait(driver, self.wait_seconds, poll_frequency=0.05).until(
+            finished, message=f"no finished .xlsx download in {self.wait_seconds:.0f} s"
+        )
 
     @staticmethod
     def _screenshot(browser: object, output: Path, key: str, step: str) -> str:
