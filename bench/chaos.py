@@ -20,6 +20,10 @@ What it does, reproducibly for a ``--seed``:
    application has its patron and its message.
 
     .venv/bin/python bench/chaos.py [--items 500] [--kills 20] [--seed 7] [--database sqlite|postgresql] [--workers 1]
+        [--prefect-database sqlite|postgresql] [--no-faults]
+
+With ``--kills 0 --no-faults`` it is the scale-out check: N workers, nothing broken, every item
+processed exactly once (also counted in the queue's audit trail: one completion per item).
 
 Last line: ``items=500 kills=20 lost=0 duplicate_patrons=0 duplicate_messages=0``; the exit code
 is 0 only when lost and both duplicate counts are 0 and every kill landed.
@@ -154,7 +158,10 @@ class Workers:
         from kuntaflow.prefect_deploy import process_worker
 
         stack = ExitStack()
-        self.processes[index] = stack.enter_context(process_worker(log_path=self.log_dir / f"worker-{index}.log", name=f"chaos-worker-{index}", query_seconds=1))
+        # One flow run at a time per worker, so N active runs are on N workers.
+        self.processes[index] = stack.enter_context(
+            process_worker(log_path=self.log_dir / f"worker-{index}.log", name=f"chaos-worker-{index}", query_seconds=1, limit=1)
+        )
         self.stacks[index] = stack
 
     def start_all(self) -> None:
@@ -163,6 +170,13 @@ class Workers:
 
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes if p is not None and p.poll() is None]
+
+    def owner_of(self, pid: int) -> int | None:
+        """Which worker started process ``pid`` (a flow run), if any still alive."""
+        for index, process in enumerate(self.processes):
+            if process is not None and process.poll() is None and pid in process_tree(process.pid):
+                return index
+        return None
 
     def kill(self, index: int) -> list[int]:
         """SIGKILL worker ``index`` and its descendants at once; return their pids."""
@@ -207,8 +221,9 @@ def queue_applications(stack: Any, count: int) -> list[Applicant]:
     return queued
 
 
-def flow_runs_active(started: set[str]) -> list[Any]:
-    """The chaos's flow runs that are still scheduled, pending or running, with a live process where it has one."""
+def flow_runs_active(started: set[str], workers: Workers | None = None, ran_on: dict[str, int] | None = None) -> list[Any]:
+    """The chaos's flow runs that are still scheduled, pending or running, with a live process where it has one.
+    ``ran_on`` collects which worker each running run's process belongs to."""
     from prefect import get_client
 
     active = []
@@ -219,6 +234,10 @@ def flow_runs_active(started: set[str]) -> list[Any]:
                 started.discard(run_id)
                 continue
             pid = int(run.infrastructure_pid.rsplit(":", 1)[-1]) if run.infrastructure_pid else None
+            if workers is not None and ran_on is not None and pid is not None and run_id not in ran_on:
+                owner = workers.owner_of(pid)
+                if owner is not None:
+                    ran_on[run_id] = owner
             if run.state is not None and run.state.is_running() and pid is not None and not alive(pid):
                 from prefect.states import Crashed
 
@@ -242,38 +261,51 @@ def decided(queue: Any, process: str) -> tuple[int, Counter]:
     return sum(n for state, n in counts.items() if state in FINAL_STATES), counts
 
 
+def _postgres(statement: str) -> None:
+    """One statement on the local PostgreSQL, outside a transaction (CREATE/DROP DATABASE need that)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
 def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
+    from kuntaflow.settings import environment
     from kuntaflow.stack import local_stack
     from schemas.library_card import PROCESS
 
     rng = random.Random(args.seed)
     shares = sorted(rng.uniform(0.03, 0.9) for _ in range(args.kills))
     kills = [Kill(share, rng.choice(("robot", "worker"))) for share in shares]
-    schema = None
+    schema = prefect_db = None
     queue_url = None
+    prefect_env: dict[str, str] = {}
     if args.database == "postgresql":
-        from sqlalchemy import create_engine, text
-
-        schema = f"kf_chaos_{args.seed}_{os.getpid()}"
-        engine = create_engine(POSTGRES_URL)
-        with engine.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine.dispose()
         from urllib.parse import quote
 
+        schema = f"kf_chaos_{args.seed}_{os.getpid()}"
+        _postgres(f'CREATE SCHEMA "{schema}"')
         queue_url = f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
+    if args.prefect_database == "postgresql":
+        prefect_db = f"kf_prefect_{args.seed}_{os.getpid()}"
+        _postgres(f'CREATE DATABASE "{prefect_db}"')
+        host = POSTGRES_URL.split("://", 1)[1].rsplit("/", 1)[0]
+        prefect_env["KUNTAFLOW_PREFECT_DATABASE_URL"] = f"postgresql+asyncpg://{host}/{prefect_db}"
     try:
         from kuntaflow.settings import KuntaflowSettings
 
         data_dir = KuntaflowSettings().resolved_data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         queue_url = queue_url or f"sqlite:///{data_dir / 'queue.db'}"
-        with local_stack(queue_url=queue_url, deployments=("library-card",)) as stack:
+        with environment(prefect_env), local_stack(queue_url=queue_url, deployments=("library-card",)) as stack:
             applicants = queue_applications(stack, args.items)
             queue = stack.settings.work_queue()
             workers = Workers(args.workers, data_dir / "prefect")
             workers.start_all()
             started_runs: set[str] = set()
+            ran_on: dict[str, int] = {}
             began = time.monotonic()
             deadline = began + args.timeout
             flow_runs = 0
@@ -302,7 +334,7 @@ def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
                         print(f"  kill {sum(k.done for k in kills):>2}/{len(kills)} at {finished}/{len(applicants)} decided: "
                               f"SIGKILL {kill.landed_on}", flush=True)
                         break
-                    active = flow_runs_active(started_runs)
+                    active = flow_runs_active(started_runs, workers, ran_on)
                     if len(active) < args.workers:
                         started_runs.add(start_flow_run())
                         flow_runs += 1
@@ -313,16 +345,14 @@ def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
                 workers.stop_all()
             result = check_records(stack, queue, applicants)
             queue.dispose()
-        result |= {"elapsed": elapsed, "counts": dict(counts), "flow_runs": flow_runs, "kills": kills, "restarts": workers.restarts}
+        result |= {"elapsed": elapsed, "counts": dict(counts), "flow_runs": flow_runs, "kills": kills, "restarts": workers.restarts,
+                   "runs_per_worker": dict(sorted(Counter(ran_on.values()).items()))}
         return result
     finally:
         if schema is not None:
-            from sqlalchemy import create_engine, text
-
-            engine = create_engine(POSTGRES_URL)
-            with engine.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            engine.dispose()
+            _postgres(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if prefect_db is not None:
+            _postgres(f'DROP DATABASE IF EXISTS "{prefect_db}" WITH (FORCE)')
 
 
 def check_records(stack: Any, queue: Any, applicants: list[Applicant]) -> dict[str, Any]:
@@ -336,9 +366,11 @@ def check_records(stack: Any, queue: Any, applicants: list[Applicant]) -> dict[s
     states: Counter = Counter()
     reasons: Counter = Counter()
     lost: list[str] = []
-    duplicate_patrons = duplicate_messages = 0
+    duplicate_patrons = duplicate_messages = finished_twice = 0
     for applicant in applicants:
         item = queue.get(applicant.item_id)
+        endings = [e.action for e in queue.audit(item.id) if e.action in ("complete", "fail_business")]
+        finished_twice += max(len(endings) - 1, 0)
         states[item.state.value] += 1
         patrons = patrons_by_key[applicant.key]
         decisions = messages_by_hetu[applicant.hetu] + (mails_by_address[applicant.email.lower()] if applicant.email else 0)
@@ -358,40 +390,59 @@ def check_records(stack: Any, queue: Any, applicants: list[Applicant]) -> dict[s
         "lost": lost,
         "duplicate_patrons": duplicate_patrons,
         "duplicate_messages": duplicate_messages,
+        "finished_twice": finished_twice,
         "smtp_redeliveries_refused": sum(mailbox.duplicates.values()),
         "faults": {name: Counter(f.kind for f in list(stack.sandbox(name).state.faults.injected)) for name in ("koha", "suomifi_viestit")},
     }
 
 
-def main() -> int:
+def measured(args: argparse.Namespace) -> dict[str, Any]:
+    """One run in a private data directory with the chaos settings (or none of the faults)."""
+    extra = CHAOS_SETTINGS | {"KUNTAFLOW_SANDBOX_FAULT_SEED": str(args.seed)}
+    if args.no_faults:
+        extra = {k: v for k, v in extra.items() if not k.startswith("KUNTAFLOW_SANDBOX_FAULT_")}
+    with bench_environment(population=max(int(args.items * 1.3) + 50, 200), robot_timings=False, extra=extra):
+        from kuntaflow.cli_stack import _quiet
+
+        _quiet()
+        return run_chaos(args)
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=500)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--prefect-database", choices=("sqlite", "postgresql"), default="sqlite", help="the embedded Prefect server's database")
+    parser.add_argument("--no-faults", action="store_true", help="well-behaved sandboxes (the scale-out check)")
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds (default 1800)")
-    args = parser.parse_args()
-    extra = CHAOS_SETTINGS | {"KUNTAFLOW_SANDBOX_FAULT_SEED": str(args.seed)}
-    with bench_environment(population=max(int(args.items * 1.3) + 50, 200), robot_timings=False, extra=extra):
-        from kuntaflow.cli_stack import _quiet
+    return parser.parse_args(argv)
 
-        _quiet()
-        print(f"Chaos run: {args.items} library-card applications, {args.kills} SIGKILLs, seed {args.seed}, "
-              f"queue on {args.database}, {args.workers} worker(s); every sandbox: 20% 5xx, 5% timeouts, 2% 429; {load()}", flush=True)
-        r = run_chaos(args)
+
+def main() -> int:
+    args = arguments()
+    faults = "well-behaved sandboxes" if args.no_faults else "every sandbox: 20% 5xx, 5% timeouts, 2% 429"
+    print(f"Chaos run: {args.items} library-card applications, {args.kills} SIGKILLs, seed {args.seed}, queue on {args.database}, "
+          f"Prefect on {args.prefect_database}, {args.workers} worker(s); {faults}; {load()}", flush=True)
+    r = measured(args)
     landed = sum(k.done for k in r["kills"])
-    print(f"\n  {r['elapsed']:.0f} s, {r['flow_runs']} flow runs started, {r['restarts']} worker restarts; {load()}")
+    print(f"\n  {r['elapsed']:.0f} s, {r['flow_runs']} flow runs started, {r['restarts']} worker restarts; "
+          f"flow runs per worker {r['runs_per_worker']}; {load()}")
     print(f"  queue: {r['counts']}")
     print(f"  outcomes: {r['reasons']}")
     for name, kinds in r["faults"].items():
         print(f"  faults injected by the {name} sandbox: {dict(kinds)}")
     print(f"  e-mail re-deliveries the SMTP sandbox refused by Message-ID: {r['smtp_redeliveries_refused']}")
+    print(f"  items finished twice in the queue's audit trail: {r['finished_twice']}; "
+          f"{args.items / r['elapsed']:.2f} items/s with {args.workers} worker(s)")
     for line in r["lost"][:20]:
         print(f"  LOST {line}")
     lost = len(r["lost"])
     print(f"items={args.items} kills={landed} lost={lost} duplicate_patrons={r['duplicate_patrons']} duplicate_messages={r['duplicate_messages']}")
-    return 0 if lost == 0 and r["duplicate_patrons"] == 0 and r["duplicate_messages"] == 0 and landed == args.kills else 1
+    clean = lost == 0 and r["duplicate_patrons"] == 0 and r["duplicate_messages"] == 0 and r["finished_twice"] == 0
+    return 0 if clean and landed == args.kills else 1
 
 
 if __name__ == "__main__":
