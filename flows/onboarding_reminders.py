@@ -109,6 +109,7 @@ def chase_confirmations(today: date) -> tuple[list[int], list[int]]:
     try:
         email = EmailClient(EmailSettings())
         for item in queue.claim(CONFIRMATION_PROCESS, owner=owner, limit=200):
+            queue.start(item.id, owner=owner)  # a confirmation this fails on uses an attempt; the rest do not
             try:
                 _chase_one(queue, email, settings, item.id, ConfirmationPayload.model_validate(item.payload), owner, today, reminded, escalated)
             except BusinessRuleError as error:  # e.g. the supervisor's address is refused: HR must see it

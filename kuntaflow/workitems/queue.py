@@ -247,19 +247,24 @@ class WorkQueue:
             if not rows:
                 return []
             ids = [row.id for row in rows]
-            claimed = conn.execute(
-                update(work_items)
-                .where(c.id.in_(ids))
-                .values(
-                    state=ItemState.IN_PROGRESS.value,
-                    lease_owner=owner,
-                    lease_expires_at=expires,
-                    attempts=c.attempts + 1,
-                    not_before=None,
-                    updated_at=now,
-                )
-                .returning(*work_items.c)
-            ).all()
+            # A reclaimed item its dead robot never started did not use the attempt its claim counted.
+            unstarted = self._not_started(conn, [(row.id, row.lease_owner) for row in rows if row.state == ItemState.IN_PROGRESS.value])
+            claimed = []
+            for chosen, increment in (([i for i in ids if i not in unstarted], 1), (sorted(unstarted), 0)):
+                if chosen:
+                    claimed += conn.execute(
+                        update(work_items)
+                        .where(c.id.in_(chosen))
+                        .values(
+                            state=ItemState.IN_PROGRESS.value,
+                            lease_owner=owner,
+                            lease_expires_at=expires,
+                            attempts=c.attempts + increment,
+                            not_before=None,
+                            updated_at=now,
+                        )
+                        .returning(*work_items.c)
+                    ).all()
             conn.execute(
                 insert(audit),
                 [
@@ -272,7 +277,8 @@ class WorkQueue:
                         "to_state": ItemState.IN_PROGRESS.value,
                         "reason": None
                         if row.state != ItemState.IN_PROGRESS.value
-                        else f"lease of {row.lease_owner} expired",
+                        else f"lease of {row.lease_owner} expired"
+                        + ("; it never started the item, so the attempt is not counted" if row.id in unstarted else ""),
                     }
                     for row in rows
                 ],
@@ -290,9 +296,10 @@ class WorkQueue:
         if self._is_postgres:
             query = query.with_for_update(skip_locked=True)
         rows = conn.execute(query).all()
-        if not rows:
+        unstarted = self._not_started(conn, [(row.id, row.lease_owner) for row in rows])
+        ids = [row.id for row in rows if row.id not in unstarted]
+        if not ids:
             return
-        ids = [row.id for row in rows]
         conn.execute(
             update(work_items)
             .where(c.id.in_(ids))
@@ -308,6 +315,37 @@ class WorkQueue:
         )
         self._audit(conn, ids, "system", "abandon", ItemState.IN_PROGRESS, ItemState.ABANDONED,
                     "lease expired after the last attempt", now)
+
+    def start(self, item_id: int, *, owner: str) -> WorkItem:
+        """The robot begins working on its claimed item: recorded (audit ``start``), so that if the
+        robot dies, only the item it had started has used an attempt; the rest of its batch get
+        theirs back when released or reclaimed. Returns the item.
+
+        Raises:
+            LeaseLostError: the item is leased to someone else.
+            InvalidTransitionError: the item is not IN_PROGRESS.
+            ItemNotFoundError: no such item.
+        """
+        with self._tx() as conn:
+            row = conn.execute(select(work_items).where(work_items.c.id == item_id)).first()
+            if row is None or row.state != ItemState.IN_PROGRESS.value or row.lease_owner != owner:
+                self._raise_why_not(conn, item_id, owner, "start")
+            self._audit(conn, [item_id], owner, "start", None, None, f"attempt {row.attempts} of {row.max_attempts}", _now())
+        return self._item(row)
+
+    def _not_started(self, conn: Connection, leases: list[tuple[int, str | None]]) -> set[int]:
+        """Of these (item, lease owner) pairs, the items their owner never started."""
+        if not leases:
+            return set()
+        a = audit.c
+        owners = {owner for _, owner in leases if owner}
+        started = {
+            (row.item_id, row.actor)
+            for row in conn.execute(
+                select(a.item_id, a.actor).where(a.item_id.in_([item_id for item_id, _ in leases]), a.action == "start", a.actor.in_(owners))
+            )
+        }
+        return {item_id for item_id, owner in leases if (item_id, owner) not in started}
 
     def heartbeat(self, item_id: int, *, owner: str, lease_seconds: int = DEFAULT_LEASE_SECONDS) -> None:
         """Extend ``owner``'s lease on an item it is working on.
@@ -416,10 +454,22 @@ class WorkQueue:
     def release(self, item_id: int, *, owner: str, reason: str) -> ItemState:
         """Give back an item its robot did not finish (e.g. the robot was killed): NEW again.
 
-        The attempt stays counted; an item out of attempts is ABANDONED instead.
+        If the robot had started the item (:meth:`start`), the attempt stays counted and an item
+        out of attempts is ABANDONED instead; if it never got to it, the attempt is given back.
         """
         item = self.get(item_id)
-        state = ItemState.ABANDONED if item.attempts >= item.max_attempts else ItemState.NEW
+        with self._tx() as conn:
+            unstarted = item.id in self._not_started(conn, [(item.id, owner)])
+            if unstarted and item.state is ItemState.IN_PROGRESS and item.lease_owner == owner and item.attempts > 0:
+                conn.execute(
+                    update(work_items)
+                    .where(work_items.c.id == item_id, work_items.c.lease_owner == owner, work_items.c.state == ItemState.IN_PROGRESS.value)
+                    .values(attempts=work_items.c.attempts - 1)
+                )
+        if unstarted:
+            reason = f"{reason}; not started, so the attempt is not counted"
+            item = self.get(item_id)
+        state = ItemState.ABANDONED if item.attempts >= item.max_attempts and not unstarted else ItemState.NEW
         self._finish(
             item_id, owner, state, "release", reason=reason,
             error_type="APPLICATION" if state is ItemState.ABANDONED else None,

@@ -174,9 +174,10 @@ class WorkItems:
         self._report()
 
     def _start(self, item_id: int) -> WorkItem | None:
-        item = self._require_queue().get(item_id)
-        if item.lease_owner != self._owner or item.state.value != "IN_PROGRESS":
-            logger.warn(f"Work item {item_id} is no longer this robot's ({item.state.value}); skipped.")
+        try:
+            item = self._require_queue().start(item_id, owner=self._owner)
+        except (LeaseLostError, InvalidTransitionError) as lost:
+            logger.warn(f"Work item {item_id} is no longer this robot's ({redact(str(lost))}); skipped.")
             return None
         self._current, self._finished = item, False
         logger.info(f"Work item {item_id}: attempt {item.attempts} of {item.max_attempts}.")

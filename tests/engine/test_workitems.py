@@ -109,21 +109,35 @@ def test_application_failure_waits_for_its_backoff(queue):
 def test_an_expired_lease_is_claimed_again_and_the_old_owner_cannot_finish(queue):
     item = queue.add("p", reference="r", payload={})
     queue.claim("p", owner="dead-robot", lease_seconds=-1)  # already expired: its robot died
+    queue.start(item.id, owner="dead-robot")  # … while working on this item
     [reclaimed] = queue.claim("p", owner="robot-2")
     assert reclaimed.id == item.id and reclaimed.attempts == 2
     with pytest.raises(LeaseLostError, match="leased to robot-2"):
         queue.complete(item.id, owner="dead-robot")
     with pytest.raises(LeaseLostError):
         queue.heartbeat(item.id, owner="dead-robot")
+    with pytest.raises(LeaseLostError):
+        queue.start(item.id, owner="dead-robot")
     queue.complete(item.id, owner="robot-2")
-    assert [e.action for e in queue.audit(item.id)] == ["add", "claim", "reclaim", "complete"]
+    assert [e.action for e in queue.audit(item.id)] == ["add", "claim", "start", "reclaim", "complete"]
+
+
+def test_a_reclaimed_item_its_dead_robot_never_started_keeps_its_attempt(queue):
+    started, waiting = queue.add("p", reference="a", payload={}), queue.add("p", reference="b", payload={})
+    queue.claim("p", owner="dead-robot", lease_seconds=-1)
+    queue.start(started.id, owner="dead-robot")  # the robot died on the first item of its batch
+    reclaimed = {item.id: item.attempts for item in queue.claim("p", owner="robot-2")}
+    assert reclaimed == {started.id: 2, waiting.id: 1}
+    assert "never started the item, so the attempt is not counted" in queue.audit(waiting.id)[-1].reason
 
 
 def test_an_expired_lease_on_the_last_attempt_abandons_the_item(queue_url):
     queue = WorkQueue(queue_url, max_attempts=1)
     item = queue.add("p", reference="r", payload={})
+    unstarted = queue.add("p", reference="u", payload={})
     queue.claim("p", owner="dead-robot", lease_seconds=-1)
-    assert queue.claim("p", owner="robot-2") == []
+    queue.start(item.id, owner="dead-robot")
+    assert [i.id for i in queue.claim("p", owner="robot-2")] == [unstarted.id]  # not used up: it was never tried
     assert queue.get(item.id).state is ItemState.ABANDONED
     assert queue.get(item.id).error_code == "LEASE_EXPIRED"
     queue.dispose()
@@ -139,8 +153,12 @@ def test_heartbeat_extends_the_lease(queue):
 def test_release_puts_an_unfinished_item_back(queue):
     item = queue.add("p", reference="r", payload={})
     queue.claim("p", owner="o")
+    queue.start(item.id, owner="o")
     assert queue.release(item.id, owner="o", reason="robot exited") is ItemState.NEW
     assert queue.claim("p", owner="o2")[0].attempts == 2
+    # Released without having been started (the robot died on an earlier item): the attempt is given back.
+    assert queue.release(item.id, owner="o2", reason="robot exited") is ItemState.NEW
+    assert queue.get(item.id).attempts == 1 and "not started" in queue.audit(item.id)[-1].reason
 
 
 def test_finishing_an_item_that_is_not_in_progress_is_refused(queue):

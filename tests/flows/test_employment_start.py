@@ -419,7 +419,7 @@ def test_a_robot_killed_between_hr_and_the_service_desk_resumes_without_register
         assert item.state is ItemState.DONE and item.attempts == 2
         assert crash.hr_posts.count("/api/v1/employments") == employment_posts == 1
         assert len(crash.hr.state.store.employments) == 1 and len(crash.tickets_of(item_id)) == 4
-        assert [e.action for e in crash.queue.audit(item_id)] == ["add", "claim", "release", "claim", "complete"]
+        assert [e.action for e in crash.queue.audit(item_id)] == ["add", "claim", "start", "release", "claim", "start", "complete"]
 
 
 def robot_processes_for(suite: str) -> list[int]:

@@ -29,7 +29,7 @@ def test_every_sample_case_ends_as_designed_and_a_rerun_does_nothing_twice(prefe
     assert by_reference["invoice-0"].output == {"total": "15.50"}
     payment = by_reference["payment-1"]
     assert payment.attempts == 2 and payment.output == {"total": "49.90", "paid": "49.90", "answered_on_attempt": "2"}
-    assert [e.action for e in queue.audit(payment.id)] == ["add", "claim", "fail_application", "claim", "complete"]
+    assert [e.action for e in queue.audit(payment.id)] == ["add", "claim", "start", "fail_application", "claim", "start", "complete"]
     assert by_reference["sample-person"].output == {"identity_code_valid": True}
     assert summary.by_state == {"DONE": 5, "BUSINESS_FAILED": 2} and summary.item_ids == sorted(ids)
     assert summary.batches == 3  # 4 + 3 items, then the payment's retry

@@ -515,7 +515,7 @@ def test_a_robot_killed_after_koha_created_the_patron_carries_on_with_that_patro
         assert item.state is ItemState.DONE and item.attempts == 2
         assert item.output["patron_id"] == created["patron_id"] and len(systems.patrons) == 5
         assert len(systems.messages) == 1
-        assert [e.action for e in systems.queue.audit(item.id)] == ["add", "claim", "release", "claim", "complete"]
+        assert [e.action for e in systems.queue.audit(item.id)] == ["add", "claim", "start", "release", "claim", "start", "complete"]
 
 
 def test_a_robot_killed_between_the_patron_and_the_decision_resumes_at_the_decision(prefect_harness, monkeypatch):

@@ -54,6 +54,7 @@ def test_a_robot_that_cannot_run_releases_its_items_and_fails_the_flow(prefect_h
     with pytest.raises(RobotCouldNotRunError, match=r"exit code 252\); its 3 items were released"):
         one_batch(PROCESS, extra_env={"ROBOT_OPTIONS": "--no-such-option"})
     claimed = [queue.get(item_id) for item_id in ids[:3]]
-    assert {(item.state, item.attempts) for item in claimed} == {(ItemState.NEW, 1)}
+    # Robot Framework refused to start: no item was started, so none used an attempt.
+    assert {(item.state, item.attempts) for item in claimed} == {(ItemState.NEW, 0)}
     assert queue.audit(ids[0])[-1].action == "release"
     queue.dispose()
