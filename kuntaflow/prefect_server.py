@@ -8,6 +8,7 @@ subprocess) at it, and stops it cleanly afterwards. Its output goes to a log fil
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -21,6 +22,8 @@ from pathlib import Path
 import httpx
 
 from kuntaflow.settings import KuntaflowSettings, environment
+
+logger = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 15
@@ -126,6 +129,28 @@ def embedded_prefect(settings: KuntaflowSettings | None = None, *, port: int | N
             yield api_url
     finally:
         _stop(process)
+        settle_sqlite(env["PREFECT_SERVER_DATABASE_CONNECTION_URL"])
+
+
+def settle_sqlite(url: str) -> None:
+    """After the embedded server stopped: write the WAL's latest pages into Prefect's SQLite file and
+    empty the WAL (``wal_checkpoint(TRUNCATE)``, secure_delete on). Until then the WAL keeps every
+    earlier version of a page, such as a flow run's parameters before the flow replaced a
+    henkilötunnus in them, and the server does not always checkpoint when it is stopped."""
+    import sqlite3
+
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix) or not Path(url.removeprefix(prefix)).exists():
+        return
+    try:
+        connection = sqlite3.connect(url.removeprefix(prefix), timeout=30)
+        try:
+            connection.execute("PRAGMA secure_delete = ON")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        logger.warning("Could not checkpoint Prefect's database %s: %s", url.removeprefix(prefix), error)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -185,7 +210,10 @@ def serve_ui(settings: KuntaflowSettings | None = None, host: str = "127.0.0.1",
     env = {**os.environ, **prefect_environment(settings), **auth_environment(settings)}
     env["PREFECT_UI_API_URL"] = f"http://{host}:{port}/api"
     command = [*_prefect_command(), "server", "start", "--host", host, "--port", str(port)]
-    return subprocess.call(command, env=env)
+    try:
+        return subprocess.call(command, env=env)
+    finally:
+        settle_sqlite(env["PREFECT_SERVER_DATABASE_CONNECTION_URL"])
 
 
 def data_dir_log(settings: KuntaflowSettings) -> Path:

@@ -49,3 +49,24 @@ def test_a_configured_server_is_used_and_nothing_is_started(tmp_path, monkeypatc
 
         assert PREFECT_API_URL.value() == api_url
     assert not (tmp_path / "data" / "prefect" / "server.log").exists()
+
+
+@pytest.mark.slow
+def test_replaced_run_parameters_leave_no_bytes_behind_in_prefects_database(tmp_path, monkeypatch):
+    """What flows/employment_start.py relies on: once a run's parameters are replaced, the old value
+    is nowhere in the database files after the server stops (WAL checkpointed and emptied)."""
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("KUNTAFLOW_PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("KUNTAFLOW_PREFECT_NO_UI", "1")
+    settings = KuntaflowSettings(data_dir=tmp_path / "data")
+    marker = "REPLACED-PARAMETER-" + "q" * 32
+    with embedded_prefect(settings):
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            runs = [client.create_flow_run(_probe, parameters={"x": marker}) for _ in range(20)]
+            for run in runs:
+                client.update_flow_run(run.id, parameters={"x": "kuntaflow-item:1"})
+            assert all(client.read_flow_run(run.id).parameters == {"x": "kuntaflow-item:1"} for run in runs)
+    files = sorted((tmp_path / "data" / "prefect").glob("prefect.db*"))
+    assert files and sum(path.read_bytes().count(marker.encode()) for path in files) == 0
