@@ -63,6 +63,8 @@ REFERENCE_DATE = date(2026, 1, 1)
 """Generated ages are counted on this day, so the population does not drift with the clock."""
 DEFAULT_POPULATION_SIZE = 200
 DEFAULT_POPULATION_SEED = 2026
+#: Generated people at most (benchmarks queue tens of thousands of applications).
+MAX_POPULATION = 50_000
 
 
 @dataclass(frozen=True)
@@ -397,10 +399,10 @@ def population(count: int, *, seed: int = DEFAULT_POPULATION_SEED) -> tuple[Sand
     Their hetus never collide with each other or with the named people.
 
     Raises:
-        ValueError: ``count`` is negative or above 5000.
+        ValueError: ``count`` is negative or above MAX_POPULATION.
     """
-    if not 0 <= count <= 5000:
-        raise ValueError("a sandbox population has 0 to 5000 generated people")
+    if not 0 <= count <= MAX_POPULATION:
+        raise ValueError(f"a sandbox population has 0 to {MAX_POPULATION} generated people")
     rng = random.Random(seed)
     taken = {person.hetu for person in _NAMED if person.hetu}
     weights = [place[3] for place in _PLACES]
@@ -461,7 +463,7 @@ class SandboxPopulationSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KUNTAFLOW_SANDBOX_POPULATION_", extra="ignore")
 
-    size: int = Field(default=DEFAULT_POPULATION_SIZE, ge=0, le=5000, description="Generated people besides the named ones.")
+    size: int = Field(default=DEFAULT_POPULATION_SIZE, ge=0, le=MAX_POPULATION, description="Generated people besides the named ones.")
     seed: int = Field(default=DEFAULT_POPULATION_SEED, description="Seed of the generated people (same seed, same people).")
 
 
