@@ -46,6 +46,11 @@ lint: setup
 bench: setup bench-library-card
 	$(BIN)/python bench/queue_bench.py
 	$(BIN)/python bench/mass_recruitment_bench.py
+	$(BIN)/python bench/compare.py
+	$(BIN)/python bench/scale_out.py
+	$(BIN)/python bench/latency_curve.py
+	$(BIN)/python bench/chaos.py
+	$(BIN)/python bench/chaos.py --database postgresql --workers 2
 
 bench-library-card: setup
 	$(BIN)/python bench/library_card_latency.py

@@ -249,10 +249,11 @@ def flow_runs_active(started: set[str], workers: Workers | None = None, ran_on: 
     return active
 
 
-def start_flow_run() -> str:
+def start_flow_run(batch_size: int | None = None) -> str:
     from prefect.deployments import run_deployment
 
-    run = run_deployment(DEPLOYMENT, timeout=0, parameters={"settle_seconds": 0}, tags=["chaos"])
+    parameters: dict[str, Any] = {"settle_seconds": 0} | ({"batch_size": batch_size} if batch_size else {})
+    run = run_deployment(DEPLOYMENT, timeout=0, parameters=parameters, tags=["chaos"])
     return str(run.id)
 
 
@@ -336,7 +337,7 @@ def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
                         break
                     active = flow_runs_active(started_runs, workers, ran_on)
                     if len(active) < args.workers:
-                        started_runs.add(start_flow_run())
+                        started_runs.add(start_flow_run(args.batch_size))
                         flow_runs += 1
                     time.sleep(0.3)
                 elapsed = time.monotonic() - began
@@ -401,6 +402,8 @@ def measured(args: argparse.Namespace) -> dict[str, Any]:
     extra = CHAOS_SETTINGS | {"KUNTAFLOW_SANDBOX_FAULT_SEED": str(args.seed)}
     if args.no_faults:
         extra = {k: v for k, v in extra.items() if not k.startswith("KUNTAFLOW_SANDBOX_FAULT_")}
+    if args.latency_ms:
+        extra["KUNTAFLOW_SANDBOX_FAULT_LATENCY_MS"] = str(args.latency_ms)
     with bench_environment(population=max(int(args.items * 1.3) + 50, 200), robot_timings=False, extra=extra):
         from kuntaflow.cli_stack import _quiet
 
@@ -417,6 +420,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--prefect-database", choices=("sqlite", "postgresql"), default="sqlite", help="the embedded Prefect server's database")
     parser.add_argument("--no-faults", action="store_true", help="well-behaved sandboxes (the scale-out check)")
+    parser.add_argument("--latency-ms", type=int, default=0, help="added to every sandbox request (also with --no-faults)")
+    parser.add_argument("--batch-size", type=int, default=None, help="the flow runs' batch_size (default: the deployment's)")
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds (default 1800)")
     return parser.parse_args(argv)
 
