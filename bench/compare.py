@@ -71,6 +71,9 @@ class InMemoryItem:
     def save_work_item_checkpoint(self, step: str, data: dict[str, Any]) -> None:
         self.checkpoints[step] = data
 
+    def complete_work_item(self, output: dict[str, Any] | None = None) -> None:
+        self.output = output
+
 
 def plain_steps() -> Any:
     """The keyword library with its work item in memory: the plain loop's and the task's body."""
@@ -217,7 +220,7 @@ def main() -> int:
         r = results[way] = in_subprocess(way, count, batch, population)
         print(f"  {way:<15} {r.count:>5} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  decided {r.decided}/{r.count}, "
               f"decision found in the sandboxes {r.found}/{r.count}; peak RSS {r.peak_self_mb:.0f} MB, "
-              f"largest child {r.peak_child_mb:.0f} MB ({load()})", flush=True)
+              f"largest child process (Prefect server, a robot) {r.peak_child_mb:.0f} MB ({load()})", flush=True)
     k = results["kuntaflow"].per_s
     print(f"kuntaflow_items_per_s={k:.2f} ratio_vs_plain_loop={k / results['plain loop'].per_s:.2f} "
           f"speedup_vs_task_per_item={k / results['task per item'].per_s:.2f} speedup_vs_robot_per_item={k / results['robot per item'].per_s:.2f}")
