@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, SecretStr
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, or_, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, case, create_engine, event, func, insert, or_, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import ProgrammingError as SAProgrammingError
@@ -249,22 +249,20 @@ class WorkQueue:
             ids = [row.id for row in rows]
             # A reclaimed item its dead robot never started did not use the attempt its claim counted.
             unstarted = self._not_started(conn, [(row.id, row.lease_owner) for row in rows if row.state == ItemState.IN_PROGRESS.value])
-            claimed = []
-            for chosen, increment in (([i for i in ids if i not in unstarted], 1), (sorted(unstarted), 0)):
-                if chosen:
-                    claimed += conn.execute(
-                        update(work_items)
-                        .where(c.id.in_(chosen))
-                        .values(
-                            state=ItemState.IN_PROGRESS.value,
-                            lease_owner=owner,
-                            lease_expires_at=expires,
-                            attempts=c.attempts + increment,
-                            not_before=None,
-                            updated_at=now,
-                        )
-                        .returning(*work_items.c)
-                    ).all()
+            counted = c.attempts + (case((c.id.in_(unstarted), 0), else_=1) if unstarted else 1)
+            claimed = conn.execute(
+                update(work_items)
+                .where(c.id.in_(ids))
+                .values(
+                    state=ItemState.IN_PROGRESS.value,
+                    lease_owner=owner,
+                    lease_expires_at=expires,
+                    attempts=counted,
+                    not_before=None,
+                    updated_at=now,
+                )
+                .returning(*work_items.c)
+            ).all()
             conn.execute(
                 insert(audit),
                 [
@@ -458,18 +456,17 @@ class WorkQueue:
         out of attempts is ABANDONED instead; if it never got to it, the attempt is given back.
         """
         item = self.get(item_id)
+        c = work_items.c
         with self._tx() as conn:
-            unstarted = item.id in self._not_started(conn, [(item.id, owner)])
-            if unstarted and item.state is ItemState.IN_PROGRESS and item.lease_owner == owner and item.attempts > 0:
+            unstarted = item_id in self._not_started(conn, [(item_id, owner)])
+            if unstarted:  # the lease conditions are _finish's own; a lost lease refunds nothing
                 conn.execute(
                     update(work_items)
-                    .where(work_items.c.id == item_id, work_items.c.lease_owner == owner, work_items.c.state == ItemState.IN_PROGRESS.value)
-                    .values(attempts=work_items.c.attempts - 1)
+                    .where(c.id == item_id, c.lease_owner == owner, c.state == ItemState.IN_PROGRESS.value, c.attempts > 0)
+                    .values(attempts=c.attempts - 1)
                 )
-        if unstarted:
-            reason = f"{reason}; not started, so the attempt is not counted"
-            item = self.get(item_id)
-        state = ItemState.ABANDONED if item.attempts >= item.max_attempts and not unstarted else ItemState.NEW
+                reason = f"{reason}; not started, so the attempt is not counted"
+        state = ItemState.ABANDONED if not unstarted and item.attempts >= item.max_attempts else ItemState.NEW
         self._finish(
             item_id, owner, state, "release", reason=reason,
             error_type="APPLICATION" if state is ItemState.ABANDONED else None,
