@@ -60,6 +60,59 @@ def bench_environment(*, population: int | None = None, robot_timings: bool = Tr
             yield timings
 
 
+#: The local PostgreSQL the benchmarks use (schemas and databases of their own, dropped afterwards).
+POSTGRES_URL = os.environ.get("KUNTAFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres(statement: str) -> None:
+    """One statement outside a transaction (CREATE/DROP DATABASE need that)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
+@contextmanager
+def postgres_schema(prefix: str = "kf_bench") -> Iterator[str]:
+    """A work-item queue URL on an empty schema of its own, dropped after the block."""
+    import uuid
+    from urllib.parse import quote
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    _postgres(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
+    finally:
+        _postgres(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextmanager
+def postgres_database(prefix: str = "kf_prefect") -> Iterator[str]:
+    """An asyncpg URL of an empty database of its own (Prefect's server), dropped after the block."""
+    import uuid
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    _postgres(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://{POSTGRES_URL.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
+    finally:
+        _postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def decision_record(stack: Any, sent: dict[str, Any] | None) -> Any | None:
+    """The sandbox's own record of the decision a ``decision_sent`` checkpoint names: the Suomi.fi
+    Messages message (electronic or letter) or the e-mail the SMTP sandbox received; None if absent."""
+    if not sent:
+        return None
+    if sent["channel"] in ("suomifi", "letter"):
+        return stack.sandbox("suomifi_viestit").state.store.message_by_external_id(sent["external_id"])
+    if sent["channel"] == "email" and sent.get("message_id"):
+        return stack.sandbox("email").state.store.by_message_id(sent["message_id"])
+    return None
+
+
 def read_robot_timings(path: Path, *, since: float = 0.0) -> list[dict[str, Any]]:
     """The robots' timing records (one per robot process) created at or after ``since`` (Unix s)."""
     if not path.exists():

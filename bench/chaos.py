@@ -50,7 +50,6 @@ from bench.bench_support import bench_environment, load  # noqa: E402
 
 DEPLOYMENT = "library-card/library-card"
 FINAL_STATES = {"DONE", "BUSINESS_FAILED", "ABANDONED"}
-POSTGRES_URL = os.environ.get("KUNTAFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 #: The faults every sandbox injects (sandbox_support.FaultSettings), and settings that keep a run short:
 #: leases that run out in seconds when a worker dies, a short first retry backoff, client timeouts
@@ -198,27 +197,18 @@ class Workers:
 
 def queue_applications(stack: Any, count: int) -> list[Applicant]:
     """Queue ``count`` valid applications, as an integration would (bench/library_card_throughput.py's payloads)."""
-    from bench.library_card_throughput import application_payload, applicants
-    from connectors.koha import KohaClient
-    from eservice.libraries import LibraryDirectory
-    from eservice.people import person_reference
+    from bench.library_card_throughput import enqueue, stack_payloads
     from schemas.hetu import hetu_key
-    from schemas.library_card import PROCESS, LibraryCardApplication
 
     queue = stack.settings.work_queue()
     salt = stack.settings.salt()
-    # The directory is read once, before faults matter: the e-service caches it the same way.
-    libraries = [choice.library_id for choice in LibraryDirectory(KohaClient).choices()]
-    queued = []
     try:
-        for index, person in enumerate(applicants(count)):
-            payload = application_payload(person, index, libraries)
-            applicant = LibraryCardApplication.model_validate(payload).applicant
-            item = queue.add(PROCESS, reference=person_reference(applicant, salt), payload=payload, actor="integration")
-            queued.append(Applicant(item.id, person.hetu, hetu_key(person.hetu, salt), payload.get("email")))
+        return [
+            Applicant(enqueue(queue, salt, payload), person.hetu, hetu_key(person.hetu, salt), payload.get("email"))
+            for person, payload in stack_payloads(count)
+        ]
     finally:
         queue.dispose()
-    return queued
 
 
 def flow_runs_active(started: set[str], workers: Workers | None = None, ran_on: dict[str, int] | None = None) -> list[Any]:
@@ -262,45 +252,35 @@ def decided(queue: Any, process: str) -> tuple[int, Counter]:
     return sum(n for state, n in counts.items() if state in FINAL_STATES), counts
 
 
-def _postgres(statement: str) -> None:
-    """One statement on the local PostgreSQL, outside a transaction (CREATE/DROP DATABASE need that)."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(statement))
-    engine.dispose()
+def land(kill: Kill, workers: Workers, robots: list[int], rng: random.Random) -> None:
+    """SIGKILL a working robot, or the worker of the first one with everything below it (then start it again)."""
+    if kill.target == "robot":
+        os.kill(rng.choice(robots), signal.SIGKILL)
+        kill.landed_on = "robot"
+    else:
+        owner = workers.owner_of(robots[0])
+        victims = workers.kill(owner)
+        kill.landed_on = f"worker+{len(victims) - 1} below it"
+        workers.start(owner)
+        workers.restarts += 1
+    kill.done = True
 
 
 def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
-    from kuntaflow.settings import environment
+    from bench.bench_support import postgres_database, postgres_schema
+    from kuntaflow.settings import KuntaflowSettings, environment
     from kuntaflow.stack import local_stack
     from schemas.library_card import PROCESS
 
     rng = random.Random(args.seed)
     shares = sorted(rng.uniform(0.03, 0.9) for _ in range(args.kills))
     kills = [Kill(share, rng.choice(("robot", "worker"))) for share in shares]
-    schema = prefect_db = None
-    queue_url = None
-    prefect_env: dict[str, str] = {}
-    if args.database == "postgresql":
-        from urllib.parse import quote
-
-        schema = f"kf_chaos_{args.seed}_{os.getpid()}"
-        _postgres(f'CREATE SCHEMA "{schema}"')
-        queue_url = f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
-    if args.prefect_database == "postgresql":
-        prefect_db = f"kf_prefect_{args.seed}_{os.getpid()}"
-        _postgres(f'CREATE DATABASE "{prefect_db}"')
-        host = POSTGRES_URL.split("://", 1)[1].rsplit("/", 1)[0]
-        prefect_env["KUNTAFLOW_PREFECT_DATABASE_URL"] = f"postgresql+asyncpg://{host}/{prefect_db}"
-    try:
-        from kuntaflow.settings import KuntaflowSettings
-
-        data_dir = KuntaflowSettings().resolved_data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
-        queue_url = queue_url or f"sqlite:///{data_dir / 'queue.db'}"
-        with environment(prefect_env), local_stack(queue_url=queue_url, deployments=("library-card",)) as stack:
+    data_dir = KuntaflowSettings().resolved_data_dir
+    with ExitStack() as databases:
+        queue_url = databases.enter_context(postgres_schema("kf_chaos")) if args.database == "postgresql" else f"sqlite:///{data_dir / 'queue.db'}"
+        if args.prefect_database == "postgresql":
+            databases.enter_context(environment({"KUNTAFLOW_PREFECT_DATABASE_URL": databases.enter_context(postgres_database())}))
+        with local_stack(queue_url=queue_url, deployments=("library-card",)) as stack:
             applicants = queue_applications(stack, args.items)
             queue = stack.settings.work_queue()
             workers = Workers(args.workers, data_dir / "prefect")
@@ -308,35 +288,19 @@ def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
             started_runs: set[str] = set()
             ran_on: dict[str, int] = {}
             began = time.monotonic()
-            deadline = began + args.timeout
             flow_runs = 0
             try:
-                while time.monotonic() < deadline:
+                while time.monotonic() < began + args.timeout:
                     finished, counts = decided(queue, PROCESS)
                     if finished >= len(applicants):
                         break
-                    for kill in kills:
-                        if kill.done or finished < kill.at_share * len(applicants):
-                            continue
-                        robots = running_robots(workers.pids())
-                        if not robots:
-                            break  # between batches: kill when a robot is at work
-                        if kill.target == "robot":
-                            victim = rng.choice(robots)
-                            os.kill(victim, signal.SIGKILL)
-                            kill.landed_on = "robot"
-                        else:
-                            owner = next(i for i, p in enumerate(workers.processes) if p is not None and robots[0] in process_tree(p.pid))
-                            victims = workers.kill(owner)
-                            kill.landed_on = f"worker+{len(victims) - 1} below it"
-                            workers.start(owner)
-                            workers.restarts += 1
-                        kill.done = True
+                    due = next((k for k in kills if not k.done and finished >= k.at_share * len(applicants)), None)
+                    robots = running_robots(workers.pids()) if due else []
+                    if due and robots:  # between batches: wait until a robot is at work
+                        land(due, workers, robots, rng)
                         print(f"  kill {sum(k.done for k in kills):>2}/{len(kills)} at {finished}/{len(applicants)} decided: "
-                              f"SIGKILL {kill.landed_on}", flush=True)
-                        break
-                    active = flow_runs_active(started_runs, workers, ran_on)
-                    if len(active) < args.workers:
+                              f"SIGKILL {due.landed_on}", flush=True)
+                    if len(flow_runs_active(started_runs, workers, ran_on)) < args.workers:
                         started_runs.add(start_flow_run(args.batch_size))
                         flow_runs += 1
                     time.sleep(0.3)
@@ -346,14 +310,22 @@ def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
                 workers.stop_all()
             result = check_records(stack, queue, applicants)
             queue.dispose()
-        result |= {"elapsed": elapsed, "counts": dict(counts), "flow_runs": flow_runs, "kills": kills, "restarts": workers.restarts,
-                   "runs_per_worker": dict(sorted(Counter(ran_on.values()).items()))}
-        return result
-    finally:
-        if schema is not None:
-            _postgres(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        if prefect_db is not None:
-            _postgres(f'DROP DATABASE IF EXISTS "{prefect_db}" WITH (FORCE)')
+    return result | {"elapsed": elapsed, "counts": dict(counts), "flow_runs": flow_runs, "kills": kills, "restarts": workers.restarts,
+                     "runs_per_worker": dict(sorted(Counter(ran_on.values()).items()))}
+
+
+def exactly_once(r: dict[str, Any]) -> bool:
+    """Nothing lost, no second patron or decision in the sandboxes, no item finished twice in the audit trail."""
+    return not r["lost"] and r["duplicate_patrons"] == 0 and r["duplicate_messages"] == 0 and r["finished_twice"] == 0
+
+
+def worker_series(items: int, counts: list[int], options: list[str]) -> tuple[list[tuple[int, float, dict[str, Any]]], bool]:
+    """One nothing-broken run per worker count (``options`` added): (workers, items/s, result) rows, all exactly once."""
+    rows = []
+    for workers in counts:
+        r = measured(arguments(["--items", str(items), "--kills", "0", "--no-faults", "--workers", str(workers), *options]))
+        rows.append((workers, items / r["elapsed"], r))
+    return rows, all(exactly_once(r) for _, _, r in rows)
 
 
 def check_records(stack: Any, queue: Any, applicants: list[Applicant]) -> dict[str, Any]:
@@ -446,8 +418,7 @@ def main() -> int:
         print(f"  LOST {line}")
     lost = len(r["lost"])
     print(f"items={args.items} kills={landed} lost={lost} duplicate_patrons={r['duplicate_patrons']} duplicate_messages={r['duplicate_messages']}")
-    clean = lost == 0 and r["duplicate_patrons"] == 0 and r["duplicate_messages"] == 0 and r["finished_twice"] == 0
-    return 0 if clean and landed == args.kills else 1
+    return 0 if exactly_once(r) and landed == args.kills else 1
 
 
 if __name__ == "__main__":

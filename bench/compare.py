@@ -35,7 +35,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(PROJECT_DIR / "robots" / "libraries"))
 
-from bench.bench_support import bench_environment, load  # noqa: E402
+from bench.bench_support import bench_environment, decision_record, load  # noqa: E402
 
 
 @dataclass
@@ -108,25 +108,20 @@ def _peak_mb(who: int) -> float:
 
 def one_way(way: str, count: int, batch_size: int) -> Outcome:
     """A fresh stack, ``count`` applications, decided ``way``; checked against the sandboxes' records."""
-    from bench.library_card_throughput import application_payload, applicants
-    from connectors.koha import KohaClient
-    from eservice.libraries import LibraryDirectory
-    from eservice.people import person_reference
+    from bench.library_card_throughput import enqueue, stack_payloads
     from kuntaflow.settings import KuntaflowSettings
     from kuntaflow.stack import local_stack
-    from schemas.library_card import PROCESS, LibraryCardApplication
 
     data_dir = KuntaflowSettings().resolved_data_dir
     with local_stack(queue_url=f"sqlite:///{data_dir / f'queue-{way}-{time.time_ns()}.db'}") as stack:
-        libraries = [choice.library_id for choice in LibraryDirectory(KohaClient).choices()]
-        payloads = [application_payload(person, index, libraries) for index, person in enumerate(applicants(count))]
+        payloads = [payload for _, payload in stack_payloads(count)]
         queue = stack.settings.work_queue()
         salt = stack.settings.salt()
         outcomes: dict[int, str] = {}
         if way in ("kuntaflow", "robot per item"):
             from flows.library_card import library_card
 
-            ids = [queue.add(PROCESS, reference=person_reference(LibraryCardApplication.model_validate(p).applicant, salt), payload=p).id for p in payloads]
+            ids = [enqueue(queue, salt, payload) for payload in payloads]
             clock = time.perf_counter()
             library_card(batch_size=batch_size if way == "kuntaflow" else 1)
             seconds = time.perf_counter() - clock
@@ -159,14 +154,7 @@ def one_way(way: str, count: int, batch_size: int) -> Outcome:
             seconds = time.perf_counter() - clock
             outcomes = {item.item_id: result for item, result in zip(items, results, strict=True)}
             sent = {item.item_id: item.checkpoints.get("decision_sent") for item in items}
-        viestit = stack.sandbox("suomifi_viestit").state.store
-        mailbox = stack.sandbox("email").state.store
-        found = 0
-        for item_id, decision in sent.items():
-            if decision and decision["channel"] in ("suomifi", "letter") and viestit.message_by_external_id(decision["external_id"]):
-                found += 1
-            elif decision and decision["channel"] == "email" and decision.get("message_id") and mailbox.by_message_id(decision["message_id"]):
-                found += 1
+        found = sum(decision_record(stack, decision) is not None for decision in sent.values())
         queue.dispose()
     decided = sum(1 for state in outcomes.values() if state not in ("NEW", "IN_PROGRESS", "APPLICATION_FAILED", "ABANDONED"))
     return Outcome(way, count, seconds, decided, found, _peak_mb(resource.RUSAGE_SELF), _peak_mb(resource.RUSAGE_CHILDREN))

@@ -19,7 +19,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from bench.bench_support import load  # noqa: E402
-from bench.chaos import arguments, measured  # noqa: E402
+from bench.chaos import worker_series  # noqa: E402
 
 
 def main() -> int:
@@ -31,16 +31,11 @@ def main() -> int:
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     print(f"Latency curve: {args.items} applications per run, {args.latency_ms} ms on every sandbox call, parallel batches {counts}; {load()}", flush=True)
-    rows, clean = [], True
-    for workers in counts:
-        r = measured(arguments(["--items", str(args.items), "--kills", "0", "--no-faults", "--latency-ms", str(args.latency_ms),
-                                "--workers", str(workers), "--batch-size", str(args.batch_size), "--timeout", "3600"]))
-        clean &= not r["lost"] and r["duplicate_patrons"] == 0 and r["duplicate_messages"] == 0 and r["finished_twice"] == 0
-        rate = args.items / r["elapsed"]
-        rows.append((workers, rate))
-        print(f"  N={workers}: {r['elapsed']:.0f} s, {rate:.2f} items/s, speed-up {rate / rows[0][1]:.2f}, flow runs per worker "
-              f"{r['runs_per_worker']} ({load()})", flush=True)
-    print(" ".join(f"n{n}_items_per_s={rate:.2f} n{n}_speedup={rate / rows[0][1]:.2f}" for n, rate in rows) + f" exactly_once={'yes' if clean else 'no'}")
+    rows, clean = worker_series(args.items, counts, ["--latency-ms", str(args.latency_ms), "--batch-size", str(args.batch_size), "--timeout", "3600"])
+    for workers, rate, r in rows:
+        print(f"  N={workers}: {r['elapsed']:.0f} s, {rate:.2f} items/s, speed-up {rate / rows[0][1]:.2f}, flow runs per worker {r['runs_per_worker']}")
+    print(" ".join(f"n{n}_items_per_s={rate:.2f} n{n}_speedup={rate / rows[0][1]:.2f}" for n, rate, _ in rows)
+          + f" exactly_once={'yes' if clean else 'no'} ({load()})")
     return 0 if clean else 1
 
 

@@ -39,7 +39,7 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from bench.bench_support import bench_environment, load, percentile, read_robot_timings  # noqa: E402
+from bench.bench_support import bench_environment, decision_record, load, percentile, read_robot_timings  # noqa: E402
 
 TARGET_P95_SECONDS = 5.0
 
@@ -80,8 +80,6 @@ def timelines(stack: Any, queue: Any, submitted: list[tuple[Any, float]], robots
     """Each queued application's instants, read from the queue, the robots' records and the sandboxes."""
     from schemas.library_card import PROCESS
 
-    viestit = stack.sandbox("suomifi_viestit").state.store
-    mailbox = stack.sandbox("email").state.store
     starts = sorted((r["process_created"] or r["listener_started"], r["first_keyword"]) for r in robots if r["first_keyword"])
     found = []
     for outcome, seen in submitted:
@@ -95,12 +93,10 @@ def timelines(stack: Any, queue: Any, submitted: list[tuple[Any, float]], robots
             line.claimed = claims[-1]
             # The robot that worked the item: the first one created after its (last) claim.
             line.robot_first_keyword = next((first for created, first in starts if created >= line.claimed - 0.02), None)
-        if sent.get("channel") in ("suomifi", "letter"):
-            message = viestit.message_by_external_id(sent["external_id"])
-            line.recorded = message.created_at.timestamp() if message else None
-        elif sent.get("channel") == "email" and sent.get("message_id"):
-            mail = mailbox.by_message_id(sent["message_id"])
-            line.recorded = mail.received_at.timestamp() if mail else None
+        record = decision_record(stack, sent)
+        if record is not None:  # a Messages message has created_at, an e-mail the SMTP sandbox's received_at
+            line.recorded = getattr(record, "created_at", None) or record.received_at
+            line.recorded = line.recorded.timestamp()
         found.append(line)
     return found
 

@@ -34,7 +34,7 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from bench.bench_support import bench_environment, load, read_robot_timings, split_robot_time  # noqa: E402
+from bench.bench_support import bench_environment, decision_record, load, read_robot_timings, split_robot_time  # noqa: E402
 
 #: The larger batch size tried beside the shipped one.
 LARGER_BATCH = 100
@@ -81,31 +81,40 @@ def application_payload(person: Any, index: int, libraries: list[str]) -> dict[s
     return application.model_dump(mode="json")
 
 
-def run(count: int, batch_size: int, timings_path: Path) -> dict[str, Any]:
-    """One fresh stack: queue ``count`` applications, run the flow, check and time it."""
+def stack_payloads(count: int) -> list[tuple[Any, dict[str, Any]]]:
+    """(person, e-service payload) for ``count`` applicants, with home libraries from the running
+    stack's library system (read once, as the e-service caches its directory)."""
     from connectors.koha import KohaClient
     from eservice.libraries import LibraryDirectory
+
+    libraries = [choice.library_id for choice in LibraryDirectory(KohaClient).choices()]
+    return [(person, application_payload(person, index, libraries)) for index, person in enumerate(applicants(count))]
+
+
+def enqueue(queue: Any, salt: Any, payload: dict[str, Any]) -> int:
+    """Queue one application under the e-service's reference, as an integration would; its item id."""
     from eservice.people import person_reference
-    from flows.library_card import library_card
-    from kuntaflow.stack import local_stack
     from schemas.library_card import PROCESS, LibraryCardApplication
 
+    applicant = LibraryCardApplication.model_validate(payload).applicant
+    return queue.add(PROCESS, reference=person_reference(applicant, salt), payload=payload, actor="integration").id
+
+
+def run(count: int, batch_size: int, timings_path: Path) -> dict[str, Any]:
+    """One fresh stack: queue ``count`` applications, run the flow, check and time it."""
+    from flows.library_card import library_card
     from kuntaflow.settings import KuntaflowSettings
+    from kuntaflow.stack import local_stack
 
     data_dir = KuntaflowSettings().resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     with local_stack(queue_url=f"sqlite:///{data_dir / f'queue-b{batch_size}-{time.time_ns()}.db'}") as stack:
         queue = stack.settings.work_queue()
         salt = stack.settings.salt()
-        libraries = [choice.library_id for choice in LibraryDirectory(KohaClient).choices()]
-        people = applicants(count)
-        payloads = [application_payload(person, index, libraries) for index, person in enumerate(people)]
+        payloads = [payload for _, payload in stack_payloads(count)]
         load_before = load()
         clock = time.perf_counter()
-        ids = []
-        for payload in payloads:
-            applicant = LibraryCardApplication.model_validate(payload).applicant
-            ids.append(queue.add(PROCESS, reference=person_reference(applicant, salt), payload=payload, actor="integration").id)
+        ids = [enqueue(queue, salt, payload) for payload in payloads]
         enqueued = time.perf_counter()
         flow_started_at = time.time()
         summary = library_card(batch_size=batch_size)
@@ -113,16 +122,10 @@ def run(count: int, batch_size: int, timings_path: Path) -> dict[str, Any]:
         load_after = load()
         states: dict[str, int] = {}
         decided = 0
-        viestit = stack.sandbox("suomifi_viestit").state.store
-        mailbox = stack.sandbox("email").state.store
         for item_id in ids:
             item = queue.get(item_id)
             states[item.state.value] = states.get(item.state.value, 0) + 1
-            sent = queue.checkpoints(item_id).get("decision_sent")
-            if sent and sent["channel"] in ("suomifi", "letter") and viestit.message_by_external_id(sent["external_id"]) is not None:
-                decided += 1
-            elif sent and sent["channel"] == "email" and sent.get("message_id") and mailbox.by_message_id(sent["message_id"]) is not None:
-                decided += 1
+            decided += decision_record(stack, queue.checkpoints(item_id).get("decision_sent")) is not None
         queue.dispose()
     return {
         "count": count,

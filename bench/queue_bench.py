@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
-from sqlalchemy import create_engine, text
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kuntaflow.workitems import WorkQueue
-
-POSTGRES = os.environ.get("KUNTAFLOW_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from bench.bench_support import postgres_schema  # noqa: E402
+from kuntaflow.workitems import WorkQueue  # noqa: E402
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -66,22 +64,6 @@ def sqlite_url(directory: Path, name: str) -> str:
     return f"sqlite:///{directory / name}.db"
 
 
-def postgres_schema() -> tuple[str, str]:
-    schema = f"kf_bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(POSTGRES)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return f"{POSTGRES}?options={quote(f'-csearch_path={schema}')}", schema
-
-
-def drop_schema(schema: str) -> None:
-    engine = create_engine(POSTGRES)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=20_000)
@@ -94,11 +76,8 @@ def main() -> None:
             results[("sqlite", n)] = run(sqlite_url(Path(tmp), f"q{n}"), n)
     if not args.skip_postgres:
         for n in sizes:
-            url, schema = postgres_schema()
-            try:
+            with postgres_schema() as url:
                 results[("postgresql", n)] = run(url, n)
-            finally:
-                drop_schema(schema)
     print(f"{'backend':<11} {'items':>7} {'add/s':>9} {'claim+complete/s':>17} {'rss before MB':>14} {'rss peak MB':>12}")
     for (backend, n), r in results.items():
         print(f"{backend:<11} {n:>7} {r['add_per_s']:>9.0f} {r['claim_complete_per_s']:>17.0f} "

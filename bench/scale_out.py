@@ -24,7 +24,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
 from bench.bench_support import load  # noqa: E402
-from bench.chaos import arguments, measured  # noqa: E402
+from bench.chaos import exactly_once, worker_series  # noqa: E402
 
 
 def main() -> int:
@@ -34,18 +34,14 @@ def main() -> int:
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
     print(f"Scale-out: {args.items} library-card applications per run, workers {counts}, Prefect and the queue on PostgreSQL; {load()}", flush=True)
-    rows, clean = [], True
-    for workers in counts:
-        r = measured(arguments(["--items", str(args.items), "--kills", "0", "--no-faults", "--workers", str(workers),
-                                "--database", "postgresql", "--prefect-database", "postgresql", "--timeout", "7200"]))
-        once = not r["lost"] and r["duplicate_patrons"] == 0 and r["duplicate_messages"] == 0 and r["finished_twice"] == 0
-        clean &= once
-        rate = args.items / r["elapsed"]
-        rows.append((workers, rate))
+    rows, clean = worker_series(args.items, counts, ["--database", "postgresql", "--prefect-database", "postgresql", "--timeout", "7200"])
+    for workers, rate, r in rows:
+        once = exactly_once(r)
         print(f"  {workers} worker(s): {r['elapsed']:.0f} s, {rate:.2f} items/s, flow runs per worker {r['runs_per_worker']}, "
-              f"queue {r['counts']}; exactly once: {'yes' if once else 'NO: ' + '; '.join(r['lost'][:5])} ({load()})", flush=True)
+              f"queue {r['counts']}; exactly once: {'yes' if once else 'NO: ' + '; '.join(r['lost'][:5])}")
     base = rows[0][1]
-    print(" ".join(f"workers_{n}_items_per_s={rate:.2f} speedup_{n}={rate / base:.2f}" for n, rate in rows) + f" exactly_once={'yes' if clean else 'no'}")
+    print(" ".join(f"workers_{n}_items_per_s={rate:.2f} speedup_{n}={rate / base:.2f}" for n, rate, _ in rows)
+          + f" exactly_once={'yes' if clean else 'no'} ({load()})")
     return 0 if clean else 1
 
 

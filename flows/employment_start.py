@@ -72,6 +72,11 @@ from schemas.employee import PROCESS, NewEmployee, employee_from_payload, employ
 #: What the run's stored henkilötunnus becomes once the start is queued; a resumed run reads the item instead.
 REGISTERED_HETU = re.compile(r"^kuntaflow-item:(\d+)$")
 
+
+def registered_hetu(item_id: int) -> str:
+    """The stand-in REGISTERED_HETU reads back."""
+    return f"kuntaflow-item:{item_id}"
+
 #: Tag-based concurrency limits protect HR and the service desk.
 TAGS = ["hr", "servicedesk"]
 #: How often an answer that fails the checks is asked again before the run stops waiting (the queue goes on).
@@ -159,8 +164,8 @@ def validate_employment_start(employee: Any, wait_for_confirmation: Any, confirm
         ParameterTypeError: the arguments do not fit the signature (Prefect's own message).
         WorkItemNotFoundError: the item a resumed run names is gone.
     """
-    data = employee.model_dump(mode="json") if isinstance(employee, BaseModel) else employee
-    registered = REGISTERED_HETU.match(str(data.get("hetu", ""))) if isinstance(data, dict) else None
+    # Only stored parameters (a dict) can hold the stand-in: a NewEmployee's hetu is a valid Hetu.
+    registered = REGISTERED_HETU.match(str(employee.get("hetu", ""))) if isinstance(employee, dict) else None
     if registered:
         queue = KuntaflowSettings().work_queue()
         try:
@@ -182,7 +187,7 @@ def forget_hetu_in_run_parameters(employee: NewEmployee, item_id: int, wait_for_
     from prefect import get_client
 
     stored = {
-        "employee": employee.model_dump(mode="json") | {"hetu": f"kuntaflow-item:{item_id}"},
+        "employee": employee.model_dump(mode="json") | {"hetu": registered_hetu(item_id)},
         "wait_for_confirmation": wait_for_confirmation,
         "confirmation_timeout_seconds": confirmation_timeout_seconds,
     }
