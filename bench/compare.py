@@ -13,9 +13,11 @@
 Each way gets a fresh local stack (sandboxes, Prefect server; not timed) and the same generated
 applicants. The slow ways (3 and 4) run on ``--sample`` applications and say so. Printed per way:
 items/s, every application decided (DONE / business outcome) and checked against the sandboxes'
-records, and peak memory: this process's peak RSS and the largest child process's.
+records, and peak memory: the way's own process (the flow or the loop, together with the
+sandboxes, which keep every patron, message and letter they were sent) and the largest robot
+process (``wait4``'s peak RSS; robots hold one batch, so this one must not grow with the count).
 
-    .venv/bin/python bench/compare.py [--count 2000] [--sample 200]
+    .venv/bin/python bench/compare.py [--count 2000] [--sample 200] [--ways kuntaflow,"plain loop"]
 
 Last line: ``kuntaflow_items_per_s=… ratio_vs_plain_loop=… speedup_vs_task_per_item=… speedup_vs_robot_per_item=…``.
 Targets (issue 8): ratio ≥ 0.7, ≥ 10× task per item, ≥ 20× robot per item.
@@ -46,7 +48,7 @@ class Outcome:
     decided: int
     found: int
     peak_self_mb: float
-    peak_child_mb: float
+    peak_robot_mb: float
 
     @property
     def per_s(self) -> float:
@@ -106,7 +108,7 @@ def _peak_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def one_way(way: str, count: int, batch_size: int) -> Outcome:
+def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome:
     """A fresh stack, ``count`` applications, decided ``way``; checked against the sandboxes' records."""
     from bench.library_card_throughput import enqueue, stack_payloads
     from kuntaflow.settings import KuntaflowSettings
@@ -118,13 +120,18 @@ def one_way(way: str, count: int, batch_size: int) -> Outcome:
         queue = stack.settings.work_queue()
         salt = stack.settings.salt()
         outcomes: dict[int, str] = {}
+        robots_mb = 0.0
         if way in ("kuntaflow", "robot per item"):
             from flows.library_card import library_card
 
             ids = [enqueue(queue, salt, payload) for payload in payloads]
             clock = time.perf_counter()
-            library_card(batch_size=batch_size if way == "kuntaflow" else 1)
+            if way == "kuntaflow":
+                library_card(batch_size=batch_size, parallel_batches=parallel)
+            else:
+                library_card(batch_size=1)
             seconds = time.perf_counter() - clock
+            robots_mb = _peak_mb(resource.RUSAGE_CHILDREN)  # the Prefect server still runs: only robots were reaped
             outcomes = {i: queue.get(i).state.value for i in ids}
             sent = {i: queue.checkpoints(i).get("decision_sent") for i in ids}
         elif way == "plain loop":
@@ -157,19 +164,19 @@ def one_way(way: str, count: int, batch_size: int) -> Outcome:
         found = sum(decision_record(stack, decision) is not None for decision in sent.values())
         queue.dispose()
     decided = sum(1 for state in outcomes.values() if state not in ("NEW", "IN_PROGRESS", "APPLICATION_FAILED", "ABANDONED"))
-    return Outcome(way, count, seconds, decided, found, _peak_mb(resource.RUSAGE_SELF), _peak_mb(resource.RUSAGE_CHILDREN))
+    return Outcome(way, count, seconds, decided, found, _peak_mb(resource.RUSAGE_SELF), robots_mb)
 
 
 WAYS = ("kuntaflow", "plain loop", "task per item", "robot per item")
 
 
-def in_subprocess(way: str, count: int, batch: int, population: int) -> Outcome:
+def in_subprocess(way: str, count: int, batch: int, parallel: int, population: int) -> Outcome:
     """Run one way in a process of its own, so its peak memory is its own."""
     import json
     import subprocess
 
     done = subprocess.run(
-        [sys.executable, __file__, "--way", way, "--count", str(count), "--batch", str(batch), "--population", str(population)],
+        [sys.executable, __file__, "--way", way, "--count", str(count), "--batch", str(batch), "--parallel", str(parallel), "--population", str(population)],
         capture_output=True, text=True, check=False,
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -182,8 +189,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=2000, help="applications for Kuntaflow and the plain loop")
     parser.add_argument("--sample", type=int, default=200, help="applications for task per item and robot per item")
+    parser.add_argument("--ways", default=",".join(WAYS), help="which ways, comma-separated (default: all four)")
     parser.add_argument("--way", choices=WAYS, help=argparse.SUPPRESS)  # one way, in a child process
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--parallel", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--population", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.way:
@@ -194,24 +203,34 @@ def main() -> int:
             from kuntaflow.cli_stack import _quiet
 
             _quiet()
-            print(json.dumps(dataclasses.asdict(one_way(args.way, args.count, args.batch))))
+            print(json.dumps(dataclasses.asdict(one_way(args.way, args.count, args.batch, args.parallel))))
         return 0
-    from bench.library_card_throughput import shipped_batch_size
+    from bench.library_card_throughput import shipped_parameters
 
-    batch = shipped_batch_size()
+    shipped = shipped_parameters()
+    batch, parallel = int(shipped["batch_size"]), int(shipped.get("parallel_batches", 1))
     population = max(int(args.count * 1.3) + 50, 200)
     print(f"Side by side: {args.count} applications (Kuntaflow, plain loop), {args.sample} (task per item, robot per item: "
-          f"the slow ways on a sample); Kuntaflow batch size {batch} (prefect.yaml); each way in a process of its own; {load()}", flush=True)
+          f"the slow ways on a sample); Kuntaflow batch size {batch}, {parallel} batches at once (prefect.yaml); each way in a process of its own; {load()}", flush=True)
     results: dict[str, Outcome] = {}
-    for way in WAYS:
+    ways = [way.strip() for way in args.ways.split(",")]
+    if unknown := set(ways) - set(WAYS):
+        parser.error(f"unknown ways {sorted(unknown)}; choose from {', '.join(WAYS)}")
+    for way in ways:
         count = args.count if way in ("kuntaflow", "plain loop") else args.sample
-        r = results[way] = in_subprocess(way, count, batch, population)
+        r = results[way] = in_subprocess(way, count, batch, parallel, population)
         print(f"  {way:<15} {r.count:>5} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  decided {r.decided}/{r.count}, "
-              f"decision found in the sandboxes {r.found}/{r.count}; peak RSS {r.peak_self_mb:.0f} MB, "
-              f"largest child process (Prefect server, a robot) {r.peak_child_mb:.0f} MB ({load()})", flush=True)
-    k = results["kuntaflow"].per_s
-    print(f"kuntaflow_items_per_s={k:.2f} ratio_vs_plain_loop={k / results['plain loop'].per_s:.2f} "
-          f"speedup_vs_task_per_item={k / results['task per item'].per_s:.2f} speedup_vs_robot_per_item={k / results['robot per item'].per_s:.2f}")
+              f"decision found in the sandboxes {r.found}/{r.count}; peak RSS {r.peak_self_mb:.0f} MB "
+              f"(flow or loop, with the sandboxes and their records), largest robot {r.peak_robot_mb:.0f} MB ({load()})", flush=True)
+    if "kuntaflow" in results:
+        k = results["kuntaflow"].per_s
+        figures = [f"kuntaflow_items_per_s={k:.2f}"] + [
+            f"{name}={k / results[way].per_s:.2f}"
+            for way, name in (("plain loop", "ratio_vs_plain_loop"), ("task per item", "speedup_vs_task_per_item"),
+                              ("robot per item", "speedup_vs_robot_per_item"))
+            if way in results
+        ]
+        print(" ".join(figures))
     return 0 if all(r.decided == r.count == r.found for r in results.values()) else 1
 
 

@@ -40,13 +40,13 @@ from bench.bench_support import bench_environment, decision_record, load, read_r
 LARGER_BATCH = 100
 
 
-def shipped_batch_size() -> int:
-    """``batch_size`` of the ``library-card`` deployment in prefect.yaml."""
+def shipped_parameters() -> dict[str, Any]:
+    """The ``library-card`` deployment's parameters in prefect.yaml (batch size, parallel batches)."""
     import yaml
 
     config = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text(encoding="utf-8"))
     deployment = next(d for d in config["deployments"] if d["name"] == "library-card")
-    return int(deployment["parameters"]["batch_size"])
+    return dict(deployment["parameters"])
 
 
 def applicants(count: int) -> list[Any]:
@@ -178,7 +178,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=2000, help="applications per run (default 2000)")
     parser.add_argument("--batch-sizes", default=None, help=f"comma-separated; default: prefect.yaml's, then {LARGER_BATCH}")
     args = parser.parse_args()
-    shipped = shipped_batch_size()
+    shipped = int(shipped_parameters()["batch_size"])
     sizes = [int(s) for s in args.batch_sizes.split(",")] if args.batch_sizes else [shipped, LARGER_BATCH]
     # ~10 % of the generated people are patrons already and are left out; room for them and more.
     population = max(int(args.count * 1.3) + 50, 200)

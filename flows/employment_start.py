@@ -63,7 +63,7 @@ from flows.employment_confirmation import (
     confirmation_problem,
     record_confirmation,
 )
-from flows.robot_task import run_robot
+from flows.robot_task import run_batches
 from kuntaflow.batches import BatchReport
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkItem
@@ -219,13 +219,7 @@ def register_employment_start(employee: NewEmployee) -> tuple[WorkItem, bool]:
 
 def onboard_queued_employees(batch_size: int = 20, max_batches: int = 50) -> list[BatchReport]:
     """Robot batches until nothing is claimable."""
-    reports: list[BatchReport] = []
-    for batch_number in range(1, max_batches + 1):
-        report = run_robot.with_options(tags=TAGS)(PROCESS, batch_number=batch_number, batch_size=batch_size)
-        if report.claimed == 0:
-            break
-        reports.append(report)
-    return reports
+    return run_batches(PROCESS, batch_size=batch_size, max_batches=max_batches, tags=TAGS)
 
 
 @task(task_run_name="wait while another run's robot has work item {item_id}", cache_policy=NO_CACHE)

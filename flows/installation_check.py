@@ -19,8 +19,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger
 from pydantic import BaseModel, Field
 
-from flows.robot_task import run_robot
-from kuntaflow.batches import BatchReport
+from flows.robot_task import run_batches
 from kuntaflow.redaction import install as install_redaction
 from kuntaflow.workitems import WorkQueue
 
@@ -85,16 +84,8 @@ def installation_check(
     """
     install_redaction()
     logger = get_run_logger()
-    reports: list[BatchReport] = []
-    for batch_number in range(1, max_batches + 1):
-        # The flaky sample is retried at once rather than after the production backoff.
-        report = run_robot(
-            PROCESS, batch_number=batch_number, batch_size=batch_size,
-            extra_env={"KUNTAFLOW_RETRY_BACKOFF_SECONDS": "0"},
-        )
-        if report.claimed == 0:
-            break
-        reports.append(report)
+    # The flaky sample is retried at once rather than after the production backoff.
+    reports = run_batches(PROCESS, batch_size=batch_size, max_batches=max_batches, extra_env={"KUNTAFLOW_RETRY_BACKOFF_SECONDS": "0"})
     final = {outcome.item_id: outcome for report in reports for outcome in report.outcomes}
     summary = CheckSummary(
         batches=len(reports),

@@ -19,7 +19,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
 
-from flows.robot_task import run_robot
+from flows.robot_task import run_batches
 from kuntaflow.batches import BatchReport, ItemOutcome
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
@@ -45,6 +45,7 @@ def library_card(
     batch_size: Annotated[int, Field(ge=1, le=1000)] = 50,
     max_batches: Annotated[int | None, Field(ge=1)] = None,
     settle_seconds: Annotated[float, Field(ge=0, le=600)] = 0,
+    parallel_batches: Annotated[int, Field(ge=1, le=8)] = 1,
 ) -> LibraryCardSummary:
     """Decide every claimable library-card application, batch by batch, and report the outcomes.
 
@@ -52,19 +53,15 @@ def library_card(
     applications instead of ending. The deployment's event trigger starts at most one run per
     ``within`` seconds and drops the events in between; with ``settle_seconds >= within`` this run
     is still watching when those applications are queued, so none waits for the schedule.
+    ``parallel_batches``: robots at once (each its own process and batch); the ``koha`` tag
+    concurrency limit caps them across runs.
     """
     logger = get_run_logger()
     started = time.monotonic()
-    reports: list[BatchReport] = []
-    batch_number = 1
-    while max_batches is None or batch_number <= max_batches:
-        report = run_robot.with_options(tags=[KOHA_TAG])(PROCESS, batch_number=batch_number, batch_size=batch_size)
-        if report.claimed == 0:
-            if not new_applications_before(started + settle_seconds):
-                break
-            continue
-        reports.append(report)
-        batch_number += 1
+    reports = run_batches(
+        PROCESS, batch_size=batch_size, parallel=parallel_batches, max_batches=max_batches, tags=[KOHA_TAG],
+        keep_watching=lambda: new_applications_before(started + settle_seconds),
+    )
     summary = summarise_applications(reports)
     logger.info(
         "Library cards: %s applications in %s batches; %s; decisions by %s",

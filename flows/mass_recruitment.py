@@ -26,7 +26,7 @@ from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
 
 from connectors.helbit import HelbitClient, check_job_key
-from flows.robot_task import run_robot
+from flows.robot_task import run_batches
 from kuntaflow.batches import BatchReport
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
@@ -96,14 +96,7 @@ def mass_recruitment(
     night = night or helsinki_today()
     keys = open_jobs_to_screen(job_key)
     item_ids = enqueue_jobs(keys, night)
-    reports: list[BatchReport] = []
-    batch_number = 1
-    while True:
-        report = run_robot.with_options(tags=[HELBIT_TAG])(PROCESS, batch_number=batch_number, batch_size=batch_size)
-        if report.claimed == 0:
-            break
-        reports.append(report)
-        batch_number += 1
+    reports = run_batches(PROCESS, batch_size=batch_size, tags=[HELBIT_TAG])
     summary = summarise_night(item_ids, night, reports)
     for line in summary.lines():
         logger.info(line)

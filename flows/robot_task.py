@@ -1,16 +1,19 @@
-"""The Prefect step every process flow shares: one robot batch, reported in the Prefect UI.
+"""The Prefect steps every process flow shares: one robot batch, and batches until the queue is empty.
 
 ``run_robot`` claims a batch of the process's work items, runs ``robots/<process>/tasks.robot``
 on them in a subprocess (kuntaflow/robot_runner.py), releases what the robot left unfinished,
 and publishes a table artifact: item ids, outcomes, error codes and attempts, never payloads,
-with a link to the robot's log.
+with a link to the robot's log. ``run_batches`` runs such batches, several at once if asked,
+until nothing is claimable.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 
 from prefect import get_run_logger, task
+from prefect.futures import PrefectFuture, as_completed
 from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 
@@ -68,6 +71,55 @@ def run_robot(
     return report
 
 
+def run_batches(
+    process: str,
+    *,
+    batch_size: int,
+    parallel: int = 1,
+    max_batches: int | None = None,
+    tags: Sequence[str] = (),
+    extra_env: dict[str, str] | None = None,
+    keep_watching: Callable[[], bool] | None = None,
+) -> list[BatchReport]:
+    """Robot batches of ``process``, up to ``parallel`` at once, until one finds nothing to claim.
+
+    Each batch claims items of its own, so batches running side by side never share one; every
+    robot is its own process, so two batches use two CPUs (Robot Framework runs one keyword at a
+    time). ``tags`` puts the batches under Prefect's tag concurrency limits (``koha``: 2), which
+    cap ``parallel`` across all flow runs. ``max_batches`` counts batches that claimed something.
+    When the queue is empty and nothing runs, ``keep_watching()`` decides whether to go on (it
+    may wait for new items). If a batch raises, the others finish first, then the error is raised.
+
+    Returns:
+        The reports of the batches that claimed items, in the order they finished.
+    """
+    robot = run_robot.with_options(tags=list(tags)) if tags else run_robot
+    reports: list[BatchReport] = []
+    running: set[PrefectFuture[BatchReport]] = set()
+    submitted = 0
+    empty = False
+    try:
+        while True:
+            while not empty and len(running) < parallel and (max_batches is None or len(reports) + len(running) < max_batches):
+                submitted += 1
+                running.add(robot.submit(process, batch_number=submitted, batch_size=batch_size, extra_env=extra_env))
+            if not running:
+                if empty and keep_watching is not None and (max_batches is None or len(reports) < max_batches) and keep_watching():
+                    empty = False
+                    continue
+                return reports
+            finished = next(as_completed(list(running)))
+            running.discard(finished)
+            report = finished.result()
+            if report.claimed == 0:
+                empty = True
+            else:
+                reports.append(report)
+    finally:
+        for future in running:
+            future.wait()
+
+
 def _describe(report: BatchReport) -> str:
     """The artifact's markdown: counts, what happened to the robot, a link to its log."""
     counts = ", ".join(f"{count} {state}" for state, count in sorted(report.counts().items()))
@@ -77,6 +129,8 @@ def _describe(report: BatchReport) -> str:
         robot = f"the robot was killed by signal {-report.robot_return_code}"
     else:
         robot = f"robot exit code {report.robot_return_code}"
+    if report.robot_peak_memory_mb is not None:
+        robot += f", peak memory {report.robot_peak_memory_mb:.0f} MB"
     lines = [f"**{report.process}**, batch {report.batch_number}: {report.claimed} items: {counts}; {robot}."]
     if report.released:
         lines.append(f"Released unfinished for the next batch: {report.released}.")

@@ -39,6 +39,7 @@ class BatchReport(BaseModel):
     released: int = 0
     robot_return_code: int | None = None
     robot_timed_out: bool = False
+    robot_peak_memory_mb: float | None = None
     robot_log: Path | None = None
     robot_could_not_run: bool = False
 
@@ -105,6 +106,7 @@ def process_batch(
     return BatchReport(
         process=process, batch_number=batch_number, owner=owner, claimed=len(ids), outcomes=outcomes,
         released=released, robot_return_code=robot.return_code, robot_timed_out=robot.timed_out,
+        robot_peak_memory_mb=robot.peak_memory_mb,
         robot_could_not_run=robot.could_not_run,
         robot_log=robot.log_html if robot.output_complete else robot.console_log,
     )

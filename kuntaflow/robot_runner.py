@@ -123,6 +123,7 @@ class RobotRun(BaseModel):
     return_code: int | None
     timed_out: bool = False
     duration_seconds: float
+    peak_memory_mb: float | None = None
     tasks: list[TaskResult] = []
     output_complete: bool = False
 
@@ -232,12 +233,13 @@ def run_suite(
         target=_copy_masked, args=(process.stdout, output_dir / "console.txt"), name=f"robot-console-{run_id}", daemon=True
     )
     copier.start()
+    peak_memory_mb = None
     try:
         timed_out = not _wait_for_exit(process, limit)
     finally:
         # On a timeout, and if we are interrupted ourselves (a cancelled flow run), nothing of the
         # robot may outlive this call; after a normal exit this stops what it left running.
-        _kill_group(process)
+        peak_memory_mb = _kill_group(process)
         copier.join(timeout=30)
     return_code = process.returncode
     duration = time.monotonic() - started
@@ -247,7 +249,7 @@ def run_suite(
     tasks, complete = _read_results(output_dir)
     return RobotRun(
         run_id=run_id, suite=suite, output_dir=output_dir, return_code=return_code, timed_out=timed_out,
-        duration_seconds=round(duration, 3), tasks=tasks, output_complete=complete,
+        duration_seconds=round(duration, 3), peak_memory_mb=peak_memory_mb, tasks=tasks, output_complete=complete,
     )
 
 
@@ -281,12 +283,22 @@ def _copy_masked(source: IO[bytes], target: Path) -> None:
             out.flush()
 
 
+#: Robot Framework's result reading and rebot keep process-wide state (its LOGGER, the output
+#: streams): two batches finishing at once in one flow run's threads broke each other's rebot.
+_RESULTS_LOCK = threading.Lock()
+
+
 def _read_results(output_dir: Path) -> tuple[list[TaskResult], bool]:
     """Mask output.xml, build log.html/report.html from it, and list the tasks' results."""
     output = output_dir / "output.xml"
     if not output.exists():
         return [], False
     redact_file(output)
+    with _RESULTS_LOCK:
+        return _results_and_log(output, output_dir)
+
+
+def _results_and_log(output: Path, output_dir: Path) -> tuple[list[TaskResult], bool]:
     from robot.api import ExecutionResult
     from robot.errors import DataError
 
@@ -326,13 +338,26 @@ def _wait_for_exit(process: subprocess.Popen, timeout: float) -> bool:
         os.close(pidfd)
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    """SIGKILL the robot's whole process group (its browsers and helpers too) and reap the robot."""
+def _kill_group(process: subprocess.Popen) -> float | None:
+    """SIGKILL the robot's whole process group (its browsers and helpers too) and reap the robot.
+
+    Returns the robot's peak resident memory in MB (``wait4``'s rusage), when it could be read.
+    """
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass  # the group is gone already
+    peak_mb = None
+    if process.returncode is None and hasattr(os, "wait4"):
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        except ChildProcessError:
+            pass  # reaped elsewhere; Popen.wait below reads its status
+        else:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            peak_mb = round(usage.ru_maxrss / 1024, 1)  # KiB on Linux
     process.wait()
+    return peak_mb
 
 
 def _safe(name: str) -> str:

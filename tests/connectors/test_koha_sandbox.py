@@ -67,6 +67,38 @@ def test_queries_on_attributes_join_like_sql_and_need_the_embed(koha):
     assert response.status_code == 400 and response.json()["error_code"] == "invalid_query"
 
 
+def test_the_attribute_and_unique_key_indexes_follow_every_change(koha):
+    """The store indexes attribute values, card numbers and user ids; searches and 409s must follow edits and deletes."""
+    embed = {"x-koha-embed": "extended_attributes"}
+
+    def holders(value: str) -> list[int]:
+        q = json.dumps({"extended_attributes.code": "SOTU", "extended_attributes.attribute": value})
+        return [p["patron_id"] for p in koha.get("/patrons", params={"q": q}, headers=embed).json()]
+
+    base = {"surname": "Indeksi", "library_id": "JYVPK", "category_id": "HENKILO"}
+    first = koha.post("/patrons", json=base | {"firstname": "Eka", "extended_attributes": [{"type": "SOTU", "value": "Key-One"}]}).json()
+    assert holders("key-one") == [first["patron_id"]]  # text matches case-insensitively, as a scan did
+    [attribute] = koha.get(f"/patrons/{first['patron_id']}/extended_attributes").json()
+    assert koha.patch(f"/patrons/{first['patron_id']}/extended_attributes/{attribute['extended_attribute_id']}", json={"value": "key-two"}).status_code == 200
+    assert holders("Key-One") == [] and holders("key-two") == [first["patron_id"]]
+    clash = koha.post("/patrons", json=base | {"firstname": "Toka", "extended_attributes": [{"type": "SOTU", "value": "key-two"}]})
+    assert clash.status_code == 400 and clash.json()["error_code"] == "attribute_not_unique"
+    second = koha.post("/patrons", json=base | {"firstname": "Toka", "extended_attributes": [{"type": "SOTU", "value": "key-three"}]}).json()
+    assert int(second["cardnumber"]) == int(first["cardnumber"]) + 1
+    renamed = koha.put(f"/patrons/{first['patron_id']}", json=base | {"firstname": "Eka", "userid": "uusi.tunnus"})
+    assert renamed.status_code == 200
+    taken = koha.put(f"/patrons/{second['patron_id']}", json=base | {"firstname": "Toka", "userid": "uusi.tunnus"})
+    assert (taken.status_code, taken.json()) == (409, {"error": "Duplicate ID", "conflict": "userid"})
+    third = koha.post("/patrons", json=base | {"firstname": "Eka"}).json()
+    assert third["userid"] == "eka.indeksi"  # the old user id is free again
+    assert koha.delete(f"/patrons/{second['patron_id']}").status_code == 204
+    assert holders("key-three") == []
+    assert koha.delete(f"/patrons/{third['patron_id']}").status_code == 204
+    again = koha.post("/patrons", json=base | {"firstname": "Kolmas"}).json()
+    # Both newer patrons gone: the next card number is the highest left + 1, as in Koha.
+    assert again["cardnumber"] == second["cardnumber"] == str(int(first["cardnumber"]) + 1)
+
+
 def test_paging_headers_follow_koha(koha):
     response = koha.get("/patrons", params={"_per_page": 2, "_page": 1, "_order_by": "-patron_id"})
     assert [p["patron_id"] for p in response.json()] == [4, 3]

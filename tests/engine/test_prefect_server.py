@@ -6,7 +6,7 @@ import os
 
 import httpx
 import pytest
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 
 from kuntaflow.prefect_server import embedded_prefect
 from kuntaflow.settings import KuntaflowSettings
@@ -49,6 +49,35 @@ def test_a_configured_server_is_used_and_nothing_is_started(tmp_path, monkeypatc
 
         assert PREFECT_API_URL.value() == api_url
     assert not (tmp_path / "data" / "prefect" / "server.log").exists()
+
+
+@task
+def _tagged(n: int) -> int:
+    return n
+
+
+@flow(name="tag-limit-probe")
+def _tagged_tasks(count: int) -> list[int]:
+    return [_tagged.with_options(tags=["koha"])(n) for n in range(count)]
+
+
+@pytest.mark.slow
+def test_tasks_under_a_tag_concurrency_limit_never_meet_a_locked_sqlite_database(tmp_path, monkeypatch):
+    """Prefect opens the slot increment's transaction DEFERRED; on SQLite a writer in between made it
+    fail with "database is locked" (503, retried 2 s later) for about every second task; the embedded
+    server begins every transaction IMMEDIATE instead (kuntaflow/prefect_server_main.py)."""
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("KUNTAFLOW_PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("KUNTAFLOW_PREFECT_NO_UI", "1")
+    monkeypatch.setenv("PREFECT_API_LOG_RETRYABLE_ERRORS", "true")  # the server logs each 503 it answers
+    settings = KuntaflowSettings(data_dir=tmp_path / "data")
+    with embedded_prefect(settings):
+        from kuntaflow.prefect_deploy import ensure_concurrency_limits
+
+        ensure_concurrency_limits({"koha": 2})
+        assert _tagged_tasks(12) == list(range(12))
+    log = (tmp_path / "data" / "prefect" / "server.log").read_text(encoding="utf-8")
+    assert "database is locked" not in log and "retryable exception" not in log
 
 
 @pytest.mark.slow

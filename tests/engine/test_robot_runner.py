@@ -61,8 +61,49 @@ def test_results_per_task_with_error_categories_and_kept_logs(tmp_path, capfd):
     assert run.output_dir == settings.robot_output_dir / "outcomes"
     assert run.log_html.exists() and (run.output_dir / "report.html").exists()
     assert run.return_code == 3 and not run.timed_out and run.output_complete and not run.could_not_run
+    # The robot's own peak memory (wait4): a Python interpreter with Robot Framework, not ours (no fork copy).
+    assert run.peak_memory_mb is not None and 20 < run.peak_memory_mb < 1000
     assert "Business Failure" in run.console_log.read_text()
     assert capfd.readouterr() == ("", ""), "a robot run prints nothing on our console"
+
+
+def test_two_robots_finishing_at_once_in_one_process_both_get_their_results_and_log(tmp_path):
+    """Parallel batches (flows/robot_task.run_batches) read their robots' results in threads of one
+    flow run; Robot Framework's result reading and rebot are process-wide and broke each other
+    (a RecursionError from rebot's closed output) until the runner took a lock around them."""
+    import shutil
+
+    from kuntaflow import robot_runner
+
+    settings = KuntaflowSettings(data_dir=tmp_path)
+    first = run_suite(FIXTURES / "outcomes.robot", run_id="first", variables={"HETU": HETU}, settings=settings)
+    results: dict[str, tuple] = {}
+    errors: list[BaseException] = []
+    for round_number in range(8):
+        start = threading.Barrier(2)
+        dirs = []
+        for n in range(2):
+            target = tmp_path / f"r{round_number}-{n}"
+            target.mkdir()
+            shutil.copy(first.output_dir / "output.xml", target / "output.xml")
+            dirs.append(target)
+
+        def read(target: Path, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                results[target.name] = robot_runner._read_results(target)
+            except BaseException as error:  # noqa: BLE001 - the test reports what the thread met
+                errors.append(error)
+
+        threads = [threading.Thread(target=read, args=(target,)) for target in dirs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        for target in dirs:
+            assert (target / "log.html").exists() and "ERROR" not in (target / "rebot.txt").read_text(encoding="utf-8")
+    assert not errors
+    assert all(complete and len(tasks) == 4 for tasks, complete in results.values()) and len(results) == 16
 
 
 def test_a_henkilotunnus_never_reaches_robot_output_files_or_results(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from prefect import flow
 
 from flows.installation_check import PROCESS, enqueue_samples
-from flows.robot_task import run_robot
+from flows.robot_task import run_batches, run_robot
 from kuntaflow.batches import BatchReport
 from kuntaflow.robot_runner import RobotCouldNotRunError, SuiteNotFoundError
 from kuntaflow.settings import KuntaflowSettings
@@ -57,4 +57,44 @@ def test_a_robot_that_cannot_run_releases_its_items_and_fails_the_flow(prefect_h
     # Robot Framework refused to start: no item was started, so none used an attempt.
     assert {(item.state, item.attempts) for item in claimed} == {(ItemState.NEW, 0)}
     assert queue.audit(ids[0])[-1].action == "release"
+    queue.dispose()
+
+
+@flow(name="parallel-batches-probe")
+def parallel_batches(parallel: int, max_batches: int | None = None) -> list[BatchReport]:
+    return run_batches(PROCESS, batch_size=2, parallel=parallel, max_batches=max_batches,
+                       extra_env={"KUNTAFLOW_RETRY_BACKOFF_SECONDS": "0"})
+
+
+@pytest.mark.slow
+def test_parallel_batches_run_side_by_side_and_finish_every_item_once(prefect_harness):
+    queue = KuntaflowSettings().work_queue()
+    ids = enqueue_samples(queue)
+    reports = parallel_batches(2)
+    assert {queue.get(item_id).state for item_id in ids} <= {ItemState.DONE, ItemState.BUSINESS_FAILED}
+    endings = {item_id: [e for e in queue.audit(item_id) if e.action in ("complete", "fail_business")] for item_id in ids}
+    assert all(len(ended) == 1 for ended in endings.values()), "every item finished exactly once"
+    first, second = sorted(reports, key=lambda report: report.batch_number)[:2]
+
+    def claimed_at(report: BatchReport) -> list:
+        return [e.at for o in report.outcomes for e in queue.audit(o.item_id) if e.action == "claim" and e.actor == report.owner]
+
+    def finished_at(report: BatchReport) -> list:
+        return [endings[o.item_id][0].at for o in report.outcomes if endings[o.item_id][0].actor == report.owner]
+
+    # Side by side: the second batch had its items before the first batch's robot finished any of its own.
+    assert max(claimed_at(second)) < min(finished_at(first))
+    assert not {o.item_id for o in first.outcomes} & {o.item_id for o in second.outcomes}
+    queue.dispose()
+
+
+@pytest.mark.slow
+def test_max_batches_counts_the_batches_that_had_work(prefect_harness):
+    queue = KuntaflowSettings().work_queue()
+    ids = enqueue_samples(queue)
+    reports = parallel_batches(2, max_batches=3)
+    assert len(reports) == 3 and all(report.claimed == 2 for report in reports)
+    # Claims go by id, so the three batches had the first six cases; the seventh waits for the next run.
+    never_claimed = [item_id for item_id in ids if not any(e.action == "claim" for e in queue.audit(item_id))]
+    assert never_claimed == ids[6:]
     queue.dispose()

@@ -406,17 +406,17 @@ def create_app(
             raise SpecViolation([{"message": "Not in enum list: contains, exact, starts_with, ends_with.", "path": "/_match"}])
         filters = {k: v for k, v in request.query_params.items() if not k.startswith("_") and k != "q"}
         with store.lock:
-            records = [dict(r) for r in store.patrons.values()]
-            base_total = len(records)
-            by_patron: dict[int, list[dict[str, Any]]] = {}
-            if queries and "extended_attributes" in embeds:  # one pass, not one per patron: a search stays linear
-                for attribute in store.attributes.values():
-                    by_patron.setdefault(attribute["patron_id"], []).append(attribute)
+            base_total = len(store.patrons)
+            candidates = _attribute_value_candidates(store, queries) if "extended_attributes" in embeds else None
+            if candidates is None:
+                records = [dict(r) for r in store.patrons.values()]
+            else:  # what an index on the attribute value gives Koha: only the patrons holding it
+                records = [dict(store.patrons[pid]) for pid in sorted(candidates) if pid in store.patrons]
             selected = []
             for record in records:
                 if not all(name in record and _match_param(record[name], wanted, mode) for name, wanted in filters.items()):
                     continue
-                if queries and not any(all(matches(q, row) for q in queries) for row in _joined_rows(record, embeds, by_patron.get(record["patron_id"], []))):
+                if queries and not any(all(matches(q, row) for q in queries) for row in _joined_rows(record, embeds, store.attributes.of_patron(record["patron_id"]))):
                     continue
                 selected.append(render_patron(record, embeds))
         return _paginate(request, selected, base_total, "patron_id")
@@ -533,6 +533,19 @@ def _basic(credentials: str) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError):
         return "", ""
     return userid, password
+
+
+def _attribute_value_candidates(store: KohaStore, queries: list[Any]) -> set[int] | None:
+    """The patrons that can match: those holding the attribute value a query asks for as plain text
+    equality (``{"extended_attributes.attribute": "…"}``), or ``None`` when no query does (scan all).
+
+    Every query must match the same joined row, so one such condition narrows the search; the full
+    query is still evaluated on each candidate.
+    """
+    for query in queries:
+        if isinstance(query, dict) and isinstance(value := query.get("extended_attributes.attribute"), str):
+            return {a["patron_id"] for a in store.attributes.with_value(value)}
+    return None
 
 
 def _joined_rows(record: dict[str, Any], embeds: set[str], attributes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -40,7 +40,7 @@ def install_pages(app: FastAPI, store: KohaStore, *, hetu_key_attribute: str) ->
 
 
 def _row(store: KohaStore, record: dict[str, Any], hetu_key_attribute: str) -> dict[str, Any]:
-    attributes = [a for a in store.attributes.values() if a["patron_id"] == record["patron_id"]]
+    attributes = store.attributes.of_patron(record["patron_id"])
     guarantors = [a["value"] for a in attributes if a["type"] == store.guarantor_attribute]
     return {
         "patron_id": record["patron_id"],
