@@ -99,7 +99,7 @@ def process_batch(
             released = _release_unfinished(queue, ids, owner, reason)
         outcomes = [
             ItemOutcome(item_id=item.id, state=item.state, error_code=item.error_code, attempts=item.attempts)
-            for item in map(queue.get, ids)
+            for item in queue.get_many(ids)
         ]
     finally:
         queue.dispose()
@@ -115,11 +115,10 @@ def process_batch(
 def _release_unfinished(queue: WorkQueue, ids: list[int], owner: str, reason: str) -> int:
     """Give back the items still IN_PROGRESS for ``owner``; return how many."""
     released = 0
-    for item_id in ids:
-        item = queue.get(item_id)
+    for item in queue.get_many(ids):
         if item.state is ItemState.IN_PROGRESS and item.lease_owner == owner:
             try:
-                queue.release(item_id, owner=owner, reason=reason)
+                queue.release(item.id, owner=owner, reason=reason)
             except (LeaseLostError, InvalidTransitionError):
                 continue  # finished or taken over between the read and the release
             released += 1

@@ -8,22 +8,21 @@ the data directory the privacy sweep reads (kuntaflow/privacy_sweep.py). Prefect
 its SQLite pragmas, so the embedded server is started through this module, which adds the pragma
 with a SQLAlchemy pool listener and then runs Prefect's CLI unchanged.
 
-Also: every transaction the server opens on SQLite starts with ``BEGIN IMMEDIATE``. Prefect
-opens most of them DEFERRED, and one that reads and then writes (the tag concurrency limit's slot
-increment does) fails at once with "database is locked" when another writer committed in between:
-SQLite cannot wait that out with its busy timeout. The API answers 503 and the client retries
-after about 2 s, so before this every robot batch behind the ``koha`` limit waited 1 s on average
-(bench/README.md). IMMEDIATE takes the write lock first and waits for it; SQLite has one writer
-at a time anyway. PostgreSQL servers are not affected.
+Also: the tag concurrency limit's slot increment begins its SQLite transaction IMMEDIATE. Prefect
+opens it DEFERRED, reads the limits and then writes; when another writer commits in between, SQLite
+fails the upgrade at once with "database is locked" (its busy timeout cannot wait that out), the
+API answers 503 and the client retries about 2 s later: every robot batch behind the ``koha`` limit
+waited 1 s on average (bench/README.md). IMMEDIATE takes the write lock first and waits for it. Only
+this step: beginning every transaction IMMEDIATE stalled requests that open a second transaction
+while holding the first (suspended flow runs were never resumed). PostgreSQL servers are unaffected.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from prefect.server.database.configurations import AioSqliteConfiguration
+from prefect.server.api import concurrency_limits_v2
+from prefect.server.database.configurations import SQLITE_BEGIN_MODE
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
@@ -39,16 +38,19 @@ def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-_begin_transaction = AioSqliteConfiguration.begin_transaction
+_acquire_slots = concurrency_limits_v2._acquire_concurrency_slots
 
 
-@asynccontextmanager
-async def _begin_immediate(self: AioSqliteConfiguration, session: Any, with_for_update: bool = False) -> AsyncIterator[Any]:
-    async with _begin_transaction(self, session, with_for_update=True) as transaction:
-        yield transaction
+async def _acquire_slots_immediately(*args: Any, **kwargs: Any) -> Any:
+    # The session's BEGIN is sent with the first statement, inside this call, in the mode set here.
+    token = SQLITE_BEGIN_MODE.set("IMMEDIATE")
+    try:
+        return await _acquire_slots(*args, **kwargs)
+    finally:
+        SQLITE_BEGIN_MODE.reset(token)
 
 
-AioSqliteConfiguration.begin_transaction = _begin_immediate  # type: ignore[method-assign]
+concurrency_limits_v2._acquire_concurrency_slots = _acquire_slots_immediately
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -381,15 +381,15 @@ class WorkQueue:
         """Record that ``step`` of the item is done, with the ids it produced (idempotent)."""
         record = _json_ready(f"checkpoint {step!r} of item {item_id}", data or {})
         now = _now()
-        with self._tx() as conn:
-            if conn.execute(select(work_items.c.id).where(work_items.c.id == item_id)).first() is None:
-                raise ItemNotFoundError(f"work item {item_id} does not exist")
-            dialect_insert = _dialect_insert(self._is_postgres)
-            conn.execute(
-                dialect_insert(checkpoints)
-                .values(item_id=item_id, step=step, data=record, created_at=now)
-                .on_conflict_do_update(index_elements=["item_id", "step"], set_={"data": record, "created_at": now})
-            )
+        try:
+            with self._tx() as conn:
+                conn.execute(
+                    _dialect_insert(self._is_postgres)(checkpoints)
+                    .values(item_id=item_id, step=step, data=record, created_at=now)
+                    .on_conflict_do_update(index_elements=["item_id", "step"], set_={"data": record, "created_at": now})
+                )
+        except IntegrityError:  # the foreign key: one statement per checkpoint, not a lookup first
+            raise ItemNotFoundError(f"work item {item_id} does not exist") from None
 
     def checkpoints(self, item_id: int) -> dict[str, dict[str, Any]]:
         """The item's completed steps: ``{step: data}`` in the order they were recorded."""
@@ -659,6 +659,20 @@ class WorkQueue:
         if row is None:
             raise ItemNotFoundError(f"work item {item_id} does not exist")
         return self._item(row)
+
+    def get_many(self, item_ids: Sequence[int]) -> list[WorkItem]:
+        """The items with these ids, in that order, in one query (a robot batch's 250 are one round trip).
+
+        Raises: ItemNotFoundError (naming the first missing id).
+        """
+        rows: dict[int, Any] = {}
+        with self._tx() as conn:
+            for start in range(0, len(item_ids), 500):  # well under SQLite's bound-parameter limit
+                chunk = list(item_ids[start : start + 500])
+                rows |= {row.id: row for row in conn.execute(select(work_items).where(work_items.c.id.in_(chunk)))}
+        if missing := [item_id for item_id in item_ids if item_id not in rows]:
+            raise ItemNotFoundError(f"work item {missing[0]} does not exist")
+        return [self._item(rows[item_id]) for item_id in item_ids]
 
     def find(self, process: str, reference: str) -> WorkItem | None:
         with self._tx() as conn:

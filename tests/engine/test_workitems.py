@@ -191,10 +191,22 @@ def test_operator_actions_need_a_reason_and_are_audited(queue):
 def test_unknown_ids_and_states_are_named_in_the_error(queue):
     with pytest.raises(ItemNotFoundError, match="work item 999 does not exist"):
         queue.get(999)
-    with pytest.raises(ItemNotFoundError):
+    with pytest.raises(ItemNotFoundError, match="work item 999 does not exist"):
         queue.checkpoint(999, "x", {})
+    known = queue.add("p", reference="known", payload={"n": 1})
+    with pytest.raises(ItemNotFoundError, match="work item 998 does not exist"):
+        queue.get_many([known.id, 998, 999])
     with pytest.raises(ValueError, match="unknown state 'FINISHED'; valid states are NEW, IN_PROGRESS"):
         queue.list(state="FINISHED")
+
+
+def test_many_items_are_read_in_the_order_asked_with_their_payloads(queue):
+    ids = [queue.add("p", reference=f"r{n}", payload={"n": n}).id for n in range(1203)]  # over one 500-id chunk
+    asked = ids[::-1][:700] + ids[:3]
+    items = queue.get_many(asked)
+    assert [item.id for item in items] == asked
+    assert [item.payload["n"] for item in items[:2]] == [1202, 1201]
+    assert queue.get_many([]) == []
 
 
 def test_a_payload_that_is_not_json_is_refused_and_nothing_is_written(queue):
