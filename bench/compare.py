@@ -132,7 +132,7 @@ def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome
                 library_card(batch_size=1)
             seconds = time.perf_counter() - clock
             robots_mb = _peak_mb(resource.RUSAGE_CHILDREN)  # the Prefect server still runs: only robots were reaped
-            outcomes = {i: queue.get(i).state.value for i in ids}
+            outcomes = {item.id: item.state.value for item in queue.get_many(ids)}
             sent = {i: queue.checkpoints(i).get("decision_sent") for i in ids}
         elif way == "plain loop":
             steps = plain_steps()

@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from prefect import get_run_logger, task
-from prefect.futures import PrefectFuture, as_completed
 from prefect.artifacts import create_table_artifact
+from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 
 from kuntaflow.batches import BatchReport, process_batch

@@ -123,8 +123,8 @@ class PatronTable(dict[int, dict[str, Any]]):
         super().__setitem__(patron_id, record)
         keys = (record.get("cardnumber"), record.get("userid"))
         self._keys[patron_id] = keys
-        if _numeric(keys[0]) is not None and not self._highest_stale:
-            self._highest = max(self._highest or 0, _numeric(keys[0]) or 0)
+        if (number := _numeric(keys[0])) is not None and not self._highest_stale:
+            self._highest = number if self._highest is None else max(self._highest, number)
         for index, key in zip((self._by_cardnumber, self._by_userid), keys, strict=True):
             if key is not None:
                 index.setdefault(key, set()).add(patron_id)
