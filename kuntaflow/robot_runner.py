@@ -6,16 +6,18 @@ the data directory, one folder per run (``KuntaflowSettings().robot_output_dir /
 
 - ``output.xml``: written with ``kuntaflow.redaction.RobotRedactionListener`` (which masks
   messages, arguments and failures as they are written) and masked once more after the run;
-- ``log.html`` and ``report.html``: built by rebot from that masked ``output.xml``;
+- ``log.html`` and ``report.html``: built by rebot from that masked ``output.xml``, in a process
+  of its own (kuntaflow/robot_results.py), which also lists the tasks' results;
 - ``console.txt``: the robot's console, masked line by line as it arrives (never raw on disk).
 
-Task results are parsed with ``robot.api.ExecutionResult``; a failure message that starts with
+Task results are parsed with ``robot.api.ExecutionResult`` there; a failure message that starts with
 ``BusinessRuleError:``, ``TransientError:`` or ``IntegrationError:`` (connectors/errors.py)
 gives the task its error category.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
@@ -31,7 +33,7 @@ from typing import IO
 
 from pydantic import BaseModel
 
-from kuntaflow.redaction import redact, redact_file
+from kuntaflow.redaction import redact
 from kuntaflow.settings import KuntaflowSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -283,37 +285,25 @@ def _copy_masked(source: IO[bytes], target: Path) -> None:
             out.flush()
 
 
-#: Robot Framework's result reading and rebot keep process-wide state (its LOGGER, the output
-#: streams): two batches finishing at once in one flow run's threads broke each other's rebot.
-_RESULTS_LOCK = threading.Lock()
-
-
 def _read_results(output_dir: Path) -> tuple[list[TaskResult], bool]:
-    """Mask output.xml, build log.html/report.html from it, and list the tasks' results."""
-    output = output_dir / "output.xml"
-    if not output.exists():
+    """Mask output.xml, build log.html/report.html from it, and list the tasks' results.
+
+    The work runs in a process of its own (kuntaflow/robot_results.py), beside other batches
+    and off this process's GIL; its own errors go to ``rebot.txt``.
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "kuntaflow.robot_results", str(output_dir)],
+        capture_output=True, text=True, encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])},
+        check=False,
+    )
+    if done.returncode != 0:
+        with open(output_dir / "rebot.txt", "a", encoding="utf-8") as sink:
+            sink.write(redact(f"[kuntaflow] reading output.xml failed (exit code {done.returncode}):\n{done.stderr[-4000:]}"))
         return [], False
-    redact_file(output)
-    with _RESULTS_LOCK:
-        return _results_and_log(output, output_dir)
-
-
-def _results_and_log(output: Path, output_dir: Path) -> tuple[list[TaskResult], bool]:
-    from robot.api import ExecutionResult
-    from robot.errors import DataError
-
-    try:
-        result = ExecutionResult(str(output))
-    except DataError:
-        # The robot was killed while writing: the per-item outcomes are in the queue already.
-        return [], False
-    tasks = [TaskResult.from_robot(test.name, test.status, test.message) for test in result.suite.all_tests]
-    from robot import rebot
-
-    with open(output_dir / "rebot.txt", "w", encoding="utf-8") as sink:
-        rebot(str(output), outputdir=str(output_dir), output="NONE", log="log.html", report="report.html",
-              stdout=sink, stderr=sink)
-    return tasks, True
+    read = json.loads(done.stdout.strip().splitlines()[-1])
+    tasks = [TaskResult.from_robot(name, status, message) for name, status, message in read["tasks"]]
+    return tasks, bool(read["complete"])
 
 
 def _wait_for_exit(process: subprocess.Popen, timeout: float) -> bool:

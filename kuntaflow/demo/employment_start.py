@@ -109,8 +109,11 @@ def _confirm_and_check(stack: Stack, queue: Any, staff: httpx.Client, mailbox: A
     who = f"{hire.first_names.split()[0]} {hire.last_name} ({hire.title})"
     item = _wait(lambda: (i := queue.find("employment_start", reference)) is not None and i.state.is_final and i, clock)
     if item is None or item.state is not ItemState.DONE:
-        state = item.state.value if item else "not queued"
-        return f"{who}: {state} {(item.error_code or '') if item else ''} – not onboarded", False
+        # Say what there is: the item's state (or that the run never queued it) and the run's.
+        item = item or queue.find("employment_start", reference)
+        state = f"{item.state.value} {item.error_code or ''}".strip() if item else "not queued"
+        run_state = _run_state(run_id)
+        return f"{who}: {state}, run {run_state.name if run_state else '?'} – not onboarded", False
     checklist = _wait(lambda: _checklist(mailbox, hire, item.id), clock)
     if checklist is None:
         return f"{who}: DONE but no checklist e-mail with a confirmation link reached {hire.supervisor_email}", False
@@ -153,9 +156,10 @@ def _run_state(run_id: str) -> Any:
 
 
 def _wait(check: Any, clock: float, poll: float = 1.0) -> Any:
-    while time.monotonic() - clock < TIMEOUT_SECONDS:
+    """``check()``'s first truthy answer before ``TIMEOUT_SECONDS`` from ``clock``; asked at least once,
+    so one slow case does not make the cases after it look unsettled."""
+    while True:
         found = check()
-        if found:
-            return found
+        if found or time.monotonic() - clock >= TIMEOUT_SECONDS:
+            return found or None
         time.sleep(poll)
-    return None

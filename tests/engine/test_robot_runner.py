@@ -68,9 +68,10 @@ def test_results_per_task_with_error_categories_and_kept_logs(tmp_path, capfd):
 
 
 def test_two_robots_finishing_at_once_in_one_process_both_get_their_results_and_log(tmp_path):
-    """Parallel batches (flows/robot_task.run_batches) read their robots' results in threads of one
+    """Parallel batches (flows/robot_task.run_batches) read their robots' results from threads of one
     flow run; Robot Framework's result reading and rebot are process-wide and broke each other
-    (a RecursionError from rebot's closed output) until the runner took a lock around them."""
+    (a RecursionError from rebot's closed output) while they ran in that process; each now runs
+    in a process of its own (kuntaflow/robot_results.py)."""
     import shutil
 
     from kuntaflow import robot_runner
