@@ -15,9 +15,14 @@ applicants. The slow ways (3 and 4) run on ``--sample`` applications and say so.
 items/s, every application decided (DONE / business outcome) and checked against the sandboxes'
 records, and peak memory: the way's own process (the flow or the loop, together with the
 sandboxes, which keep every patron, message and letter they were sent) and the largest robot
-process (``wait4``'s peak RSS; robots hold one batch, so this one must not grow with the count).
+process (its own high-water mark, which it writes as it ends; robots hold one batch, so this one
+must not grow with the count).
 
-    .venv/bin/python bench/compare.py [--count 2000] [--sample 200] [--ways kuntaflow,"plain loop"]
+    .venv/bin/python bench/compare.py [--count 2000] [--sample 200] [--rounds 2] [--memory-count 20000] [--ways kuntaflow,"plain loop"]
+
+The ways alternate: ``--rounds`` rounds, odd ones in the order above, even ones reversed; a way's
+items/s is over all its rounds. Then Kuntaflow and the plain loop run once more on
+``--memory-count`` applications, and their peak memory is printed beside the first count's.
 
 Last line: ``kuntaflow_items_per_s=… ratio_vs_plain_loop=… speedup_vs_task_per_item=… speedup_vs_robot_per_item=…``.
 Targets (issue 8): ratio ≥ 0.7, ≥ 10× task per item, ≥ 20× robot per item.
@@ -108,6 +113,13 @@ def _peak_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def largest_robot_mb(robot_runs: Path) -> float:
+    """The largest peak memory any robot of the run wrote as it ended (kuntaflow.robot_runner.RunnerLifeline)."""
+    from kuntaflow.robot_runner import PEAK_MEMORY_FILE
+
+    return max((int(f.read_text()) / 1024 for f in robot_runs.glob(f"*/{PEAK_MEMORY_FILE}") if f.read_text().strip()), default=0.0)
+
+
 def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome:
     """A fresh stack, ``count`` applications, decided ``way``; checked against the sandboxes' records."""
     from bench.library_card_throughput import enqueue, stack_payloads
@@ -131,7 +143,7 @@ def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome
             else:
                 library_card(batch_size=1)
             seconds = time.perf_counter() - clock
-            robots_mb = _peak_mb(resource.RUSAGE_CHILDREN)  # the Prefect server still runs: only robots were reaped
+            robots_mb = largest_robot_mb(stack.settings.robot_output_dir)
             outcomes = {item.id: item.state.value for item in queue.get_many(ids)}
             sent = {i: queue.checkpoints(i).get("decision_sent") for i in ids}
         elif way == "plain loop":
@@ -185,11 +197,26 @@ def in_subprocess(way: str, count: int, batch: int, parallel: int, population: i
     return Outcome(**json.loads(lines[-1]))
 
 
+def _line(r: Outcome, note: str = "") -> str:
+    return (f"{r.way:<15} {r.count:>6} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  decided {r.decided}/{r.count}, "
+            f"decision found in the sandboxes {r.found}/{r.count}; peak RSS {r.peak_self_mb:.0f} MB (flow or loop, with the "
+            f"sandboxes and their records), largest robot {r.peak_robot_mb:.0f} MB{note} ({load()})")
+
+
+def round_order(ways: list[str], round_number: int) -> list[str]:
+    """Odd rounds in the given order, even rounds reversed: a drift in the machine's speed over the
+    run (another job, a warm cache) weighs on every way alike instead of on whichever ran last."""
+    return ways if round_number % 2 else list(reversed(ways))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=2000, help="applications for Kuntaflow and the plain loop")
     parser.add_argument("--sample", type=int, default=200, help="applications for task per item and robot per item")
     parser.add_argument("--ways", default=",".join(WAYS), help="which ways, comma-separated (default: all four)")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of every way, alternating (default 2)")
+    parser.add_argument("--memory-count", type=int, default=20000,
+                        help="then Kuntaflow and the plain loop once more on this many, for peak memory against --count (0: skip)")
     parser.add_argument("--way", choices=WAYS, help=argparse.SUPPRESS)  # one way, in a child process
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--parallel", type=int, default=1, help=argparse.SUPPRESS)
@@ -209,29 +236,60 @@ def main() -> int:
 
     shipped = shipped_parameters()
     batch, parallel = int(shipped["batch_size"]), int(shipped.get("parallel_batches", 1))
-    population = max(int(args.count * 1.3) + 50, 200)
-    print(f"Side by side: {args.count} applications (Kuntaflow, plain loop), {args.sample} (task per item, robot per item: "
-          f"the slow ways on a sample); Kuntaflow batch size {batch}, {parallel} batches at once (prefect.yaml); each way in a process of its own; {load()}", flush=True)
-    results: dict[str, Outcome] = {}
     ways = [way.strip() for way in args.ways.split(",")]
     if unknown := set(ways) - set(WAYS):
         parser.error(f"unknown ways {sorted(unknown)}; choose from {', '.join(WAYS)}")
-    for way in ways:
-        count = args.count if way in ("kuntaflow", "plain loop") else args.sample
-        r = results[way] = in_subprocess(way, count, batch, parallel, population)
-        print(f"  {way:<15} {r.count:>5} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  decided {r.decided}/{r.count}, "
-              f"decision found in the sandboxes {r.found}/{r.count}; peak RSS {r.peak_self_mb:.0f} MB "
-              f"(flow or loop, with the sandboxes and their records), largest robot {r.peak_robot_mb:.0f} MB ({load()})", flush=True)
-    if "kuntaflow" in results:
-        k = results["kuntaflow"].per_s
+    print(f"Side by side: {args.count} applications (Kuntaflow, plain loop), {args.sample} (task per item, robot per item: "
+          f"the slow ways on a sample); Kuntaflow batch size {batch}, {parallel} batches at once (prefect.yaml); each way in a "
+          f"process of its own with fresh sandboxes; {args.rounds} round(s), alternating; {load()}", flush=True)
+    runs: dict[str, list[Outcome]] = {way: [] for way in ways}
+    for round_number in range(1, args.rounds + 1):
+        print(f" round {round_number}", flush=True)
+        for way in round_order(ways, round_number):
+            count = args.count if way in ("kuntaflow", "plain loop") else args.sample
+            population = max(int(count * 1.3) + 50, 200)
+            runs[way].append(r := in_subprocess(way, count, batch, parallel, population))
+            print(f"  {_line(r)}", flush=True)
+    # Items/s over all rounds of a way: its applications over its seconds.
+    rate = {way: sum(r.count for r in done) / sum(r.seconds for r in done) for way, done in runs.items()}
+    print(" items/s over the rounds: " + ", ".join(f"{way} {rate[way]:.2f}" for way in ways), flush=True)
+    clean = all(r.decided == r.count == r.found for done in runs.values() for r in done)
+    if args.memory_count:
+        clean &= memory_check(args.count, args.memory_count, batch, parallel, runs)
+    if "kuntaflow" in rate:
+        k = rate["kuntaflow"]
         figures = [f"kuntaflow_items_per_s={k:.2f}"] + [
-            f"{name}={k / results[way].per_s:.2f}"
+            f"{name}={k / rate[way]:.2f}"
             for way, name in (("plain loop", "ratio_vs_plain_loop"), ("task per item", "speedup_vs_task_per_item"),
                               ("robot per item", "speedup_vs_robot_per_item"))
-            if way in results
+            if way in rate
         ]
         print(" ".join(figures))
-    return 0 if all(r.decided == r.count == r.found for r in results.values()) else 1
+    return 0 if clean else 1
+
+
+def memory_check(count: int, large: int, batch: int, parallel: int, runs: dict[str, list[Outcome]]) -> bool:
+    """Kuntaflow and the plain loop on ``large`` applications: peak memory beside ``count``'s.
+
+    The flow's process also serves the sandboxes, which keep every patron, message and letter;
+    the plain loop's process holds the same sandboxes with the same records, so the engine's own
+    share is the difference between the two, and the robots' peak is the engine's alone.
+    """
+    print(f" peak memory, {count} against {large} applications", flush=True)
+    large_runs = {}
+    for way in ("kuntaflow", "plain loop"):
+        large_runs[way] = r = in_subprocess(way, large, batch, parallel, max(int(large * 1.3) + 50, 200))
+        print(f"  {_line(r)}", flush=True)
+    small = {way: max(runs[way], key=lambda r: r.peak_self_mb) for way in ("kuntaflow", "plain loop") if runs.get(way)}
+    if len(small) == 2:
+        k, p, kl, pl = small["kuntaflow"], small["plain loop"], large_runs["kuntaflow"], large_runs["plain loop"]
+        print(f"  robot peak {k.peak_robot_mb:.0f} MB at {count}, {kl.peak_robot_mb:.0f} MB at {large}; flow process less the plain "
+              f"loop's (the engine's share beside the same sandboxes) {k.peak_self_mb - p.peak_self_mb:+.0f} MB at {count}, "
+              f"{kl.peak_self_mb - pl.peak_self_mb:+.0f} MB at {large}; the sandboxes' records grow the plain loop "
+              f"{pl.peak_self_mb - p.peak_self_mb:+.0f} MB", flush=True)
+        print(f"memory_robot_mb_{count}={k.peak_robot_mb:.0f} memory_robot_mb_{large}={kl.peak_robot_mb:.0f} "
+              f"engine_share_mb_{count}={k.peak_self_mb - p.peak_self_mb:.0f} engine_share_mb_{large}={kl.peak_self_mb - pl.peak_self_mb:.0f}")
+    return all(r.decided == r.count == r.found for r in large_runs.values())
 
 
 if __name__ == "__main__":

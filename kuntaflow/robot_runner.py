@@ -43,6 +43,9 @@ RESOURCES_DIR = ROBOTS_DIR / "resources"
 
 #: Tells the robot which process runs it (see RunnerLifeline).
 RUNNER_PID_ENV = "KUNTAFLOW_RUNNER_PID"
+#: Where the robot writes its own peak memory as it ends (see RunnerLifeline.close).
+PEAK_MEMORY_FILE_ENV = "KUNTAFLOW_ROBOT_PEAK_MEMORY_FILE"
+PEAK_MEMORY_FILE = "robot-peak-memory-kb"
 
 #: Robot Framework's own exit codes above the failed-task count (its User Guide, "Return codes").
 RF_INVALID_DATA = 252
@@ -171,6 +174,25 @@ class RunnerLifeline:
         if not runner_alive():
             os.kill(os.getpid(), signal.SIGKILL)  # the runner died before the tie was made
 
+    def close(self) -> None:
+        """Write this process's peak resident memory (``VmHWM``) where the runner reads it.
+
+        Measured here because the runner cannot: ``wait4``'s ``ru_maxrss`` keeps the runner's own
+        size from before ``exec`` (a 500 MB flow process made every robot read 500 MB).
+        """
+        target = os.environ.get(PEAK_MEMORY_FILE_ENV)
+        if target:
+            Path(target).write_text(str(peak_memory_kb() or ""), encoding="utf-8")
+
+
+def peak_memory_kb() -> int | None:
+    """This process's peak resident memory since its last ``exec`` (Linux ``VmHWM``), in KiB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next((int(line.split()[1]) for line in status if line.startswith("VmHWM:")), None)
+    except OSError:
+        return None
+
 
 def runner_alive() -> bool:
     """In a robot started by :func:`run_suite`: whether the runner is still our parent."""
@@ -228,21 +250,21 @@ def run_suite(
     timed_out = False
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        env=_child_environment(settings, env), start_new_session=True,
+        env=_child_environment(settings, env, output_dir), start_new_session=True,
     )
     assert process.stdout is not None
     copier = threading.Thread(
         target=_copy_masked, args=(process.stdout, output_dir / "console.txt"), name=f"robot-console-{run_id}", daemon=True
     )
     copier.start()
-    peak_memory_mb = None
     try:
         timed_out = not _wait_for_exit(process, limit)
     finally:
         # On a timeout, and if we are interrupted ourselves (a cancelled flow run), nothing of the
         # robot may outlive this call; after a normal exit this stops what it left running.
-        peak_memory_mb = _kill_group(process)
+        _kill_group(process)
         copier.join(timeout=30)
+    peak_memory_mb = _read_peak_memory_mb(output_dir)
     return_code = process.returncode
     duration = time.monotonic() - started
     if timed_out:
@@ -255,7 +277,7 @@ def run_suite(
     )
 
 
-def _child_environment(settings: KuntaflowSettings, extra: dict[str, str] | None) -> dict[str, str]:
+def _child_environment(settings: KuntaflowSettings, extra: dict[str, str] | None, output_dir: Path | None = None) -> dict[str, str]:
     """The robot's environment: ours, the caller's settings spelled out, and ``extra`` on top."""
     python_path = [str(PROJECT_DIR), str(LIBRARIES_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     env = {
@@ -269,6 +291,8 @@ def _child_environment(settings: KuntaflowSettings, extra: dict[str, str] | None
         "KUNTAFLOW_RETRY_BACKOFF_SECONDS": str(settings.retry_backoff_seconds),
         RUNNER_PID_ENV: str(os.getpid()),
     }
+    if output_dir is not None:
+        env[PEAK_MEMORY_FILE_ENV] = str(output_dir / PEAK_MEMORY_FILE)
     # Secrets set on the settings object rather than in our environment; unset ones the robot
     # reads from the same data directory.
     for name, secret in (("KUNTAFLOW_PAYLOAD_KEY", settings.payload_key), ("KUNTAFLOW_HETU_SALT", settings.hetu_salt)):
@@ -328,26 +352,21 @@ def _wait_for_exit(process: subprocess.Popen, timeout: float) -> bool:
         os.close(pidfd)
 
 
-def _kill_group(process: subprocess.Popen) -> float | None:
-    """SIGKILL the robot's whole process group (its browsers and helpers too) and reap the robot.
-
-    Returns the robot's peak resident memory in MB (``wait4``'s rusage), when it could be read.
-    """
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the robot's whole process group (its browsers and helpers too) and reap the robot."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass  # the group is gone already
-    peak_mb = None
-    if process.returncode is None and hasattr(os, "wait4"):
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        except ChildProcessError:
-            pass  # reaped elsewhere; Popen.wait below reads its status
-        else:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            peak_mb = round(usage.ru_maxrss / 1024, 1)  # KiB on Linux
     process.wait()
-    return peak_mb
+
+
+def _read_peak_memory_mb(output_dir: Path) -> float | None:
+    """The peak memory the robot wrote as it ended; None when it did not end on its own (killed)."""
+    try:
+        return round(int((output_dir / PEAK_MEMORY_FILE).read_text(encoding="utf-8")) / 1024, 1)
+    except (OSError, ValueError):
+        return None
 
 
 def _safe(name: str) -> str:

@@ -32,6 +32,7 @@ class KuntaflowSettings(BaseSettings):
     max_attempts: int = Field(default=5, gt=0, description="Application failures before an item is ABANDONED.")
     retry_backoff_seconds: float = Field(default=30, ge=0, description="First wait before an APPLICATION_FAILED item is retried; doubles per attempt, capped at one hour.")
     robot_timeout_seconds: int = Field(default=1800, gt=0, description="Hard limit for one robot batch subprocess.")
+    worker_limit: int = Field(default=4, ge=1, description="Flow runs the local stack's worker (kuntaflow run/up) runs at once; more wait their turn. A suspended run holds none. Each is a Python process: more than the CPUs can carry slows them all and crowds the embedded server's SQLite.")
     prefect_database_url: str | None = Field(default=None, description="The embedded Prefect server's database: SQLite in the data directory when unset; postgresql+asyncpg://user@host/db to run it on PostgreSQL (docs/scale-out.md).")
     prefect_user: str = Field(default="kuntaflow", pattern=r"^[^:\s]+$", description="User name for the embedded Prefect server's basic auth (API and UI).")
     prefect_password: SecretStr | None = Field(default=None, description="Password for the embedded Prefect server's basic auth; generated once into the data directory when unset.")

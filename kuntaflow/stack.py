@@ -147,7 +147,7 @@ def local_stack(
             cancel_missed_runs()
         with deploying(deployments, log_path=settings.resolved_data_dir / "prefect" / "deploy.log"):
             # The worker and `prefect deploy` start (Python processes) while the apps are built here.
-            process = stack.enter_context(process_worker(log_path=settings.resolved_data_dir / "prefect" / "worker.log")) if worker else None
+            process = stack.enter_context(process_worker(log_path=settings.resolved_data_dir / "prefect" / "worker.log", limit=settings.worker_limit)) if worker else None
             from connectors.sandbox_server import create_app as create_sandboxes
             from eservice.app import create_app as create_eservice
 

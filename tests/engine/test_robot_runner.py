@@ -61,10 +61,20 @@ def test_results_per_task_with_error_categories_and_kept_logs(tmp_path, capfd):
     assert run.output_dir == settings.robot_output_dir / "outcomes"
     assert run.log_html.exists() and (run.output_dir / "report.html").exists()
     assert run.return_code == 3 and not run.timed_out and run.output_complete and not run.could_not_run
-    # The robot's own peak memory (wait4): a Python interpreter with Robot Framework, not ours (no fork copy).
     assert run.peak_memory_mb is not None and 20 < run.peak_memory_mb < 1000
     assert "Business Failure" in run.console_log.read_text()
     assert capfd.readouterr() == ("", ""), "a robot run prints nothing on our console"
+
+
+def test_the_robots_peak_memory_is_its_own_not_the_size_of_the_process_that_started_it(tmp_path):
+    """wait4's ru_maxrss keeps the parent's size from before exec: a robot started by a 600 MB flow
+    process read 600 MB. The robot reports its own high-water mark as it ends."""
+    ballast = bytearray(600 * 1024 * 1024)
+    ballast[:: 4096] = b"\x01" * len(ballast[:: 4096])  # touched, so it is resident
+    settings = KuntaflowSettings(data_dir=tmp_path)
+    run = run_suite(FIXTURES / "outcomes.robot", run_id="memory", variables={"HETU": HETU}, settings=settings)
+    assert len(ballast) and run.peak_memory_mb is not None
+    assert 20 < run.peak_memory_mb < 300, run.peak_memory_mb
 
 
 def test_two_robots_finishing_at_once_in_one_process_both_get_their_results_and_log(tmp_path):
