@@ -239,10 +239,11 @@ def flow_runs_active(started: set[str], workers: Workers | None = None, ran_on: 
     return active
 
 
-def start_flow_run(batch_size: int | None = None) -> str:
+def start_flow_run(batch_size: int | None = None, parallel_batches: int | None = None) -> str:
     from prefect.deployments import run_deployment
 
     parameters: dict[str, Any] = {"settle_seconds": 0} | ({"batch_size": batch_size} if batch_size else {})
+    parameters |= {"parallel_batches": parallel_batches} if parallel_batches else {}
     run = run_deployment(DEPLOYMENT, timeout=0, parameters=parameters, tags=["chaos"])
     return str(run.id)
 
@@ -281,6 +282,10 @@ def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
         if args.prefect_database == "postgresql":
             databases.enter_context(environment({"KUNTAFLOW_PREFECT_DATABASE_URL": databases.enter_context(postgres_database())}))
         with local_stack(queue_url=queue_url, deployments=("library-card",)) as stack:
+            if args.koha_limit:
+                from kuntaflow.prefect_deploy import ensure_concurrency_limits
+
+                ensure_concurrency_limits({"koha": args.koha_limit})
             applicants = queue_applications(stack, args.items)
             queue = stack.settings.work_queue()
             workers = Workers(args.workers, data_dir / "prefect")
@@ -301,7 +306,7 @@ def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
                         print(f"  kill {sum(k.done for k in kills):>2}/{len(kills)} at {finished}/{len(applicants)} decided: "
                               f"SIGKILL {due.landed_on}", flush=True)
                     if len(flow_runs_active(started_runs, workers, ran_on)) < args.workers:
-                        started_runs.add(start_flow_run(args.batch_size))
+                        started_runs.add(start_flow_run(args.batch_size, args.parallel_batches))
                         flow_runs += 1
                     time.sleep(0.3)
                 elapsed = time.monotonic() - began
@@ -394,6 +399,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-faults", action="store_true", help="well-behaved sandboxes (the scale-out check)")
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every sandbox request (also with --no-faults)")
     parser.add_argument("--batch-size", type=int, default=None, help="the flow runs' batch_size (default: the deployment's)")
+    parser.add_argument("--parallel-batches", type=int, default=None, help="the flow runs' parallel_batches (default: the deployment's)")
+    parser.add_argument("--koha-limit", type=int, default=None, help="the koha tag concurrency limit (default: kuntaflow/prefect_deploy.py's)")
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds (default 1800)")
     return parser.parse_args(argv)
 
