@@ -6,8 +6,9 @@ the data directory, one folder per run (``KuntaflowSettings().robot_output_dir /
 
 - ``output.xml``: written with ``kuntaflow.redaction.RobotRedactionListener`` (which masks
   messages, arguments and failures as they are written) and masked once more after the run;
-- ``log.html`` and ``report.html``: built by rebot from that masked ``output.xml``, in a process
-  of its own (kuntaflow/robot_results.py), which also lists the tasks' results;
+- ``log.html`` and ``report.html``: built by rebot from that masked ``output.xml``
+  (kuntaflow/robot_results.py, which also lists the tasks' results; a big batch's in a process of
+  its own, off this process's GIL);
 - ``console.txt``: the robot's console, masked line by line as it arrives (never raw on disk).
 
 Task results are parsed with ``robot.api.ExecutionResult`` there; a failure message that starts with
@@ -34,6 +35,7 @@ from typing import IO
 from pydantic import BaseModel
 
 from kuntaflow.redaction import redact
+from kuntaflow.robot_results import read_and_build_log
 from kuntaflow.settings import KuntaflowSettings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -309,23 +311,35 @@ def _copy_masked(source: IO[bytes], target: Path) -> None:
             out.flush()
 
 
-def _read_results(output_dir: Path) -> tuple[list[TaskResult], bool]:
-    """Mask output.xml, build log.html/report.html from it, and list the tasks' results.
+#: An output.xml at least this big is read in a process of its own; a smaller one here. A big
+#: batch's reading and rebot take seconds of CPU, which would hold this process's GIL and make
+#: parallel batches take turns; a small one's take less than starting a process (~0.5 s).
+READ_IN_PROCESS_BELOW_BYTES = 256 * 1024
 
-    The work runs in a process of its own (kuntaflow/robot_results.py), beside other batches
-    and off this process's GIL; its own errors go to ``rebot.txt``.
-    """
-    done = subprocess.run(
-        [sys.executable, "-m", "kuntaflow.robot_results", str(output_dir)],
-        capture_output=True, text=True, encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])},
-        check=False,
-    )
-    if done.returncode != 0:
-        with open(output_dir / "rebot.txt", "a", encoding="utf-8") as sink:
-            sink.write(redact(f"[kuntaflow] reading output.xml failed (exit code {done.returncode}):\n{done.stderr[-4000:]}"))
-        return [], False
-    read = json.loads(done.stdout.strip().splitlines()[-1])
+#: Robot Framework's result reading and rebot keep process-wide state (its LOGGER, the output
+#: streams): two batches reading here at once broke each other's rebot.
+_RESULTS_LOCK = threading.Lock()
+
+
+def _read_results(output_dir: Path) -> tuple[list[TaskResult], bool]:
+    """Mask output.xml, build log.html/report.html from it, and list the tasks' results
+    (kuntaflow/robot_results.py), here or in a process of its own by the file's size."""
+    output = output_dir / "output.xml"
+    if not output.exists() or output.stat().st_size < READ_IN_PROCESS_BELOW_BYTES:
+        with _RESULTS_LOCK:
+            read = read_and_build_log(output_dir)
+    else:
+        done = subprocess.run(
+            [sys.executable, "-m", "kuntaflow.robot_results", str(output_dir)],
+            capture_output=True, text=True, encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])},
+            check=False,
+        )
+        if done.returncode != 0:
+            with open(output_dir / "rebot.txt", "a", encoding="utf-8") as sink:
+                sink.write(redact(f"[kuntaflow] reading output.xml failed (exit code {done.returncode}):\n{done.stderr[-4000:]}"))
+            return [], False
+        read = json.loads(done.stdout.strip().splitlines()[-1])
     tasks = [TaskResult.from_robot(name, status, message) for name, status, message in read["tasks"]]
     return tasks, bool(read["complete"])
 

@@ -77,11 +77,23 @@ def test_the_robots_peak_memory_is_its_own_not_the_size_of_the_process_that_star
     assert 20 < run.peak_memory_mb < 300, run.peak_memory_mb
 
 
+def test_a_big_output_is_read_in_a_process_of_its_own_with_the_same_results(tmp_path, monkeypatch):
+    from kuntaflow import robot_runner
+
+    settings = KuntaflowSettings(data_dir=tmp_path)
+    here = run_suite(FIXTURES / "outcomes.robot", run_id="here", variables={"HETU": HETU}, settings=settings)
+    monkeypatch.setattr(robot_runner, "READ_IN_PROCESS_BELOW_BYTES", 0)
+    monkeypatch.setattr(robot_runner, "read_and_build_log", lambda _: pytest.fail("read in this process"))
+    apart = run_suite(FIXTURES / "outcomes.robot", run_id="apart", variables={"HETU": HETU}, settings=settings)
+    assert apart.output_complete and apart.log_html.exists() and apart.tasks == here.tasks and len(apart.tasks) == 4
+    assert HETU not in (apart.output_dir / "output.xml").read_text(encoding="utf-8")
+
+
 def test_two_robots_finishing_at_once_in_one_process_both_get_their_results_and_log(tmp_path):
     """Parallel batches (flows/robot_task.run_batches) read their robots' results from threads of one
     flow run; Robot Framework's result reading and rebot are process-wide and broke each other
-    (a RecursionError from rebot's closed output) while they ran in that process; each now runs
-    in a process of its own (kuntaflow/robot_results.py)."""
+    (a RecursionError from rebot's closed output) until the runner took a lock around them (small
+    outputs are read in the runner's process; big ones in a process of their own)."""
     import shutil
 
     from kuntaflow import robot_runner
