@@ -32,6 +32,11 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
 
 
+def population_for(applications: int) -> int:
+    """Sandbox people to generate so ``applications`` adults who are not patrons yet can be found among them."""
+    return max(int(applications * 1.3) + 50, 200)
+
+
 @contextmanager
 def bench_environment(*, population: int | None = None, robot_timings: bool = True, extra: dict[str, str] | None = None) -> Iterator[Path]:
     """A fresh data directory (queue, embedded Prefect, robot outputs) and the timing listener on

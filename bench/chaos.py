@@ -46,7 +46,7 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from bench.bench_support import bench_environment, load  # noqa: E402
+from bench.bench_support import bench_environment, load, population_for  # noqa: E402
 
 DEPLOYMENT = "library-card/library-card"
 FINAL_STATES = {"DONE", "BUSINESS_FAILED", "ABANDONED"}
@@ -381,7 +381,7 @@ def measured(args: argparse.Namespace) -> dict[str, Any]:
         extra = {k: v for k, v in extra.items() if not k.startswith("KUNTAFLOW_SANDBOX_FAULT_")}
     if args.latency_ms:
         extra["KUNTAFLOW_SANDBOX_FAULT_LATENCY_MS"] = str(args.latency_ms)
-    with bench_environment(population=max(int(args.items * 1.3) + 50, 200), robot_timings=False, extra=extra):
+    with bench_environment(population=population_for(args.items), robot_timings=False, extra=extra):
         from kuntaflow.cli_stack import _quiet
 
         _quiet()

@@ -42,7 +42,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(PROJECT_DIR / "robots" / "libraries"))
 
-from bench.bench_support import bench_environment, decision_record, load  # noqa: E402
+from bench.bench_support import bench_environment, decision_record, load, population_for  # noqa: E402
 
 
 @dataclass
@@ -109,15 +109,15 @@ def plain_steps() -> Any:
     return PlainLibraryCard()
 
 
-def _peak_mb(who: int) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024
+def _peak_self_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def largest_robot_mb(robot_runs: Path) -> float:
     """The largest peak memory any robot of the run wrote as it ended (kuntaflow.robot_runner.RunnerLifeline)."""
-    from kuntaflow.robot_runner import PEAK_MEMORY_FILE
+    from kuntaflow.robot_runner import read_peak_memory_mb
 
-    return max((int(f.read_text()) / 1024 for f in robot_runs.glob(f"*/{PEAK_MEMORY_FILE}") if f.read_text().strip()), default=0.0)
+    return max((read_peak_memory_mb(run) or 0.0 for run in robot_runs.iterdir()), default=0.0)
 
 
 def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome:
@@ -176,19 +176,19 @@ def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome
         found = sum(decision_record(stack, decision) is not None for decision in sent.values())
         queue.dispose()
     decided = sum(1 for state in outcomes.values() if state not in ("NEW", "IN_PROGRESS", "APPLICATION_FAILED", "ABANDONED"))
-    return Outcome(way, count, seconds, decided, found, _peak_mb(resource.RUSAGE_SELF), robots_mb)
+    return Outcome(way, count, seconds, decided, found, _peak_self_mb(), robots_mb)
 
 
 WAYS = ("kuntaflow", "plain loop", "task per item", "robot per item")
 
 
-def in_subprocess(way: str, count: int, batch: int, parallel: int, population: int) -> Outcome:
+def in_subprocess(way: str, count: int, batch: int, parallel: int) -> Outcome:
     """Run one way in a process of its own, so its peak memory is its own."""
     import json
     import subprocess
 
     done = subprocess.run(
-        [sys.executable, __file__, "--way", way, "--count", str(count), "--batch", str(batch), "--parallel", str(parallel), "--population", str(population)],
+        [sys.executable, __file__, "--way", way, "--count", str(count), "--batch", str(batch), "--parallel", str(parallel), "--population", str(population_for(count))],
         capture_output=True, text=True, check=False,
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -197,10 +197,10 @@ def in_subprocess(way: str, count: int, batch: int, parallel: int, population: i
     return Outcome(**json.loads(lines[-1]))
 
 
-def _line(r: Outcome, note: str = "") -> str:
+def _line(r: Outcome) -> str:
     return (f"{r.way:<15} {r.count:>6} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  decided {r.decided}/{r.count}, "
             f"decision found in the sandboxes {r.found}/{r.count}; peak RSS {r.peak_self_mb:.0f} MB (flow or loop, with the "
-            f"sandboxes and their records), largest robot {r.peak_robot_mb:.0f} MB{note} ({load()})")
+            f"sandboxes and their records), largest robot {r.peak_robot_mb:.0f} MB ({load()})")
 
 
 def round_order(ways: list[str], round_number: int) -> list[str]:
@@ -247,8 +247,7 @@ def main() -> int:
         print(f" round {round_number}", flush=True)
         for way in round_order(ways, round_number):
             count = args.count if way in ("kuntaflow", "plain loop") else args.sample
-            population = max(int(count * 1.3) + 50, 200)
-            runs[way].append(r := in_subprocess(way, count, batch, parallel, population))
+            runs[way].append(r := in_subprocess(way, count, batch, parallel))
             print(f"  {_line(r)}", flush=True)
     # Items/s over all rounds of a way: its applications over its seconds.
     rate = {way: sum(r.count for r in done) / sum(r.seconds for r in done) for way, done in runs.items()}
@@ -278,7 +277,7 @@ def memory_check(count: int, large: int, batch: int, parallel: int, runs: dict[s
     print(f" peak memory, {count} against {large} applications", flush=True)
     large_runs = {}
     for way in ("kuntaflow", "plain loop"):
-        large_runs[way] = r = in_subprocess(way, large, batch, parallel, max(int(large * 1.3) + 50, 200))
+        large_runs[way] = r = in_subprocess(way, large, batch, parallel)
         print(f"  {_line(r)}", flush=True)
     small = {way: max(runs[way], key=lambda r: r.peak_self_mb) for way in ("kuntaflow", "plain loop") if runs.get(way)}
     if len(small) == 2:

@@ -34,7 +34,7 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from bench.bench_support import bench_environment, decision_record, load, read_robot_timings, split_robot_time  # noqa: E402
+from bench.bench_support import bench_environment, decision_record, load, population_for, read_robot_timings, split_robot_time  # noqa: E402
 
 #: The larger batch size tried beside the shipped one.
 LARGER_BATCH = 100
@@ -181,7 +181,7 @@ def main() -> None:
     shipped = int(shipped_parameters()["batch_size"])
     sizes = [int(s) for s in args.batch_sizes.split(",")] if args.batch_sizes else [shipped, LARGER_BATCH]
     # ~10 % of the generated people are patrons already and are left out; room for them and more.
-    population = max(int(args.count * 1.3) + 50, 200)
+    population = population_for(args.count)
     print(f"Library-card throughput: {args.count} applications per run, batch sizes {sizes} (prefect.yaml ships {shipped}); {load()}")
     results = []
     with bench_environment(population=population) as timings:

@@ -266,7 +266,7 @@ def run_suite(
         # robot may outlive this call; after a normal exit this stops what it left running.
         _kill_group(process)
         copier.join(timeout=30)
-    peak_memory_mb = _read_peak_memory_mb(output_dir)
+    peak_memory_mb = read_peak_memory_mb(output_dir)
     return_code = process.returncode
     duration = time.monotonic() - started
     if timed_out:
@@ -281,10 +281,9 @@ def run_suite(
 
 def _child_environment(settings: KuntaflowSettings, extra: dict[str, str] | None, output_dir: Path | None = None) -> dict[str, str]:
     """The robot's environment: ours, the caller's settings spelled out, and ``extra`` on top."""
-    python_path = [str(PROJECT_DIR), str(LIBRARIES_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join(python_path),
+        "PYTHONPATH": _python_path(PROJECT_DIR, LIBRARIES_DIR),
         "PYTHONIOENCODING": "utf-8",
         "KUNTAFLOW_DATA_DIR": str(settings.resolved_data_dir),
         "KUNTAFLOW_DATABASE_URL": settings.queue_url,
@@ -301,6 +300,11 @@ def _child_environment(settings: KuntaflowSettings, extra: dict[str, str] | None
         if secret is not None:
             env[name] = secret.get_secret_value()
     return {**env, **(extra or {})}
+
+
+def _python_path(*first: Path) -> str:
+    """``first`` ahead of our own PYTHONPATH, for a child Python that imports Kuntaflow."""
+    return os.pathsep.join([*map(str, first), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
 
 
 def _copy_masked(source: IO[bytes], target: Path) -> None:
@@ -332,7 +336,7 @@ def _read_results(output_dir: Path) -> tuple[list[TaskResult], bool]:
         done = subprocess.run(
             [sys.executable, "-m", "kuntaflow.robot_results", str(output_dir)],
             capture_output=True, text=True, encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])},
+            env={**os.environ, "PYTHONPATH": _python_path(PROJECT_DIR)},
             check=False,
         )
         if done.returncode != 0:
@@ -375,7 +379,7 @@ def _kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def _read_peak_memory_mb(output_dir: Path) -> float | None:
+def read_peak_memory_mb(output_dir: Path) -> float | None:
     """The peak memory the robot wrote as it ended; None when it did not end on its own (killed)."""
     try:
         return round(int((output_dir / PEAK_MEMORY_FILE).read_text(encoding="utf-8")) / 1024, 1)
