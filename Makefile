@@ -35,10 +35,14 @@ $(INSTALLED): pyproject.toml
 run: setup
 	$(BIN)/kuntaflow run
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest -q
 
+# The layers (docs/architecture.md), ruff and robocop: before the tests, as CI runs them.
 lint: setup
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/robocop check robots
 	$(BIN)/robocop format --check robots
 

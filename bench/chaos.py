@@ -2,7 +2,7 @@
 
 What it does, reproducibly for a ``--seed``:
 
-1. A fresh local stack (``kuntaflow.stack``: every sandbox, the embedded Prefect server, the
+1. A fresh local stack (``apps.local_stack``: every sandbox, the embedded Prefect server, the
    ``library-card`` deployment from ``prefect.yaml``) in a private data directory, the queue on
    SQLite or on the local PostgreSQL (a schema of its own, dropped afterwards), and ``--workers``
    Prefect process workers. Every sandbox injects faults from the environment
@@ -268,9 +268,9 @@ def land(kill: Kill, workers: Workers, robots: list[int], rng: random.Random) ->
 
 
 def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
+    from apps.local_stack import local_stack
     from bench.bench_support import postgres_database, postgres_schema
     from kuntaflow.settings import KuntaflowSettings, environment
-    from kuntaflow.stack import local_stack
     from schemas.library_card import PROCESS
 
     rng = random.Random(args.seed)
@@ -303,8 +303,9 @@ def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
                     robots = running_robots(workers.pids()) if due else []
                     if due and robots:  # between batches: wait until a robot is at work
                         land(due, workers, robots, rng)
-                        print(f"  kill {sum(k.done for k in kills):>2}/{len(kills)} at {finished}/{len(applicants)} decided: "
-                              f"SIGKILL {due.landed_on}", flush=True)
+                        print(
+                            f"  kill {sum(k.done for k in kills):>2}/{len(kills)} at {finished}/{len(applicants)} decided: SIGKILL {due.landed_on}", flush=True
+                        )
                     if len(flow_runs_active(started_runs, workers, ran_on)) < args.workers:
                         started_runs.add(start_flow_run(args.batch_size, args.parallel_batches))
                         flow_runs += 1
@@ -315,8 +316,14 @@ def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
                 workers.stop_all()
             result = check_records(stack, queue, applicants)
             queue.dispose()
-    return result | {"elapsed": elapsed, "counts": dict(counts), "flow_runs": flow_runs, "kills": kills, "restarts": workers.restarts,
-                     "runs_per_worker": dict(sorted(Counter(ran_on.values()).items()))}
+    return result | {
+        "elapsed": elapsed,
+        "counts": dict(counts),
+        "flow_runs": flow_runs,
+        "kills": kills,
+        "restarts": workers.restarts,
+        "runs_per_worker": dict(sorted(Counter(ran_on.values()).items())),
+    }
 
 
 def exactly_once(r: dict[str, Any]) -> bool:
@@ -382,7 +389,7 @@ def measured(args: argparse.Namespace) -> dict[str, Any]:
     if args.latency_ms:
         extra["KUNTAFLOW_SANDBOX_FAULT_LATENCY_MS"] = str(args.latency_ms)
     with bench_environment(population=population_for(args.items), robot_timings=False, extra=extra):
-        from kuntaflow.cli_stack import _quiet
+        from apps.cli.stack_commands import _quiet
 
         _quiet()
         return run_chaos(args)
@@ -408,19 +415,22 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> int:
     args = arguments()
     faults = "well-behaved sandboxes" if args.no_faults else "every sandbox: 20% 5xx, 5% timeouts, 2% 429"
-    print(f"Chaos run: {args.items} library-card applications, {args.kills} SIGKILLs, seed {args.seed}, queue on {args.database}, "
-          f"Prefect on {args.prefect_database}, {args.workers} worker(s); {faults}; {load()}", flush=True)
+    print(
+        f"Chaos run: {args.items} library-card applications, {args.kills} SIGKILLs, seed {args.seed}, queue on {args.database}, "
+        f"Prefect on {args.prefect_database}, {args.workers} worker(s); {faults}; {load()}",
+        flush=True,
+    )
     r = measured(args)
     landed = sum(k.done for k in r["kills"])
-    print(f"\n  {r['elapsed']:.0f} s, {r['flow_runs']} flow runs started, {r['restarts']} worker restarts; "
-          f"flow runs per worker {r['runs_per_worker']}; {load()}")
+    print(
+        f"\n  {r['elapsed']:.0f} s, {r['flow_runs']} flow runs started, {r['restarts']} worker restarts; flow runs per worker {r['runs_per_worker']}; {load()}"
+    )
     print(f"  queue: {r['counts']}")
     print(f"  outcomes: {r['reasons']}")
     for name, kinds in r["faults"].items():
         print(f"  faults injected by the {name} sandbox: {dict(kinds)}")
     print(f"  e-mail re-deliveries the SMTP sandbox refused by Message-ID: {r['smtp_redeliveries_refused']}")
-    print(f"  items finished twice in the queue's audit trail: {r['finished_twice']}; "
-          f"{args.items / r['elapsed']:.2f} items/s with {args.workers} worker(s)")
+    print(f"  items finished twice in the queue's audit trail: {r['finished_twice']}; {args.items / r['elapsed']:.2f} items/s with {args.workers} worker(s)")
     for line in r["lost"][:20]:
         print(f"  LOST {line}")
     lost = len(r["lost"])

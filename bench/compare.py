@@ -25,7 +25,7 @@ items/s is over all its rounds. Then Kuntaflow and the plain loop run once more 
 ``--memory-count`` applications, and their peak memory is printed beside the first count's.
 
 Last line: ``kuntaflow_items_per_s=… ratio_vs_plain_loop=… speedup_vs_task_per_item=… speedup_vs_robot_per_item=…``.
-Targets (issue 8): ratio ≥ 0.7, ≥ 10× task per item, ≥ 20× robot per item.
+Targets: ratio ≥ 0.7, ≥ 10× task per item, ≥ 20× robot per item.
 """
 
 from __future__ import annotations
@@ -122,9 +122,9 @@ def largest_robot_mb(robot_runs: Path) -> float:
 
 def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome:
     """A fresh stack, ``count`` applications, decided ``way``; checked against the sandboxes' records."""
+    from apps.local_stack import local_stack
     from bench.library_card_throughput import enqueue, stack_payloads
     from kuntaflow.settings import KuntaflowSettings
-    from kuntaflow.stack import local_stack
 
     data_dir = KuntaflowSettings().resolved_data_dir
     with local_stack(queue_url=f"sqlite:///{data_dir / f'queue-{way}-{time.time_ns()}.db'}") as stack:
@@ -188,8 +188,23 @@ def in_subprocess(way: str, count: int, batch: int, parallel: int) -> Outcome:
     import subprocess
 
     done = subprocess.run(
-        [sys.executable, __file__, "--way", way, "--count", str(count), "--batch", str(batch), "--parallel", str(parallel), "--population", str(population_for(count))],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            __file__,
+            "--way",
+            way,
+            "--count",
+            str(count),
+            "--batch",
+            str(batch),
+            "--parallel",
+            str(parallel),
+            "--population",
+            str(population_for(count)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
@@ -198,9 +213,11 @@ def in_subprocess(way: str, count: int, batch: int, parallel: int) -> Outcome:
 
 
 def _line(r: Outcome) -> str:
-    return (f"{r.way:<15} {r.count:>6} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  decided {r.decided}/{r.count}, "
-            f"decision found in the sandboxes {r.found}/{r.count}; peak RSS {r.peak_self_mb:.0f} MB (flow or loop, with the "
-            f"sandboxes and their records), largest robot {r.peak_robot_mb:.0f} MB ({load()})")
+    return (
+        f"{r.way:<15} {r.count:>6} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  decided {r.decided}/{r.count}, "
+        f"decision found in the sandboxes {r.found}/{r.count}; peak RSS {r.peak_self_mb:.0f} MB (flow or loop, with the "
+        f"sandboxes and their records), largest robot {r.peak_robot_mb:.0f} MB ({load()})"
+    )
 
 
 def round_order(ways: list[str], round_number: int) -> list[str]:
@@ -215,8 +232,9 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=200, help="applications for task per item and robot per item")
     parser.add_argument("--ways", default=",".join(WAYS), help="which ways, comma-separated (default: all four)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of every way, alternating (default 2)")
-    parser.add_argument("--memory-count", type=int, default=20000,
-                        help="then Kuntaflow and the plain loop once more on this many, for peak memory against --count (0: skip)")
+    parser.add_argument(
+        "--memory-count", type=int, default=20000, help="then Kuntaflow and the plain loop once more on this many, for peak memory against --count (0: skip)"
+    )
     parser.add_argument("--way", choices=WAYS, help=argparse.SUPPRESS)  # one way, in a child process
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--parallel", type=int, default=1, help=argparse.SUPPRESS)
@@ -227,7 +245,7 @@ def main() -> int:
         import json
 
         with bench_environment(population=args.population, robot_timings=False):
-            from kuntaflow.cli_stack import _quiet
+            from apps.cli.stack_commands import _quiet
 
             _quiet()
             print(json.dumps(dataclasses.asdict(one_way(args.way, args.count, args.batch, args.parallel))))
@@ -239,9 +257,12 @@ def main() -> int:
     ways = [way.strip() for way in args.ways.split(",")]
     if unknown := set(ways) - set(WAYS):
         parser.error(f"unknown ways {sorted(unknown)}; choose from {', '.join(WAYS)}")
-    print(f"Side by side: {args.count} applications (Kuntaflow, plain loop), {args.sample} (task per item, robot per item: "
-          f"the slow ways on a sample); Kuntaflow batch size {batch}, {parallel} batches at once (prefect.yaml); each way in a "
-          f"process of its own with fresh sandboxes; {args.rounds} round(s), alternating; {load()}", flush=True)
+    print(
+        f"Side by side: {args.count} applications (Kuntaflow, plain loop), {args.sample} (task per item, robot per item: "
+        f"the slow ways on a sample); Kuntaflow batch size {batch}, {parallel} batches at once (prefect.yaml); each way in a "
+        f"process of its own with fresh sandboxes; {args.rounds} round(s), alternating; {load()}",
+        flush=True,
+    )
     runs: dict[str, list[Outcome]] = {way: [] for way in ways}
     for round_number in range(1, args.rounds + 1):
         print(f" round {round_number}", flush=True)
@@ -259,8 +280,11 @@ def main() -> int:
         k = rate["kuntaflow"]
         figures = [f"kuntaflow_items_per_s={k:.2f}"] + [
             f"{name}={k / rate[way]:.2f}"
-            for way, name in (("plain loop", "ratio_vs_plain_loop"), ("task per item", "speedup_vs_task_per_item"),
-                              ("robot per item", "speedup_vs_robot_per_item"))
+            for way, name in (
+                ("plain loop", "ratio_vs_plain_loop"),
+                ("task per item", "speedup_vs_task_per_item"),
+                ("robot per item", "speedup_vs_robot_per_item"),
+            )
             if way in rate
         ]
         print(" ".join(figures))
@@ -282,12 +306,17 @@ def memory_check(count: int, large: int, batch: int, parallel: int, runs: dict[s
     small = {way: max(runs[way], key=lambda r: r.peak_self_mb) for way in ("kuntaflow", "plain loop") if runs.get(way)}
     if len(small) == 2:
         k, p, kl, pl = small["kuntaflow"], small["plain loop"], large_runs["kuntaflow"], large_runs["plain loop"]
-        print(f"  robot peak {k.peak_robot_mb:.0f} MB at {count}, {kl.peak_robot_mb:.0f} MB at {large}; flow process less the plain "
-              f"loop's (the engine's share beside the same sandboxes) {k.peak_self_mb - p.peak_self_mb:+.0f} MB at {count}, "
-              f"{kl.peak_self_mb - pl.peak_self_mb:+.0f} MB at {large}; the sandboxes' records grow the plain loop "
-              f"{pl.peak_self_mb - p.peak_self_mb:+.0f} MB", flush=True)
-        print(f"memory_robot_mb_{count}={k.peak_robot_mb:.0f} memory_robot_mb_{large}={kl.peak_robot_mb:.0f} "
-              f"engine_share_mb_{count}={k.peak_self_mb - p.peak_self_mb:.0f} engine_share_mb_{large}={kl.peak_self_mb - pl.peak_self_mb:.0f}")
+        print(
+            f"  robot peak {k.peak_robot_mb:.0f} MB at {count}, {kl.peak_robot_mb:.0f} MB at {large}; flow process less the plain "
+            f"loop's (the engine's share beside the same sandboxes) {k.peak_self_mb - p.peak_self_mb:+.0f} MB at {count}, "
+            f"{kl.peak_self_mb - pl.peak_self_mb:+.0f} MB at {large}; the sandboxes' records grow the plain loop "
+            f"{pl.peak_self_mb - p.peak_self_mb:+.0f} MB",
+            flush=True,
+        )
+        print(
+            f"memory_robot_mb_{count}={k.peak_robot_mb:.0f} memory_robot_mb_{large}={kl.peak_robot_mb:.0f} "
+            f"engine_share_mb_{count}={k.peak_self_mb - p.peak_self_mb:.0f} engine_share_mb_{large}={kl.peak_self_mb - pl.peak_self_mb:.0f}"
+        )
     return all(r.decided == r.count == r.found for r in large_runs.values())
 
 

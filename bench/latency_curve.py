@@ -34,17 +34,40 @@ def main() -> int:
     args = parser.parse_args()
     counts = [int(n) for n in args.parallel.split(",")]
     limits = [int(n) for n in args.limits.split(",")]
-    print(f"Latency curve: {args.items} applications per run, {args.latency_ms} ms on every sandbox call, one worker, "
-          f"parallel batches {counts}, koha limit {limits}; {load()}", flush=True)
+    print(
+        f"Latency curve: {args.items} applications per run, {args.latency_ms} ms on every sandbox call, one worker, "
+        f"parallel batches {counts}, koha limit {limits}; {load()}",
+        flush=True,
+    )
     points: dict[tuple[int, int], tuple[float, dict]] = {}
 
     def point(limit: int, n: int) -> tuple[float, dict]:
         """items/s and chaos.py's result; one batch at a time meets no limit, so N=1 is measured once."""
         key = (0 if n == 1 else limit, n)
         if key not in points:
-            r = measured(arguments(["--items", str(args.items), "--kills", "0", "--no-faults", "--workers", "1",
-                                    "--parallel-batches", str(n), "--koha-limit", str(limit), "--latency-ms", str(args.latency_ms),
-                                    "--batch-size", str(args.batch_size), "--timeout", "3600"]))
+            r = measured(
+                arguments(
+                    [
+                        "--items",
+                        str(args.items),
+                        "--kills",
+                        "0",
+                        "--no-faults",
+                        "--workers",
+                        "1",
+                        "--parallel-batches",
+                        str(n),
+                        "--koha-limit",
+                        str(limit),
+                        "--latency-ms",
+                        str(args.latency_ms),
+                        "--batch-size",
+                        str(args.batch_size),
+                        "--timeout",
+                        "3600",
+                    ]
+                )
+            )
             points[key] = (args.items / r["elapsed"], r)
         return points[key]
 

@@ -1,9 +1,9 @@
 """Library-card latency: from a citizen's submit on the e-service to the decision in their mailbox.
 
-Runs the main job's path on the embedded default (``kuntaflow run``'s: ``kuntaflow.stack`` with
+Runs the main job's path on the embedded default (``kuntaflow run``'s: ``apps.local_stack`` with
 the ``library-card`` deployment and a process worker, in a private data directory): generated
 adults of the sandbox population who are not library patrons yet log in through the sandbox
-Suomi.fi IdP and send the form with the no-JavaScript browser of ``kuntaflow.demo``, one citizen
+Suomi.fi IdP and send the form with the no-JavaScript browser of ``apps.demo``, one citizen
 at a time (each starts when the previous one has seen their status page, plus ``--interval``
 seconds). The e-service queues the application and emits its Prefect event; the deployment's
 event trigger starts a flow run on the worker, whose robot decides and sends. Nothing here calls
@@ -22,7 +22,7 @@ run created by the trigger, created → running on the worker, running → first
 
     .venv/bin/python bench/library_card_latency.py [--count 50] [--interval 0]
 
-Target (issue 4): p95 ≤ 5 s.
+Target: p95 ≤ 5 s.
 """
 
 from __future__ import annotations
@@ -62,16 +62,18 @@ class Timeline:
 
 
 def citizens(count: int) -> list[Any]:
-    """``count`` sample citizens (``kuntaflow.demo`` cases): generated adults who are not patrons yet."""
+    """``count`` sample citizens (``apps.demo`` cases): generated adults who are not patrons yet."""
+    from apps.demo.library_card import Case
     from connectors.sandbox_people import sandbox_population
-    from kuntaflow.demo.library_card import Case
 
     people = sandbox_population()
     fresh = [p for p in people.generated if p.hetu and not p.koha and p.address and not p.non_disclosure]
     if len(fresh) < count:
         raise SystemExit(f"the sandbox population has only {len(fresh)} suitable people; raise KUNTAFLOW_SANDBOX_POPULATION_SIZE")
     return [
-        Case("a generated adult", person.key, preference="email" if index % 4 == 3 and person.email else "suomifi", language=("fi", "fi", "sv", "en")[index % 4])
+        Case(
+            "a generated adult", person.key, preference="email" if index % 4 == 3 and person.email else "suomifi", language=("fi", "fi", "sv", "en")[index % 4]
+        )
         for index, person in enumerate(fresh[:count])
     ]
 
@@ -123,16 +125,15 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.0, help="seconds between one citizen's status page and the next citizen's start (default 0)")
     args = parser.parse_args()
     with bench_environment(population=max(args.count * 2 + 50, 200)) as timings_path:
-        from kuntaflow.cli_stack import _quiet
+        from apps.cli.stack_commands import _quiet
 
         _quiet()
-        from kuntaflow.demo import library_card as demo
+        from apps.demo import library_card as demo
+        from apps.local_stack import local_stack
         from kuntaflow.prefect_deploy import wait_for_flow_runs
         from kuntaflow.settings import KuntaflowSettings
-        from kuntaflow.stack import local_stack
 
-        print(f"Library-card latency: {args.count} applications through the e-service, one citizen at a time, "
-              f"interval {args.interval:g} s; {load()}")
+        print(f"Library-card latency: {args.count} applications through the e-service, one citizen at a time, interval {args.interval:g} s; {load()}")
         data_dir = KuntaflowSettings().resolved_data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         began = time.monotonic()
@@ -167,16 +168,22 @@ def main() -> None:
 def report(args: Any, submitted: list, lines: list[Timeline], runs: list, robots: list, submit_seconds: float, load_before: str, load_after: str) -> None:
     failed = [o for o, _ in submitted if o.outcome != "queued"]
     latencies = [line.latency for line in lines if line.latency is not None]
-    print(f"  {len(submitted)} citizens submitted in {submit_seconds:.0f} s ({len(submitted) / submit_seconds:.2f}/s; "
-          f"median {statistics.median(o.seconds for o, _ in submitted):.2f} s from start page to status page); {len(failed)} not queued")
-    print(f"  {len(latencies)} of {len(lines)} decisions found in the sandboxes' records; channels: "
-          f"{ {c: sum(1 for line in lines if line.channel == c) for c in sorted({line.channel for line in lines})} }")
+    print(
+        f"  {len(submitted)} citizens submitted in {submit_seconds:.0f} s ({len(submitted) / submit_seconds:.2f}/s; "
+        f"median {statistics.median(o.seconds for o, _ in submitted):.2f} s from start page to status page); {len(failed)} not queued"
+    )
+    print(
+        f"  {len(latencies)} of {len(lines)} decisions found in the sandboxes' records; channels: "
+        f"{ {c: sum(1 for line in lines if line.channel == c) for c in sorted({line.channel for line in lines})} }"
+    )
     if not latencies:
         print("No latency could be measured.")
         return
     p50, p95, worst = percentile(latencies, 50), percentile(latencies, 95), max(latencies)
-    print(f"\n  submit → decision recorded: p50 {p50:.2f} s, p95 {p95:.2f} s, max {worst:.2f} s, min {min(latencies):.2f} s "
-          f"(n={len(latencies)}; {load_before} before, {load_after} after)")
+    print(
+        f"\n  submit → decision recorded: p50 {p50:.2f} s, p95 {p95:.2f} s, max {worst:.2f} s, min {min(latencies):.2f} s "
+        f"(n={len(latencies)}; {load_before} before, {load_after} after)"
+    )
 
     def spread(name: str, values: list[float]) -> None:
         if values:
@@ -184,20 +191,29 @@ def report(args: Any, submitted: list, lines: list[Timeline], runs: list, robots
 
     print("  where it went, per application:")
     spread("queued → claimed by a robot batch", [line.claimed - line.queued for line in lines if line.claimed])
-    spread("claimed → robot's first keyword (robot start-up)", [line.robot_first_keyword - line.claimed for line in lines if line.claimed and line.robot_first_keyword])
-    spread("robot's first keyword → decision recorded", [line.recorded - line.robot_first_keyword for line in lines if line.recorded and line.robot_first_keyword])
+    spread(
+        "claimed → robot's first keyword (robot start-up)",
+        [line.robot_first_keyword - line.claimed for line in lines if line.claimed and line.robot_first_keyword],
+    )
+    spread(
+        "robot's first keyword → decision recorded", [line.recorded - line.robot_first_keyword for line in lines if line.recorded and line.robot_first_keyword]
+    )
     spread("queued → the citizen's status page (POST answered)", [line.response_seen - line.queued for line in lines if line.response_seen])
     starts = [(r["first_keyword"] - (r["process_created"] or r["listener_started"])) for r in robots if r["first_keyword"]]
     spread(f"robot process start-up ({len(robots)} robots)", starts)
     lifetimes = [r["closed"] - (r["process_created"] or r["listener_started"]) for r in robots]
     spread("robot process lifetime", lifetimes)
-    print(f"  flow runs of the deployment ({len(runs)}): origin, application queued → run created (trigger), created → running (worker, "
-          "flow process start), running → first claim")
+    print(
+        f"  flow runs of the deployment ({len(runs)}): origin, application queued → run created (trigger), created → running (worker, "
+        "flow process start), running → first claim"
+    )
     for origin, trigger, pickup, first_claim in runs:
         print(f"    {origin:<9} trigger {trigger:6.2f} s   worker+start {pickup:6.2f} s   first claim {first_claim:6.2f} s")
     met = p95 <= TARGET_P95_SECONDS
-    print(f"\nlatency_p50_s={p50:.2f} latency_p95_s={p95:.2f} latency_max_s={worst:.2f} n={len(latencies)} "
-          f"target_p95_s={TARGET_P95_SECONDS:g} met={'yes' if met else 'no'} ratio={p95 / TARGET_P95_SECONDS:.2f} ({load_after})")
+    print(
+        f"\nlatency_p50_s={p50:.2f} latency_p95_s={p95:.2f} latency_max_s={worst:.2f} n={len(latencies)} "
+        f"target_p95_s={TARGET_P95_SECONDS:g} met={'yes' if met else 'no'} ratio={p95 / TARGET_P95_SECONDS:.2f} ({load_after})"
+    )
 
 
 if __name__ == "__main__":

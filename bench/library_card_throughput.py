@@ -1,7 +1,7 @@
 """Library-card throughput: N valid applications through the flow against the sandboxes (no added latency).
 
 For each batch size (the one ``prefect.yaml`` ships for the ``library-card`` deployment, and a
-larger one) it starts a fresh local stack (``kuntaflow.stack``: every sandbox, the e-service and
+larger one) it starts a fresh local stack (``apps.local_stack``: every sandbox, the e-service and
 the embedded Prefect server, in a private data directory), queues N applications directly, as an
 integration would (generated adults of the sandbox population who are not library patrons yet,
 each payload built the way the e-service builds it from their Suomi.fi attributes), and runs the
@@ -62,10 +62,10 @@ def applicants(count: int) -> list[Any]:
 def application_payload(person: Any, index: int, libraries: list[str]) -> dict[str, Any]:
     """The e-service's payload for ``person``: their Suomi.fi attributes as the IdP sends them,
     read by the SP's and the e-service's own functions, and the form's choices."""
+    from apps.eservice.login import verified_person
     from connectors.suomifi_tunnistus.models import SamlSession
     from connectors.suomifi_tunnistus.sandbox.persons import attributes, loa
     from connectors.suomifi_tunnistus.sp import build_identity
-    from eservice.login import verified_person
     from schemas.library_card import LibraryCardApplication
 
     identity = build_identity(attributes(person), loa=loa(person), session=SamlSession(idp_entity_id="bench", name_id=f"bench-{index}"))
@@ -84,8 +84,8 @@ def application_payload(person: Any, index: int, libraries: list[str]) -> dict[s
 def stack_payloads(count: int) -> list[tuple[Any, dict[str, Any]]]:
     """(person, e-service payload) for ``count`` applicants, with home libraries from the running
     stack's library system (read once, as the e-service caches its directory)."""
+    from apps.eservice.libraries import LibraryDirectory
     from connectors.koha import KohaClient
-    from eservice.libraries import LibraryDirectory
 
     libraries = [choice.library_id for choice in LibraryDirectory(KohaClient).choices()]
     return [(person, application_payload(person, index, libraries)) for index, person in enumerate(applicants(count))]
@@ -93,7 +93,7 @@ def stack_payloads(count: int) -> list[tuple[Any, dict[str, Any]]]:
 
 def enqueue(queue: Any, salt: Any, payload: dict[str, Any]) -> int:
     """Queue one application under the e-service's reference, as an integration would; its item id."""
-    from eservice.people import person_reference
+    from apps.eservice.people import person_reference
     from schemas.library_card import PROCESS, LibraryCardApplication
 
     applicant = LibraryCardApplication.model_validate(payload).applicant
@@ -102,9 +102,9 @@ def enqueue(queue: Any, salt: Any, payload: dict[str, Any]) -> int:
 
 def run(count: int, batch_size: int, timings_path: Path) -> dict[str, Any]:
     """One fresh stack: queue ``count`` applications, run the flow, check and time it."""
+    from apps.local_stack import local_stack
     from flows.library_card import library_card
     from kuntaflow.settings import KuntaflowSettings
-    from kuntaflow.stack import local_stack
 
     data_dir = KuntaflowSettings().resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -149,8 +149,10 @@ def report(r: dict[str, Any]) -> tuple[float, float, float]:
     per_s = r["count"] / wall
     connector = split.connector_seconds
     outside = wall - split.lifetime
-    print(f"\nbatch_size={r['batch_size']}: {r['count']} applications in {r['batches']} robot batches, "
-          f"flow {wall:.1f} s → {per_s:.2f} items/s ({r['load_before']} before, {r['load_after']} after)")
+    print(
+        f"\nbatch_size={r['batch_size']}: {r['count']} applications in {r['batches']} robot batches, "
+        f"flow {wall:.1f} s → {per_s:.2f} items/s ({r['load_before']} before, {r['load_after']} after)"
+    )
     print(f"  enqueue (queue.add, as an integration): {r['enqueue_seconds']:.1f} s = {r['count'] / r['enqueue_seconds']:.0f} items/s (not in the flow time)")
     print(f"  outcomes: {r['states']}; decisions by {r['by_channel']}; found in the sandboxes' records: {r['decided']} of {r['count']}")
     print(f"  {'where the flow time went':<58} {'s':>8} {'share':>7} {'per item ms':>12}")
@@ -185,14 +187,13 @@ def main() -> None:
     print(f"Library-card throughput: {args.count} applications per run, batch sizes {sizes} (prefect.yaml ships {shipped}); {load()}")
     results = []
     with bench_environment(population=population) as timings:
-        from kuntaflow.cli_stack import _quiet
+        from apps.cli.stack_commands import _quiet
 
         _quiet()
         for size in sizes:
             results.append(report(run(args.count, size, timings)))
     first = results[0]
-    print(f"\nitems={args.count} items_per_s={first[0]:.2f} engine_share={first[1]:.2f} connector_share={first[2]:.2f} "
-          f"batch_size={sizes[0]} ({load()})")
+    print(f"\nitems={args.count} items_per_s={first[0]:.2f} engine_share={first[1]:.2f} connector_share={first[2]:.2f} batch_size={sizes[0]} ({load()})")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ robot's ``output.xml`` and prints the split:
 
     .venv/bin/python bench/mass_recruitment_bench.py [--job sote-03-2201-26]
 
-Nothing is asserted: the figures are printed for the issue and the report.
+Nothing is asserted: the figures are printed for the benchmark report (bench/README.md).
 """
 
 from __future__ import annotations
@@ -68,17 +68,21 @@ def main() -> None:
 
     from connectors.email.sandbox import SmtpSandbox
     from connectors.helbit.sandbox import create_app as create_helbit
+    from connectors.servers import serve_in_thread
     from connectors.valvira.sandbox import create_app as create_valvira
     from kuntaflow.batches import process_batch
-    from kuntaflow.servers import serve_in_thread
     from kuntaflow.settings import KuntaflowSettings
     from schemas.recruitment import PROCESS, JobToScreen
 
     night = date.today()
     helbit = create_helbit(today=night)
     with serve_in_thread(helbit) as helbit_url, serve_in_thread(create_valvira(today=night)) as valvira_url, SmtpSandbox() as smtp:
-        os.environ.update(KUNTAFLOW_HELBIT_BASE_URL=helbit_url, KUNTAFLOW_VALVIRA_BASE_URL=f"{valvira_url}/api/v1",
-                          KUNTAFLOW_EMAIL_HOST=smtp.host, KUNTAFLOW_EMAIL_PORT=str(smtp.port))
+        os.environ.update(
+            KUNTAFLOW_HELBIT_BASE_URL=helbit_url,
+            KUNTAFLOW_VALVIRA_BASE_URL=f"{valvira_url}/api/v1",
+            KUNTAFLOW_EMAIL_HOST=smtp.host,
+            KUNTAFLOW_EMAIL_PORT=str(smtp.port),
+        )
         queue = KuntaflowSettings().work_queue()
         job = JobToScreen(job_key=args.job, night=night)
         item = queue.add(PROCESS, reference=job.reference, payload=job)
@@ -92,9 +96,11 @@ def main() -> None:
         raise SystemExit(f"the robot did not finish the job: {done.state.value} {done.error_code} {done.error_message}")
     elapsed, checkpoints = step_times(report.robot_log.with_name("output.xml"))
     out = done.output
-    print(f"Mass recruitment bench: job {args.job}, {out['exported']} applicants, {out['processed']} screened "
-          f"({out['eligible']} eligible / {out['not_eligible']} not / {out['needs_review']} review), {out['booked']} seats booked, "
-          f"{messages} e-mails; work item {done.state.value}")
+    print(
+        f"Mass recruitment bench: job {args.job}, {out['exported']} applicants, {out['processed']} screened "
+        f"({out['eligible']} eligible / {out['not_eligible']} not / {out['needs_review']} review), {out['booked']} seats booked, "
+        f"{messages} e-mails; work item {done.state.value}"
+    )
     print(f"{'step':48} {'kind':7} {'seconds':>8} {'checkpoints':>12} {'their s':>8}")
     for name, kind in STEPS.items():
         count, seconds = checkpoints.get(name, (0, 0.0))
@@ -104,9 +110,11 @@ def main() -> None:
     api = sum(t for n, t in elapsed.items() if STEPS[n] == "api") - checkpoint_seconds
     engine = total - ui - api
     print(f"{'total (claim → robot → release)':48} {'':7} {total:8.2f}")
-    print(f"split: UI {ui:.1f} s ({ui / total:.0%}), API {api:.1f} s ({api / total:.0%}), "
-          f"engine {engine:.1f} s ({engine / total:.0%}; of it {checkpoint_seconds:.1f} s for "
-          f"{sum(c for c, _ in checkpoints.values())} checkpoint writes)")
+    print(
+        f"split: UI {ui:.1f} s ({ui / total:.0%}), API {api:.1f} s ({api / total:.0%}), "
+        f"engine {engine:.1f} s ({engine / total:.0%}; of it {checkpoint_seconds:.1f} s for "
+        f"{sum(c for c, _ in checkpoints.values())} checkpoint writes)"
+    )
     print(f"per applicant: {total / max(out['exported'], 1) * 1000:.0f} ms; robot log {report.robot_log}")
 
 

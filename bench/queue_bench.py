@@ -6,7 +6,7 @@ memory before and at its peak, for a small and a large N, so growth with N is vi
 
     .venv/bin/python bench/queue_bench.py [--items 20000] [--skip-postgres]
 
-Target (issue 2): ≥ 2,000 items/s claim+complete on SQLite; memory that does not grow with N.
+Target: ≥ 2,000 items/s claim+complete on SQLite; memory that does not grow with N.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_support import postgres_schema  # noqa: E402
-from kuntaflow.workitems import WorkQueue  # noqa: E402
+from bench.bench_support import postgres_schema
+from kuntaflow.workitems import WorkQueue
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -80,12 +81,13 @@ def main() -> None:
                 results[("postgresql", n)] = run(url, n)
     print(f"{'backend':<11} {'items':>7} {'add/s':>9} {'claim+complete/s':>17} {'rss before MB':>14} {'rss peak MB':>12}")
     for (backend, n), r in results.items():
-        print(f"{backend:<11} {n:>7} {r['add_per_s']:>9.0f} {r['claim_complete_per_s']:>17.0f} "
-              f"{r['rss_before_mb']:>14.1f} {r['rss_peak_mb']:>12.1f}")
+        print(f"{backend:<11} {n:>7} {r['add_per_s']:>9.0f} {r['claim_complete_per_s']:>17.0f} {r['rss_before_mb']:>14.1f} {r['rss_peak_mb']:>12.1f}")
     big = results[("sqlite", args.items)]
     growth = big["rss_peak_mb"] - big["rss_before_mb"]
-    print(f"sqlite_claim_complete_per_s={big['claim_complete_per_s']:.0f} target=2000 "
-          f"ratio={big['claim_complete_per_s'] / 2000:.2f} sqlite_rss_growth_mb_at_{args.items}={growth:.1f}")
+    print(
+        f"sqlite_claim_complete_per_s={big['claim_complete_per_s']:.0f} target=2000 "
+        f"ratio={big['claim_complete_per_s'] / 2000:.2f} sqlite_rss_growth_mb_at_{args.items}={growth:.1f}"
+    )
 
 
 if __name__ == "__main__":

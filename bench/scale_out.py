@@ -37,11 +37,15 @@ def main() -> int:
     rows, clean = worker_series(args.items, counts, ["--database", "postgresql", "--prefect-database", "postgresql", "--timeout", "7200"])
     for workers, rate, r in rows:
         once = exactly_once(r)
-        print(f"  {workers} worker(s): {r['elapsed']:.0f} s, {rate:.2f} items/s, flow runs per worker {r['runs_per_worker']}, "
-              f"queue {r['counts']}; exactly once: {'yes' if once else 'NO: ' + '; '.join(r['lost'][:5])}")
+        print(
+            f"  {workers} worker(s): {r['elapsed']:.0f} s, {rate:.2f} items/s, flow runs per worker {r['runs_per_worker']}, "
+            f"queue {r['counts']}; exactly once: {'yes' if once else 'NO: ' + '; '.join(r['lost'][:5])}"
+        )
     base = rows[0][1]
-    print(" ".join(f"workers_{n}_items_per_s={rate:.2f} speedup_{n}={rate / base:.2f}" for n, rate, _ in rows)
-          + f" exactly_once={'yes' if clean else 'no'} ({load()})")
+    print(
+        " ".join(f"workers_{n}_items_per_s={rate:.2f} speedup_{n}={rate / base:.2f}" for n, rate, _ in rows)
+        + f" exactly_once={'yes' if clean else 'no'} ({load()})"
+    )
     return 0 if clean else 1
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kuntaflow.redaction import redact, redact_value
+from schemas.redaction import redact, redact_value
 
 MAX_BODY_CHARS = 2_000
 

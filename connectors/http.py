@@ -34,7 +34,7 @@ from connectors.errors import (
     NotFoundError,
     TransientError,
 )
-from kuntaflow.redaction import redact
+from schemas.redaction import redact
 
 logger = logging.getLogger("connectors.http")
 
@@ -256,9 +256,7 @@ class ApiClient:
             wait_jitter=policy.wait_jitter,
         ):
             with attempt:
-                response = self._send_once(
-                    method, path, ids, params=params, json=json, content=content, data=data, files=files, headers=merged_headers
-                )
+                response = self._send_once(method, path, ids, params=params, json=json, content=content, data=data, files=files, headers=merged_headers)
                 if response.is_success or response.status_code in accept:
                     return response
                 raise self._error_for(response, ids, error_mapper)

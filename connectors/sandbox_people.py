@@ -367,15 +367,66 @@ class Population:
 
 # --------------------------------------------------------------------------- generated people
 
-_FEMALE = ("Aino", "Anna", "Elina", "Emilia", "Helmi", "Johanna", "Kaisa", "Katja", "Laura", "Maria", "Minna", "Noora", "Pirjo", "Riikka", "Satu", "Tiina", "Venla", "Sofia")
-_MALE = ("Antti", "Eero", "Heikki", "Ilkka", "Jari", "Juha", "Kalle", "Lauri", "Markku", "Mikael", "Niko", "Olli", "Pekka", "Sami", "Timo", "Ville", "Johan", "Elias")
+_FEMALE = (
+    "Aino",
+    "Anna",
+    "Elina",
+    "Emilia",
+    "Helmi",
+    "Johanna",
+    "Kaisa",
+    "Katja",
+    "Laura",
+    "Maria",
+    "Minna",
+    "Noora",
+    "Pirjo",
+    "Riikka",
+    "Satu",
+    "Tiina",
+    "Venla",
+    "Sofia",
+)
+_MALE = (
+    "Antti",
+    "Eero",
+    "Heikki",
+    "Ilkka",
+    "Jari",
+    "Juha",
+    "Kalle",
+    "Lauri",
+    "Markku",
+    "Mikael",
+    "Niko",
+    "Olli",
+    "Pekka",
+    "Sami",
+    "Timo",
+    "Ville",
+    "Johan",
+    "Elias",
+)
 _SURNAMES = (
     "Virtanen", "Korhonen", "Mäkinen", "Nieminen", "Mäkelä", "Hämäläinen", "Laine", "Heikkinen", "Koskinen", "Järvinen",
     "Lehtonen", "Lehtinen", "Saarinen", "Salminen", "Heinonen", "Niemi", "Heikkilä", "Kinnunen", "Salonen", "Turunen",
     "Salo", "Laitinen", "Tuominen", "Rantanen", "Karjalainen", "Jokinen", "Mattila", "Savolainen", "Lahtinen", "Ahonen",
     "Lindholm", "Nyström",
 )  # fmt: skip
-_STREETS = ("Kauppakatu", "Kilpisenkatu", "Vapaudenkatu", "Puistokatu", "Koivistontie", "Rantatie", "Myllytie", "Koulukatu", "Kirkkotie", "Ahjokatu", "Harjutie", "Keskustie")
+_STREETS = (
+    "Kauppakatu",
+    "Kilpisenkatu",
+    "Vapaudenkatu",
+    "Puistokatu",
+    "Koivistontie",
+    "Rantatie",
+    "Myllytie",
+    "Koulukatu",
+    "Kirkkotie",
+    "Ahjokatu",
+    "Harjutie",
+    "Keskustie",
+)
 # (municipality, postal code and post office choices, local Koha library, weight)
 _PLACES: tuple[tuple[Municipality, tuple[tuple[str, str], ...], str | None, int], ...] = (
     (JYVASKYLA, (("40100", "JYVÄSKYLÄ"), ("40200", "JYVÄSKYLÄ"), ("40320", "JYVÄSKYLÄ"), ("40520", "JYVÄSKYLÄ")), "JYVPK", 40),
@@ -450,7 +501,9 @@ def population(count: int, *, seed: int = DEFAULT_POPULATION_SEED) -> tuple[Sand
 
 def _describe(*, mailbox: bool, email: bool, patron: bool) -> dict[str, str]:
     parts = [
-        ("Suomi.fi-viestit käytössä", "Suomi.fi-meddelanden i bruk", "Suomi.fi Messages") if mailbox else ("ei Suomi.fi-viestejä", "utan Suomi.fi-meddelanden", "no Suomi.fi Messages"),
+        ("Suomi.fi-viestit käytössä", "Suomi.fi-meddelanden i bruk", "Suomi.fi Messages")
+        if mailbox
+        else ("ei Suomi.fi-viestejä", "utan Suomi.fi-meddelanden", "no Suomi.fi Messages"),
         *([] if email else [("ei sähköpostia", "utan e-post", "no e-mail")]),
         *([("jo kirjaston asiakas", "redan låntagare", "already a library patron")] if patron else []),
     ]

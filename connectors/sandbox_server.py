@@ -13,7 +13,7 @@ a sync or async context manager for what lives beside the HTTP app (e.g. the e-m
 SMTP server). A service that fails to start marks its sandbox's ``error``; the rest keep running.
 
 A sandbox package may also define ``client_environment(base_url)``: the settings that point its
-connector at it; :func:`client_environment` collects them for a whole server (``kuntaflow.stack``).
+connector at it; :func:`client_environment` collects them for a whole server (``apps.local_stack``).
 
 ``kuntaflow sandbox`` serves :func:`create_app` with uvicorn; tests mount it in-process. The index
 is ``/`` (HTML) and ``/_sandboxes`` (JSON, for robots and scripts).

@@ -49,24 +49,24 @@ from typing import Annotated, Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run, suspend_flow_run
 from prefect.input import RunInput
-from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment, flow_run
 from pydantic import BaseModel, Field, ValidationError
 
-from flows.employment_confirmation import (
+from flows.robot_task import run_batches
+from kuntaflow.batches import BatchReport
+from kuntaflow.settings import KuntaflowSettings
+from kuntaflow.workitems import ItemState, WorkItem
+from processes.employment_start.confirmation import (
     ConfirmationAnswer,
     ConfirmationResult,
     confirmation_of,
     confirmation_problem,
     record_confirmation,
 )
-from flows.robot_task import run_batches
-from kuntaflow.batches import BatchReport
-from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import ItemState, WorkItem
 from schemas.employee import PROCESS, NewEmployee, employee_from_payload, employment_start_reference
 
 #: What the run's stored henkilötunnus becomes once the start is queued; a resumed run reads the item instead.
@@ -76,6 +76,7 @@ REGISTERED_HETU = re.compile(r"^kuntaflow-item:(\d+)$")
 def registered_hetu(item_id: int) -> str:
     """The stand-in REGISTERED_HETU reads back."""
     return f"kuntaflow-item:{item_id}"
+
 
 #: Tag-based concurrency limits protect HR and the service desk.
 TAGS = ["hr", "servicedesk"]
@@ -123,9 +124,7 @@ def employment_start(
     ``confirmation_timeout_seconds`` bounds an in-process pause only; a suspended run waits
     until resumed, and the queue's reminders chase the supervisor either way.
     """
-    employee, wait_for_confirmation, confirmation_timeout_seconds = validate_employment_start(
-        employee, wait_for_confirmation, confirmation_timeout_seconds
-    )
+    employee, wait_for_confirmation, confirmation_timeout_seconds = validate_employment_start(employee, wait_for_confirmation, confirmation_timeout_seconds)
     item, duplicate = register_employment_start(employee)
     forget_hetu_in_run_parameters(employee, item.id, wait_for_confirmation, confirmation_timeout_seconds)
     reports = onboard_queued_employees()
@@ -144,9 +143,7 @@ def employment_start(
 
 
 @flow(name="employment-start-queue")
-def employment_start_queue(
-    batch_size: Annotated[int, Field(ge=1, le=500)] = 20, max_batches: Annotated[int, Field(ge=1)] = 50
-) -> EmploymentStartSummary:
+def employment_start_queue(batch_size: Annotated[int, Field(ge=1, le=500)] = 20, max_batches: Annotated[int, Field(ge=1)] = 50) -> EmploymentStartSummary:
     """Onboard every claimable employment start in the queue (hires from mass recruitment, retries)."""
     reports = onboard_queued_employees(batch_size=batch_size, max_batches=max_batches)
     return EmploymentStartSummary(
@@ -194,7 +191,7 @@ def forget_hetu_in_run_parameters(employee: NewEmployee, item_id: int, wait_for_
     try:
         with get_client(sync_client=True) as client:
             client.update_flow_run(run_id, parameters=stored)
-    except Exception as error:  # noqa: BLE001 - the start goes on; the operator is told
+    except Exception as error:
         get_run_logger().warning("Could not remove the henkilötunnus from this run's parameters (%s); remove the run when done.", type(error).__name__)
 
 
@@ -243,9 +240,15 @@ def read_outcome(item_id: int, duplicate: bool = False) -> EmploymentStartOutcom
         item = queue.get(item_id)
         output = item.output or {}
         outcome = EmploymentStartOutcome(
-            item_id=item.id, state=item.state, duplicate=duplicate, reason_code=item.error_code, reason=item.error_message,
-            employment_id=output.get("employment_id"), tickets=output.get("tickets", {}),
-            orientation_plan=output.get("orientation_plan"), confirmation_item_id=output.get("confirmation_item_id"),
+            item_id=item.id,
+            state=item.state,
+            duplicate=duplicate,
+            reason_code=item.error_code,
+            reason=item.error_message,
+            employment_id=output.get("employment_id"),
+            tickets=output.get("tickets", {}),
+            orientation_plan=output.get("orientation_plan"),
+            confirmation_item_id=output.get("confirmation_item_id"),
         )
         confirmation = confirmation_of(queue, item) if item.state is ItemState.DONE else None
         if confirmation is not None:
@@ -282,7 +285,9 @@ def publish_outcome(outcome: EmploymentStartOutcome, robot_logs: list[str]) -> N
     if outcome.orientation_plan:
         plan = Path(outcome.orientation_plan)
         create_link_artifact(
-            key=f"perehdytyssuunnitelma-{outcome.item_id}", link=plan.as_uri(), link_text=plan.name,
+            key=f"perehdytyssuunnitelma-{outcome.item_id}",
+            link=plan.as_uri(),
+            link_text=plan.name,
             description=f"Perehdytyssuunnitelma (Excel), työ {outcome.item_id}: `{plan}`",
         )
 
@@ -300,9 +305,7 @@ def wait_for_supervisor(outcome: EmploymentStartOutcome, *, timeout: int) -> Emp
         for prompt in range(1, MAX_PROMPTS + 1):
             if queue.get(confirmation_id).state is ItemState.DONE:
                 break  # confirmed through the e-mail link before or while this run waited
-            form = SupervisorConfirmation.with_initial_data(
-                description=_prompt(payload, problem), confirmed_by=payload.get("supervisor_name", "")
-            )
+            form = SupervisorConfirmation.with_initial_data(description=_prompt(payload, problem), confirmed_by=payload.get("supervisor_name", ""))
             try:
                 answer = _wait(form, key=f"confirmation-{confirmation_id}-{prompt}", timeout=timeout)
             except ValidationError as error:

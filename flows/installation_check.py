@@ -20,8 +20,8 @@ from prefect import flow, get_run_logger
 from pydantic import BaseModel, Field
 
 from flows.robot_task import run_batches
-from kuntaflow.redaction import install as install_redaction
 from kuntaflow.workitems import WorkQueue
+from schemas.redaction import install as install_redaction
 
 PROCESS = "installation_check"
 
@@ -60,8 +60,10 @@ def sample_cases() -> list[tuple[str, dict]]:
     ]
     # The bank is "down" on the first attempt: a TransientError, retried by the queue, then matched.
     cases.append(
-        ("payment-1", {"kind": "payment", "reference_number": "12345672", "rows": ["40.00", "9.90"], "total": "49.90",
-                       "paid": "49.90", "bank_answers_from_attempt": 2})
+        (
+            "payment-1",
+            {"kind": "payment", "reference_number": "12345672", "rows": ["40.00", "9.90"], "total": "49.90", "paid": "49.90", "bank_answers_from_attempt": 2},
+        )
     )
     cases.append(("sample-person", {"kind": "person", "identity_code": sample_identity_code(date(1990, 5, 17), 905)}))
     return cases

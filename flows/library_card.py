@@ -59,13 +59,20 @@ def library_card(
     logger = get_run_logger()
     started = time.monotonic()
     reports = run_batches(
-        PROCESS, batch_size=batch_size, parallel=parallel_batches, max_batches=max_batches, tags=[KOHA_TAG],
+        PROCESS,
+        batch_size=batch_size,
+        parallel=parallel_batches,
+        max_batches=max_batches,
+        tags=[KOHA_TAG],
         keep_watching=lambda: new_applications_before(started + settle_seconds),
     )
     summary = summarise_applications(reports)
     logger.info(
         "Library cards: %s applications in %s batches; %s; decisions by %s",
-        summary.applications, summary.batches, summary.by_reason, summary.by_channel,
+        summary.applications,
+        summary.batches,
+        summary.by_reason,
+        summary.by_channel,
     )
     return summary
 
@@ -94,8 +101,7 @@ def summarise_applications(reports: list[BatchReport], process_name: str = PROCE
         channels = Counter(
             str(sent["channel"])
             for item_id, outcome in final.items()
-            if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED)
-            and (sent := queue.checkpoints(item_id).get("decision_sent")) is not None
+            if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED) and (sent := queue.checkpoints(item_id).get("decision_sent")) is not None
         )
     finally:
         queue.dispose()

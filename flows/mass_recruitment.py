@@ -87,7 +87,9 @@ def helsinki_today() -> date:
 
 @flow(name="mass-recruitment", log_prints=False)
 def mass_recruitment(
-    job_key: Annotated[str | None, Field(pattern=JOB_KEY_PATTERN, title="Job key (työavain)", description="Only this job, e.g. sote-03-2180-26; empty: every open job.")] = None,
+    job_key: Annotated[
+        str | None, Field(pattern=JOB_KEY_PATTERN, title="Job key (työavain)", description="Only this job, e.g. sote-03-2180-26; empty: every open job.")
+    ] = None,
     night: Annotated[date | None, Field(title="Night", description="The night the screening belongs to; empty: today in Helsinki.")] = None,
     batch_size: Annotated[int, Field(ge=1, le=50, description="Jobs per robot run.")] = 5,
 ) -> MassRecruitmentSummary:
@@ -143,14 +145,13 @@ def summarise_night(item_ids: list[int], night: date, reports: list[BatchReport]
         for item in map(queue.get, item_ids):
             output = item.output or {}
             known = {k: v for k, v in output.items() if k in JobNight.model_fields and k not in ("job_key", "item_id", "state")}
-            jobs.append(JobNight(job_key=item.payload.get("job_key", item.reference), item_id=item.id, state=item.state.value,
-                                 error_code=item.error_code, **known))
+            jobs.append(
+                JobNight(job_key=item.payload.get("job_key", item.reference), item_id=item.id, state=item.state.value, error_code=item.error_code, **known)
+            )
     finally:
         queue.dispose()
-    summary = MassRecruitmentSummary(night=night, jobs=jobs, batches=len(reports),
-                                     robot_logs=[str(r.robot_log) for r in reports if r.robot_log])
-    rows = [job.model_dump(mode="json", exclude={"by_reason", "report"}) | {"reasons": ", ".join(f"{k} {v}" for k, v in job.by_reason.items())}
-            for job in jobs]
+    summary = MassRecruitmentSummary(night=night, jobs=jobs, batches=len(reports), robot_logs=[str(r.robot_log) for r in reports if r.robot_log])
+    rows = [job.model_dump(mode="json", exclude={"by_reason", "report"}) | {"reasons": ", ".join(f"{k} {v}" for k, v in job.by_reason.items())} for job in jobs]
     if rows:
         create_table_artifact(
             key="mass-recruitment-night",

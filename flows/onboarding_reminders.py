@@ -1,7 +1,7 @@
 """Onboarding reminders: chase what is late for an employment start, on Finnish working days.
 
 Deployment ``onboarding-reminders`` runs at 07:00 Monday to Friday (Europe/Helsinki); on a
-public holiday (``kuntaflow.workdays``, the ``holidays`` package) the run ends at once, so nobody
+public holiday (``schemas.workdays``, the ``holidays`` package) the run ends at once, so nobody
 is chased on Midsummer Eve. Each run
 
 - comments a reminder on every service-desk request of an employment start that is still open
@@ -21,6 +21,7 @@ E-mails carry idempotency keys (Message-ID), so a run retried after a crash send
 
 import uuid
 from datetime import date
+
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
@@ -30,12 +31,12 @@ from connectors.email.models import OutgoingEmail
 from connectors.email.settings import EmailSettings
 from connectors.errors import BusinessRuleError
 from connectors.servicedesk import ServiceDeskClient
-from flows.employment_confirmation import ConfirmationPayload, EmploymentStartSettings, confirmation_link, due_after
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workdays import holiday_name, is_working_day, working_days_between
 from kuntaflow.workitems import ItemState, WorkQueue
+from processes.employment_start.confirmation import ConfirmationPayload, EmploymentStartSettings, confirmation_link, due_after
 from schemas.employee import CONFIRMATION_PROCESS, PROCESS
 from schemas.hetu import helsinki_today
+from schemas.workdays import holiday_name, is_working_day, working_days_between
 
 
 class RemindersSummary(BaseModel):
@@ -64,7 +65,10 @@ def onboarding_reminders(day: date | None = None) -> RemindersSummary:
         create_table_artifact(key="onboarding-reminders", table=rows, description=f"**Perehdytyksen muistutukset** {today:%d.%m.%Y}")
     logger.info(
         "Reminders on %s: %s requests, %s supervisors, %s escalations.",
-        today, len(summary.tickets_reminded), len(summary.supervisors_reminded), len(summary.escalated_to_hr),
+        today,
+        len(summary.tickets_reminded),
+        len(summary.supervisors_reminded),
+        len(summary.escalated_to_hr),
     )
     return summary
 
@@ -90,7 +94,8 @@ def chase_service_requests(today: date, limit: int = 1000) -> list[str]:
                         ticket_id,
                         f"Muistutus: uusi työntekijä aloittaa {start:%d.%m.%Y} ja pyyntö on yhä kesken "
                         f"(määräpäivä {ticket.due_date:%d.%m.%Y}). Kuntaflow, työ {item.id}.",
-                        reminder=True, external_reference=f"{ticket.external_reference}:reminder:{today.isoformat()}",
+                        reminder=True,
+                        external_reference=f"{ticket.external_reference}:reminder:{today.isoformat()}",
                     )
                     reminded.append(ticket_id)
     finally:
@@ -123,33 +128,50 @@ def chase_confirmations(today: date) -> tuple[list[int], list[int]]:
 
 
 def _chase_one(
-    queue: WorkQueue, email: EmailClient, settings: EmploymentStartSettings, item_id: int, payload: ConfirmationPayload,
-    owner: str, today: date, reminded: list[int], escalated: list[int],
+    queue: WorkQueue,
+    email: EmailClient,
+    settings: EmploymentStartSettings,
+    item_id: int,
+    payload: ConfirmationPayload,
+    owner: str,
+    today: date,
+    reminded: list[int],
+    escalated: list[int],
 ) -> None:
     link = confirmation_link(item_id, payload.supervisor_id, settings)
     done = queue.checkpoints(item_id)
     if "reminder_sent" not in done:
-        email.send(OutgoingEmail(
-            to=[payload.supervisor_email], subject=f"Muistutus: vahvista {payload.employee_name} perehdytys",
-            text=(f"Hei {payload.supervisor_name},\n\n{payload.employee_name} aloittaa {payload.start_date:%d.%m.%Y} "
-                  f"({payload.title}, {payload.unit_name}). Perehdytyssuunnitelman vahvistus puuttuu vielä.\n\n"
-                  f"Vahvista tästä (kertakäyttöinen linkki):\n{link}\n\nKuntaflow, työ {payload.employment_item_id}"),
-            idempotency_key=f"employment_start:{payload.employment_item_id}:confirmation-reminder",
-        ))
+        email.send(
+            OutgoingEmail(
+                to=[payload.supervisor_email],
+                subject=f"Muistutus: vahvista {payload.employee_name} perehdytys",
+                text=(
+                    f"Hei {payload.supervisor_name},\n\n{payload.employee_name} aloittaa {payload.start_date:%d.%m.%Y} "
+                    f"({payload.title}, {payload.unit_name}). Perehdytyssuunnitelman vahvistus puuttuu vielä.\n\n"
+                    f"Vahvista tästä (kertakäyttöinen linkki):\n{link}\n\nKuntaflow, työ {payload.employment_item_id}"
+                ),
+                idempotency_key=f"employment_start:{payload.employment_item_id}:confirmation-reminder",
+            )
+        )
         queue.checkpoint(item_id, "reminder_sent", {"on": today.isoformat()})
         queue.record(payload.employment_item_id, actor=owner, action="reminder", reason="Esihenkilölle lähetettiin muistutus vahvistuksesta.")
         escalate = due_after(today, payload.escalate_after_working_days)
         queue.postpone(item_id, owner=owner, until=escalate, reason="supervisor reminded; HR is told if there is still no answer")
         reminded.append(item_id)
         return
-    email.send(OutgoingEmail(
-        to=[settings.hr_email], subject=f"Esihenkilö ei ole vahvistanut perehdytystä (työ {payload.employment_item_id})",
-        text=(f"Esihenkilö {payload.supervisor_name} ei ole vahvistanut uuden työntekijän perehdytystä muistutuksesta huolimatta.\n\n"
-              f"Työntekijä: {payload.employee_name}, {payload.title}, {payload.unit_name}, aloittaa {payload.start_date:%d.%m.%Y}.\n"
-              f"Kuntaflow: työ {payload.employment_item_id}, vahvistus {item_id} (kuntaflow queue show {item_id}).\n"
-              "Esihenkilön vahvistuslinkki toimii edelleen."),
-        idempotency_key=f"employment_start:{payload.employment_item_id}:confirmation-escalation",
-    ))
+    email.send(
+        OutgoingEmail(
+            to=[settings.hr_email],
+            subject=f"Esihenkilö ei ole vahvistanut perehdytystä (työ {payload.employment_item_id})",
+            text=(
+                f"Esihenkilö {payload.supervisor_name} ei ole vahvistanut uuden työntekijän perehdytystä muistutuksesta huolimatta.\n\n"
+                f"Työntekijä: {payload.employee_name}, {payload.title}, {payload.unit_name}, aloittaa {payload.start_date:%d.%m.%Y}.\n"
+                f"Kuntaflow: työ {payload.employment_item_id}, vahvistus {item_id} (kuntaflow queue show {item_id}).\n"
+                "Esihenkilön vahvistuslinkki toimii edelleen."
+            ),
+            idempotency_key=f"employment_start:{payload.employment_item_id}:confirmation-escalation",
+        )
+    )
     message = f"Esihenkilö ei vahvistanut perehdytystä muistutuksen jälkeen; HR:lle ilmoitettu {today:%d.%m.%Y}."
     queue.record(payload.employment_item_id, actor=owner, action="escalation", reason=message)
     queue.fail_business(item_id, code="SUPERVISOR_DID_NOT_CONFIRM", message=message, owner=owner)

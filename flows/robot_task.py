@@ -18,8 +18,8 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.runtime import flow_run
 
 from kuntaflow.batches import BatchReport, process_batch
-from kuntaflow.redaction import install as install_redaction
 from kuntaflow.robot_runner import RobotCouldNotRunError
+from schemas.redaction import install as install_redaction
 
 
 @task(task_run_name="{process}: robot batch {batch_number}")

@@ -97,15 +97,18 @@ def process_batch(
             else:
                 reason = "the robot stopped before finishing the item"
             released = _release_unfinished(queue, ids, owner, reason)
-        outcomes = [
-            ItemOutcome(item_id=item.id, state=item.state, error_code=item.error_code, attempts=item.attempts)
-            for item in queue.get_many(ids)
-        ]
+        outcomes = [ItemOutcome(item_id=item.id, state=item.state, error_code=item.error_code, attempts=item.attempts) for item in queue.get_many(ids)]
     finally:
         queue.dispose()
     return BatchReport(
-        process=process, batch_number=batch_number, owner=owner, claimed=len(ids), outcomes=outcomes,
-        released=released, robot_return_code=robot.return_code, robot_timed_out=robot.timed_out,
+        process=process,
+        batch_number=batch_number,
+        owner=owner,
+        claimed=len(ids),
+        outcomes=outcomes,
+        released=released,
+        robot_return_code=robot.return_code,
+        robot_timed_out=robot.timed_out,
         robot_peak_memory_mb=robot.peak_memory_mb,
         robot_could_not_run=robot.could_not_run,
         robot_log=robot.log_html if robot.output_complete else robot.console_log,

@@ -112,8 +112,16 @@ def embedded_prefect(settings: KuntaflowSettings | None = None, *, port: int | N
     log_path = settings.resolved_data_dir / "prefect" / "server.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [*_prefect_command(), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"
-             if os.environ.get("KUNTAFLOW_PREFECT_NO_UI") else "--ui"],
+            [
+                *_prefect_command(),
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-ui" if os.environ.get("KUNTAFLOW_PREFECT_NO_UI") else "--ui",
+            ],
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -174,12 +182,11 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
         from prefect.settings import Settings
 
         # Prefect snapshots its settings at import; a fresh Settings() reads the environment set above.
-        with SettingsContext(profile=SettingsContext.get().profile, settings=Settings()) as context:
-            with _temporary_global_settings_context(context):
-                try:
-                    yield
-                finally:
-                    drain_prefect_workers()
+        with SettingsContext(profile=SettingsContext.get().profile, settings=Settings()) as context, _temporary_global_settings_context(context):
+            try:
+                yield
+            finally:
+                drain_prefect_workers()
 
 
 def drain_prefect_workers() -> None:

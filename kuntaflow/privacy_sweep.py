@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-#: The pattern of kuntaflow.redaction, on bytes: six digits, a century sign, three digits, a check
+#: The pattern of schemas.redaction, on bytes: six digits, a century sign, three digits, a check
 #: character, standing on its own. Not glued to letters or digits on either side: inside a UUID
 #: ("…df151111-7674-…") the same shape turns up by chance, with a valid check character one time in 31.
 _HETU_BYTES = re.compile(rb"(?<![0-9A-Za-z])[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y](?![0-9A-Za-z])", re.IGNORECASE)

@@ -1,7 +1,7 @@
 """Reads one finished robot's ``output.xml`` and builds its ``log.html``/``report.html``, in a process of its own.
 
 ``python -m kuntaflow.robot_results <output dir>`` masks ``output.xml`` once more
-(kuntaflow/redaction.py), lists the suite's tasks as JSON on stdout (``{"complete": …,
+(schemas/redaction.py), lists the suite's tasks as JSON on stdout (``{"complete": …,
 "tasks": [[name, status, message], …]}``) and runs rebot, with rebot's own console in
 ``rebot.txt``. The robot runner (kuntaflow/robot_runner.py) starts it after a robot whose
 ``output.xml`` is big, and calls :func:`read_and_build_log` itself for a small one.
@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from kuntaflow.redaction import redact_file
+from schemas.redaction import redact_file
 
 
 def read_and_build_log(output_dir: Path) -> dict[str, object]:

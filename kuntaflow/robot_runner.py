@@ -4,7 +4,7 @@ Robot Framework is not thread-safe and installs process-wide signal handlers, so
 runs as ``python -m robot`` in a new process group with a hard timeout. Its output stays under
 the data directory, one folder per run (``KuntaflowSettings().robot_output_dir / <run id>``):
 
-- ``output.xml``: written with ``kuntaflow.redaction.RobotRedactionListener`` (which masks
+- ``output.xml``: written with ``schemas.redaction.RobotRedactionListener`` (which masks
   messages, arguments and failures as they are written) and masked once more after the run;
 - ``log.html`` and ``report.html``: built by rebot from that masked ``output.xml``
   (kuntaflow/robot_results.py, which also lists the tasks' results; a big batch's in a process of
@@ -34,9 +34,9 @@ from typing import IO
 
 from pydantic import BaseModel
 
-from kuntaflow.redaction import redact
 from kuntaflow.robot_results import read_and_build_log
 from kuntaflow.settings import KuntaflowSettings
+from schemas.redaction import redact
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 ROBOTS_DIR = PROJECT_DIR / "robots"
@@ -115,7 +115,9 @@ class TaskResult(BaseModel):
         failure = FailureMessage.parse(message)
         category = failure.exception if failure.exception in ErrorCategory._value2member_map_ else None
         return cls(
-            name=name, status=status, message=message,
+            name=name,
+            status=status,
+            message=message,
             error_category=ErrorCategory(category) if category else None,
             error_code=failure.code if category else None,
         )
@@ -237,12 +239,29 @@ def run_suite(
     output_dir = settings.robot_output_dir / _safe(run_id)
     output_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "robot",
-        "--outputdir", str(output_dir), "--output", "output.xml", "--log", "NONE", "--report", "NONE",
-        "--listener", "kuntaflow.redaction.RobotRedactionListener",
-        "--listener", "kuntaflow.robot_runner.RunnerLifeline",
-        "--pythonpath", str(LIBRARIES_DIR), "--pythonpath", str(RESOURCES_DIR),
-        "--consolecolors", "off", "--consolemarkers", "off",
+        sys.executable,
+        "-m",
+        "robot",
+        "--outputdir",
+        str(output_dir),
+        "--output",
+        "output.xml",
+        "--log",
+        "NONE",
+        "--report",
+        "NONE",
+        "--listener",
+        "schemas.redaction.RobotRedactionListener",
+        "--listener",
+        "kuntaflow.robot_runner.RunnerLifeline",
+        "--pythonpath",
+        str(LIBRARIES_DIR),
+        "--pythonpath",
+        str(RESOURCES_DIR),
+        "--consolecolors",
+        "off",
+        "--consolemarkers",
+        "off",
     ]
     for name, value in (variables or {}).items():
         command += ["--variable", f"{name}:{value}"]
@@ -251,13 +270,15 @@ def run_suite(
     started = time.monotonic()
     timed_out = False
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        env=_child_environment(settings, env, output_dir), start_new_session=True,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=_child_environment(settings, env, output_dir),
+        start_new_session=True,
     )
     assert process.stdout is not None
-    copier = threading.Thread(
-        target=_copy_masked, args=(process.stdout, output_dir / "console.txt"), name=f"robot-console-{run_id}", daemon=True
-    )
+    copier = threading.Thread(target=_copy_masked, args=(process.stdout, output_dir / "console.txt"), name=f"robot-console-{run_id}", daemon=True)
     copier.start()
     try:
         timed_out = not _wait_for_exit(process, limit)
@@ -274,8 +295,15 @@ def run_suite(
             console.write(f"\n[kuntaflow] the robot was stopped after the {limit:g} s timeout\n")
     tasks, complete = _read_results(output_dir)
     return RobotRun(
-        run_id=run_id, suite=suite, output_dir=output_dir, return_code=return_code, timed_out=timed_out,
-        duration_seconds=round(duration, 3), peak_memory_mb=peak_memory_mb, tasks=tasks, output_complete=complete,
+        run_id=run_id,
+        suite=suite,
+        output_dir=output_dir,
+        return_code=return_code,
+        timed_out=timed_out,
+        duration_seconds=round(duration, 3),
+        peak_memory_mb=peak_memory_mb,
+        tasks=tasks,
+        output_complete=complete,
     )
 
 
@@ -335,7 +363,11 @@ def _read_results(output_dir: Path) -> tuple[list[TaskResult], bool]:
     else:
         done = subprocess.run(
             [sys.executable, "-m", "kuntaflow.robot_results", str(output_dir)],
-            capture_output=True, text=True, encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            stdin=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": _python_path(PROJECT_DIR)},
             check=False,
         )

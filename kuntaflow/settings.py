@@ -9,39 +9,48 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from schemas.data_home import DataHome
 
 
-class KuntaflowSettings(BaseSettings):
+class KuntaflowSettings(DataHome):
     """Engine-wide settings. Each connector has its own settings class with its own prefix."""
 
     model_config = SettingsConfigDict(env_prefix="KUNTAFLOW_", extra="ignore")
 
-    data_dir: Path = Field(default=Path(".kuntaflow"), description="Where the queue, robot outputs and Prefect's embedded database live.")
     database_url: str | None = Field(default=None, description="Work-item queue database; SQLite in the data directory when unset.")
-    prefect_api_url: str | None = Field(default=None, description="A running Prefect server; an embedded one is started when unset and PREFECT_API_URL is unset too.")
-    payload_key: SecretStr | None = Field(default=None, description="Fernet key sealing work-item payloads at rest; generated once into the data directory when unset. Every worker of one queue needs the same key.")
-    hetu_salt: SecretStr | None = Field(default=None, description="Salt for hetu keys; generated once into the data directory when unset.")
+    prefect_api_url: str | None = Field(
+        default=None, description="A running Prefect server; an embedded one is started when unset and PREFECT_API_URL is unset too."
+    )
+    payload_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key sealing work-item payloads at rest; generated once into the data directory when unset. Every worker of one queue needs the same key.",
+    )
     lease_seconds: int = Field(default=300, gt=0, description="How long a claimed item stays with its robot without a heartbeat.")
     max_attempts: int = Field(default=5, gt=0, description="Application failures before an item is ABANDONED.")
-    retry_backoff_seconds: float = Field(default=30, ge=0, description="First wait before an APPLICATION_FAILED item is retried; doubles per attempt, capped at one hour.")
+    retry_backoff_seconds: float = Field(
+        default=30, ge=0, description="First wait before an APPLICATION_FAILED item is retried; doubles per attempt, capped at one hour."
+    )
     robot_timeout_seconds: int = Field(default=1800, gt=0, description="Hard limit for one robot batch subprocess.")
-    worker_limit: int = Field(default=4, ge=1, description="Flow runs the local stack's worker (kuntaflow run/up) runs at once; more wait their turn. A suspended run holds none. Each is a Python process: more than the CPUs can carry slows them all and crowds the embedded server's SQLite.")
-    prefect_database_url: str | None = Field(default=None, description="The embedded Prefect server's database: SQLite in the data directory when unset; postgresql+asyncpg://user@host/db to run it on PostgreSQL (docs/scale-out.md).")
+    worker_limit: int = Field(
+        default=4,
+        ge=1,
+        description="Flow runs the local stack's worker (kuntaflow run/up) runs at once; more wait their turn. A suspended run holds none. Each is a Python process: more than the CPUs can carry slows them all and crowds the embedded server's SQLite.",
+    )
+    prefect_database_url: str | None = Field(
+        default=None,
+        description="The embedded Prefect server's database: SQLite in the data directory when unset; postgresql+asyncpg://user@host/db to run it on PostgreSQL (docs/scale-out.md).",
+    )
     prefect_user: str = Field(default="kuntaflow", pattern=r"^[^:\s]+$", description="User name for the embedded Prefect server's basic auth (API and UI).")
-    prefect_password: SecretStr | None = Field(default=None, description="Password for the embedded Prefect server's basic auth; generated once into the data directory when unset.")
-
-    @cached_property
-    def resolved_data_dir(self) -> Path:
-        path = self.data_dir.expanduser().resolve()
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    prefect_password: SecretStr | None = Field(
+        default=None, description="Password for the embedded Prefect server's basic auth; generated once into the data directory when unset."
+    )
 
     @property
     def queue_url(self) -> str:
@@ -67,37 +76,19 @@ class KuntaflowSettings(BaseSettings):
             self.queue_url,
             max_attempts=self.max_attempts,
             backoff=lambda attempts: timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600)),
-            payload_key=self.payload_key or self._generated_secret("payload.key", _fernet_key),
+            payload_key=self.payload_key or self.generated_secret("payload.key", _fernet_key),
         )
-
-    def salt(self) -> SecretStr:
-        """The salt for hetu keys: from settings, else created once (0600) in the data directory."""
-        if self.hetu_salt is not None:
-            return self.hetu_salt
-        return self._generated_secret("hetu-salt", lambda: secrets.token_hex(32))
 
     def prefect_auth_string(self) -> SecretStr:
         """``user:password`` for the embedded Prefect server (its ``PREFECT_SERVER_API_AUTH_STRING``,
         the clients' ``PREFECT_API_AUTH_STRING`` and what a person types on the UI's login page)."""
-        password = self.prefect_password or self._generated_secret("prefect-ui.password", lambda: secrets.token_urlsafe(18))
+        password = self.prefect_password or self.generated_secret("prefect-ui.password", lambda: secrets.token_urlsafe(18))
         return SecretStr(f"{self.prefect_user}:{password.get_secret_value()}")
 
     @property
     def prefect_password_file(self) -> Path:
         """Where a generated Prefect password is kept (nothing there when KUNTAFLOW_PREFECT_PASSWORD is set)."""
         return self.resolved_data_dir / "prefect-ui.password"
-
-    def _generated_secret(self, name: str, make: Callable[[], str]) -> SecretStr:
-        """A secret created once (mode 0600) in the data directory: the embedded default only."""
-        path = self.resolved_data_dir / name
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(make())
-        return SecretStr(path.read_text().strip())
 
 
 def _fernet_key() -> str:

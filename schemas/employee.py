@@ -128,7 +128,9 @@ class NewEmployee(BaseModel):
     supervisor_id: int = Field(title="Esihenkilön henkilönumero", gt=0, description="Esihenkilön numero HR:ssä.")
     workplace_address: Name = Field(title="Työpaikan osoite", description="Minne ensimmäisenä päivänä tullaan.")
     licence_number: str = Field(
-        default="", title="Rekisteröintinumero (Valvira)", max_length=20,
+        default="",
+        title="Rekisteröintinumero (Valvira)",
+        max_length=20,
         description="Terhikki/Suosikki, 11 numeroa; pakollinen laillistetuille ja nimikesuojatuille ammateille.",
     )
     it_account: bool = Field(default=True, title="Käyttäjätunnus ja sähköposti")
@@ -254,9 +256,7 @@ def employee_from_payload(payload: dict[str, Any]) -> NewEmployee:
 def check_start(employee: NewEmployee, *, today: date) -> tuple[StartCheck, str] | None:
     """The day- and title-dependent rules; None when the start may go ahead. Messages are for HR, in Finnish."""
     if employee.start_date < today:
-        return StartCheck.START_DATE_IN_PAST, (
-            f"Aloituspäivä {employee.start_date:%d.%m.%Y} on jo mennyt; korjaa päivä ja käynnistä uudelleen."
-        )
+        return StartCheck.START_DATE_IN_PAST, (f"Aloituspäivä {employee.start_date:%d.%m.%Y} on jo mennyt; korjaa päivä ja käynnistä uudelleen.")
     profession = employee.profession
     if profession is not None and not employee.licence_number:
         return StartCheck.LICENCE_NUMBER_MISSING, (

@@ -29,7 +29,7 @@ from dateutil.relativedelta import relativedelta
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from connectors.email.models import check_address
+from schemas.email_address import check_address
 from schemas.hetu import HELSINKI, Hetu
 
 PROCESS = "library_card"
@@ -136,9 +136,7 @@ class VerifiedPerson(_Strict):
     """
 
     hetu: Hetu | None = Field(default=None, description="Henkilötunnus; None for an eIDAS user.")
-    eidas_person_identifier: str | None = Field(
-        default=None, repr=False, description="eIDAS PersonIdentifier 'XX/YY/…', for users without a Finnish hetu."
-    )
+    eidas_person_identifier: str | None = Field(default=None, repr=False, description="eIDAS PersonIdentifier 'XX/YY/…', for users without a Finnish hetu.")
     date_of_birth: date | None = Field(default=None, repr=False, description="eIDAS DateOfBirth; must match the hetu when both are given.")
     first_names: str = Field(repr=False, description="All first names (FirstName).")
     surname: str = Field(repr=False, description="Surname (sn / FamilyName).")
@@ -717,88 +715,367 @@ _PICK_UP = {
 
 _TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
     ReasonCode.CARD_GRANTED: {
-        Language.FI: _Text("Kirjastokorttisi on valmis", ("Kirjastokorttihakemuksesi on hyväksytty. Kotikirjastosi on {library}, ja kortti on voimassa {expiry} asti.", _PICK_UP[Language.FI])),
-        Language.SV: _Text("Ditt bibliotekskort är klart", ("Din ansökan om bibliotekskort har godkänts. Ditt hembibliotek är {library} och kortet gäller till {expiry}.", _PICK_UP[Language.SV])),
-        Language.EN: _Text("Your library card is ready", ("Your library card application has been approved. Your home library is {library}, and the card is valid until {expiry}.", _PICK_UP[Language.EN])),
+        Language.FI: _Text(
+            "Kirjastokorttisi on valmis",
+            ("Kirjastokorttihakemuksesi on hyväksytty. Kotikirjastosi on {library}, ja kortti on voimassa {expiry} asti.", _PICK_UP[Language.FI]),
+        ),
+        Language.SV: _Text(
+            "Ditt bibliotekskort är klart",
+            ("Din ansökan om bibliotekskort har godkänts. Ditt hembibliotek är {library} och kortet gäller till {expiry}.", _PICK_UP[Language.SV]),
+        ),
+        Language.EN: _Text(
+            "Your library card is ready",
+            ("Your library card application has been approved. Your home library is {library}, and the card is valid until {expiry}.", _PICK_UP[Language.EN]),
+        ),
     },
     ReasonCode.NON_DISCLOSURE_STAFF_REVIEW: {
-        Language.FI: _Text("Kirjastokorttihakemuksesi on vastaanotettu", ("Sinulle on tehty asiakastiedot kirjastoon {library}. Koska sinulla on turvakielto, osoitettasi ei tallenneta kirjastojärjestelmään, ja kirjaston henkilökunta viimeistelee asiakastietosi.", _PICK_UP[Language.FI])),
-        Language.SV: _Text("Din ansökan om bibliotekskort har tagits emot", ("Du har registrerats som kund vid biblioteket {library}. Eftersom du har spärrmarkering sparas din adress inte i bibliotekssystemet, och bibliotekets personal slutför dina kunduppgifter.", _PICK_UP[Language.SV])),
-        Language.EN: _Text("Your library card application has been received", ("You have been registered as a customer of {library}. Because you have a non-disclosure marking, your address is not stored in the library system, and the library staff will complete your customer details.", _PICK_UP[Language.EN])),
+        Language.FI: _Text(
+            "Kirjastokorttihakemuksesi on vastaanotettu",
+            (
+                "Sinulle on tehty asiakastiedot kirjastoon {library}. Koska sinulla on turvakielto, osoitettasi ei tallenneta kirjastojärjestelmään, ja kirjaston henkilökunta viimeistelee asiakastietosi.",
+                _PICK_UP[Language.FI],
+            ),
+        ),
+        Language.SV: _Text(
+            "Din ansökan om bibliotekskort har tagits emot",
+            (
+                "Du har registrerats som kund vid biblioteket {library}. Eftersom du har spärrmarkering sparas din adress inte i bibliotekssystemet, och bibliotekets personal slutför dina kunduppgifter.",
+                _PICK_UP[Language.SV],
+            ),
+        ),
+        Language.EN: _Text(
+            "Your library card application has been received",
+            (
+                "You have been registered as a customer of {library}. Because you have a non-disclosure marking, your address is not stored in the library system, and the library staff will complete your customer details.",
+                _PICK_UP[Language.EN],
+            ),
+        ),
     },
     ReasonCode.ALREADY_A_PATRON: {
-        Language.FI: _Text("Sinulla on jo kirjastokortti", ("Sinulla on jo kirjastokortti. Se on rekisteröity kirjastoon {existing_library}.", "Jos kortti on kadonnut tai olet unohtanut PIN-koodin, käy missä tahansa kirjastossa ja ota mukaan kuvallinen henkilöllisyystodistus. Uutta korttia ei tarvitse hakea verkossa.")),
-        Language.SV: _Text("Du har redan ett bibliotekskort", ("Du har redan ett bibliotekskort. Det är registrerat vid biblioteket {existing_library}.", "Om kortet har kommit bort eller om du har glömt PIN-koden kan du besöka vilket bibliotek som helst. Ta med ett identitetsbevis med foto. Du behöver inte ansöka om ett nytt kort på nätet.")),
-        Language.EN: _Text("You already have a library card", ("You already have a library card. It is registered at {existing_library}.", "If the card is lost or you have forgotten the PIN code, visit any library and bring a photo ID. You do not need to apply for a new card online.")),
+        Language.FI: _Text(
+            "Sinulla on jo kirjastokortti",
+            (
+                "Sinulla on jo kirjastokortti. Se on rekisteröity kirjastoon {existing_library}.",
+                "Jos kortti on kadonnut tai olet unohtanut PIN-koodin, käy missä tahansa kirjastossa ja ota mukaan kuvallinen henkilöllisyystodistus. Uutta korttia ei tarvitse hakea verkossa.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Du har redan ett bibliotekskort",
+            (
+                "Du har redan ett bibliotekskort. Det är registrerat vid biblioteket {existing_library}.",
+                "Om kortet har kommit bort eller om du har glömt PIN-koden kan du besöka vilket bibliotek som helst. Ta med ett identitetsbevis med foto. Du behöver inte ansöka om ett nytt kort på nätet.",
+            ),
+        ),
+        Language.EN: _Text(
+            "You already have a library card",
+            (
+                "You already have a library card. It is registered at {existing_library}.",
+                "If the card is lost or you have forgotten the PIN code, visit any library and bring a photo ID. You do not need to apply for a new card online.",
+            ),
+        ),
     },
     ReasonCode.UNDER_15_NO_GUARDIAN: {
-        Language.FI: _Text("Alle 15-vuotias hakee kirjastokorttia huoltajan kanssa", ("Et saanut kirjastokorttia tällä hakemuksella, koska alle 15-vuotias tarvitsee kortin takaajaksi huoltajan.", "Pyydä huoltajaasi hakemaan korttia puolestasi: huoltaja tunnistautuu verkkoasiointiin omilla tunnuksillaan ja tekee hakemuksen sinulle. Voitte myös käydä yhdessä kirjastossa; ottakaa mukaan henkilöllisyystodistukset.")),
-        Language.SV: _Text("Den som är under 15 år ansöker om bibliotekskort med sin vårdnadshavare", ("Du fick inget bibliotekskort med den här ansökan, eftersom den som är under 15 år behöver en vårdnadshavare som borgen för kortet.", "Be din vårdnadshavare ansöka om kortet för din räkning: vårdnadshavaren identifierar sig i e-tjänsten med sina egna koder och gör ansökan åt dig. Ni kan också besöka biblioteket tillsammans; ta med identitetsbevis.")),
-        Language.EN: _Text("Under-15s apply for a library card with a guardian", ("You did not get a library card with this application, because a person under 15 needs a guardian as the guarantor of the card.", "Ask your guardian to apply for you: your guardian logs in to the e-service with their own credentials and makes the application for you. You can also visit the library together; bring your IDs.")),
+        Language.FI: _Text(
+            "Alle 15-vuotias hakee kirjastokorttia huoltajan kanssa",
+            (
+                "Et saanut kirjastokorttia tällä hakemuksella, koska alle 15-vuotias tarvitsee kortin takaajaksi huoltajan.",
+                "Pyydä huoltajaasi hakemaan korttia puolestasi: huoltaja tunnistautuu verkkoasiointiin omilla tunnuksillaan ja tekee hakemuksen sinulle. Voitte myös käydä yhdessä kirjastossa; ottakaa mukaan henkilöllisyystodistukset.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Den som är under 15 år ansöker om bibliotekskort med sin vårdnadshavare",
+            (
+                "Du fick inget bibliotekskort med den här ansökan, eftersom den som är under 15 år behöver en vårdnadshavare som borgen för kortet.",
+                "Be din vårdnadshavare ansöka om kortet för din räkning: vårdnadshavaren identifierar sig i e-tjänsten med sina egna koder och gör ansökan åt dig. Ni kan också besöka biblioteket tillsammans; ta med identitetsbevis.",
+            ),
+        ),
+        Language.EN: _Text(
+            "Under-15s apply for a library card with a guardian",
+            (
+                "You did not get a library card with this application, because a person under 15 needs a guardian as the guarantor of the card.",
+                "Ask your guardian to apply for you: your guardian logs in to the e-service with their own credentials and makes the application for you. You can also visit the library together; bring your IDs.",
+            ),
+        ),
     },
     ReasonCode.GUARDIAN_NOT_ADULT: {
-        Language.FI: _Text("Kortin takaajan pitää olla täysi-ikäinen", ("Alle 15-vuotiaan kirjastokorttia ei voitu myöntää, koska kortin takaajan pitää olla täysi-ikäinen.", "Pyydä täysi-ikäistä huoltajaa tekemään hakemus verkossa, tai käykää yhdessä kirjastossa {library}.")),
-        Language.SV: _Text("Borgen för kortet ska vara myndig", ("Bibliotekskort för den som är under 15 år kunde inte beviljas, eftersom borgen för kortet ska vara myndig.", "Be en myndig vårdnadshavare göra ansökan på nätet, eller besök biblioteket {library} tillsammans.")),
-        Language.EN: _Text("The guarantor of the card must be an adult", ("A library card for a person under 15 could not be granted, because the guarantor of the card must be an adult.", "Ask an adult guardian to apply online, or visit {library} together.")),
+        Language.FI: _Text(
+            "Kortin takaajan pitää olla täysi-ikäinen",
+            (
+                "Alle 15-vuotiaan kirjastokorttia ei voitu myöntää, koska kortin takaajan pitää olla täysi-ikäinen.",
+                "Pyydä täysi-ikäistä huoltajaa tekemään hakemus verkossa, tai käykää yhdessä kirjastossa {library}.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Borgen för kortet ska vara myndig",
+            (
+                "Bibliotekskort för den som är under 15 år kunde inte beviljas, eftersom borgen för kortet ska vara myndig.",
+                "Be en myndig vårdnadshavare göra ansökan på nätet, eller besök biblioteket {library} tillsammans.",
+            ),
+        ),
+        Language.EN: _Text(
+            "The guarantor of the card must be an adult",
+            (
+                "A library card for a person under 15 could not be granted, because the guarantor of the card must be an adult.",
+                "Ask an adult guardian to apply online, or visit {library} together.",
+            ),
+        ),
     },
     ReasonCode.GUARDIANSHIP_NOT_VERIFIED: {
-        Language.FI: _Text("Kirjasto tarkistaa hakemuksen", ("Kirjastokorttihakemus on vastaanotettu, mutta huoltajuutta ei voitu tarkistaa sähköisesti.", "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa yhteyttä. Voitte myös käydä kirjastossa {library}; ottakaa mukaan henkilöllisyystodistukset.")),
-        Language.SV: _Text("Biblioteket granskar ansökan", ("Ansökan om bibliotekskort har tagits emot, men vårdnaden kunde inte kontrolleras elektroniskt.", "Bibliotekets personal behandlar ansökan och tar kontakt. Ni kan också besöka biblioteket {library}; ta med identitetsbevis.")),
-        Language.EN: _Text("The library will check the application", ("The library card application has been received, but the guardianship could not be checked electronically.", "The library staff will handle the application and get in touch. You can also visit {library}; bring your IDs.")),
+        Language.FI: _Text(
+            "Kirjasto tarkistaa hakemuksen",
+            (
+                "Kirjastokorttihakemus on vastaanotettu, mutta huoltajuutta ei voitu tarkistaa sähköisesti.",
+                "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa yhteyttä. Voitte myös käydä kirjastossa {library}; ottakaa mukaan henkilöllisyystodistukset.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Biblioteket granskar ansökan",
+            (
+                "Ansökan om bibliotekskort har tagits emot, men vårdnaden kunde inte kontrolleras elektroniskt.",
+                "Bibliotekets personal behandlar ansökan och tar kontakt. Ni kan också besöka biblioteket {library}; ta med identitetsbevis.",
+            ),
+        ),
+        Language.EN: _Text(
+            "The library will check the application",
+            (
+                "The library card application has been received, but the guardianship could not be checked electronically.",
+                "The library staff will handle the application and get in touch. You can also visit {library}; bring your IDs.",
+            ),
+        ),
     },
     ReasonCode.NO_PERMANENT_ADDRESS_IN_FINLAND: {
-        Language.FI: _Text("Kirjastokortti edellyttää osoitetta Suomessa", ("Et saanut kirjastokorttia tällä hakemuksella, koska väestötietojärjestelmässä ei ole sinulle vakinaista osoitetta Suomessa. Kirjastokortin saa, kun sinulla on osoite Suomessa.", "Voit hakea korttia kirjastossa {library}. Ota mukaan kuvallinen henkilöllisyystodistus ja tieto osoitteestasi Suomessa.")),
-        Language.SV: _Text("Bibliotekskort förutsätter en adress i Finland", ("Du fick inget bibliotekskort med den här ansökan, eftersom befolkningsdatasystemet inte har någon stadigvarande adress i Finland för dig. Du får ett bibliotekskort när du har en adress i Finland.", "Du kan ansöka om kortet på biblioteket {library}. Ta med ett identitetsbevis med foto och uppgift om din adress i Finland.")),
-        Language.EN: _Text("A library card needs an address in Finland", ("You did not get a library card with this application, because the Population Information System has no permanent address in Finland for you. You can get a library card when you have an address in Finland.", "You can apply for the card at {library}. Bring a photo ID and details of your address in Finland.")),
+        Language.FI: _Text(
+            "Kirjastokortti edellyttää osoitetta Suomessa",
+            (
+                "Et saanut kirjastokorttia tällä hakemuksella, koska väestötietojärjestelmässä ei ole sinulle vakinaista osoitetta Suomessa. Kirjastokortin saa, kun sinulla on osoite Suomessa.",
+                "Voit hakea korttia kirjastossa {library}. Ota mukaan kuvallinen henkilöllisyystodistus ja tieto osoitteestasi Suomessa.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Bibliotekskort förutsätter en adress i Finland",
+            (
+                "Du fick inget bibliotekskort med den här ansökan, eftersom befolkningsdatasystemet inte har någon stadigvarande adress i Finland för dig. Du får ett bibliotekskort när du har en adress i Finland.",
+                "Du kan ansöka om kortet på biblioteket {library}. Ta med ett identitetsbevis med foto och uppgift om din adress i Finland.",
+            ),
+        ),
+        Language.EN: _Text(
+            "A library card needs an address in Finland",
+            (
+                "You did not get a library card with this application, because the Population Information System has no permanent address in Finland for you. You can get a library card when you have an address in Finland.",
+                "You can apply for the card at {library}. Bring a photo ID and details of your address in Finland.",
+            ),
+        ),
     },
     ReasonCode.NO_FINNISH_HETU_STAFF_REVIEW: {
-        Language.FI: _Text("Kirjasto käsittelee hakemuksesi", ("Kirjastokorttihakemuksesi on vastaanotettu. Koska sinulla ei ole suomalaista henkilötunnusta, kirjaston henkilökunta käsittelee hakemuksen.", "Käy kirjastossa {library} ja ota mukaan passi tai kuvallinen henkilökortti sekä tieto osoitteestasi Suomessa.")),
-        Language.SV: _Text("Biblioteket behandlar din ansökan", ("Din ansökan om bibliotekskort har tagits emot. Eftersom du inte har en finsk personbeteckning behandlas ansökan av bibliotekets personal.", "Besök biblioteket {library} och ta med pass eller identitetskort med foto samt uppgift om din adress i Finland.")),
-        Language.EN: _Text("The library will handle your application", ("Your library card application has been received. Because you do not have a Finnish personal identity code, the library staff will handle the application.", "Visit {library} and bring your passport or photo ID card and details of your address in Finland.")),
+        Language.FI: _Text(
+            "Kirjasto käsittelee hakemuksesi",
+            (
+                "Kirjastokorttihakemuksesi on vastaanotettu. Koska sinulla ei ole suomalaista henkilötunnusta, kirjaston henkilökunta käsittelee hakemuksen.",
+                "Käy kirjastossa {library} ja ota mukaan passi tai kuvallinen henkilökortti sekä tieto osoitteestasi Suomessa.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Biblioteket behandlar din ansökan",
+            (
+                "Din ansökan om bibliotekskort har tagits emot. Eftersom du inte har en finsk personbeteckning behandlas ansökan av bibliotekets personal.",
+                "Besök biblioteket {library} och ta med pass eller identitetskort med foto samt uppgift om din adress i Finland.",
+            ),
+        ),
+        Language.EN: _Text(
+            "The library will handle your application",
+            (
+                "Your library card application has been received. Because you do not have a Finnish personal identity code, the library staff will handle the application.",
+                "Visit {library} and bring your passport or photo ID card and details of your address in Finland.",
+            ),
+        ),
     },
     ReasonCode.UNKNOWN_HOME_LIBRARY: {
-        Language.FI: _Text("Kirjasto käsittelee hakemuksen", ("Kirjastokorttihakemus on vastaanotettu, mutta valittua kotikirjastoa ei löytynyt kirjastojärjestelmästä.", "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa tarvittaessa yhteyttä. Voit myös käydä missä tahansa kirjastossa; ota mukaan kuvallinen henkilöllisyystodistus.")),
-        Language.SV: _Text("Biblioteket behandlar ansökan", ("Ansökan om bibliotekskort har tagits emot, men det valda hembiblioteket finns inte i bibliotekssystemet.", "Bibliotekets personal behandlar ansökan och tar kontakt vid behov. Du kan också besöka vilket bibliotek som helst; ta med ett identitetsbevis med foto.")),
-        Language.EN: _Text("The library will handle the application", ("The library card application has been received, but the chosen home library was not found in the library system.", "The library staff will handle the application and get in touch if needed. You can also visit any library; bring a photo ID.")),
+        Language.FI: _Text(
+            "Kirjasto käsittelee hakemuksen",
+            (
+                "Kirjastokorttihakemus on vastaanotettu, mutta valittua kotikirjastoa ei löytynyt kirjastojärjestelmästä.",
+                "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa tarvittaessa yhteyttä. Voit myös käydä missä tahansa kirjastossa; ota mukaan kuvallinen henkilöllisyystodistus.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Biblioteket behandlar ansökan",
+            (
+                "Ansökan om bibliotekskort har tagits emot, men det valda hembiblioteket finns inte i bibliotekssystemet.",
+                "Bibliotekets personal behandlar ansökan och tar kontakt vid behov. Du kan också besöka vilket bibliotek som helst; ta med ett identitetsbevis med foto.",
+            ),
+        ),
+        Language.EN: _Text(
+            "The library will handle the application",
+            (
+                "The library card application has been received, but the chosen home library was not found in the library system.",
+                "The library staff will handle the application and get in touch if needed. You can also visit any library; bring a photo ID.",
+            ),
+        ),
     },
     ReasonCode.POSSIBLE_DUPLICATE_STAFF_REVIEW: {
-        Language.FI: _Text("Kirjasto tarkistaa hakemuksen", ("Kirjastokorttihakemus on vastaanotettu. Kirjastojärjestelmässä on jo asiakas samoilla tiedoilla, joten kirjaston henkilökunta tarkistaa asian ennen kortin tekemistä.", "Voit myös käydä kirjastossa {library}; ota mukaan kuvallinen henkilöllisyystodistus.")),
-        Language.SV: _Text("Biblioteket kontrollerar ansökan", ("Ansökan om bibliotekskort har tagits emot. Bibliotekssystemet har redan en kund med samma uppgifter, så bibliotekets personal kontrollerar saken innan kortet görs.", "Du kan också besöka biblioteket {library}; ta med ett identitetsbevis med foto.")),
-        Language.EN: _Text("The library will check the application", ("The library card application has been received. The library system already has a customer with the same details, so the library staff will check this before making the card.", "You can also visit {library}; bring a photo ID.")),
+        Language.FI: _Text(
+            "Kirjasto tarkistaa hakemuksen",
+            (
+                "Kirjastokorttihakemus on vastaanotettu. Kirjastojärjestelmässä on jo asiakas samoilla tiedoilla, joten kirjaston henkilökunta tarkistaa asian ennen kortin tekemistä.",
+                "Voit myös käydä kirjastossa {library}; ota mukaan kuvallinen henkilöllisyystodistus.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Biblioteket kontrollerar ansökan",
+            (
+                "Ansökan om bibliotekskort har tagits emot. Bibliotekssystemet har redan en kund med samma uppgifter, så bibliotekets personal kontrollerar saken innan kortet görs.",
+                "Du kan också besöka biblioteket {library}; ta med ett identitetsbevis med foto.",
+            ),
+        ),
+        Language.EN: _Text(
+            "The library will check the application",
+            (
+                "The library card application has been received. The library system already has a customer with the same details, so the library staff will check this before making the card.",
+                "You can also visit {library}; bring a photo ID.",
+            ),
+        ),
     },
 }
 
 #: When a guardian applies, the decision speaks about the child.
 _GUARDIAN_TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
     ReasonCode.CARD_GRANTED: {
-        Language.FI: _Text("Lapsen kirjastokortti on valmis", ("Hakemus lapsen {child} kirjastokortista on hyväksytty. Kotikirjasto on {library}, ja kortti on voimassa {expiry} asti.", "Olet kortin takaaja: vastaat lapsen lainoista ja saat lapsen laina-asioiden ilmoitukset.", "Voitte noutaa kortin kirjastosta {library} aikaisintaan huomenna. Ottakaa mukaan henkilöllisyystodistukset. PIN-koodi annetaan kirjastossa.")),
-        Language.SV: _Text("Barnets bibliotekskort är klart", ("Ansökan om bibliotekskort för barnet {child} har godkänts. Hembiblioteket är {library} och kortet gäller till {expiry}.", "Du är borgen för kortet: du ansvarar för barnets lån och får meddelandena om barnets lån.", "Ni kan hämta kortet på biblioteket {library} tidigast i morgon. Ta med identitetsbevis. PIN-koden ges på biblioteket.")),
-        Language.EN: _Text("The child's library card is ready", ("The application for a library card for {child} has been approved. The home library is {library}, and the card is valid until {expiry}.", "You are the guarantor of the card: you are responsible for the child's loans and receive the notices about them.", "You can collect the card at {library} tomorrow at the earliest. Bring your IDs. The PIN code is given at the library.")),
+        Language.FI: _Text(
+            "Lapsen kirjastokortti on valmis",
+            (
+                "Hakemus lapsen {child} kirjastokortista on hyväksytty. Kotikirjasto on {library}, ja kortti on voimassa {expiry} asti.",
+                "Olet kortin takaaja: vastaat lapsen lainoista ja saat lapsen laina-asioiden ilmoitukset.",
+                "Voitte noutaa kortin kirjastosta {library} aikaisintaan huomenna. Ottakaa mukaan henkilöllisyystodistukset. PIN-koodi annetaan kirjastossa.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Barnets bibliotekskort är klart",
+            (
+                "Ansökan om bibliotekskort för barnet {child} har godkänts. Hembiblioteket är {library} och kortet gäller till {expiry}.",
+                "Du är borgen för kortet: du ansvarar för barnets lån och får meddelandena om barnets lån.",
+                "Ni kan hämta kortet på biblioteket {library} tidigast i morgon. Ta med identitetsbevis. PIN-koden ges på biblioteket.",
+            ),
+        ),
+        Language.EN: _Text(
+            "The child's library card is ready",
+            (
+                "The application for a library card for {child} has been approved. The home library is {library}, and the card is valid until {expiry}.",
+                "You are the guarantor of the card: you are responsible for the child's loans and receive the notices about them.",
+                "You can collect the card at {library} tomorrow at the earliest. Bring your IDs. The PIN code is given at the library.",
+            ),
+        ),
     },
     ReasonCode.GUARDIAN_NOT_ADULT: {
-        Language.FI: _Text("Kortin takaajan pitää olla täysi-ikäinen", ("Lapsen {child} kirjastokorttia ei voitu myöntää, koska alle 15-vuotiaan kortin takaajan pitää olla täysi-ikäinen.", "Pyydä täysi-ikäistä huoltajaa tekemään hakemus verkossa, tai käykää yhdessä kirjastossa {library}.")),
-        Language.SV: _Text("Borgen för kortet ska vara myndig", ("Bibliotekskort för barnet {child} kunde inte beviljas, eftersom borgen för kortet för den som är under 15 år ska vara myndig.", "Be en myndig vårdnadshavare göra ansökan på nätet, eller besök biblioteket {library} tillsammans.")),
-        Language.EN: _Text("The guarantor of the card must be an adult", ("A library card for {child} could not be granted, because the guarantor of an under-15's card must be an adult.", "Ask an adult guardian to apply online, or visit {library} together.")),
+        Language.FI: _Text(
+            "Kortin takaajan pitää olla täysi-ikäinen",
+            (
+                "Lapsen {child} kirjastokorttia ei voitu myöntää, koska alle 15-vuotiaan kortin takaajan pitää olla täysi-ikäinen.",
+                "Pyydä täysi-ikäistä huoltajaa tekemään hakemus verkossa, tai käykää yhdessä kirjastossa {library}.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Borgen för kortet ska vara myndig",
+            (
+                "Bibliotekskort för barnet {child} kunde inte beviljas, eftersom borgen för kortet för den som är under 15 år ska vara myndig.",
+                "Be en myndig vårdnadshavare göra ansökan på nätet, eller besök biblioteket {library} tillsammans.",
+            ),
+        ),
+        Language.EN: _Text(
+            "The guarantor of the card must be an adult",
+            (
+                "A library card for {child} could not be granted, because the guarantor of an under-15's card must be an adult.",
+                "Ask an adult guardian to apply online, or visit {library} together.",
+            ),
+        ),
     },
     ReasonCode.GUARDIANSHIP_NOT_VERIFIED: {
-        Language.FI: _Text("Kirjasto tarkistaa hakemuksen", ("Hakemus lapsen {child} kirjastokortista on vastaanotettu, mutta huoltajuutta ei voitu tarkistaa sähköisesti.", "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa sinuun yhteyttä. Voit myös käydä lapsen kanssa kirjastossa {library}; ottakaa mukaan henkilöllisyystodistukset.")),
-        Language.SV: _Text("Biblioteket granskar ansökan", ("Ansökan om bibliotekskort för barnet {child} har tagits emot, men vårdnaden kunde inte kontrolleras elektroniskt.", "Bibliotekets personal behandlar ansökan och kontaktar dig. Du kan också besöka biblioteket {library} tillsammans med barnet; ta med identitetsbevis.")),
-        Language.EN: _Text("The library will check the application", ("The application for a library card for {child} has been received, but the guardianship could not be checked electronically.", "The library staff will handle the application and contact you. You can also visit {library} with the child; bring your IDs.")),
+        Language.FI: _Text(
+            "Kirjasto tarkistaa hakemuksen",
+            (
+                "Hakemus lapsen {child} kirjastokortista on vastaanotettu, mutta huoltajuutta ei voitu tarkistaa sähköisesti.",
+                "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa sinuun yhteyttä. Voit myös käydä lapsen kanssa kirjastossa {library}; ottakaa mukaan henkilöllisyystodistukset.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Biblioteket granskar ansökan",
+            (
+                "Ansökan om bibliotekskort för barnet {child} har tagits emot, men vårdnaden kunde inte kontrolleras elektroniskt.",
+                "Bibliotekets personal behandlar ansökan och kontaktar dig. Du kan också besöka biblioteket {library} tillsammans med barnet; ta med identitetsbevis.",
+            ),
+        ),
+        Language.EN: _Text(
+            "The library will check the application",
+            (
+                "The application for a library card for {child} has been received, but the guardianship could not be checked electronically.",
+                "The library staff will handle the application and contact you. You can also visit {library} with the child; bring your IDs.",
+            ),
+        ),
     },
     ReasonCode.NON_DISCLOSURE_STAFF_REVIEW: {
-        Language.FI: _Text("Hakemus lapsen kirjastokortista on vastaanotettu", ("Lapselle {child} on tehty asiakastiedot kirjastoon {library}. Koska lapsella on turvakielto, osoitetta ei tallenneta kirjastojärjestelmään, ja kirjaston henkilökunta viimeistelee asiakastiedot. Olet kortin takaaja.", "Voitte noutaa kortin kirjastosta {library} aikaisintaan huomenna. Ottakaa mukaan henkilöllisyystodistukset. PIN-koodi annetaan kirjastossa.")),
-        Language.SV: _Text("Ansökan om barnets bibliotekskort har tagits emot", ("Barnet {child} har registrerats som kund vid biblioteket {library}. Eftersom barnet har spärrmarkering sparas adressen inte i bibliotekssystemet, och bibliotekets personal slutför kunduppgifterna. Du är borgen för kortet.", "Ni kan hämta kortet på biblioteket {library} tidigast i morgon. Ta med identitetsbevis. PIN-koden ges på biblioteket.")),
-        Language.EN: _Text("The application for the child's library card has been received", ("{child} has been registered as a customer of {library}. Because the child has a non-disclosure marking, the address is not stored in the library system, and the library staff will complete the customer details. You are the guarantor of the card.", "You can collect the card at {library} tomorrow at the earliest. Bring your IDs. The PIN code is given at the library.")),
+        Language.FI: _Text(
+            "Hakemus lapsen kirjastokortista on vastaanotettu",
+            (
+                "Lapselle {child} on tehty asiakastiedot kirjastoon {library}. Koska lapsella on turvakielto, osoitetta ei tallenneta kirjastojärjestelmään, ja kirjaston henkilökunta viimeistelee asiakastiedot. Olet kortin takaaja.",
+                "Voitte noutaa kortin kirjastosta {library} aikaisintaan huomenna. Ottakaa mukaan henkilöllisyystodistukset. PIN-koodi annetaan kirjastossa.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Ansökan om barnets bibliotekskort har tagits emot",
+            (
+                "Barnet {child} har registrerats som kund vid biblioteket {library}. Eftersom barnet har spärrmarkering sparas adressen inte i bibliotekssystemet, och bibliotekets personal slutför kunduppgifterna. Du är borgen för kortet.",
+                "Ni kan hämta kortet på biblioteket {library} tidigast i morgon. Ta med identitetsbevis. PIN-koden ges på biblioteket.",
+            ),
+        ),
+        Language.EN: _Text(
+            "The application for the child's library card has been received",
+            (
+                "{child} has been registered as a customer of {library}. Because the child has a non-disclosure marking, the address is not stored in the library system, and the library staff will complete the customer details. You are the guarantor of the card.",
+                "You can collect the card at {library} tomorrow at the earliest. Bring your IDs. The PIN code is given at the library.",
+            ),
+        ),
     },
     ReasonCode.NO_PERMANENT_ADDRESS_IN_FINLAND: {
-        Language.FI: _Text("Kirjastokortti edellyttää osoitetta Suomessa", ("Lapsi {child} ei saanut kirjastokorttia tällä hakemuksella, koska väestötietojärjestelmässä ei ole lapselle vakinaista osoitetta Suomessa.", "Voitte hakea korttia kirjastossa {library}. Ottakaa mukaan henkilöllisyystodistukset ja tieto lapsen osoitteesta Suomessa.")),
-        Language.SV: _Text("Bibliotekskort förutsätter en adress i Finland", ("Barnet {child} fick inget bibliotekskort med den här ansökan, eftersom befolkningsdatasystemet inte har någon stadigvarande adress i Finland för barnet.", "Ni kan ansöka om kortet på biblioteket {library}. Ta med identitetsbevis och uppgift om barnets adress i Finland.")),
-        Language.EN: _Text("A library card needs an address in Finland", ("{child} did not get a library card with this application, because the Population Information System has no permanent address in Finland for the child.", "You can apply for the card at {library}. Bring your IDs and details of the child's address in Finland.")),
+        Language.FI: _Text(
+            "Kirjastokortti edellyttää osoitetta Suomessa",
+            (
+                "Lapsi {child} ei saanut kirjastokorttia tällä hakemuksella, koska väestötietojärjestelmässä ei ole lapselle vakinaista osoitetta Suomessa.",
+                "Voitte hakea korttia kirjastossa {library}. Ottakaa mukaan henkilöllisyystodistukset ja tieto lapsen osoitteesta Suomessa.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Bibliotekskort förutsätter en adress i Finland",
+            (
+                "Barnet {child} fick inget bibliotekskort med den här ansökan, eftersom befolkningsdatasystemet inte har någon stadigvarande adress i Finland för barnet.",
+                "Ni kan ansöka om kortet på biblioteket {library}. Ta med identitetsbevis och uppgift om barnets adress i Finland.",
+            ),
+        ),
+        Language.EN: _Text(
+            "A library card needs an address in Finland",
+            (
+                "{child} did not get a library card with this application, because the Population Information System has no permanent address in Finland for the child.",
+                "You can apply for the card at {library}. Bring your IDs and details of the child's address in Finland.",
+            ),
+        ),
     },
     ReasonCode.ALREADY_A_PATRON: {
-        Language.FI: _Text("Lapsella on jo kirjastokortti", ("Lapsella {child} on jo kirjastokortti. Se on rekisteröity kirjastoon {existing_library}.", "Jos kortti on kadonnut, käykää kirjastossa ja ottakaa mukaan henkilöllisyystodistukset.")),
-        Language.SV: _Text("Barnet har redan ett bibliotekskort", ("Barnet {child} har redan ett bibliotekskort. Det är registrerat vid biblioteket {existing_library}.", "Om kortet har kommit bort, besök biblioteket och ta med identitetsbevis.")),
-        Language.EN: _Text("The child already has a library card", ("{child} already has a library card. It is registered at {existing_library}.", "If the card is lost, visit the library and bring your IDs.")),
+        Language.FI: _Text(
+            "Lapsella on jo kirjastokortti",
+            (
+                "Lapsella {child} on jo kirjastokortti. Se on rekisteröity kirjastoon {existing_library}.",
+                "Jos kortti on kadonnut, käykää kirjastossa ja ottakaa mukaan henkilöllisyystodistukset.",
+            ),
+        ),
+        Language.SV: _Text(
+            "Barnet har redan ett bibliotekskort",
+            (
+                "Barnet {child} har redan ett bibliotekskort. Det är registrerat vid biblioteket {existing_library}.",
+                "Om kortet har kommit bort, besök biblioteket och ta med identitetsbevis.",
+            ),
+        ),
+        Language.EN: _Text(
+            "The child already has a library card",
+            ("{child} already has a library card. It is registered at {existing_library}.", "If the card is lost, visit the library and bring your IDs."),
+        ),
     },
 }
 
@@ -838,7 +1115,9 @@ def decided_on(moment: datetime) -> date:
     """The Helsinki calendar day of ``moment`` (decisions and ages go by Finnish dates)."""
     return moment.astimezone(HELSINKI).date()
 
+
 __all__ = [
+    "ERROR_MESSAGES",
     "GUARDIAN_MIN_AGE",
     "INDEPENDENT_AGE",
     "PROCESS",
@@ -847,7 +1126,6 @@ __all__ = [
     "Channel",
     "DecisionFacts",
     "DecisionText",
-    "ERROR_MESSAGES",
     "FieldProblem",
     "FinnishAddress",
     "Guardian",

@@ -55,8 +55,13 @@ class ReasonCode(StrEnum):
         return Outcome.NOT_ELIGIBLE if self in _NOT_ELIGIBLE else Outcome.NEEDS_REVIEW
 
 
-_NOT_ELIGIBLE = {ReasonCode.LICENCE_EXPIRED, ReasonCode.WRONG_PROFESSION, ReasonCode.QUALIFICATION_MISSING,
-                 ReasonCode.FINNISH_INSUFFICIENT, ReasonCode.NOT_AVAILABLE}
+_NOT_ELIGIBLE = {
+    ReasonCode.LICENCE_EXPIRED,
+    ReasonCode.WRONG_PROFESSION,
+    ReasonCode.QUALIFICATION_MISSING,
+    ReasonCode.FINNISH_INSUFFICIENT,
+    ReasonCode.NOT_AVAILABLE,
+}
 
 #: What the recruiter reads in the report for each reason (Finnish, like the rest of their tools).
 RECRUITER_TEXT: dict[ReasonCode, str] = {
@@ -208,8 +213,12 @@ def screen(candidate: Candidate, job: JobRequirements, licence: LicenceFinding |
 
     ``licence`` may be None only for a job that needs no right to practise.
     """
-    reasons = [*_licence_reasons(job, licence, today), *_qualification_reasons(candidate, job), *_language_reasons(candidate, job),
-               *_availability_reasons(candidate, job)]
+    reasons = [
+        *_licence_reasons(job, licence, today),
+        *_qualification_reasons(candidate, job),
+        *_language_reasons(candidate, job),
+        *_availability_reasons(candidate, job),
+    ]
     if not candidate.reference_consent:
         reasons.append(ReasonCode.NO_REFERENCE_CONSENT)
     return outcome_of(reasons)
@@ -285,9 +294,9 @@ def candidate_reason(reason: ReasonCode, job: JobRequirements) -> str:
     period = _finnish_date(job.period_start) + (f"–{_finnish_date(job.period_end)}" if job.period_end else " alkaen")
     texts = {
         ReasonCode.LICENCE_EXPIRED: "Oikeutesi toimia ammatissa ei ole enää voimassa Valviran ammattihenkilörekisterissä. "
-                                    "Tehtävä edellyttää voimassa olevaa oikeutta.",
+        "Tehtävä edellyttää voimassa olevaa oikeutta.",
         ReasonCode.WRONG_PROFESSION: f"Valviran ammattihenkilörekisterin mukaan sinulla ei ole tehtävään vaadittavaa ammattioikeutta "
-                                     f"({', '.join(p.lower() for p in job.professions)}).",
+        f"({', '.join(p.lower() for p in job.professions)}).",
         ReasonCode.QUALIFICATION_MISSING: f"Hakemuksessasi ei ole tehtävään vaadittavaa tutkintoa ({', '.join(job.qualifications)}).",
         ReasonCode.FINNISH_INSUFFICIENT: "Tehtävässä tarvitaan vähintään hyvää suomen kielen taitoa.",
         ReasonCode.NOT_AVAILABLE: f"Hakemuksesi mukaan et ole käytettävissä työsuhteen aikana ({period}).",

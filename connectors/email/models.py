@@ -9,35 +9,18 @@ apart. Nothing here may carry a henkilötunnus: e-mail is not a protected channe
 from __future__ import annotations
 
 import hashlib
-import re
 from email.message import Message
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kuntaflow.redaction import HETU_PATTERN
+from schemas.email_address import Address
+from schemas.redaction import HETU_PATTERN
 
 #: Content types for the attachments the processes send.
 ICS_CONTENT_TYPE = "text/calendar; method=REQUEST; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PDF_CONTENT_TYPE = "application/pdf"
-
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-
-
-def check_address(value: str) -> str:
-    """A plain ASCII ``local@domain`` address (no display name), trimmed.
-
-    Raises:
-        ValueError: not an address; the value is not repeated in the message.
-    """
-    text = value.strip()
-    if len(text) > 254 or not text.isascii() or not _ADDRESS.match(text):
-        raise ValueError("not an e-mail address of the form local@domain.tld")
-    return text
-
-
-Address = Annotated[str, AfterValidator(check_address)]
 
 
 def message_id_for(idempotency_key: str, domain: str) -> str:

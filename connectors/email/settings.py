@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connectors.email.models import check_address
+from schemas.email_address import check_address
 
 SANDBOX_SMTP_PORT = 8025
 

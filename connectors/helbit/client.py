@@ -140,8 +140,13 @@ class HelbitClient:
         """
         ids = {"application_id": application_id, "to_stage_id": to_stage_id}
         try:
-            return self._write(Application, f"/api/v1/applications/{int(application_id)}/move",
-                               {"from_stage_id": from_stage_id, "to_stage_id": to_stage_id}, idempotency_key, ids)
+            return self._write(
+                Application,
+                f"/api/v1/applications/{int(application_id)}/move",
+                {"from_stage_id": from_stage_id, "to_stage_id": to_stage_id},
+                idempotency_key,
+                ids,
+            )
         except HelbitValidationError:
             current = self.get_application(application_id)
             if current.current_stage is not None and current.current_stage.id == to_stage_id:
@@ -167,8 +172,13 @@ class HelbitClient:
 
     def hire_application(self, application_id: int, *, start_date: date, idempotency_key: str) -> Application:
         """Mark the application hired with its start date (for people and tests; the robot reads hires)."""
-        return self._write(Application, f"/api/v1/applications/{int(application_id)}/hire", {"start_date": start_date.isoformat()},
-                           idempotency_key, {"application_id": application_id})
+        return self._write(
+            Application,
+            f"/api/v1/applications/{int(application_id)}/hire",
+            {"start_date": start_date.isoformat()},
+            idempotency_key,
+            {"application_id": application_id},
+        )
 
     # ------------------------------------------------------------------ interviews
 
@@ -181,8 +191,12 @@ class HelbitClient:
         """
         ids = {"application_id": application_id, "interview_slot_id": slot_id}
         response = self.api.request(
-            "POST", "/api/v2/scheduled_interviews", json={"application_id": application_id, "interview_slot_id": slot_id},
-            headers=self._write_headers(idempotency_key), resend=True, business_ids=ids,
+            "POST",
+            "/api/v2/scheduled_interviews",
+            json={"application_id": application_id, "interview_slot_id": slot_id},
+            headers=self._write_headers(idempotency_key),
+            resend=True,
+            business_ids=ids,
         )
         interview = self.api.decode(response, ScheduledInterview, business_ids=ids)
         return InterviewBooked(interview=interview, created=response.status_code == 201 and response.headers.get("idempotent-replayed") != "true")
@@ -220,8 +234,9 @@ class HelbitClient:
         return InterviewBooked(interview=existing[0], created=False) if existing else None
 
     def scheduled_interviews(self, application_id: int) -> list[ScheduledInterview]:
-        return self.api.request_model(list[ScheduledInterview], "GET", f"/api/v1/applications/{int(application_id)}/scheduled_interviews",
-                                      business_ids={"application_id": application_id})
+        return self.api.request_model(
+            list[ScheduledInterview], "GET", f"/api/v1/applications/{int(application_id)}/scheduled_interviews", business_ids={"application_id": application_id}
+        )
 
     # ------------------------------------------------------------------ internals
 

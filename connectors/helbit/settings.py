@@ -9,10 +9,11 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connectors.helbit.sandbox.store import SANDBOX_API_TOKEN, SANDBOX_USER_ID, UI_USERS
-
 SANDBOX_URL = "http://127.0.0.1:8080/helbit"
 SANDBOX_UI_USERNAME = "robotti.rekry"
+SANDBOX_UI_PASSWORD = "helbit-sandbox-ui-password"
+SANDBOX_API_TOKEN = "helbit-sandbox-api-token"
+SANDBOX_USER_ID = 9001
 
 
 class HelbitSettings(BaseSettings):
@@ -25,7 +26,7 @@ class HelbitSettings(BaseSettings):
     api_token: SecretStr = Field(default=SecretStr(SANDBOX_API_TOKEN), description="Applications API token (HTTP Basic user name).")
     on_behalf_of: int = Field(default=SANDBOX_USER_ID, description="The robot's user id, sent as On-Behalf-Of on writes (audit).")
     ui_username: str = Field(default=SANDBOX_UI_USERNAME, min_length=1)
-    ui_password: SecretStr = Field(default=SecretStr(UI_USERS[SANDBOX_UI_USERNAME][0]))
+    ui_password: SecretStr = Field(default=SecretStr(SANDBOX_UI_PASSWORD))
     timeout_seconds: float = Field(default=15.0, gt=0)
     retry_attempts: int = Field(default=4, ge=1, le=10)
 

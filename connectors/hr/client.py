@@ -41,7 +41,7 @@ from connectors.hr.models import (
 )
 from connectors.hr.settings import HrSettings
 from connectors.http import ApiClient, ErrorDetails, RetryPolicy
-from kuntaflow.redaction import HETU_PATTERN
+from schemas.redaction import HETU_PATTERN
 
 SYSTEM = "hr"
 logger = logging.getLogger("connectors.hr")
@@ -114,9 +114,7 @@ class HrClient:
         payload = new.model_dump(mode="json", exclude_none=True)
         payload["hetu"] = new.hetu.value
         ids = {"idempotency_key": idempotency_key}
-        response = self.api.request(
-            "POST", "/employees", json=payload, headers=_idempotency(idempotency_key), resend=True, accept={409}, business_ids=ids
-        )
+        response = self.api.request("POST", "/employees", json=payload, headers=_idempotency(idempotency_key), resend=True, accept={409}, business_ids=ids)
         if response.status_code == 409:
             existing = self._conflict(response, ids)
             employee_id = _int_detail(existing, "employee_id", response, ids)

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from kuntaflow.redaction import HETU_PATTERN
 from schemas import Hetu
+from schemas.redaction import HETU_PATTERN
 
 Language = Literal["fi", "sv", "en"]
 EmploymentType = Literal["permanent", "fixed_term"]

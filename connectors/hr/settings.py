@@ -9,9 +9,10 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connectors.hr.sandbox.seed import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-
 SANDBOX_URL = "http://127.0.0.1:8080/hr/api/v1"
+#: The sandbox's robot client: the defaults, so the embedded stack needs no settings.
+SANDBOX_CLIENT_ID = "kuntaflow-robot"
+SANDBOX_CLIENT_SECRET = SecretStr("hr-sandbox-secret")
 
 
 class HrSettings(BaseSettings):

@@ -43,7 +43,7 @@ from connectors.koha.models import (
     PatronCreate,
 )
 from connectors.koha.settings import KohaSettings
-from kuntaflow.redaction import HETU_PATTERN
+from schemas.redaction import HETU_PATTERN
 
 T = TypeVar("T")
 logger = logging.getLogger("connectors.koha")
@@ -97,9 +97,7 @@ class KohaClient:
         query = {"extended_attributes.code": code, "extended_attributes.attribute": key}
         found = [p for p in self._search(query, embed=True) if key in p.attribute_values(code)]
         if len(found) > 1:
-            raise AmbiguousPatronError(
-                f"koha: {len(found)} patrons carry the same hetu key", business_ids={"patron_ids": [p.patron_id for p in found]}
-            )
+            raise AmbiguousPatronError(f"koha: {len(found)} patrons carry the same hetu key", business_ids={"patron_ids": [p.patron_id for p in found]})
         return found[0] if found else None
 
     def find_patron_by_cardnumber(self, cardnumber: str) -> Patron | None:
@@ -115,9 +113,7 @@ class KohaClient:
         Raises:
             PatronNotFoundError: no such patron.
         """
-        return self.api.request_model(
-            Patron, "GET", f"/patrons/{int(patron_id)}", headers=EMBED_ATTRIBUTES, business_ids={"patron_id": patron_id}
-        )
+        return self.api.request_model(Patron, "GET", f"/patrons/{int(patron_id)}", headers=EMBED_ATTRIBUTES, business_ids={"patron_id": patron_id})
 
     def create_patron(self, new: PatronCreate, *, hetu_key: str | None = None, guarantor: GuarantorLink | None = None) -> Patron:
         """Create a patron, with its hetu key and guarantor link in the same request.
@@ -151,9 +147,7 @@ class KohaClient:
             if response.status_code == 409:
                 conflict = str(error.get("conflict") or "match").rsplit(".", 1)[-1]
                 existing = self._existing_for(conflict, body, hetu_key)
-                return DuplicatePatronError(
-                    f"koha: a patron with this {conflict} already exists", existing_patron_id=existing, conflict=conflict, **details
-                )
+                return DuplicatePatronError(f"koha: a patron with this {conflict} already exists", existing_patron_id=existing, conflict=conflict, **details)
             if response.status_code == 400 and error.get("error_code") == "attribute_not_unique" and hetu_key is not None:
                 existing_patron = self.find_patron_by_hetu_key(hetu_key)
                 return DuplicatePatronError(
@@ -216,9 +210,7 @@ class KohaClient:
     # ------------------------------------------------------------------ extended attributes
 
     def list_extended_attributes(self, patron_id: int) -> list[ExtendedAttribute]:
-        return self.api.request_model(
-            list[ExtendedAttribute], "GET", f"/patrons/{int(patron_id)}/extended_attributes", business_ids={"patron_id": patron_id}
-        )
+        return self.api.request_model(list[ExtendedAttribute], "GET", f"/patrons/{int(patron_id)}/extended_attributes", business_ids={"patron_id": patron_id})
 
     def add_extended_attribute(self, patron_id: int, attribute: ExtendedAttributeIn) -> ExtendedAttribute:
         """Add one attribute.
@@ -325,9 +317,7 @@ def _koha_message(response: httpx.Response) -> str:
         return f"{body['error']} ({code})" if code else body["error"]
     errors = body.get("errors")
     if isinstance(errors, list):
-        return "; ".join(
-            f"{item.get('path', '')}: {item.get('message', '')}".strip(": ") for item in errors[:5] if isinstance(item, dict)
-        )
+        return "; ".join(f"{item.get('path', '')}: {item.get('message', '')}".strip(": ") for item in errors[:5] if isinstance(item, dict))
     return ""
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from kuntaflow.redaction import HETU_PATTERN
+from schemas.redaction import HETU_PATTERN
 
 Code10 = Annotated[str, StringConstraints(min_length=1, max_length=10)]
 _PHONE = re.compile(r"\+?[0-9]+")

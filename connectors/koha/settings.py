@@ -7,7 +7,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-
 SANDBOX_URL = "http://127.0.0.1:8080/koha/api/v1"
 """Koha's REST root where ``kuntaflow sandbox`` serves it (``/koha`` on port 8080), like every connector's default."""
 

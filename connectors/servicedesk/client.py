@@ -45,9 +45,7 @@ class _Cancellation(BaseModel):
 class ServiceDeskClient:
     """Service desk REST API v1. Contract: connectors/servicedesk/README.md."""
 
-    def __init__(
-        self, settings: ServiceDeskSettings | None = None, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None
-    ) -> None:
+    def __init__(self, settings: ServiceDeskSettings | None = None, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None) -> None:
         self.settings = settings or ServiceDeskSettings()
         self.api = ApiClient(
             self.settings.base_url,

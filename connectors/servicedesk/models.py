@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from connectors.servicedesk.catalog import EquipmentKind, RequestType
-from kuntaflow.redaction import HETU_PATTERN
+from schemas.redaction import HETU_PATTERN
 
 TicketState = Literal["new", "in_progress", "done", "cancelled"]
 OPEN_STATES: frozenset[str] = frozenset({"new", "in_progress"})

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from connectors.servicedesk.sandbox.seed import SANDBOX_APP_PASSWORD, SANDBOX_USERNAME
-
 SANDBOX_URL = "http://127.0.0.1:8080/servicedesk/api/v1"
+#: The sandbox's robot operator: the defaults, so the embedded stack needs no settings.
+SANDBOX_USERNAME = "kuntaflow-robot"
+SANDBOX_APP_PASSWORD = SecretStr("servicedesk-sandbox-app-password")
 
 
 class ServiceDeskSettings(BaseSettings):

@@ -37,6 +37,6 @@ __all__ = [
     "SamlSessionStore",
     "ServiceProvider",
     "SqlReplayCache",
-    "SuomiFiSettings",
     "SuomiFiIdentity",
+    "SuomiFiSettings",
 ]

@@ -4,7 +4,7 @@ pysaml2 logs whole messages as arguments: the decrypted attribute statement at D
 attributes with their values at INFO, and the complete assertion at ERROR when its signature
 fails ("Failed to verify signature on '%s'"), i.e. exactly when someone tampers with it. The
 hetu, names and addresses would end up in every handler. :func:`install` wraps the log record
-factory (as ``kuntaflow.redaction.install`` does) so that a record from a ``saml2`` logger keeps
+factory (as ``schemas.redaction.install`` does) so that a record from a ``saml2`` logger keeps
 its fixed format string but loses its arguments and traceback. The SP's own log lines say what
 happened, without personal data. Messages pysaml2 formats itself (f-strings) are cut at the first
 ``": "``, where its messages put the value.

@@ -12,12 +12,16 @@ here with lxml.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from lxml import etree
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT
 
 from connectors.suomifi_tunnistus.attributes import REQUESTED, URI_NAMES
-from connectors.suomifi_tunnistus.settings import SuomiFiSettings
+from connectors.suomifi_tunnistus.keys import KeyPair, ensure_key_pair
+from connectors.suomifi_tunnistus.settings import SANDBOX_IDP_URL, SuomiFiSettings, data_dir
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -65,12 +69,17 @@ def build_sp_metadata(settings: SuomiFiSettings, certificate_b64: str) -> str:
     _entity_attribute(entity_attributes, "FinnishAuthMethod", settings.finnish_auth_methods)
     _entity_attribute(entity_attributes, VTJ_VERIFICATION_REQUIRED, [str(settings.vtj_verification_required).lower()], "VtjVerificationRequired")
     _entity_attribute(
-        entity_attributes, SKIP_ENDPOINT_VALIDATION_WHEN_SIGNED, [str(settings.skip_endpoint_validation_when_signed).lower()], "SkipEndpointValidationWhenSigned"
+        entity_attributes,
+        SKIP_ENDPOINT_VALIDATION_WHEN_SIGNED,
+        [str(settings.skip_endpoint_validation_when_signed).lower()],
+        "SkipEndpointValidationWhenSigned",
     )
     _entity_attribute(entity_attributes, EIDAS_SUPPORT, [settings.eidas_support], "EidasSupport")
     _entity_attribute(entity_attributes, CIPHER_NAME, ["AES-GCM"], "CipherName")
 
-    sp = _sub(root, MD, "SPSSODescriptor", AuthnRequestsSigned="true", WantAssertionsSigned="true", protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol")
+    sp = _sub(
+        root, MD, "SPSSODescriptor", AuthnRequestsSigned="true", WantAssertionsSigned="true", protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"
+    )
     ui = _sub(_sub(sp, MD, "Extensions"), MDUI, "UIInfo")
     names = {"fi": settings.service_name_fi, "sv": settings.service_name_sv, "en": settings.service_name_en}
     descriptions = {"fi": settings.service_description_fi, "sv": settings.service_description_sv, "en": settings.service_description_en}
@@ -102,3 +111,76 @@ def build_sp_metadata(settings: SuomiFiSettings, certificate_b64: str) -> str:
     _sub(contact, MD, "SurName", settings.technical_contact_surname)
     _sub(contact, MD, "EmailAddress", f"mailto:{settings.technical_contact_email}")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode()
+
+
+@dataclass(frozen=True)
+class IdpEndpoints:
+    """The sandbox IdP's addresses, laid out like Suomi.fi's under its base URL."""
+
+    base_url: str
+
+    @property
+    def entity_id(self) -> str:
+        return f"{self.base_url}/idp1"
+
+    def profile(self, binding: str, service: str) -> str:
+        return f"{self.base_url}/idp/profile/SAML2/{binding}/{service}"
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{self.base_url}/static/metadata/idp-metadata.xml"
+
+
+def sandbox_idp_keys() -> tuple[KeyPair, KeyPair]:
+    """The sandbox IdP's two signing pairs (current, next), made once into the data directory."""
+    folder = data_dir() / "suomifi" / "sandbox-idp"
+    return (
+        ensure_key_pair(folder, "signing-1", "saml-signing-1.sandbox.kuntaflow"),
+        ensure_key_pair(folder, "signing-2", "saml-signing-2.sandbox.kuntaflow"),
+    )
+
+
+def build_idp_metadata(base_url: str, signing_certs: Sequence[str]) -> str:
+    """IdP metadata in the shape of DVV's ``idp-metadata-secondary.xml`` (unsigned).
+
+    Args:
+        base_url: where the IdP is served; the entityID and endpoints derive from it.
+        signing_certs: base64 DER certificates, each a ``KeyDescriptor use="signing"``.
+    """
+    where = IdpEndpoints(base_url.rstrip("/"))
+    root = etree.Element(f"{{{MD}}}EntityDescriptor", nsmap={None: MD, "ds": DS, "mdui": MDUI}, entityID=where.entity_id)
+    idp = etree.SubElement(root, f"{{{MD}}}IDPSSODescriptor", WantAuthnRequestsSigned="true", protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol")
+    ui = etree.SubElement(etree.SubElement(idp, f"{{{MD}}}Extensions"), f"{{{MDUI}}}UIInfo")
+    names = {
+        "fi": "Suomi.fi-tunnistus, Kuntaflow-hiekkalaatikko",
+        "en": "Suomi.fi-identification, Kuntaflow sandbox",
+        "sv": "Suomi.fi-identifikation, Kuntaflow-sandlåda",
+    }
+    for tag in ("DisplayName", "Description"):
+        for lang, text in names.items():
+            etree.SubElement(ui, f"{{{MDUI}}}{tag}", {XML_LANG: lang}).text = text
+    for cert in signing_certs:
+        key_info = etree.SubElement(etree.SubElement(idp, f"{{{MD}}}KeyDescriptor", use="signing"), f"{{{DS}}}KeyInfo")
+        etree.SubElement(etree.SubElement(key_info, f"{{{DS}}}X509Data"), f"{{{DS}}}X509Certificate").text = cert
+    for binding, name in ((BINDING_HTTP_POST, "POST"), (BINDING_HTTP_REDIRECT, "Redirect")):
+        etree.SubElement(idp, f"{{{MD}}}SingleLogoutService", Binding=binding, Location=where.profile(name, "SLO"))
+    etree.SubElement(idp, f"{{{MD}}}NameIDFormat").text = NAMEID_FORMAT_TRANSIENT
+    for binding, name in ((BINDING_HTTP_POST, "POST"), (BINDING_HTTP_REDIRECT, "Redirect")):
+        etree.SubElement(idp, f"{{{MD}}}SingleSignOnService", Binding=binding, Location=where.profile(name, "SSO"))
+    org = etree.SubElement(root, f"{{{MD}}}Organization")
+    org_names = {"fi": "Kuntaflow-hiekkalaatikko", "en": "Kuntaflow sandbox", "sv": "Kuntaflow-sandlåda"}
+    for tag in ("OrganizationName", "OrganizationDisplayName"):
+        for lang, text in org_names.items():
+            etree.SubElement(org, f"{{{MD}}}{tag}", {XML_LANG: lang}).text = text
+    for lang in org_names:
+        etree.SubElement(org, f"{{{MD}}}OrganizationURL", {XML_LANG: lang}).text = base_url
+    contact = etree.SubElement(root, f"{{{MD}}}ContactPerson", contactType="technical")
+    etree.SubElement(contact, f"{{{MD}}}GivenName").text = "Kuntaflow"
+    etree.SubElement(contact, f"{{{MD}}}SurName").text = "Hiekkalaatikko"
+    etree.SubElement(contact, f"{{{MD}}}EmailAddress").text = "mailto:sandbox@kuntaflow.example"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode()
+
+
+def sandbox_idp_metadata(base_url: str = SANDBOX_IDP_URL) -> str:
+    """The metadata of the sandbox IdP served at ``base_url``, from its keys in the data directory."""
+    return build_idp_metadata(base_url, [pair.certificate_base64() for pair in sandbox_idp_keys()])

@@ -168,3 +168,34 @@ class SamlSessionStore(Protocol):
     def end_sessions(self, target: LogoutTarget) -> int:
         """End every local session of ``target``; return how many there were."""
         ...
+
+
+class ChildAddress(BaseModel):
+    """The child's permanent address in Finland (VakinainenKotimainenLahiosoite), the guardian's too."""
+
+    model_config = ConfigDict(frozen=True)
+
+    street_address: str
+    postal_code: str
+    post_office: str
+
+
+class Child(BaseModel):
+    """A child in a guardian's care, as the e-service needs it to apply on the child's behalf.
+
+    The register's answer carries the child's home municipality and permanent address (none for
+    a child with a non-disclosure marking), so a guardian's application passes the address rule.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    hetu: str
+    first_names: str
+    surname: str
+    birth_date: date
+    age: int
+    home_municipality_number: str | None
+    home_municipality: str | None = None
+    permanent_address: ChildAddress | None = None
+    non_disclosure: bool = False

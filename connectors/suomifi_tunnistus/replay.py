@@ -10,7 +10,7 @@ as SHA-256 hashes: they are not secrets, but the table needs nothing more.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine, delete, insert
@@ -54,7 +54,7 @@ class SqlReplayCache:
         return create_engine(url, pool_pre_ping=True)
 
     def first_use(self, assertion_id: str, until: datetime) -> bool:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         key = hashlib.sha256(assertion_id.encode("utf-8")).hexdigest()
         try:
             with self._engine.begin() as conn:

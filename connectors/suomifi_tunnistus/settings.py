@@ -19,7 +19,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.suomifi_tunnistus.keys import KeyPair, ensure_key_pair
-from kuntaflow.settings import KuntaflowSettings
+from schemas.data_home import DataHome
 
 LOA3 = "http://ftn.ficora.fi/2017/loa3"
 LOA2 = "http://ftn.ficora.fi/2017/loa2"
@@ -175,4 +175,4 @@ class SuomiFiSettings(BaseSettings):
 
 def data_dir() -> Path:
     """The engine's data directory (``KUNTAFLOW_DATA_DIR``), created on first use."""
-    return KuntaflowSettings().resolved_data_dir
+    return DataHome().resolved_data_dir

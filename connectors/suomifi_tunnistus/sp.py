@@ -19,7 +19,7 @@ import base64
 import binascii
 import logging
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -39,7 +39,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from connectors.suomifi_tunnistus import logguard
 from connectors.suomifi_tunnistus.errors import AuthenticationError, SamlConfigurationError
-from connectors.suomifi_tunnistus.metadata import build_sp_metadata
+from connectors.suomifi_tunnistus.metadata import build_sp_metadata, sandbox_idp_metadata
 from connectors.suomifi_tunnistus.models import (
     DomesticAddress,
     ForeignAddress,
@@ -110,8 +110,6 @@ class ServiceProvider:
 
     def _read_idp_metadata(self) -> str:
         if self.settings.idp_metadata == SANDBOX:
-            from connectors.suomifi_tunnistus.sandbox.idp import sandbox_idp_metadata
-
             return sandbox_idp_metadata(self.settings.sandbox_idp_url)
         path = Path(self.settings.idp_metadata).expanduser()
         try:
@@ -363,7 +361,9 @@ class ServiceProvider:
         ended = sessions.end_sessions(target)
         response = self._client.create_logout_response(request, bindings=[BINDING_HTTP_REDIRECT], sign=False)
         destination = self._client.response_args(request, [BINDING_HTTP_REDIRECT])["destination"]
-        info = self._client.apply_binding(BINDING_HTTP_REDIRECT, str(response), destination, message.relay_state or "", response=True, sign=True, sigalg=SIG_RSA_SHA256)
+        info = self._client.apply_binding(
+            BINDING_HTTP_REDIRECT, str(response), destination, message.relay_state or "", response=True, sign=True, sigalg=SIG_RSA_SHA256
+        )
         logger.info("Suomi.fi logout request %s: %d local session(s) ended", request.id, ended)
         return IdpLogoutResult(url=redirect_location(info), sessions_ended=ended, request_id=request.id)
 
@@ -371,13 +371,13 @@ class ServiceProvider:
         """An SLO message is answered at once: IssueInstant within 10 minutes (plus skew) of now."""
         skew = timedelta(minutes=10, seconds=self.settings.accepted_time_diff_seconds)
         try:
-            return issue_instant is not None and abs(datetime.now(timezone.utc) - _instant(issue_instant)) <= skew
+            return issue_instant is not None and abs(datetime.now(UTC) - _instant(issue_instant)) <= skew
         except (ValueError, AttributeError, TypeError):  # pysaml2's time parser fails in all three ways
             return False
 
     def _past(self, moment: str) -> bool:
         try:
-            return _instant(moment) + timedelta(seconds=self.settings.accepted_time_diff_seconds) < datetime.now(timezone.utc)
+            return _instant(moment) + timedelta(seconds=self.settings.accepted_time_diff_seconds) < datetime.now(UTC)
         except (ValueError, AttributeError, TypeError):
             return True
 
@@ -499,7 +499,7 @@ def _comment_free(decrypt: Any) -> Any:
 
 
 def _instant(text: str) -> datetime:
-    return datetime(*str_to_time(text)[:6], tzinfo=timezone.utc)
+    return datetime(*str_to_time(text)[:6], tzinfo=UTC)
 
 
 def _expiry(assertion: Any) -> datetime:

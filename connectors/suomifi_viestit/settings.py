@@ -11,14 +11,14 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.letters.pdf import PostalAddress
-from connectors.suomifi_viestit.sandbox.seed import (
-    SANDBOX_CONTACT_EMAIL,
-    SANDBOX_PASSWORD,
-    SANDBOX_POSTI_PASSWORD,
-    SANDBOX_POSTI_USERNAME,
-    SANDBOX_SERVICE_ID,
-    SANDBOX_USERNAME,
-)
+
+#: The sandbox's sender: the defaults, so the embedded stack needs no settings.
+SANDBOX_USERNAME = "kuntaflow-sandbox"
+SANDBOX_PASSWORD = SecretStr("Sandbox-Viestit-Password-2026-0123456789!")
+SANDBOX_SERVICE_ID = "kuntaflow-sandbox-kirjasto"
+SANDBOX_POSTI_USERNAME = "KFLOW1"
+SANDBOX_POSTI_PASSWORD = SecretStr("1234")
+SANDBOX_CONTACT_EMAIL = "viestit@kuntaflow.example"
 
 #: Named environments (the spec lists production; the QA host is the one DVV gives at onboarding).
 ENVIRONMENTS = {

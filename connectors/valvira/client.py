@@ -62,7 +62,9 @@ class ValviraClient:
     def by_name_and_birth_date(self, last_name: str, first_name: str, birth_date: date) -> list[Professional]:
         """Everyone registered with this surname, a first name among their first names, and this birth date."""
         return self.api.request_model(
-            list[Professional], "GET", "/professionals",
+            list[Professional],
+            "GET",
+            "/professionals",
             params={"last_name": last_name.strip(), "first_name": first_name.strip(), "birth_date": birth_date.isoformat()},
         )
 

@@ -14,7 +14,7 @@ import json
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -24,7 +24,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import ProgrammingError as SAProgrammingError
 
-from kuntaflow.redaction import redact
 from kuntaflow.workitems.errors import (
     InvalidTransitionError,
     ItemNotFoundError,
@@ -34,6 +33,7 @@ from kuntaflow.workitems.errors import (
 )
 from kuntaflow.workitems.models import AuditEntry, ItemState, WorkItem
 from kuntaflow.workitems.schema import ACTIVE_STATES, audit, checkpoints, metadata, work_items
+from schemas.redaction import redact
 
 DEFAULT_LEASE_SECONDS = 300
 SEALED = "_sealed"
@@ -47,13 +47,13 @@ def exponential_backoff(attempts: int) -> timedelta:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything we store is UTC.
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -101,9 +101,7 @@ class WorkQueue:
             self._create_schema()
         except (OperationalError, SAProgrammingError) as exc:
             self._engine.dispose()
-            raise QueueUnavailableError(
-                f"cannot reach the work-item database {self._display_url}: {_first_line(exc.orig or exc)}"
-            ) from None
+            raise QueueUnavailableError(f"cannot reach the work-item database {self._display_url}: {_first_line(exc.orig or exc)}") from None
 
     # ------------------------------------------------------------------ setup
 
@@ -148,15 +146,19 @@ class WorkQueue:
         """Close every pooled connection (call before forking or at shutdown)."""
         self._engine.dispose()
 
+    def __enter__(self) -> WorkQueue:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.dispose()
+
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
         try:
             with self._engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
-            raise QueueUnavailableError(
-                f"work-item database {self._display_url} failed: {_first_line(exc.orig or exc)}"
-            ) from None
+            raise QueueUnavailableError(f"work-item database {self._display_url} failed: {_first_line(exc.orig or exc)}") from None
 
     # ------------------------------------------------------------------ adding
 
@@ -213,9 +215,7 @@ class WorkQueue:
 
     # ------------------------------------------------------------------ robots
 
-    def claim(
-        self, process: str, *, owner: str, limit: int = 50, lease_seconds: int = DEFAULT_LEASE_SECONDS
-    ) -> list[WorkItem]:
+    def claim(self, process: str, *, owner: str, limit: int = 50, lease_seconds: int = DEFAULT_LEASE_SECONDS) -> list[WorkItem]:
         """Lease up to ``limit`` claimable items to ``owner``, oldest first.
 
         Claimable: NEW or APPLICATION_FAILED whose ``not_before`` has passed, and IN_PROGRESS
@@ -230,8 +230,7 @@ class WorkQueue:
         with self._tx() as conn:
             self._abandon_exhausted(conn, process, now)
             claimable = or_(
-                c.state.in_([ItemState.NEW.value, ItemState.APPLICATION_FAILED.value])
-                & (c.not_before.is_(None) | (c.not_before <= now)),
+                c.state.in_([ItemState.NEW.value, ItemState.APPLICATION_FAILED.value]) & (c.not_before.is_(None) | (c.not_before <= now)),
                 (c.state == ItemState.IN_PROGRESS.value) & (c.lease_expires_at < now),
             )
             query = (
@@ -311,8 +310,7 @@ class WorkQueue:
                 updated_at=now,
             )
         )
-        self._audit(conn, ids, "system", "abandon", ItemState.IN_PROGRESS, ItemState.ABANDONED,
-                    "lease expired after the last attempt", now)
+        self._audit(conn, ids, "system", "abandon", ItemState.IN_PROGRESS, ItemState.ABANDONED, "lease expired after the last attempt", now)
 
     def start(self, item_id: int, *, owner: str) -> WorkItem:
         """The robot begins working on its claimed item: recorded (audit ``start``), so that if the
@@ -358,11 +356,7 @@ class WorkQueue:
     def _update_leased(self, conn: Connection, item_id: int, owner: str, action: str, **values: Any) -> None:
         """Update an item ``owner`` holds IN_PROGRESS, or raise why it cannot."""
         c = work_items.c
-        result = conn.execute(
-            update(work_items)
-            .where(c.id == item_id, c.state == ItemState.IN_PROGRESS.value, c.lease_owner == owner)
-            .values(**values)
-        )
+        result = conn.execute(update(work_items).where(c.id == item_id, c.state == ItemState.IN_PROGRESS.value, c.lease_owner == owner).values(**values))
         if result.rowcount == 0:
             self._raise_why_not(conn, item_id, owner, action)
 
@@ -395,15 +389,11 @@ class WorkQueue:
         """The item's completed steps: ``{step: data}`` in the order they were recorded."""
         with self._tx() as conn:
             rows = conn.execute(
-                select(checkpoints.c.step, checkpoints.c.data)
-                .where(checkpoints.c.item_id == item_id)
-                .order_by(checkpoints.c.created_at, checkpoints.c.step)
+                select(checkpoints.c.step, checkpoints.c.data).where(checkpoints.c.item_id == item_id).order_by(checkpoints.c.created_at, checkpoints.c.step)
             ).all()
         return {row.step: row.data for row in rows}
 
-    def complete(
-        self, item_id: int, *, output: Mapping[str, Any] | BaseModel | None = None, owner: str | None = None
-    ) -> None:
+    def complete(self, item_id: int, *, output: Mapping[str, Any] | BaseModel | None = None, owner: str | None = None) -> None:
         """IN_PROGRESS → DONE.
 
         Raises:
@@ -425,13 +415,17 @@ class WorkQueue:
         """IN_PROGRESS → BUSINESS_FAILED: the data is wrong or a person must decide."""
         data = _json_ready(f"output of item {item_id}", output) if output is not None else None
         self._finish(
-            item_id, owner, ItemState.BUSINESS_FAILED, "fail_business",
-            error_type="BUSINESS", code=code, message=message, output=data,
+            item_id,
+            owner,
+            ItemState.BUSINESS_FAILED,
+            "fail_business",
+            error_type="BUSINESS",
+            code=code,
+            message=message,
+            output=data,
         )
 
-    def fail_application(
-        self, item_id: int, *, code: str, message: str, owner: str | None = None, retry_in: timedelta | None = None
-    ) -> ItemState:
+    def fail_application(self, item_id: int, *, code: str, message: str, owner: str | None = None, retry_in: timedelta | None = None) -> ItemState:
         """IN_PROGRESS → APPLICATION_FAILED (claimable again after a backoff), or ABANDONED.
 
         Returns:
@@ -442,8 +436,13 @@ class WorkQueue:
         state = ItemState.ABANDONED if exhausted else ItemState.APPLICATION_FAILED
         delay = retry_in if retry_in is not None else self.backoff(item.attempts)
         self._finish(
-            item_id, owner, state, "fail_application",
-            error_type="APPLICATION", code=code, message=message,
+            item_id,
+            owner,
+            state,
+            "fail_application",
+            error_type="APPLICATION",
+            code=code,
+            message=message,
             not_before=None if exhausted else _now() + delay,
             reason=f"attempt {item.attempts} of {item.max_attempts}" + ("; no attempts left" if exhausted else ""),
         )
@@ -468,7 +467,11 @@ class WorkQueue:
                 reason = f"{reason}; not started, so the attempt is not counted"
         state = ItemState.ABANDONED if not unstarted and item.attempts >= item.max_attempts else ItemState.NEW
         self._finish(
-            item_id, owner, state, "release", reason=reason,
+            item_id,
+            owner,
+            state,
+            "release",
+            reason=reason,
             error_type="APPLICATION" if state is ItemState.ABANDONED else None,
             code="ROBOT_DID_NOT_FINISH" if state is ItemState.ABANDONED else None,
             message=reason if state is ItemState.ABANDONED else None,
@@ -491,13 +494,20 @@ class WorkQueue:
         now = _now()
         with self._tx() as conn:
             self._update_leased(
-                conn, item_id, owner, "postpone",
-                state=ItemState.NEW.value, lease_owner=None, lease_expires_at=None, not_before=until,
+                conn,
+                item_id,
+                owner,
+                "postpone",
+                state=ItemState.NEW.value,
+                lease_owner=None,
+                lease_expires_at=None,
+                not_before=until,
                 attempts=func.greatest(c.attempts - 1, 0) if self._is_postgres else func.max(c.attempts - 1, 0),
                 updated_at=now,
             )
-            self._audit(conn, [item_id], owner, "postpone", ItemState.IN_PROGRESS, ItemState.NEW,
-                        redact(f"{reason} (until {until.isoformat(timespec='minutes')})"), now)
+            self._audit(
+                conn, [item_id], owner, "postpone", ItemState.IN_PROGRESS, ItemState.NEW, redact(f"{reason} (until {until.isoformat(timespec='minutes')})"), now
+            )
 
     def _finish(
         self,
@@ -558,9 +568,7 @@ class WorkQueue:
         if row is None:
             raise ItemNotFoundError(f"work item {item_id} does not exist")
         if row.state != ItemState.IN_PROGRESS.value:
-            raise InvalidTransitionError(
-                f"cannot {action} work item {item_id}: it is {row.state}, not IN_PROGRESS"
-            )
+            raise InvalidTransitionError(f"cannot {action} work item {item_id}: it is {row.state}, not IN_PROGRESS")
         raise LeaseLostError(f"cannot {action} work item {item_id}: it is leased to {row.lease_owner}, not {owner}")
 
     # ------------------------------------------------------------------ operators
@@ -568,15 +576,22 @@ class WorkQueue:
     def retry(self, item_id: int, *, reason: str, actor: str) -> None:
         """Put a failed or abandoned item back to NEW, with a fresh set of attempts."""
         self._operator(
-            item_id, actor, "retry", reason,
+            item_id,
+            actor,
+            "retry",
+            reason,
             allowed={ItemState.BUSINESS_FAILED, ItemState.APPLICATION_FAILED, ItemState.ABANDONED},
-            to_state=ItemState.NEW, extra={"attempts": 0},
+            to_state=ItemState.NEW,
+            extra={"attempts": 0},
         )
 
     def mark_done(self, item_id: int, *, reason: str, actor: str) -> None:
         """A person handled the case outside the robot: DONE."""
         self._operator(
-            item_id, actor, "mark_done", reason,
+            item_id,
+            actor,
+            "mark_done",
+            reason,
             allowed={ItemState.NEW, ItemState.BUSINESS_FAILED, ItemState.APPLICATION_FAILED, ItemState.ABANDONED},
             to_state=ItemState.DONE,
         )
@@ -584,7 +599,10 @@ class WorkQueue:
     def abandon(self, item_id: int, *, reason: str, actor: str) -> None:
         """Stop working on a case: ABANDONED."""
         self._operator(
-            item_id, actor, "abandon", reason,
+            item_id,
+            actor,
+            "abandon",
+            reason,
             allowed={ItemState.NEW, ItemState.BUSINESS_FAILED, ItemState.APPLICATION_FAILED},
             to_state=ItemState.ABANDONED,
         )
@@ -595,8 +613,7 @@ class WorkQueue:
         item = self.get(item_id)
         if item.state is ItemState.IN_PROGRESS:
             raise InvalidTransitionError(f"cannot edit work item {item_id} while a robot is working on it")
-        self._operator(item_id, actor, "edit_payload", reason, allowed={item.state}, to_state=item.state,
-                       extra={"payload": self._seal(data)})
+        self._operator(item_id, actor, "edit_payload", reason, allowed={item.state}, to_state=item.state, extra={"payload": self._seal(data)})
 
     def _operator(
         self,
@@ -619,9 +636,7 @@ class WorkQueue:
                 raise ItemNotFoundError(f"work item {item_id} does not exist")
             current = ItemState(row.state)
             if current not in allowed:
-                raise InvalidTransitionError(
-                    f"cannot {action.replace('_', ' ')} work item {item_id}: it is {current.value}"
-                )
+                raise InvalidTransitionError(f"cannot {action.replace('_', ' ')} work item {item_id}: it is {current.value}")
             values: dict[str, Any] = {"state": to_state.value, "updated_at": now, **(extra or {})}
             if to_state is not current:
                 values.update(not_before=None, lease_owner=None, lease_expires_at=None)
@@ -676,14 +691,10 @@ class WorkQueue:
 
     def find(self, process: str, reference: str) -> WorkItem | None:
         with self._tx() as conn:
-            row = conn.execute(
-                select(work_items).where(work_items.c.process == process, work_items.c.reference == reference)
-            ).first()
+            row = conn.execute(select(work_items).where(work_items.c.process == process, work_items.c.reference == reference)).first()
         return self._item(row) if row else None
 
-    def list(
-        self, *, process: str | None = None, state: ItemState | str | None = None, limit: int = 100
-    ) -> list[WorkItem]:
+    def list(self, *, process: str | None = None, state: ItemState | str | None = None, limit: int = 100) -> list[WorkItem]:
         """Items newest first, optionally of one process and one state."""
         query = select(work_items).order_by(work_items.c.id.desc()).limit(limit)
         if process:
@@ -714,9 +725,12 @@ class WorkQueue:
             rows = conn.execute(select(audit).where(audit.c.item_id == item_id).order_by(audit.c.id)).all()
         return [
             AuditEntry(
-                at=_aware(row.at), actor=row.actor, action=row.action,
+                at=_aware(row.at),
+                actor=row.actor,
+                action=row.action,
                 from_state=ItemState(row.from_state) if row.from_state else None,
-                to_state=ItemState(row.to_state) if row.to_state else None, reason=row.reason,
+                to_state=ItemState(row.to_state) if row.to_state else None,
+                reason=row.reason,
             )
             for row in rows
         ]
@@ -734,7 +748,10 @@ class WorkQueue:
     ) -> None:
         rows = [
             {
-                "item_id": item_id, "at": at, "actor": actor, "action": action,
+                "item_id": item_id,
+                "at": at,
+                "actor": actor,
+                "action": action,
                 "from_state": from_state.value if from_state else None,
                 "to_state": to_state.value if to_state else None,
                 "reason": reason,

@@ -41,18 +41,18 @@ from connectors.servicedesk import (
     access_profile_for,
 )
 from connectors.servicedesk.catalog import LEAD_WORKING_DAYS, RequestType
-from flows.employment_confirmation import (
+from kuntaflow.settings import KuntaflowSettings
+from processes.employment_start.confirmation import (
     ConfirmationPayload,
     EmploymentStartSettings,
     confirmation_link,
     reminder_due,
 )
-from keyword_support import WorkItemSteps, problems, re_raise_for_robot
-from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workdays import add_working_days
+from processes.employment_start.orientation import OrientationTask, orientation_plan
+from robots.libraries.keyword_support import WorkItemSteps, problems, re_raise_for_robot
 from schemas.employee import CONFIRMATION_PROCESS, HIRE_FIELD_NAMES, NewEmployee, StartCheck, check_start, employee_from_payload, hire_fields_missing
 from schemas.hetu import helsinki_today
-from schemas.orientation import OrientationTask, orientation_plan
+from schemas.workdays import add_working_days
 
 #: Finnish names of the requests, for the supervisor's checklist.
 REQUEST_NAMES: dict[str, str] = {
@@ -143,7 +143,9 @@ class EmploymentStartKeywords(WorkItemSteps):
         except UnitNotFoundError:
             raise BusinessRuleError(f"work item {item_id}: HR ei tunne yksikköä {employee.unit_id}; tarkista yksikkö.", code="UNKNOWN_UNIT") from None
         if not supervisor.work_email:
-            raise BusinessRuleError(f"work item {item_id}: esihenkilöllä {employee.supervisor_id} ei ole työsähköpostia HR:ssä.", code="SUPERVISOR_WITHOUT_EMAIL")
+            raise BusinessRuleError(
+                f"work item {item_id}: esihenkilöllä {employee.supervisor_id} ei ole työsähköpostia HR:ssä.", code="SUPERVISOR_WITHOUT_EMAIL"
+            )
         facts = {
             "checked_on": today.isoformat(),
             "supervisor_name": supervisor.display_name,
@@ -164,8 +166,11 @@ class EmploymentStartKeywords(WorkItemSteps):
         if person is None:
             made = hr.create_employee(
                 EmployeeCreate(
-                    hetu=employee.hetu, first_names=employee.first_names, last_name=employee.last_name,
-                    private_email=employee.personal_email, phone=employee.phone,
+                    hetu=employee.hetu,
+                    first_names=employee.first_names,
+                    last_name=employee.last_name,
+                    private_email=employee.personal_email,
+                    phone=employee.phone,
                 ),
                 idempotency_key=f"{case.reference}:employee",
             )
@@ -176,9 +181,14 @@ class EmploymentStartKeywords(WorkItemSteps):
             return
         job = hr.create_employment(
             EmploymentCreate(
-                employee_id=person["employee_id"], start_date=employee.start_date, end_date=employee.end_date,
-                employment_type=employee.employment_type.hr_type, job_title=employee.title, unit_id=employee.unit_id,
-                cost_centre=employee.cost_centre or None, supervisor_id=employee.supervisor_id,
+                employee_id=person["employee_id"],
+                start_date=employee.start_date,
+                end_date=employee.end_date,
+                employment_type=employee.employment_type.hr_type,
+                job_title=employee.title,
+                unit_id=employee.unit_id,
+                cost_centre=employee.cost_centre or None,
+                supervisor_id=employee.supervisor_id,
             ),
             idempotency_key=f"{case.reference}:employment",
         )
@@ -197,8 +207,10 @@ class EmploymentStartKeywords(WorkItemSteps):
                 continue
             made = self._desk_client().create_request(
                 ServiceRequestCreate(
-                    external_reference=f"{case.reference}:{kind}", person=self._desk_person(case),
-                    due_date=self._due_date(kind, case.employee.start_date), details=details,
+                    external_reference=f"{case.reference}:{kind}",
+                    person=self._desk_person(case),
+                    due_date=self._due_date(kind, case.employee.start_date),
+                    details=details,
                     description=f"Uusi työntekijä aloittaa {case.employee.start_date:%d.%m.%Y}; Kuntaflow, työ {case.item_id}.",
                 )
             )
@@ -229,17 +241,26 @@ class EmploymentStartKeywords(WorkItemSteps):
             return
         employee, facts = case.employee, case.facts
         payload = ConfirmationPayload(
-            employment_item_id=case.item_id, supervisor_id=employee.supervisor_id, supervisor_name=facts["supervisor_name"],
-            supervisor_email=facts["supervisor_email"], employee_name=employee.full_name, title=employee.title,
-            unit_name=facts["unit_name"], start_date=employee.start_date,
+            employment_item_id=case.item_id,
+            supervisor_id=employee.supervisor_id,
+            supervisor_name=facts["supervisor_name"],
+            supervisor_email=facts["supervisor_email"],
+            employee_name=employee.full_name,
+            title=employee.title,
+            unit_name=facts["unit_name"],
+            start_date=employee.start_date,
             escalate_after_working_days=self.settings.escalate_after_working_days,
         )
         due = reminder_due(helsinki_today(), self.settings)
         queue = self._engine.work_queue()
         try:
             confirmation = queue.add(
-                CONFIRMATION_PROCESS, reference=f"{case.reference}:confirmation", payload=payload,
-                parent_id=case.item_id, not_before=due, actor=f"robot, work item {case.item_id}",
+                CONFIRMATION_PROCESS,
+                reference=f"{case.reference}:confirmation",
+                payload=payload,
+                parent_id=case.item_id,
+                not_before=due,
+                actor=f"robot, work item {case.item_id}",
             )
         finally:
             queue.dispose()
@@ -255,8 +276,10 @@ class EmploymentStartKeywords(WorkItemSteps):
             return
         result = self._email_client().send(
             OutgoingEmail(
-                to=[case.employee.personal_email], subject=f"Tervetuloa töihin {case.facts['unit_name']}",
-                text=welcome_text(case), idempotency_key=f"{case.reference}:welcome",
+                to=[case.employee.personal_email],
+                subject=f"Tervetuloa töihin {case.facts['unit_name']}",
+                text=welcome_text(case),
+                idempotency_key=f"{case.reference}:welcome",
             )
         )
         self._save_checkpoint("welcome_sent", {"message_id": result.message_id}, case)
@@ -273,8 +296,10 @@ class EmploymentStartKeywords(WorkItemSteps):
         plan = Path(plan_path)
         result = self._email_client().send(
             OutgoingEmail(
-                to=[case.facts["supervisor_email"]], subject=f"Uusi työntekijä aloittaa {case.employee.start_date:%d.%m.%Y}: tarkistuslista",
-                text=checklist_text(case, link), attachments=[EmailAttachment.excel(plan.name, plan.read_bytes())],
+                to=[case.facts["supervisor_email"]],
+                subject=f"Uusi työntekijä aloittaa {case.employee.start_date:%d.%m.%Y}: tarkistuslista",
+                text=checklist_text(case, link),
+                attachments=[EmailAttachment.excel(plan.name, plan.read_bytes())],
                 idempotency_key=f"{case.reference}:checklist",
             )
         )
@@ -318,8 +343,12 @@ class EmploymentStartKeywords(WorkItemSteps):
     def _desk_person(self, case: EmploymentStartCase) -> Person:
         employee = case.employee
         return Person(
-            employee_id=case.checkpoints["employee_created"]["employee_id"], first_names=employee.first_names,
-            last_name=employee.last_name, job_title=employee.title, unit_id=employee.unit_id, start_date=employee.start_date,
+            employee_id=case.checkpoints["employee_created"]["employee_id"],
+            first_names=employee.first_names,
+            last_name=employee.last_name,
+            job_title=employee.title,
+            unit_id=employee.unit_id,
+            start_date=employee.start_date,
         )
 
     @staticmethod
@@ -405,7 +434,8 @@ def checklist_text(case: EmploymentStartCase, link: str) -> str:
     employee, cp = case.employee, case.checkpoints
     requests = [
         f"- {REQUEST_NAMES[data['kind']]}: pyyntö {data['ticket_id']}, valmis viimeistään {date.fromisoformat(data['due_date']):%d.%m.%Y}"
-        for step, data in cp.items() if step.startswith("request_")
+        for step, data in cp.items()
+        if step.startswith("request_")
     ]
     clothes = [f"- {name}: tilaa yksikön kautta" for wanted, name in ((employee.work_clothes, "Työvaatteet"), (employee.name_badge, "Nimikyltti")) if wanted]
     lines = [

@@ -21,11 +21,17 @@ from robot.libraries.BuiltIn import BuiltIn
 
 from connectors.errors import IntegrationError, TransientError
 from connectors.helbit import HelbitSettings, check_job_key
-from kuntaflow.redaction import redact
+from schemas.redaction import redact
 
 CHROMIUM_ARGUMENTS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update",
-    "--no-first-run", "--disable-sync", "--window-size=1280,900",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--window-size=1280,900",
 ]
 
 
@@ -58,7 +64,10 @@ class HelbitRecruiterUI:
         started = time.perf_counter()
         try:
             browser.open_available_browser(
-                f"{self.settings.base_url}/ui/login", browser_selection="Chrome", download=False, headless=True,
+                f"{self.settings.base_url}/ui/login",
+                browser_selection="Chrome",
+                download=False,
+                headless=True,
                 options={"arguments": CHROMIUM_ARGUMENTS},
             )
             step = "log in"
@@ -105,9 +114,7 @@ class HelbitRecruiterUI:
             done = [p for p in folder.glob("*.xlsx") if not p.with_name(p.name + ".crdownload").exists()]
             return done[0] if done and not list(folder.glob("*.crdownload")) else None
 
-        return WebDriverWait(driver, self.wait_seconds, poll_frequency=0.05).until(
-            finished, message=f"no finished .xlsx download in {self.wait_seconds:.0f} s"
-        )
+        return WebDriverWait(driver, self.wait_seconds, poll_frequency=0.05).until(finished, message=f"no finished .xlsx download in {self.wait_seconds:.0f} s")
 
     @staticmethod
     def _screenshot(browser: object, output: Path, key: str, step: str) -> str:

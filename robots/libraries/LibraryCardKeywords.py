@@ -25,11 +25,11 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
 
-from connectors.errors import AutomationError, BusinessRuleError, IntegrationError, TransientError
 from connectors.email.client import EmailClient
 from connectors.email.errors import MessageRejectedError, RecipientRefusedError
 from connectors.email.models import OutgoingEmail
 from connectors.email.settings import EmailSettings
+from connectors.errors import AutomationError, BusinessRuleError, IntegrationError, TransientError
 from connectors.koha import (
     DuplicatePatronError,
     GuarantorLink,
@@ -85,9 +85,7 @@ class LibraryCardSettings(BaseSettings):
     adult_category: str = Field(default="HENKILO", description="Koha patron category for 15 and over.")
     child_category: str = Field(default="LAPSI", description="Koha patron category for under-15s (needs a guarantor).")
     guardian_relationship: str = Field(default="huoltaja", description="Koha relationship_type of a child to its guarantor.")
-    external_id_prefix: str = Field(
-        default="kuntaflow-library-card", description="Suomi.fi Messages externalId prefix; the work item id follows."
-    )
+    external_id_prefix: str = Field(default="kuntaflow-library-card", description="Suomi.fi Messages externalId prefix; the work item id follows.")
 
 
 class LibraryCardCase:
@@ -128,9 +126,7 @@ def _re_raise_for_robot(method: F) -> F:
             raise IntegrationError(f"work item {self._work_item_id()}: {error}", code="CATEGORY_CONFIGURATION") from error
         except ValidationError as error:
             # A model we build for a connector refused our data: our bug, not the citizen's.
-            raise IntegrationError(
-                f"work item {self._work_item_id()}: {error.title} refused the data: {_problems(error)}", code="UNEXPECTED_DATA"
-            ) from None
+            raise IntegrationError(f"work item {self._work_item_id()}: {error.title} refused the data: {_problems(error)}", code="UNEXPECTED_DATA") from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -191,9 +187,7 @@ class LibraryCardKeywords:
         try:
             application = LibraryCardApplication.model_validate(payload)
         except ValidationError as error:
-            raise BusinessRuleError(
-                f"work item {item_id}: the application is not valid: {_problems(error)}", code="INVALID_APPLICATION"
-            ) from None
+            raise BusinessRuleError(f"work item {item_id}: the application is not valid: {_problems(error)}", code="INVALID_APPLICATION") from None
         case = LibraryCardCase(item_id, application, self._checkpoints())
         if "rules_checked" in case.checkpoints:
             logger.info(f"Rules were checked on {case.decided_on} (attempt before this): {case.reason.value}.")
@@ -205,9 +199,7 @@ class LibraryCardKeywords:
         else:
             case.library_name = library.name
         case.set_reason(reason)
-        self._save_checkpoint(
-            "rules_checked", {"reason": reason.value, "decided_on": case.decided_on.isoformat(), "library_name": case.library_name}
-        )
+        self._save_checkpoint("rules_checked", {"reason": reason.value, "decided_on": case.decided_on.isoformat(), "library_name": case.library_name})
         logger.info(f"Work item {item_id}: the library rules say {reason.value}.")
         return case
 
@@ -257,9 +249,7 @@ class LibraryCardKeywords:
         application = case.application
         applicant = application.applicant
         age = applicant.age_on(case.decided_on)
-        category = choose_category(
-            self._patron_categories(), age=age, adult_category=self.settings.adult_category, child_category=self.settings.child_category
-        )
+        category = choose_category(self._patron_categories(), age=age, adult_category=self.settings.adult_category, child_category=self.settings.child_category)
         guarantor = None
         if needs_guarantor(application, today=case.decided_on):
             guarantor = GuarantorLink(guarantor_id=self._guarantor_for(case), relationship=self.settings.guardian_relationship)
@@ -394,9 +384,7 @@ class LibraryCardKeywords:
         sender = self._viestit_client().settings.sender_address
         return Letter(
             sender=sender,
-            recipient=PostalAddress(
-                name=recipient.full_name, street_address=address.street_address, zip_code=address.postal_code, city=address.post_office
-            ),
+            recipient=PostalAddress(name=recipient.full_name, street_address=address.street_address, zip_code=address.postal_code, city=address.post_office),
             dated=case.decided_on,
             title=text.title,
             paragraphs=text.paragraphs,

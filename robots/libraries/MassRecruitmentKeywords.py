@@ -42,9 +42,8 @@ from connectors.errors import AutomationError, BusinessRuleError, IntegrationErr
 from connectors.helbit import EXPORT_SHEET, ExportedApplicant, HelbitClient, HelbitSettings, Job
 from connectors.helbit.export import STATUS_LABELS
 from connectors.valvira import Professional, ValviraClient, ValviraSettings
-from keyword_support import WorkItemSteps, problems, re_raise_for_robot
-from kuntaflow.redaction import redact
 from kuntaflow.settings import KuntaflowSettings
+from robots.libraries.keyword_support import WorkItemSteps, problems, re_raise_for_robot
 from schemas.recruitment import (
     EMPLOYMENT_START_PROCESS,
     RECRUITER_TEXT,
@@ -63,6 +62,7 @@ from schemas.recruitment import (
     screen,
     usable_registration_number,
 )
+from schemas.redaction import redact
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
 #: Helbit's rejection reason for "does not meet the requirements".
@@ -177,8 +177,9 @@ class MassRecruitmentKeywords(WorkItemSteps):
             except (KeyError, ValidationError) as error:
                 application_id = row.get("Hakemusnumero")
                 if not isinstance(application_id, int):
-                    raise IntegrationError(f"work item {run.item_id}: export row {number} has no application number ({type(error).__name__})",
-                                           code="EXPORT_UNREADABLE") from None
+                    raise IntegrationError(
+                        f"work item {run.item_id}: export row {number} has no application number ({type(error).__name__})", code="EXPORT_UNREADABLE"
+                    ) from None
                 if application_id in run.records or (row.get("Vaihe") == new_stage_name and row.get("Tila") == STATUS_LABELS["active"]):
                     logger.warn(f"Export row {number} (application {application_id}) could not be read: {_field_names(error)}; to a person.")
                     run.unreadable.append(application_id)
@@ -194,8 +195,10 @@ class MassRecruitmentKeywords(WorkItemSteps):
                 continue
             run.to_process.append(exported.application_id)
             run.candidates[exported.application_id] = Candidate.model_validate(exported.model_dump(exclude={"stage", "status", "applied_at"}))
-        logger.info(f"Job {run.job_key}: {len(table)} applications exported; {len(run.to_process)} to process now, "
-                    f"{run.earlier} handled earlier, {len(run.unreadable)} unreadable.")
+        logger.info(
+            f"Job {run.job_key}: {len(table)} applications exported; {len(run.to_process)} to process now, "
+            f"{run.earlier} handled earlier, {len(run.unreadable)} unreadable."
+        )
 
     @keyword("Screen Applicants Against Job Requirements")
     @_re_raise_for_robot
@@ -216,8 +219,11 @@ class MassRecruitmentKeywords(WorkItemSteps):
                     people = register.by_name_and_birth_date(candidate.last_name, candidate.first_name, candidate.birth_date)
                     finding = match_register(candidate, by_name=[_person(p) for p in people])
             screening = screen(candidate, run.requirements, finding, today=run.night)
-            record.update(outcome=screening.outcome.value, reasons=[r.value for r in screening.reasons],
-                          registration_number=finding.registration_number if finding else None)
+            record.update(
+                outcome=screening.outcome.value,
+                reasons=[r.value for r in screening.reasons],
+                registration_number=finding.registration_number if finding else None,
+            )
             self._save(run, application_id)
         counts = Counter(run.records[a]["outcome"] for a in run.to_process)
         logger.info(f"Job {run.job_key}: screened {dict(counts)}.")
@@ -240,8 +246,13 @@ class MassRecruitmentKeywords(WorkItemSteps):
                 record.update(outcome=screening.outcome.value, reasons=[r.value for r in screening.reasons], interview=None)
             else:
                 interview = result.interview
-                record["interview"] = {"id": interview.id, "slot_id": interview.interview_slot_id, "start": interview.start.date_time.isoformat(),
-                                       "end": interview.end.date_time.isoformat(), "location": interview.location}
+                record["interview"] = {
+                    "id": interview.id,
+                    "slot_id": interview.interview_slot_id,
+                    "start": interview.start.date_time.isoformat(),
+                    "end": interview.end.date_time.isoformat(),
+                    "location": interview.location,
+                }
                 booked += 1
             self._save(run, application_id)
         logger.info(f"Job {run.job_key}: {booked} seats booked in group interviews.")
@@ -259,13 +270,15 @@ class MassRecruitmentKeywords(WorkItemSteps):
                 continue
             outcome = Outcome(record["outcome"])
             if outcome is Outcome.NOT_ELIGIBLE:
-                helbit.reject_application(application_id, rejection_reason_id=REJECTION_REASON_ID, notes=" ".join(record["reasons"]),
-                                          idempotency_key=_key(application_id, "reject"))
+                helbit.reject_application(
+                    application_id, rejection_reason_id=REJECTION_REASON_ID, notes=" ".join(record["reasons"]), idempotency_key=_key(application_id, "reject")
+                )
                 record["stage"] = "rejected"
             else:
                 kind = "interview" if outcome is Outcome.ELIGIBLE else "review"
-                helbit.move_application(application_id, from_stage_id=run.stages["new"], to_stage_id=run.stages[kind],
-                                        idempotency_key=_key(application_id, f"stage-{kind}"))
+                helbit.move_application(
+                    application_id, from_stage_id=run.stages["new"], to_stage_id=run.stages[kind], idempotency_key=_key(application_id, f"stage-{kind}")
+                )
                 record["stage"] = kind
             moved[record["stage"]] += 1
             self._save(run, application_id)
@@ -301,8 +314,14 @@ class MassRecruitmentKeywords(WorkItemSteps):
             else:
                 letter = rejection_letter(candidate, run.requirements, [ReasonCode(r) for r in record["reasons"]], reply_by=run.night + timedelta(days=14))
                 attachments, kind = [], "rejection"
-            message = OutgoingEmail(to=[candidate.email], subject=letter.subject, text=letter.text, attachments=attachments,
-                                    reply_to=reply_to, idempotency_key=_key(application_id, kind))
+            message = OutgoingEmail(
+                to=[candidate.email],
+                subject=letter.subject,
+                text=letter.text,
+                attachments=attachments,
+                reply_to=reply_to,
+                idempotency_key=_key(application_id, kind),
+            )
             try:
                 record["letter"] = email.send(message).message_id
                 sent[kind] += 1
@@ -353,13 +372,20 @@ class MassRecruitmentKeywords(WorkItemSteps):
         recipients = run.job.recruiter_emails
         if done is None and recipients:
             counts = _counts(run)
-            text = (f"Hei,\n\nliitteenä työpaikan {run.job.name} ({run.job_key}) hakijoiden esikarsinta {run.night.strftime('%d.%m.%Y')}: "
-                    f"{counts['eligible']} soveltuvaa (kutsuttu ryhmähaastatteluun), {counts['not_eligible']} ei soveltuvaa, "
-                    f"{counts['needs_review']} tarkistettavaa.\n\nKuntaflow-rekrytointirobotti")
-            result = self._email_client().send(OutgoingEmail(
-                to=recipients, subject=f"Esikarsinta {run.job_key} {run.night.strftime('%d.%m.%Y')}", text=text,
-                attachments=[EmailAttachment.excel(path.name, path.read_bytes())], idempotency_key=f"{KEY_PREFIX}:{run.job_key}:{run.night}:report",
-            ))
+            text = (
+                f"Hei,\n\nliitteenä työpaikan {run.job.name} ({run.job_key}) hakijoiden esikarsinta {run.night.strftime('%d.%m.%Y')}: "
+                f"{counts['eligible']} soveltuvaa (kutsuttu ryhmähaastatteluun), {counts['not_eligible']} ei soveltuvaa, "
+                f"{counts['needs_review']} tarkistettavaa.\n\nKuntaflow-rekrytointirobotti"
+            )
+            result = self._email_client().send(
+                OutgoingEmail(
+                    to=recipients,
+                    subject=f"Esikarsinta {run.job_key} {run.night.strftime('%d.%m.%Y')}",
+                    text=text,
+                    attachments=[EmailAttachment.excel(path.name, path.read_bytes())],
+                    idempotency_key=f"{KEY_PREFIX}:{run.job_key}:{run.night}:report",
+                )
+            )
             self._work_items().save_work_item_checkpoint("report_sent", {"message_id": result.message_id})
         logger.info(f"Job {run.job_key}: report {path.name} written.")
         return str(path)
@@ -412,9 +438,15 @@ def _field_names(error: Exception) -> str:
 def _requirements(job: Job) -> JobRequirements:
     language, _, level = str(job.custom("required_languages") or "fi:hyvä").partition(":")
     return JobRequirements(
-        job_key=job.requisition_id, job_id=job.id, title=job.name, professions=list(job.custom("required_professions") or []),
-        qualifications=list(job.custom("accepted_qualifications") or []), language=language or "fi", language_level=level or "hyvä",
-        period_start=job.custom("period_start"), period_end=job.custom("period_end"),
+        job_key=job.requisition_id,
+        job_id=job.id,
+        title=job.name,
+        professions=list(job.custom("required_professions") or []),
+        qualifications=list(job.custom("accepted_qualifications") or []),
+        language=language or "fi",
+        language_level=level or "hyvä",
+        period_start=job.custom("period_start"),
+        period_end=job.custom("period_end"),
     )
 
 
@@ -422,7 +454,10 @@ def _person(found: Professional | None) -> RegisterPerson | None:
     if found is None:
         return None
     return RegisterPerson(
-        registration_number=found.registration_number, last_name=found.last_name, first_names=found.first_names, birth_date=found.birth_date,
+        registration_number=found.registration_number,
+        last_name=found.last_name,
+        first_names=found.first_names,
+        birth_date=found.birth_date,
         rights=[RegisteredRight(profession=r.profession, status=r.status.value, valid_from=r.valid_from, valid_until=r.valid_until) for r in found.rights],
     )
 
@@ -456,10 +491,17 @@ def _hired(run: JobRun, exported: ExportedApplicant, start_date: date | None) ->
     fixed_term = employment.startswith("määräaik")
     number = usable_registration_number(Candidate.model_validate(exported.model_dump(exclude={"stage", "status", "applied_at"})))
     return HiredCandidate(
-        first_names=exported.first_names, last_name=exported.last_name, date_of_birth=exported.birth_date,
-        personal_email=exported.email, phone=exported.phone, start_date=start_date or run.requirements.period_start,
-        end_date=run.requirements.period_end if fixed_term else None, employment_type="määräaikainen" if fixed_term else "vakinainen",
-        title=run.job.name.split(",")[0].strip().lower(), workplace_address=run.job.address, licence_number=number or "",
+        first_names=exported.first_names,
+        last_name=exported.last_name,
+        date_of_birth=exported.birth_date,
+        personal_email=exported.email,
+        phone=exported.phone,
+        start_date=start_date or run.requirements.period_start,
+        end_date=run.requirements.period_end if fixed_term else None,
+        employment_type="määräaikainen" if fixed_term else "vakinainen",
+        title=run.job.name.split(",")[0].strip().lower(),
+        workplace_address=run.job.address,
+        licence_number=number or "",
         source={"system": "helbit", "job_key": run.job_key, "application_id": exported.application_id, "candidate_id": exported.candidate_id},
     )
 
@@ -470,10 +512,17 @@ def _counts(run: JobRun) -> dict[str, Any]:
     reasons = Counter(reason for r in records for reason in r.get("reasons", []))
     letters = Counter("refused" if r.get("letter") in ("refused", "no_address") else ("sent" if r.get("letter") else "none") for r in records)
     return {
-        "exported": run.export_rows, "processed": len(records), "handled_earlier": run.earlier,
-        "eligible": outcomes[Outcome.ELIGIBLE.value], "not_eligible": outcomes[Outcome.NOT_ELIGIBLE.value], "needs_review": outcomes[Outcome.NEEDS_REVIEW.value],
-        "booked": sum(1 for r in records if r.get("interview")), "letters_sent": letters["sent"], "letters_refused": letters["refused"],
-        "hires_passed_on": len(run.hires_passed_on), "by_reason": dict(sorted(reasons.items())),
+        "exported": run.export_rows,
+        "processed": len(records),
+        "handled_earlier": run.earlier,
+        "eligible": outcomes[Outcome.ELIGIBLE.value],
+        "not_eligible": outcomes[Outcome.NOT_ELIGIBLE.value],
+        "needs_review": outcomes[Outcome.NEEDS_REVIEW.value],
+        "booked": sum(1 for r in records if r.get("interview")),
+        "letters_sent": letters["sent"],
+        "letters_refused": letters["refused"],
+        "hires_passed_on": len(run.hires_passed_on),
+        "by_reason": dict(sorted(reasons.items())),
     }
 
 
@@ -484,12 +533,20 @@ def _write_report(run: JobRun, path: Path) -> None:
     summary.title = "Yhteenveto"
     counts = _counts(run)
     rows: list[tuple[Any, ...]] = [
-        ("Työpaikka", f"{run.job.name} ({run.job_key})"), ("Esikarsinnan yö", run.night),
-        ("Hakemuksia viennissä", counts["exported"]), ("Käsitelty nyt", counts["processed"]), ("Käsitelty aiemmin", counts["handled_earlier"]),
-        ("Soveltuvia", counts["eligible"]), ("Ei soveltuvia", counts["not_eligible"]), ("Tarkistettavia", counts["needs_review"]),
-        ("Ryhmähaastatteluun varattu", counts["booked"]), ("Kirjeitä lähetetty", counts["letters_sent"]),
-        ("Kirje ei mennyt perille", counts["letters_refused"]), ("Palkatut siirretty palvelussuhteen aloitukseen", counts["hires_passed_on"]),
-        (), ("Syy", "Hakijoita"),
+        ("Työpaikka", f"{run.job.name} ({run.job_key})"),
+        ("Esikarsinnan yö", run.night),
+        ("Hakemuksia viennissä", counts["exported"]),
+        ("Käsitelty nyt", counts["processed"]),
+        ("Käsitelty aiemmin", counts["handled_earlier"]),
+        ("Soveltuvia", counts["eligible"]),
+        ("Ei soveltuvia", counts["not_eligible"]),
+        ("Tarkistettavia", counts["needs_review"]),
+        ("Ryhmähaastatteluun varattu", counts["booked"]),
+        ("Kirjeitä lähetetty", counts["letters_sent"]),
+        ("Kirje ei mennyt perille", counts["letters_refused"]),
+        ("Palkatut siirretty palvelussuhteen aloitukseen", counts["hires_passed_on"]),
+        (),
+        ("Syy", "Hakijoita"),
     ]
     rows += [(RECRUITER_TEXT[ReasonCode(code)], n) for code, n in counts["by_reason"].items()]
     for row in rows:
@@ -506,8 +563,13 @@ def _write_report(run: JobRun, path: Path) -> None:
     for application_id in run.to_process:
         record = run.records.get(application_id, {})
         candidate = run.candidates.get(application_id)
-        base = [application_id, candidate.full_name if candidate else "(ei luettavissa)", candidate.email if candidate else None,
-                candidate.phone if candidate else None, record.get("registration_number") or (candidate.registration_number if candidate else None)]
+        base = [
+            application_id,
+            candidate.full_name if candidate else "(ei luettavissa)",
+            candidate.email if candidate else None,
+            candidate.phone if candidate else None,
+            record.get("registration_number") or (candidate.registration_number if candidate else None),
+        ]
         reasons = [ReasonCode(r) for r in record.get("reasons", [])]
         outcome = Outcome(record.get("outcome", Outcome.NEEDS_REVIEW.value))
         if outcome is Outcome.ELIGIBLE:
@@ -520,12 +582,24 @@ def _write_report(run: JobRun, path: Path) -> None:
             texts = [RECRUITER_TEXT[r] for r in reasons] + (["Kirje ei mennyt perille"] if record.get("letter") in ("refused", "no_address") else [])
             sheets[outcome].append([*base, "; ".join(texts), " ".join(reasons)])
     if any(r.get("letter") in ("refused", "no_address") for r in run.records.values()):
-        refused = [a for a in run.to_process if run.records.get(a, {}).get("letter") in ("refused", "no_address")
-                   and run.records[a].get("outcome") != Outcome.NEEDS_REVIEW.value]
+        refused = [
+            a
+            for a in run.to_process
+            if run.records.get(a, {}).get("letter") in ("refused", "no_address") and run.records[a].get("outcome") != Outcome.NEEDS_REVIEW.value
+        ]
         for application_id in refused:  # a letter that did not reach the candidate is the recruiter's to act on
             candidate = run.candidates.get(application_id)
-            sheets[Outcome.NEEDS_REVIEW].append([application_id, candidate.full_name if candidate else None, candidate.email if candidate else None,
-                                                 candidate.phone if candidate else None, None, "Kirje ei mennyt perille: ota yhteyttä muuten", "LETTER_REFUSED"])
+            sheets[Outcome.NEEDS_REVIEW].append(
+                [
+                    application_id,
+                    candidate.full_name if candidate else None,
+                    candidate.email if candidate else None,
+                    candidate.phone if candidate else None,
+                    None,
+                    "Kirje ei mennyt perille: ota yhteyttä muuten",
+                    "LETTER_REFUSED",
+                ]
+            )
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:

@@ -32,10 +32,10 @@ from robot.errors import ExecutionFailed, ExecutionPassed
 from robot.libraries.BuiltIn import BuiltIn
 
 from connectors.errors import AutomationError
-from kuntaflow.redaction import redact
 from kuntaflow.robot_runner import FailureMessage, runner_alive
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import InvalidTransitionError, LeaseLostError, WorkItem, WorkQueue, WorkQueueError
+from schemas.redaction import redact
 
 #: Robot Framework's message when SIGINT/SIGTERM stops a run (robot/running/signalhandler.py).
 _STOPPED_BY_SIGNAL = "Execution terminated by signal"
@@ -235,8 +235,7 @@ class WorkItems:
         self.outcomes[item.id] = state.value
         self._application_failures[item.id] = (kind, code)
         later = "no attempts left" if state.value == "ABANDONED" else "retried later"
-        logger.warn(f"Work item {item.id}: {state.value} on attempt {item.attempts} of {item.max_attempts}, "
-                    f"{kind.value} {code}; {later}.")
+        logger.warn(f"Work item {item.id}: {state.value} on attempt {item.attempts} of {item.max_attempts}, {kind.value} {code}; {later}.")
 
     def _lease_lost(self, item: WorkItem, error: Exception) -> None:
         self._finished = True
@@ -257,8 +256,7 @@ class WorkItems:
         category = "IntegrationError" if FailureKind.INTEGRATION in kinds else "TransientError"
         listed = "; ".join(f"item {item_id} {code}" for item_id, (_, code) in self._application_failures.items())
         raise AssertionError(
-            f"{category}: {len(self._application_failures)} of {total} work items failed for application "
-            f"reasons: {listed}. Outcomes: {summary}."
+            f"{category}: {len(self._application_failures)} of {total} work items failed for application reasons: {listed}. Outcomes: {summary}."
         )
 
     # ------------------------------------------------------------------ inside one item

@@ -34,8 +34,13 @@ def as_robot_error(error: AutomationError, item_id: int | None) -> AutomationErr
     extra = {"retry_after": error.retry_after} if isinstance(error, TransientError) else {}
     where = f"work item {item_id}: " if item_id is not None else ""
     return kind(
-        f"{where}{error.message}", code=error.code, status_code=error.status_code, request_id=error.request_id,
-        business_ids={**error.business_ids, "work_item_id": item_id}, body=error.body, **extra,
+        f"{where}{error.message}",
+        code=error.code,
+        status_code=error.status_code,
+        request_id=error.request_id,
+        business_ids={**error.business_ids, "work_item_id": item_id},
+        body=error.body,
+        **extra,
     )
 
 
@@ -52,9 +57,7 @@ def re_raise_for_robot(item_id: Callable[[Any], int | None]) -> Callable[[F], F]
                     raise
                 raise as_robot_error(error, item_id(self)) from error
             except ValidationError as error:
-                raise IntegrationError(
-                    f"work item {item_id(self)}: {error.title} refused the data: {problems(error)}", code="UNEXPECTED_DATA"
-                ) from None
+                raise IntegrationError(f"work item {item_id(self)}: {error.title} refused the data: {problems(error)}", code="UNEXPECTED_DATA") from None
 
         return wrapper  # type: ignore[return-value]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kuntaflow.redaction import HETU_PATTERN
+from schemas.redaction import HETU_PATTERN
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +25,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def chaos(*options: str) -> tuple[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PREFECT_", "KUNTAFLOW_"))}
     done = subprocess.run(
-        [sys.executable, "bench/chaos.py", *options], cwd=ROOT, env=env | {"PYTHONWARNINGS": "ignore"},
-        capture_output=True, text=True, timeout=900,
+        [sys.executable, "bench/chaos.py", *options],
+        cwd=ROOT,
+        env=env | {"PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     output = done.stdout + done.stderr
     assert done.returncode == 0, output

@@ -24,7 +24,7 @@ from connectors.email import (
 from connectors.email.sandbox import SmtpSandbox
 from connectors.errors import BusinessRuleError, IntegrationError, TransientError
 from connectors.sandbox_support import FaultSpec
-from kuntaflow.servers import free_port
+from connectors.servers import free_port
 
 HETU = "150385-9046"
 AINO = "aino.virtanen@example.org"
@@ -237,9 +237,8 @@ def test_starttls_with_auth_over_tls_sends():
 
 
 def test_an_untrusted_tls_certificate_is_a_settings_problem_not_an_outage():
-    with SmtpSandbox(faults=FaultSpec(), tls=True) as smtp:
-        with pytest.raises(EmailAuthenticationError) as raised:
-            EmailClient(smtp.settings(ca_file=None)).send(welcome())
+    with SmtpSandbox(faults=FaultSpec(), tls=True) as smtp, pytest.raises(EmailAuthenticationError) as raised:
+        EmailClient(smtp.settings(ca_file=None)).send(welcome())
     assert raised.value.code == "TLS_UNTRUSTED" and not smtp.mailbox.messages
 
 

@@ -41,7 +41,9 @@ def sent(app):
             )
         )
         client.send(OutgoingEmail(to=[AINO], subject="Muistutus", text="Muistathan verokortin.", idempotency_key="employment_start:1:reminder"))
-        client.send(OutgoingEmail(to=["satu.lehtonen@example.org"], subject="Uusi työntekijä", text="Aino aloittaa.", idempotency_key="employment_start:1:supervisor"))
+        client.send(
+            OutgoingEmail(to=["satu.lehtonen@example.org"], subject="Uusi työntekijä", text="Aino aloittaa.", idempotency_key="employment_start:1:supervisor")
+        )
     return app.state.store
 
 
@@ -101,7 +103,7 @@ def test_messages_are_kept_as_eml_files_and_can_be_cleared(web, sent, tmp_path):
 
 def test_the_all_sandboxes_server_runs_the_smtp_side_beside_the_pages(monkeypatch, tmp_path):
     from connectors.sandbox_server import create_app as all_sandboxes
-    from kuntaflow.servers import free_port, serve_in_thread
+    from connectors.servers import free_port, serve_in_thread
 
     port = free_port()
     monkeypatch.setenv("KUNTAFLOW_EMAIL_SANDBOX_SMTP_PORT", str(port))

@@ -8,10 +8,10 @@ import threading
 from datetime import date
 from typing import Any
 
+import httpx
 import pytest
 import stamina
 from openpyxl import load_workbook
-import httpx
 
 from connectors.helbit import (
     EXPORT_COLUMNS,
@@ -27,8 +27,8 @@ from connectors.helbit import (
 from connectors.helbit.sandbox import create_app
 from connectors.helbit.sandbox.seed import recruitment_world
 from connectors.sandbox_support import SyncASGITransport
-from kuntaflow.redaction import HETU_PATTERN
-from kuntaflow.servers import serve_in_thread
+from connectors.servers import serve_in_thread
+from schemas.redaction import HETU_PATTERN
 
 TODAY = date(2026, 11, 25)
 SMALL = "sote-05-1142-26"
@@ -76,7 +76,11 @@ def test_open_jobs_have_helbits_published_shape(app):
 def test_job_by_key_needs_a_job_key_and_an_open_job(app):
     helbit = client_for(app)
     job = helbit.job_by_key("SOTE-03-2180-26")
-    assert (job.id, job.custom("required_professions"), job.recruiter_emails) == (4101, ["Sairaanhoitaja", "Terveydenhoitaja"], ["rekrytointi.kotihoito@hel.fi"])
+    assert (job.id, job.custom("required_professions"), job.recruiter_emails) == (
+        4101,
+        ["Sairaanhoitaja", "Terveydenhoitaja"],
+        ["rekrytointi.kotihoito@hel.fi"],
+    )
     with pytest.raises(ValueError, match="sote-03-2180-22"):
         helbit.job_by_key("kotihoito")
     with pytest.raises(JobNotFoundError):
@@ -134,6 +138,7 @@ def test_concurrent_robots_over_real_http_never_overbook(app):
     results: list[tuple[int, int | None]] = []
     lock = threading.Lock()
     with serve_in_thread(app) as url:
+
         def robot(order: list[int]) -> None:
             seats: dict[int, int] = {}  # each robot's own, soon stale, view of the free seats
             with HelbitClient(HelbitSettings(base_url=url)) as helbit:
@@ -192,7 +197,11 @@ def test_the_excel_export_holds_every_filtered_applicant_in_the_documented_colum
     for row in exported:
         seed = seeds[row.application_id]
         assert (row.last_name, row.birth_date, row.registration_number, row.reference_consent) == (
-            seed.last_name, seed.birth_date, seed.registration_number, seed.reference_consent)
+            seed.last_name,
+            seed.birth_date,
+            seed.registration_number,
+            seed.reference_consent,
+        )
         assert row.languages["suomi"] == seed.languages[[s.language for s in seed.languages].index("fi")].level
     assert not any(HETU_PATTERN.search(str(cell)) for row in rows for cell in row if cell is not None)
     filtered = browser.get(f"/ui/jobs/{SMALL}/export.xlsx", params={"status": "rejected"})
@@ -204,6 +213,8 @@ def test_bulk_actions_need_the_sessions_csrf_token(app):
     refused = browser.post(f"/ui/jobs/{SMALL}/bulk", data={"action": "reject:801", "application_ids": ["41030001"], "csrf": "x"})
     assert refused.status_code == 403
     token = browser.get(f"/ui/jobs/{SMALL}").text.split('name="csrf" value="')[1].split('"')[0]
-    done = browser.post(f"/ui/jobs/{SMALL}/bulk", data={"action": "move:41032", "application_ids": ["41030001", "41030002"], "csrf": token}, follow_redirects=True)
+    done = browser.post(
+        f"/ui/jobs/{SMALL}/bulk", data={"action": "move:41032", "application_ids": ["41030001", "41030002"], "csrf": token}, follow_redirects=True
+    )
     assert "2 hakemusta päivitetty" in done.text
     assert {app.state.store.applications[i].stage_id for i in (41030001, 41030002)} == {41032}

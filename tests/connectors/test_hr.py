@@ -152,7 +152,9 @@ def test_registers_an_employment_with_the_units_defaults(hr, employee_id):
 
 def test_a_fixed_term_public_office_keeps_its_terms(hr, employee_id):
     employment = hr.create_employment(
-        nurse(employee_id, employment_type="fixed_term", relationship="public_office", end_date=date(2027, 6, 30), trial_period_months=3, cost_centre="2813721"),
+        nurse(
+            employee_id, employment_type="fixed_term", relationship="public_office", end_date=date(2027, 6, 30), trial_period_months=3, cost_centre="2813721"
+        ),
         idempotency_key="employment_start:1:employment",
     ).employment
     assert (employment.end_date, employment.relationship, employment.cost_centre, employment.trial_period_ends) == (
@@ -307,9 +309,7 @@ def test_an_employment_in_an_unexpected_shape_is_an_integration_error():
 
 def test_a_conflict_that_names_nothing_is_an_integration_error():
     with pytest.raises(IntegrationError) as raised:
-        scripted(httpx.Response(409, json={"error": {"code": "employee_exists", "message": "", "details": {}}})).create_employee(
-            aino(), idempotency_key="k"
-        )
+        scripted(httpx.Response(409, json={"error": {"code": "employee_exists", "message": "", "details": {}}})).create_employee(aino(), idempotency_key="k")
     assert raised.value.code == "UNEXPECTED_RESPONSE" and HETU not in str(raised.value) + (raised.value.body or "")
 
 
@@ -361,7 +361,7 @@ def test_a_hetu_outside_its_field_and_bad_keys_are_refused_before_sending(hr):
 def test_the_sandbox_mounted_under_hr_works_over_a_real_port():
     from fastapi import FastAPI
 
-    from kuntaflow.servers import serve_in_thread
+    from connectors.servers import serve_in_thread
 
     inner = create_app(faults=FaultSpec())
     outer = FastAPI()

@@ -267,9 +267,7 @@ def test_no_hetu_in_logs_or_error_strings(caplog, no_waits):
     script = Script(httpx.Response(500, json={"error": f"person {HETU} broke us"}))
     caplog.set_level(logging.DEBUG, logger="connectors.http")
     with pytest.raises(TransientError) as raised:
-        client_for(script, retry=RetryPolicy(attempts=2)).request(
-            "GET", f"/persons/{HETU}", params={"q": HETU}, business_ids={"ref": HETU}
-        )
+        client_for(script, retry=RetryPolicy(attempts=2)).request("GET", f"/persons/{HETU}", params={"q": HETU}, business_ids={"ref": HETU})
     error = raised.value
     texts = [str(error), repr(error), error.body or "", str(error.business_ids), caplog.text]
     assert all(HETU not in text for text in texts), texts

@@ -200,9 +200,8 @@ def test_refused_client_credentials_are_an_authentication_error(app):
 
 
 def test_a_wrong_basic_password_is_an_authentication_error(app):
-    with make_client(app, auth="basic", username=SANDBOX_STAFF_USER, password=SecretStr("nope")) as koha:
-        with pytest.raises(KohaAuthenticationError) as raised:
-            koha.get_patron(1)
+    with make_client(app, auth="basic", username=SANDBOX_STAFF_USER, password=SecretStr("nope")) as koha, pytest.raises(KohaAuthenticationError) as raised:
+        koha.get_patron(1)
     assert raised.value.code == "KOHA_UNAUTHORIZED"
 
 
@@ -303,9 +302,7 @@ def test_a_patron_without_its_id_is_an_integration_error():
 
 
 def test_a_token_answer_without_a_token_is_an_authentication_error():
-    client = KohaClient(
-        KohaSettings(base_url=BASE), transport=httpx.MockTransport(lambda request: httpx.Response(200, json={"token_type": "Bearer"}))
-    )
+    client = KohaClient(KohaSettings(base_url=BASE), transport=httpx.MockTransport(lambda request: httpx.Response(200, json={"token_type": "Bearer"})))
     with pytest.raises(KohaAuthenticationError, match="without a usable token"):
         client.get_patron(1)
 
@@ -322,7 +319,7 @@ def test_settings_need_credentials_for_the_chosen_auth():
 
 def test_faults_look_the_same_to_the_client_over_a_real_server():
     """The in-process transport mimics uvicorn; check the same faults over a real socket."""
-    from kuntaflow.servers import serve_in_thread
+    from connectors.servers import serve_in_thread
 
     app = create_app(salt=SALT, faults=FaultSpec(hang_seconds=1))  # past the 0.3 s timeout; shutdown waits for it
     with serve_in_thread(app) as url:

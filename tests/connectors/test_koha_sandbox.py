@@ -14,8 +14,8 @@ from starlette.routing import Mount
 from connectors.koha.sandbox import create_app
 from connectors.koha.sandbox.seed import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from connectors.sandbox_support import FaultSpec, SyncASGITransport
-from kuntaflow.redaction import HETU_PATTERN
 from schemas import hetu_key
+from schemas.redaction import HETU_PATTERN
 
 SALT = SecretStr("sandbox-test-salt")
 

@@ -11,8 +11,8 @@ from connectors.koha.sandbox import create_app as create_koha
 from connectors.sandbox_people import NAMED, REFERENCE_DATE, Population, SandboxPerson, population, sandbox_population
 from connectors.suomifi_viestit.sandbox import create_app as create_viestit
 from connectors.suomifi_viestit.sandbox.seed import citizens_of
-from kuntaflow.redaction import redact
 from schemas import Hetu, hetu_key
+from schemas.redaction import redact
 
 
 def test_everyone_has_a_valid_test_hetu_and_the_generated_people_are_a_mix():
@@ -26,7 +26,9 @@ def test_everyone_has_a_valid_test_hetu_and_the_generated_people_are_a_mix():
     generated = people.generated
     assert [person.key for person in generated[:2]] == ["p0001", "p0002"]
     assert all(15 <= person.age_on(REFERENCE_DATE) <= 90 and person.address and person.municipality for person in generated)
-    counts = Counter(flag for person in generated for flag in ("mailbox" * person.messages_mailbox, "no-email" * (person.email is None), "koha" * bool(person.koha)))
+    counts = Counter(
+        flag for person in generated for flag in ("mailbox" * person.messages_mailbox, "no-email" * (person.email is None), "koha" * bool(person.koha))
+    )
     assert 180 <= counts["mailbox"] <= 270 and 20 <= counts["no-email"] <= 80 and 10 <= counts["koha"] <= 60
     assert len({person.municipality.number for person in generated}) >= 6
     assert len({Hetu(person.hetu).value[6] for person in generated}) > 2  # the 2023 century signs too

@@ -20,11 +20,11 @@ import typer
 from fastapi import FastAPI, Request
 from typer.testing import CliRunner
 
+from apps.cli.sandbox_commands import sandbox
 from connectors.sandbox_server import create_app, discover
 from connectors.sandbox_support import SyncASGITransport
+from connectors.servers import free_port, serve_in_thread
 from connectors.suomifi_viestit import ViestitClient, ViestitSettings
-from kuntaflow.cli_sandbox import sandbox
-from kuntaflow.servers import free_port, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -76,7 +76,14 @@ def web(app) -> Iterator[httpx.Client]:
 
 
 def aino(**fields) -> Person:
-    values = {"employee_id": 500001, "first_names": "Aino Maria", "last_name": "Virtanen", "job_title": "sairaanhoitaja", "unit_id": "SOTE-LAAKSO-OS7", "start_date": START}
+    values = {
+        "employee_id": 500001,
+        "first_names": "Aino Maria",
+        "last_name": "Virtanen",
+        "job_title": "sairaanhoitaja",
+        "unit_id": "SOTE-LAAKSO-OS7",
+        "start_date": START,
+    }
     return Person(**(values | fields))
 
 
@@ -327,7 +334,7 @@ def test_logs_carry_paths_and_codes_not_people(app, desk, caplog):
 def test_the_sandbox_mounted_under_servicedesk_works_over_a_real_port():
     from fastapi import FastAPI
 
-    from kuntaflow.servers import serve_in_thread
+    from connectors.servers import serve_in_thread
 
     inner = create_app(faults=FaultSpec(), today=TODAY)
     outer = FastAPI()

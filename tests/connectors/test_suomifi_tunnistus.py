@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import logging
 import zlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
@@ -75,8 +75,12 @@ def test_sp_metadata_has_the_entity_attributes_texts_and_one_certificate_suomifi
     assert entity_attribute(root, "urn:oid:1.2.246.517.3003.111.26") == ["AES-GCM"]  # CipherName
     sp = root.find("md:SPSSODescriptor", NS)
     assert (sp.get("AuthnRequestsSigned"), sp.get("WantAssertionsSigned")) == ("true", "true")
-    for path in ("md:Extensions/mdui:UIInfo/mdui:DisplayName", "md:Extensions/mdui:UIInfo/mdui:Description", "md:AttributeConsumingService/md:ServiceName",
-                 "md:AttributeConsumingService/md:ServiceDescription"):
+    for path in (
+        "md:Extensions/mdui:UIInfo/mdui:DisplayName",
+        "md:Extensions/mdui:UIInfo/mdui:Description",
+        "md:AttributeConsumingService/md:ServiceName",
+        "md:AttributeConsumingService/md:ServiceDescription",
+    ):
         assert [element.get(LANG) for element in sp.findall(path, NS)] == ["fi", "sv", "en"], path
     assert [element.get(LANG) for element in root.findall("md:Organization/md:OrganizationName", NS)] == ["fi", "sv", "en"]
     contact = root.find("md:ContactPerson[@contactType='technical']", NS)
@@ -94,7 +98,9 @@ def test_sp_metadata_has_the_entity_attributes_texts_and_one_certificate_suomifi
     assert consuming.get("isDefault") == "true"
     requested = {a.get("Name"): a.get("NameFormat") for a in consuming.findall("md:RequestedAttribute", NS)}
     assert requested["urn:oid:1.2.246.21"] == "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
-    assert {URI_NAMES[name] for name in ("sn", "FirstName", "KotikuntaKuntanumero", "TurvakieltoTieto", "PersonIdentifier", "DateOfBirth", "mail")} <= set(requested)
+    assert {URI_NAMES[name] for name in ("sn", "FirstName", "KotikuntaKuntanumero", "TurvakieltoTieto", "PersonIdentifier", "DateOfBirth", "mail")} <= set(
+        requested
+    )
     assert all(name.startswith(("urn:oid:", "http://eidas.europa.eu/")) for name in requested)
 
 
@@ -150,7 +156,12 @@ def test_authn_request_is_signed_rsa_sha256_asks_loa3_or_loa2_exactly_and_ends_w
     assert context.xpath("saml:AuthnContextClassRef/text()", namespaces=NS) == [LOA3, LOA2]
     assert request.find("samlp:NameIDPolicy", NS).get("Format") == "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
     seen = kit.idp.parse_authn_request(url.query)  # the IdP verifies it against the SP metadata
-    assert (seen.request_id, seen.issuer, seen.acs_url, seen.locale) == (redirect.request_id, kit.sp.settings.sp_entity_id, "http://127.0.0.1:8000/saml/acs", "sv")
+    assert (seen.request_id, seen.issuer, seen.acs_url, seen.locale) == (
+        redirect.request_id,
+        kit.sp.settings.sp_entity_id,
+        "http://127.0.0.1:8000/saml/acs",
+        "sv",
+    )
 
 
 def test_the_idp_refuses_an_authn_request_whose_relay_state_was_changed_after_signing(kit):
@@ -476,7 +487,7 @@ def test_a_forged_idp_logout_request_ends_no_session(kit, how):
 def test_the_replay_table_is_shared_through_the_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'seen.db'}"
     first, second = SqlReplayCache(url), SqlReplayCache(url)
-    until = datetime.now(timezone.utc) + timedelta(minutes=5)
+    until = datetime.now(UTC) + timedelta(minutes=5)
     assert first.first_use("_assertion-1", until)
     assert not second.first_use("_assertion-1", until)
     assert second.first_use("_assertion-2", until)

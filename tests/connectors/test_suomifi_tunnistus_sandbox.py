@@ -265,7 +265,6 @@ def test_the_sandbox_server_mounts_the_idp_with_the_e_services_metadata():
 def test_a_logout_request_posted_must_carry_a_valid_xml_signature(browser, kit, app):
     import base64
 
-    from saml2 import BINDING_HTTP_POST
     from saml2.saml import NameID
 
     request_id, page = pick(browser, kit, "matti")

@@ -34,7 +34,7 @@ from connectors.suomifi_viestit import (
 )
 from connectors.suomifi_viestit.models import ATTACHMENT_MAX_BYTES, MAILBOX_BATCH_LIMIT
 from connectors.suomifi_viestit.sandbox import create_app
-from connectors.suomifi_viestit.sandbox.seed import SANDBOX_POSTI_USERNAME, SANDBOX_SERVICE_ID
+from connectors.suomifi_viestit.settings import SANDBOX_POSTI_USERNAME, SANDBOX_SERVICE_ID
 from schemas.hetu import Hetu, check_character
 
 BASE = "http://viestit.test"
@@ -196,7 +196,7 @@ def test_an_invalid_hetu_is_refused_before_sending_without_echoing_it(viestit, r
 
 
 def test_sends_an_electronic_message_with_an_attachment(viestit, store):
-    attachment = viestit.upload_attachment("ohjeet.txt", "Tervetuloa kirjastoon!".encode(), "text/plain")
+    attachment = viestit.upload_attachment("ohjeet.txt", b"Tervetuloa kirjastoon!", "text/plain")
     result = viestit.send_electronic(
         NewElectronicMessage(external_id="kf-100", recipient=AINO, electronic=note(attachments=(attachment,), body_format="Markdown"))
     )
@@ -204,7 +204,7 @@ def test_sends_an_electronic_message_with_an_attachment(viestit, store):
     message = store.messages[result.message_id]
     assert (message.channel, message.endpoint, message.recipient_id) == ("electronic", "electronic", AINO.value)
     assert message.title == "Kirjastokorttisi on valmis" and message.body_format == "Markdown"
-    assert [a.content for a in message.attachments] == ["Tervetuloa kirjastoon!".encode()]
+    assert [a.content for a in message.attachments] == [b"Tervetuloa kirjastoon!"]
     assert message.request["sender"] == {"serviceId": SANDBOX_SERVICE_ID}
     assert message.request["electronic"]["notifications"] == {
         "senderDetailsInNotifications": "Organisation and service name",
@@ -313,7 +313,9 @@ def test_a_paper_letter_needs_a_pdf(viestit):
     text = viestit.upload_attachment("kirje.txt", b"ei pdf", "text/plain")
     with pytest.raises(ViestitRejectedError, match="must be a PDF"):
         viestit.send_multichannel(
-            NewMultichannelMessage(external_id="kf-504", recipient=MIKKO, electronic=note(), paper_mail=PaperMail(attachment=text, recipient_address=MIKKO_ADDRESS))
+            NewMultichannelMessage(
+                external_id="kf-504", recipient=MIKKO, electronic=note(), paper_mail=PaperMail(attachment=text, recipient_address=MIKKO_ADDRESS)
+            )
         )
 
 

@@ -12,9 +12,10 @@ from pydantic import SecretStr
 from connectors.sandbox_support import FaultSpec, SyncASGITransport
 from connectors.suomifi_viestit.models import ATTACHMENT_MAX_BYTES
 from connectors.suomifi_viestit.sandbox import PAGES, create_app
-from connectors.suomifi_viestit.sandbox.seed import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME, TEST_CITIZENS
-from kuntaflow.redaction import HETU_PATTERN
+from connectors.suomifi_viestit.sandbox.seed import TEST_CITIZENS
+from connectors.suomifi_viestit.settings import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME
 from schemas.hetu import parse_hetu
+from schemas.redaction import HETU_PATTERN
 
 AINO, MIKKO = "150385-9046", "070779-912Y"
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"

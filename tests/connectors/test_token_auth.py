@@ -65,9 +65,9 @@ def test_threads_sharing_a_client_fetch_one_token_and_refresh_it_once():
 
 def test_a_second_401_is_final_and_token_errors_are_classified():
     always_401 = httpx.MockTransport(
-        lambda request: httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 60})
-        if request.url.path == "/token"
-        else httpx.Response(401)
+        lambda request: (
+            httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 60}) if request.url.path == "/token" else httpx.Response(401)
+        )
     )
     auth = BearerTokenAuth("http://api.test/token", system="demo", json={"username": "u", "password": SecretStr("p")})
     with httpx.Client(transport=always_401, auth=auth) as client:

@@ -1,8 +1,10 @@
 """Every request KohaClient sends and every answer the Koha sandbox gives validate against Koha's spec.
 
 Spec: shared/specs/koha/api/v1/swagger/swagger.yaml (Swagger 2.0, converted in memory by
-conftest.py). ``GET /libraries`` and ``GET /patron_categories`` are not among the kept spec files,
-so they are the only exchanges allowed to stay uncovered.
+conftest.py). ``GET /libraries`` is checked like the patron operations; the spec's other library
+operations (creating, changing and deleting libraries, the public OPAC paths) are ones Kuntaflow never
+calls. ``GET /patron_categories`` is not among the kept spec's paths, so it is the one exchange allowed
+to stay uncovered.
 """
 
 from __future__ import annotations
@@ -26,7 +28,16 @@ from schemas import hetu_key
 SPEC = "koha/api/v1/swagger/swagger.yaml"
 BASE = "http://koha.test/api/v1"
 SALT = SecretStr("contract-salt")
-NOT_IN_KEPT_SPEC = {"GET /api/v1/libraries", "GET /api/v1/patron_categories"}
+NOT_IN_KEPT_SPEC = {"GET /api/v1/patron_categories"}
+#: Library administration and the public OPAC paths: in Koha's spec, never called by Kuntaflow.
+LIBRARY_OPERATIONS_NOT_USED = {
+    "POST /libraries",
+    "GET /libraries/{library_id}",
+    "PUT /libraries/{library_id}",
+    "DELETE /libraries/{library_id}",
+    "GET /public/libraries",
+    "GET /public/libraries/{library_id}",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +108,14 @@ def run_everything_the_client_and_sandbox_do(recorder) -> None:
     # spec operations the client does not use, so the sandbox's answers are checked too
     token = koha.auth._token
     with httpx.Client(base_url=BASE, transport=recorder, headers={"Authorization": f"Bearer {token}"}) as raw:
-        assert raw.get("/patrons", params={"surname": "kor", "_match": "starts_with", "_order_by": "-firstname"}, headers={"x-koha-embed": "extended_attributes,library"}).status_code == 200
+        assert (
+            raw.get(
+                "/patrons",
+                params={"surname": "kor", "_match": "starts_with", "_order_by": "-firstname"},
+                headers={"x-koha-embed": "extended_attributes,library"},
+            ).status_code
+            == 200
+        )
         attribute_id = raw.get(f"/patrons/{child.patron_id}/extended_attributes").json()[0]["extended_attribute_id"]
         assert raw.patch(f"/patrons/{child.patron_id}/extended_attributes/{attribute_id}", json={"value": str(adult.patron_id)}).status_code == 200
         assert raw.delete(f"/patrons/{child.patron_id}/extended_attributes/{attribute_id}").status_code == 204
@@ -119,7 +137,10 @@ def test_client_requests_and_sandbox_answers_follow_kohas_spec(openapi_contract,
     uncovered = {line.rsplit(" -> ", 1)[0] for line in report.uncovered}
     assert uncovered == NOT_IN_KEPT_SPEC
     exercised = {_operation(contract, e) for e in recorder.exchanges} - {None}
-    assert exercised == contract.operations(), f"not exercised: {contract.operations() - exercised}"
+    assert "GET /libraries" in exercised
+    assert contract.operations() >= LIBRARY_OPERATIONS_NOT_USED, "the kept spec changed: review the list"
+    expected = contract.operations() - LIBRARY_OPERATIONS_NOT_USED
+    assert exercised == expected, f"not exercised: {expected - exercised}"
     statuses = {e.response.status_code for e in recorder.exchanges}
     assert {200, 201, 204, 400, 401, 403, 404, 409, 503} <= statuses
 

@@ -35,7 +35,7 @@ from connectors.suomifi_viestit import (
 )
 from connectors.suomifi_viestit.models import ATTACHMENT_MAX_BYTES
 from connectors.suomifi_viestit.sandbox import create_app
-from connectors.suomifi_viestit.sandbox.seed import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME
+from connectors.suomifi_viestit.settings import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME
 from schemas.hetu import Hetu
 
 SPEC = "suomifi/messages-rest/messages-api.yaml"
@@ -64,9 +64,7 @@ def contract(openapi_contract):
 
 
 def _pdf() -> bytes:
-    return render_letter(
-        Letter(sender=ADDRESS, recipient=ADDRESS, dated=date(2026, 3, 2), title="Päätös", paragraphs=["Hakemuksesi on hyväksytty."])
-    )
+    return render_letter(Letter(sender=ADDRESS, recipient=ADDRESS, dated=date(2026, 3, 2), title="Päätös", paragraphs=["Hakemuksesi on hyväksytty."]))
 
 
 def _operation(contract, exchange) -> str | None:
@@ -86,7 +84,7 @@ def run_everything_the_client_does(recorder) -> None:
     app.state.store.expire_tokens()
     viestit.active_mailboxes([AINO])  # 401, a new token, the same request again
 
-    text = viestit.upload_attachment("ohje.txt", "Tervetuloa!".encode(), "text/plain")
+    text = viestit.upload_attachment("ohje.txt", b"Tervetuloa!", "text/plain")
     pdf = viestit.upload_attachment("päätös.pdf", _pdf(), "application/pdf")
     custom = {
         "title": {"fi": "Uusi viesti", "sv": "Nytt meddelande", "en": "New message"},
@@ -118,7 +116,9 @@ def run_everything_the_client_does(recorder) -> None:
     viestit.send_multichannel(NewMultichannelMessage(external_id="c-5", recipient=AINO, electronic=note, paper_mail=paper))
     assert viestit.send_multichannel(NewMultichannelMessage(external_id="c-4", recipient=MIKKO, electronic=note, paper_mail=paper)).already_sent
     with pytest.raises(AutomationError):
-        viestit.send_multichannel(NewMultichannelMessage(external_id="c-6", recipient=MIKKO, electronic=note, paper_mail=paper.model_copy(update={"attachment": text})))
+        viestit.send_multichannel(
+            NewMultichannelMessage(external_id="c-6", recipient=MIKKO, electronic=note, paper_mail=paper.model_copy(update={"attachment": text}))
+        )
 
     app.state.store.mark_read(sent.message_id)
     pages = list(viestit.poll_events())
@@ -183,7 +183,14 @@ def test_every_error_answer_of_the_sandbox_has_the_declared_shape(contract, reco
     assert report.response_violations == [], "\n".join(report.response_violations)
     assert report.uncovered == []
     # The requests built to be wrong are reported as such (and only those).
-    wrong_on_purpose = ["/v1/token -> 400", "/v1/mailboxes/active -> 401", "/v1/mailboxes/active -> 400", "/v2/messages/electronic -> 400", "/v2/messages -> 400", "/v2/messages -> 502"]
+    wrong_on_purpose = [
+        "/v1/token -> 400",
+        "/v1/mailboxes/active -> 401",
+        "/v1/mailboxes/active -> 400",
+        "/v2/messages/electronic -> 400",
+        "/v2/messages -> 400",
+        "/v2/messages -> 502",
+    ]
     assert len(report.request_violations) == len(wrong_on_purpose)
     for violation, wrong in zip(report.request_violations, wrong_on_purpose, strict=True):
         assert wrong in violation

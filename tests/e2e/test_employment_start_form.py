@@ -24,19 +24,19 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
+from apps.staff import create_app as create_staff
 from connectors.email.sandbox import SmtpSandbox
 from connectors.hr.sandbox import create_app as create_hr
 from connectors.hr.sandbox.seed import test_hetu as make_hetu
+from connectors.servers import free_port, serve_in_thread
 from connectors.servicedesk.sandbox import create_app as create_desk
-from flows.employment_confirmation import EmploymentStartSettings, confirmation_token
 from kuntaflow.prefect_server import embedded_prefect
-from kuntaflow.servers import free_port, serve_in_thread
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.staff import create_app as create_staff
-from kuntaflow.workdays import add_working_days
 from kuntaflow.workitems import ItemState
+from processes.employment_start.confirmation import EmploymentStartSettings, confirmation_token
 from schemas.employee import PROCESS
 from schemas.hetu import helsinki_today
+from schemas.workdays import add_working_days
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -70,7 +70,9 @@ def served(tmp_path_factory) -> Iterator[dict[str, Any]]:
         env.setenv("PREFECT_UI_API_URL", f"http://127.0.0.1:{port}/api")  # the UI's own calls; else it asks port 4200
         hr, desk = create_hr(), create_desk()
         with (
-            serve_in_thread(hr) as hr_url, serve_in_thread(desk) as desk_url, SmtpSandbox() as smtp,
+            serve_in_thread(hr) as hr_url,
+            serve_in_thread(desk) as desk_url,
+            SmtpSandbox() as smtp,
             embedded_prefect(KuntaflowSettings(), port=port) as api_url,
         ):
             env.setenv("KUNTAFLOW_HR_BASE_URL", f"{hr_url}/api/v1")
@@ -80,7 +82,11 @@ def served(tmp_path_factory) -> Iterator[dict[str, Any]]:
             log = open(data / "serve.log", "wb")  # noqa: SIM115 - closed below
             server = subprocess.Popen(
                 [sys.executable, "-c", "from flows.employment_start import employment_start; employment_start.serve(name='employment-start')"],
-                cwd=ROOT, env={**os.environ, "PREFECT_API_URL": api_url}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=ROOT,
+                env={**os.environ, "PREFECT_API_URL": api_url},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
             try:
                 yield {"api": api_url, "ui": api_url.removesuffix("/api"), "hr": hr, "desk": desk, "smtp": smtp, "deployment": _deployment_id(server)}
@@ -102,7 +108,7 @@ def _deployment_id(server: subprocess.Popen) -> str:
             assert server.poll() is None, "flow.serve exited"
             try:
                 return str(client.read_deployment_by_name("employment-start/employment-start").id)
-            except Exception:  # noqa: BLE001 - not registered yet
+            except Exception:
                 time.sleep(0.5)
     raise AssertionError("the deployment was never registered")
 
@@ -173,9 +179,14 @@ def test_hr_fills_the_form_in_the_prefect_ui_and_the_run_onboards_suspends_and_r
             page.goto(f"{served['ui']}/v2/deployments/deployment/{served['deployment']}/run?parameters=%7B%7D", wait_until="networkidle")
             form = page  # the employee fieldset: every label in it is unique on the page
             for label, value in (
-                ("Etunimet", "Aino Maria"), ("Sukunimi", "Lomakkeinen"), ("Henkilötunnus", HETU),
-                ("Henkilökohtainen sähköposti", "aino.lomakkeinen@example.org"), ("Puhelin", "040 765 4321"),
-                ("Tehtävänimike", "sairaanhoitaja"), ("Yksikkö", "SOTE-LAAKSO-OS7"), ("Työpaikan osoite", "Lääkärinkatu 8, Helsinki"),
+                ("Etunimet", "Aino Maria"),
+                ("Sukunimi", "Lomakkeinen"),
+                ("Henkilötunnus", HETU),
+                ("Henkilökohtainen sähköposti", "aino.lomakkeinen@example.org"),
+                ("Puhelin", "040 765 4321"),
+                ("Tehtävänimike", "sairaanhoitaja"),
+                ("Yksikkö", "SOTE-LAAKSO-OS7"),
+                ("Työpaikan osoite", "Lääkärinkatu 8, Helsinki"),
                 ("Rekisteröintinumero (Valvira) (Optional)", "10098765432"),
             ):
                 _field(form, label).get_by_role("textbox").fill(value)

@@ -20,22 +20,22 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
+from apps.eservice.app import create_app
+from apps.eservice.login import HttpGuardianship, SuomiFiLogin
+from apps.eservice.settings import EserviceSettings
+from apps.eservice.trigger import BackgroundFlowTrigger
 from connectors.email.sandbox import SmtpSandbox
 from connectors.koha.sandbox import create_app as create_koha
+from connectors.servers import free_port, serve_in_thread
 from connectors.suomifi_tunnistus import ServiceProvider, SuomiFiSettings
 from connectors.suomifi_tunnistus.sandbox import create_app as create_idp
 from connectors.suomifi_tunnistus.sandbox.persons import PERSONS
 from connectors.suomifi_viestit.sandbox import create_app as create_viestit
-from eservice.app import create_app
-from eservice.login import HttpGuardianship, SuomiFiLogin
-from eservice.settings import EserviceSettings
-from eservice.trigger import BackgroundFlowTrigger
 from flows.library_card import library_card
-from kuntaflow.redaction import HETU_PATTERN
-from kuntaflow.servers import free_port, serve_in_thread
 from kuntaflow.settings import KuntaflowSettings
 from schemas.hetu import hetu_key
 from schemas.library_card import PROCESS
+from schemas.redaction import HETU_PATTERN
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from kuntaflow.cli import app
+from apps.cli.main import app
 from kuntaflow.workitems import ItemState, WorkQueue
 
 runner = CliRunner()

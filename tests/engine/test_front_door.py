@@ -19,12 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kuntaflow.redaction import HETU_PATTERN
+from schemas.redaction import HETU_PATTERN
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-KUNTAFLOW = [sys.executable, "-m", "kuntaflow.cli"]
+KUNTAFLOW = [sys.executable, "-m", "apps.cli.main"]
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +63,10 @@ def test_run_onboards_the_employment_starts_and_screens_the_job(main_run):
 
 
 def test_privacy_sweep_nothing_the_run_wrote_holds_a_henkilotunnus(main_run, environment):
-    """Issue 7's sweep: the data directory (queue and Prefect databases with their WAL files, robot
+    """The privacy sweep over the data directory (queue and Prefect databases with their WAL files, robot
     outputs, workbooks, letters, logs) holds no valid henkilötunnus and none of the sample people's."""
+    from apps.demo.employment_start import HIRES, employee_parameters
     from connectors.sandbox_people import DEFAULT_POPULATION_SEED, sandbox_population
-    from kuntaflow.demo.employment_start import HIRES, employee_parameters
     from kuntaflow.privacy_sweep import files_swept, sweep
 
     data = Path(environment["KUNTAFLOW_DATA_DIR"])
@@ -83,7 +83,11 @@ def test_privacy_sweep_nothing_the_run_wrote_holds_a_henkilotunnus(main_run, env
 def test_up_serves_every_address_until_ctrl_c(environment):
     process = subprocess.Popen(
         [*KUNTAFLOW, "up", "--eservice-port", "0", "--sandbox-port", "0", "--prefect-port", "0"],
-        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: list[str] = []
     ready = threading.Event()
@@ -98,8 +102,17 @@ def test_up_serves_every_address_until_ctrl_c(environment):
     reader.start()
     try:
         assert ready.wait(300), "".join(lines)
-        addresses = {what.strip(): url for what, url in (re.match(r"  (.+?)\s+(http://\S+)$", line).groups() for line in lines if re.match(r"  .+http://", line))}
-        for wanted in ("E-service", "Sandboxes (index)", "Suomi.fi e-Identification: Test persons", "Suomi.fi Messages: Mailboxes", "E-mail: Mailboxes", "Prefect UI"):
+        addresses = {
+            what.strip(): url for what, url in (re.match(r"  (.+?)\s+(http://\S+)$", line).groups() for line in lines if re.match(r"  .+http://", line))
+        }
+        for wanted in (
+            "E-service",
+            "Sandboxes (index)",
+            "Suomi.fi e-Identification: Test persons",
+            "Suomi.fi Messages: Mailboxes",
+            "E-mail: Mailboxes",
+            "Prefect UI",
+        ):
             [url] = [url for what, url in addresses.items() if what.startswith(wanted)]
             assert httpx.get(url, timeout=30).status_code == 200, (wanted, url)
         assert httpx.get(f"{addresses['Prefect UI']}/api/health", timeout=30).status_code == 200

@@ -45,7 +45,7 @@ def _deployment(name: str) -> dict:
 def test_library_card_starts_on_the_eservice_event_and_every_10_minutes_under_the_koha_limit():
     from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
 
-    from eservice.trigger import SUBMITTED_EVENT, workitem_resource
+    from apps.eservice.trigger import SUBMITTED_EVENT, workitem_resource
     from kuntaflow.prefect_deploy import CONCURRENCY_LIMITS
     from kuntaflow.workitems import WorkItem
 
@@ -129,11 +129,10 @@ def test_employment_start_is_hr_s_flat_form_and_reminders_run_on_working_days_at
     assert [(d.astimezone(helsinki).strftime("%a %H:%M")) for d in runs][:3] == ["Fri 07:00", "Mon 07:00", "Tue 07:00"]
 
 
-
 def test_onboarding_reminders_do_nothing_on_a_finnish_public_holiday_that_falls_on_a_weekday():
     from datetime import date
 
-    from kuntaflow.workdays import is_working_day
+    from schemas.workdays import is_working_day
 
     # The cron fires Monday to Friday; the flow itself skips these (tested in tests/flows/test_employment_start.py).
     weekday_holidays = [date(2026, 12, 24), date(2026, 12, 25), date(2026, 6, 19), date(2026, 5, 14)]

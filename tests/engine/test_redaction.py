@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from flows.installation_check import sample_identity_code
-from kuntaflow.redaction import MASK, find_unmasked, install, is_installed, redact, robot_run_texts
+from schemas.redaction import MASK, find_unmasked, install, is_installed, redact, robot_run_texts
 
 FIXTURES = Path(__file__).parent / "robot_fixtures"
 
@@ -93,7 +93,9 @@ def test_arguments_keep_their_shape_for_formatters_that_unpack_them():
     install()
     code = SAMPLES[1]
     factory = logging.getLogRecordFactory()
-    access = factory("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "GET", f"/persons?hetu={code}", "1.1", 200), None)
+    access = factory(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5000", "GET", f"/persons?hetu={code}", "1.1", 200), None
+    )
     assert access.args == ("127.0.0.1:5000", "GET", f"/persons?hetu={MASK}", "1.1", 200)
     line = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s", use_colors=False).format(access)
     assert line == f"127.0.0.1:5000 GET /persons?hetu={MASK} HTTP/1.1 200 OK"
@@ -165,10 +167,29 @@ def _robot(tmp_path: Path, *options: str) -> Path:
         encoding="utf-8",
     )
     subprocess.run(
-        [sys.executable, "-m", "robot", "--outputdir", str(tmp_path), "--log", "log.html", "--report", "NONE",
-         "--loglevel", "TRACE", "--variable", f"HETU:{SAMPLES[2]}", "--pythonpath", str(FIXTURES), *options,
-         str(FIXTURES / "control_structures.robot"), str(literal)],
-        capture_output=True, check=False, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "robot",
+            "--outputdir",
+            str(tmp_path),
+            "--log",
+            "log.html",
+            "--report",
+            "NONE",
+            "--loglevel",
+            "TRACE",
+            "--variable",
+            f"HETU:{SAMPLES[2]}",
+            "--pythonpath",
+            str(FIXTURES),
+            *options,
+            str(FIXTURES / "control_structures.robot"),
+            str(literal),
+        ],
+        capture_output=True,
+        check=False,
+        timeout=120,
     )
     literal.unlink()
     return tmp_path
@@ -181,7 +202,7 @@ def test_without_the_listener_a_code_reaches_output_xml_and_log_html(tmp_path):
 
 
 def test_the_listener_masks_arguments_values_messages_and_failures_as_output_xml_is_written(tmp_path):
-    run = _robot(tmp_path, "--listener", "kuntaflow.redaction.RobotRedactionListener")
+    run = _robot(tmp_path, "--listener", "schemas.redaction.RobotRedactionListener")
     assert find_unmasked(run) == {}
     output = robot_run_texts(run)["output.xml"]
     for masked in (

@@ -41,9 +41,7 @@ def test_sigkill_mid_batch_keeps_finished_items_done_and_releases_the_rest(queue
     monkeypatch.setenv("ROBOT_OPTIONS", f"--variable PID_FILE:{pid_file} --variable GATE:{gate}")
     reports = []
     worker = threading.Thread(
-        target=lambda: reports.append(
-            process_batch("killtest", batch_size=10, suite=FIXTURES / "kill_mid_batch.robot", settings=settings)
-        )
+        target=lambda: reports.append(process_batch("killtest", batch_size=10, suite=FIXTURES / "kill_mid_batch.robot", settings=settings))
     )
     worker.start()
     _wait_for(lambda: queue.counts().get("killtest", {}).get("DONE") == 3 and pid_file.exists(), "three items DONE")
@@ -81,16 +79,17 @@ def _dead(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_when_the_runner_is_killed_its_robot_dies_too_and_the_items_come_back_when_their_lease_runs_out(
-    queue_url, tmp_path
-):
+def test_when_the_runner_is_killed_its_robot_dies_too_and_the_items_come_back_when_their_lease_runs_out(queue_url, tmp_path):
     settings = KuntaflowSettings(data_dir=tmp_path / "data", database_url=queue_url, lease_seconds=2)
     queue = settings.work_queue()
     ids = _enqueue(queue, hold_index=1, count=3)
     pid_file, gate = tmp_path / "robot.pid", tmp_path / "gate"
     env = {
-        **os.environ, "KUNTAFLOW_DATA_DIR": str(settings.resolved_data_dir), "KUNTAFLOW_DATABASE_URL": queue_url,
-        "KUNTAFLOW_LEASE_SECONDS": "2", "ROBOT_OPTIONS": f"--variable PID_FILE:{pid_file} --variable GATE:{gate}",
+        **os.environ,
+        "KUNTAFLOW_DATA_DIR": str(settings.resolved_data_dir),
+        "KUNTAFLOW_DATABASE_URL": queue_url,
+        "KUNTAFLOW_LEASE_SECONDS": "2",
+        "ROBOT_OPTIONS": f"--variable PID_FILE:{pid_file} --variable GATE:{gate}",
     }
     runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(FIXTURES / "kill_mid_batch.robot")], env=env)
     try:
@@ -102,8 +101,11 @@ def test_when_the_runner_is_killed_its_robot_dies_too_and_the_items_come_back_wh
         # Nobody released anything: the runner died with its robot. The leases must run out.
         assert [queue.get(i).state for i in ids] == [ItemState.DONE, ItemState.IN_PROGRESS, ItemState.IN_PROGRESS]
         reclaimed: list = []
-        _wait_for(lambda: reclaimed.extend(queue.claim("killtest", owner="rescuer", limit=10)) or len(reclaimed) == 2,
-                  "the lost items to be claimable again", timeout=30)
+        _wait_for(
+            lambda: reclaimed.extend(queue.claim("killtest", owner="rescuer", limit=10)) or len(reclaimed) == 2,
+            "the lost items to be claimable again",
+            timeout=30,
+        )
         # The held item had been started (attempt counted); the last one never was (attempt given back).
         assert sorted((item.id, item.attempts) for item in reclaimed) == [(ids[1], 2), (ids[2], 1)]
         assert queue.get(ids[0]).state is ItemState.DONE

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from flows.installation_check import sample_identity_code
-from kuntaflow.redaction import MASK, find_unmasked, robot_run_texts
 from kuntaflow.robot_runner import ErrorCategory, FailureMessage, SuiteNotFoundError, TaskResult, run_suite
 from kuntaflow.settings import KuntaflowSettings
+from schemas.redaction import MASK, find_unmasked, robot_run_texts
 
 FIXTURES = Path(__file__).parent / "robot_fixtures"
 HETU = sample_identity_code(date(2012, 3, 4), 987)  # built at run time; new century letters via A
@@ -70,7 +70,7 @@ def test_the_robots_peak_memory_is_its_own_not_the_size_of_the_process_that_star
     """wait4's ru_maxrss keeps the parent's size from before exec: a robot started by a 600 MB flow
     process read 600 MB. The robot reports its own high-water mark as it ends."""
     ballast = bytearray(600 * 1024 * 1024)
-    ballast[:: 4096] = b"\x01" * len(ballast[:: 4096])  # touched, so it is resident
+    ballast[::4096] = b"\x01" * len(ballast[::4096])  # touched, so it is resident
     settings = KuntaflowSettings(data_dir=tmp_path)
     run = run_suite(FIXTURES / "outcomes.robot", run_id="memory", variables={"HETU": HETU}, settings=settings)
     assert len(ballast) and run.peak_memory_mb is not None
@@ -115,7 +115,7 @@ def test_two_robots_finishing_at_once_in_one_process_both_get_their_results_and_
             start.wait()
             try:
                 results[target.name] = robot_runner._read_results(target)
-            except BaseException as error:  # noqa: BLE001 - the test reports what the thread met
+            except BaseException as error:
                 errors.append(error)
 
         threads = [threading.Thread(target=read, args=(target,)) for target in dirs]
@@ -132,7 +132,10 @@ def test_two_robots_finishing_at_once_in_one_process_both_get_their_results_and_
 def test_a_henkilotunnus_never_reaches_robot_output_files_or_results(tmp_path):
     settings = KuntaflowSettings(data_dir=tmp_path)
     run = run_suite(
-        FIXTURES / "outcomes.robot", run_id="privacy", variables={"HETU": HETU}, settings=settings,
+        FIXTURES / "outcomes.robot",
+        run_id="privacy",
+        variables={"HETU": HETU},
+        settings=settings,
         extra_args=["--loglevel", "TRACE"],
     )
     personal = run.tasks[-1]
@@ -152,8 +155,11 @@ def test_the_console_capture_is_masked_while_the_robot_is_still_running(tmp_path
     gate = tmp_path / "gate"
     settings = KuntaflowSettings(data_dir=tmp_path)
     console = settings.robot_output_dir / "live" / "console.txt"
-    worker = threading.Thread(target=run_suite, args=(FIXTURES / "console_then_wait.robot",),
-                              kwargs={"run_id": "live", "variables": {"HETU": HETU, "GATE": str(gate)}, "settings": settings})
+    worker = threading.Thread(
+        target=run_suite,
+        args=(FIXTURES / "console_then_wait.robot",),
+        kwargs={"run_id": "live", "variables": {"HETU": HETU, "GATE": str(gate)}, "settings": settings},
+    )
     worker.start()
     try:
         _wait_for(lambda: console.exists() and MASK in console.read_text(), "the console line")
@@ -165,8 +171,9 @@ def test_the_console_capture_is_masked_while_the_robot_is_still_running(tmp_path
 
 def test_a_suite_that_runs_too_long_is_killed_at_the_timeout_with_what_it_started(tmp_path):
     helper_pid = tmp_path / "helper.pid"
-    run = run_suite(FIXTURES / "slow.robot", run_id="slow", timeout=3, variables={"HELPER_PID_FILE": str(helper_pid)},
-                    settings=KuntaflowSettings(data_dir=tmp_path))
+    run = run_suite(
+        FIXTURES / "slow.robot", run_id="slow", timeout=3, variables={"HELPER_PID_FILE": str(helper_pid)}, settings=KuntaflowSettings(data_dir=tmp_path)
+    )
     assert run.timed_out and not run.passed and run.return_code is not None and run.return_code < 0
     assert run.duration_seconds < 30
     assert "stopped after the 3 s timeout" in run.console_log.read_text()

@@ -3,7 +3,7 @@
 import httpx
 from fastapi import FastAPI
 
-from kuntaflow.servers import serve_in_thread
+from connectors.servers import serve_in_thread
 
 
 def test_an_app_is_served_on_a_free_port_and_stopped_afterwards():

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 
+from apps.local_stack import stack_environment
 from connectors.email.settings import EmailSettings
 from connectors.koha.settings import KohaSettings
 from connectors.sandbox_server import client_environment
 from connectors.suomifi_tunnistus.settings import SuomiFiSettings
 from connectors.suomifi_viestit.settings import ViestitSettings
 from kuntaflow.settings import environment
-from kuntaflow.stack import stack_environment
 
 
 def test_every_connector_client_is_pointed_at_its_mount_under_the_sandbox_server(tmp_path):

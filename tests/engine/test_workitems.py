@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -103,7 +103,7 @@ def test_application_failure_waits_for_its_backoff(queue):
     queue.claim("p", owner="o")
     queue.fail_application(item.id, code="X", message="down", owner="o", retry_in=timedelta(hours=1))
     assert queue.claim("p", owner="o") == []
-    assert queue.get(item.id).not_before > datetime.now(timezone.utc) + timedelta(minutes=59)
+    assert queue.get(item.id).not_before > datetime.now(UTC) + timedelta(minutes=59)
 
 
 def test_an_expired_lease_is_claimed_again_and_the_old_owner_cannot_finish(queue):
@@ -147,7 +147,7 @@ def test_heartbeat_extends_the_lease(queue):
     item = queue.add("p", reference="r", payload={})
     queue.claim("p", owner="o", lease_seconds=1)
     queue.heartbeat(item.id, owner="o", lease_seconds=600)
-    assert queue.get(item.id).lease_expires_at > datetime.now(timezone.utc) + timedelta(minutes=9)
+    assert queue.get(item.id).lease_expires_at > datetime.now(UTC) + timedelta(minutes=9)
 
 
 def test_release_puts_an_unfinished_item_back(queue):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -18,10 +18,10 @@ def queue(queue_url):
 
 def test_a_postponed_item_is_new_again_not_claimable_before_its_time_and_keeps_its_attempts(queue):
     item = queue.add("employment_start_confirmation", reference="c-1", payload={})
-    later = datetime.now(timezone.utc) + timedelta(hours=6)
+    later = datetime.now(UTC) + timedelta(hours=6)
     for _ in range(3):  # more postponements than max_attempts: waiting is not failing
         [claimed] = queue.claim("employment_start_confirmation", owner="reminders", limit=5)
-        queue.postpone(claimed.id, owner="reminders", until=datetime.now(timezone.utc) - timedelta(seconds=1), reason="reminder sent")
+        queue.postpone(claimed.id, owner="reminders", until=datetime.now(UTC) - timedelta(seconds=1), reason="reminder sent")
     [claimed] = queue.claim("employment_start_confirmation", owner="reminders", limit=5)
     queue.postpone(claimed.id, owner="reminders", until=later, reason="reminder sent; escalation next")
     after = queue.get(item.id)
@@ -35,7 +35,7 @@ def test_a_postponed_item_is_new_again_not_claimable_before_its_time_and_keeps_i
 
 def test_only_the_lease_holder_may_postpone_an_item_in_progress(queue):
     item = queue.add("employment_start_confirmation", reference="c-2", payload={})
-    until = datetime.now(timezone.utc) + timedelta(hours=1)
+    until = datetime.now(UTC) + timedelta(hours=1)
     with pytest.raises(InvalidTransitionError):
         queue.postpone(item.id, owner="reminders", until=until, reason="waiting")
     queue.claim("employment_start_confirmation", owner="reminders", limit=1)

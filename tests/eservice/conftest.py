@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from eservice_support import ESERVICE, IDP, Eservice, Neighbours, build_eservice
 from fastapi.testclient import TestClient
 
 from connectors.koha.sandbox import create_app as create_koha
 from connectors.suomifi_tunnistus import ServiceProvider, SuomiFiSettings
 from connectors.suomifi_tunnistus.sandbox import create_app as create_idp
-from eservice_support import ESERVICE, IDP, Eservice, Neighbours, build_eservice
 from kuntaflow.settings import KuntaflowSettings
 
 

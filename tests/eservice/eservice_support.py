@@ -17,14 +17,14 @@ from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 
+from apps.eservice.app import create_app
+from apps.eservice.libraries import LibraryDirectory
+from apps.eservice.login import HttpGuardianship, SuomiFiLogin
+from apps.eservice.settings import EserviceSettings
 from connectors.koha import KohaClient, KohaSettings, KohaUnavailableError
 from connectors.sandbox_support import SyncASGITransport
 from connectors.suomifi_tunnistus import ServiceProvider
 from connectors.suomifi_tunnistus.sandbox.persons import PERSONS
-from eservice.app import create_app
-from eservice.libraries import LibraryDirectory
-from eservice.login import HttpGuardianship, SuomiFiLogin
-from eservice.settings import EserviceSettings
 from kuntaflow.workitems import WorkItem
 
 ESERVICE = "http://127.0.0.1:8000"

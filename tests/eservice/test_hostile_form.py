@@ -14,21 +14,29 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import lxml.html
+from eservice_support import csrf_of
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
+from apps.eservice.app import FIELD_TARGETS, FORM_FIELDS
+from apps.eservice.web import MAX_FORM_BYTES, MAX_FORM_FIELDS
 from connectors.suomifi_tunnistus.sandbox.persons import PERSONS
-from eservice.app import FIELD_TARGETS, FORM_FIELDS
-from eservice.web import MAX_FORM_BYTES, MAX_FORM_FIELDS
 from schemas.library_card import PROCESS, LibraryCardApplication
 
-from eservice_support import csrf_of
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hostile"))
-from hostile_support import MARKUP, PROPERTY  # noqa: E402
+from hostile_support import MARKUP, PROPERTY
 
-VALID = {"home_library": "JYVVAA", "email": "aino@example.org", "phone": "040 123 4567", "language": "fi", "notification_preference": "email", "rules_accepted": "yes"}
+VALID = {
+    "home_library": "JYVVAA",
+    "email": "aino@example.org",
+    "phone": "040 123 4567",
+    "language": "fi",
+    "notification_preference": "email",
+    "rules_accepted": "yes",
+}
+
+
 def queued(eservice) -> list:
     return eservice.queue.list(process=PROCESS)
 
@@ -118,7 +126,8 @@ def test_oversize_repeated_unknown_and_undecodable_posts_are_refused_without_que
     assert_nothing_queued(eservice)
 
     too_many = citizen.client.post(
-        "/apply", content=urlencode([("csrf_token", token)] + [(f"x{i}", "<script>") for i in range(MAX_FORM_FIELDS + 1)]),
+        "/apply",
+        content=urlencode([("csrf_token", token)] + [(f"x{i}", "<script>") for i in range(MAX_FORM_FIELDS + 1)]),
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert too_many.status_code == 400 and "<script" not in too_many.text.lower()
@@ -133,7 +142,9 @@ def test_oversize_repeated_unknown_and_undecodable_posts_are_refused_without_que
     # unknown fields are ignored (never rendered); a repeated field counts once, by its first value
     extra = citizen.client.post(
         "/apply",
-        content=urlencode([*VALID.items(), ("csrf_token", token), ("email", "<script>alert(1)</script>"), ("applicant.hetu", "010101-0101"), ("is_admin", "<svg onload=x>")]),
+        content=urlencode(
+            [*VALID.items(), ("csrf_token", token), ("email", "<script>alert(1)</script>"), ("applicant.hetu", "010101-0101"), ("is_admin", "<svg onload=x>")]
+        ),
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert extra.status_code == 303 and extra.headers["location"] == "/status"

@@ -11,21 +11,26 @@ import re
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
+from eservice_support import ESERVICE, IDP, ScriptedKoha, build_eservice, csrf_of, hetu_of
 from fastapi.testclient import TestClient
 from itsdangerous import TimestampSigner
 
-from eservice.app import create_app
-from eservice.libraries import LibraryDirectory
-from eservice.sessions import Kind
-from eservice.settings import EserviceSettings
+from apps.eservice.app import create_app
+from apps.eservice.libraries import LibraryDirectory
+from apps.eservice.sessions import Kind
+from apps.eservice.settings import EserviceSettings
 from kuntaflow.settings import KuntaflowSettings
 from schemas.hetu import hetu_key
 from schemas.library_card import PROCESS, GuardianshipVerification, LibraryCardApplication, ReasonCode, check_library_rules
 
-from eservice_support import ESERVICE, IDP, ScriptedKoha, build_eservice, csrf_of, hetu_of
-
-VALID = {"home_library": "JYVVAA", "email": "aino@example.org", "phone": "040 123 4567", "language": "fi", "notification_preference": "email", "rules_accepted": "yes"}
+VALID = {
+    "home_library": "JYVVAA",
+    "email": "aino@example.org",
+    "phone": "040 123 4567",
+    "language": "fi",
+    "notification_preference": "email",
+    "rules_accepted": "yes",
+}
 
 
 def submit(citizen, page, **changes):
@@ -294,7 +299,9 @@ def test_the_session_cookie_is_httponly_lax_and_carries_nothing_personal(eservic
     assert header.startswith("kuntaflow_session=") and "httponly" in header.lower() and "samesite=lax" in header.lower()
     assert "secure" not in header.lower()  # http://127.0.0.1 local run
     value = citizen.client.cookies["kuntaflow_session"]
-    payload = json.loads(base64.b64decode(TimestampSigner(eservice.app.state.services.settings.resolved_secret_key(KuntaflowSettings()).get_secret_value()).unsign(value)))
+    payload = json.loads(
+        base64.b64decode(TimestampSigner(eservice.app.state.services.settings.resolved_secret_key(KuntaflowSettings()).get_secret_value()).unsign(value))
+    )
     assert set(payload) <= {"lang", "csrf", "sid", "notice", "login", "slo"}
     assert hetu_of("aino") not in json.dumps(payload) and "Aino" not in json.dumps(payload)
     assert page.headers["cache-control"] == "no-store"
@@ -306,10 +313,17 @@ def test_cookies_are_secure_when_the_service_is_on_https(neighbours, monkeypatch
     monkeypatch.setenv("KUNTAFLOW_SUOMIFI_SANDBOX_IDP_URL", IDP)
     local = build_eservice(neighbours)
     services = local.app.state.services
-    https = create_app(EserviceSettings(base_url="https://asiointi.example.fi", trigger="none"), login=services.login, libraries=services.libraries, trigger=local.trigger)
+    https = create_app(
+        EserviceSettings(base_url="https://asiointi.example.fi", trigger="none"), login=services.login, libraries=services.libraries, trigger=local.trigger
+    )
     header = _cookie_header(TestClient(https, base_url="https://asiointi.example.fi").get("/"))
     assert "secure" in header.lower() and "httponly" in header.lower() and "samesite=lax" in header.lower()
-    forced_off = create_app(EserviceSettings(base_url="https://asiointi.example.fi", cookie_secure=False, trigger="none"), login=services.login, libraries=services.libraries, trigger=local.trigger)
+    forced_off = create_app(
+        EserviceSettings(base_url="https://asiointi.example.fi", cookie_secure=False, trigger="none"),
+        login=services.login,
+        libraries=services.libraries,
+        trigger=local.trigger,
+    )
     assert "secure" not in _cookie_header(TestClient(forced_off, base_url="https://asiointi.example.fi").get("/")).lower()
 
 
@@ -437,7 +451,9 @@ def test_an_idp_initiated_logout_ends_the_session_without_cookies(eservice):
     citizen.log_in("aino")
     idp = TestClient(eservice.neighbours.idp_app, base_url=IDP, follow_redirects=False)
     state = eservice.neighbours.idp_app.state.sandbox
-    [session_id] = [key for key, session in state.sessions.items() if session.person_key == "aino" and session.sp_entity_id == eservice.neighbours.sp.settings.sp_entity_id][-1:]
+    [session_id] = [
+        key for key, session in state.sessions.items() if session.person_key == "aino" and session.sp_entity_id == eservice.neighbours.sp.settings.sp_entity_id
+    ][-1:]
     frame = idp.post(f"/_sandbox/sessions/{session_id}/logout")
     url = re.search(r'src="([^"]+/saml/slo\?SAMLRequest=[^"]+)"', frame.text).group(1).replace("&amp;", "&")
     bare = TestClient(eservice.app, base_url=ESERVICE, follow_redirects=False)  # an iframe: no cookies

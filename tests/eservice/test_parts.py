@@ -9,17 +9,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from eservice_support import ScriptedKoha
 from pydantic import SecretStr
 from sqlalchemy import create_engine, text
 
-from eservice.i18n import LANGUAGES, load_catalog, negotiate
-from eservice_support import ScriptedKoha
-from eservice.libraries import LibrariesUnavailableError, LibraryChoice, LibraryDirectory
-from eservice.people import masked_hetu, person_reference
-from eservice.sessions import Kind, SessionStore
-from eservice.status import Phase, describe
-from eservice.trigger import BackgroundFlowTrigger, DeploymentRunTrigger, PrefectEventTrigger, Triggers, fire, workitem_resource
-from eservice.web import Urls, safe_next
+from apps.eservice.i18n import LANGUAGES, load_catalog, negotiate
+from apps.eservice.libraries import LibrariesUnavailableError, LibraryChoice, LibraryDirectory
+from apps.eservice.people import masked_hetu, person_reference
+from apps.eservice.sessions import Kind, SessionStore
+from apps.eservice.status import Phase, describe
+from apps.eservice.trigger import BackgroundFlowTrigger, DeploymentRunTrigger, PrefectEventTrigger, Triggers, fire, workitem_resource
+from apps.eservice.web import Urls, safe_next
 from flows.installation_check import sample_identity_code
 from kuntaflow.workitems import WorkQueue
 from schemas.hetu import Hetu, hetu_key
@@ -265,7 +265,7 @@ def test_the_deployment_trigger_creates_a_run_once_and_skips_a_missing_deploymen
     from prefect import flow
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
-    caplog.set_level("INFO", logger="eservice.trigger")
+    caplog.set_level("INFO", logger="apps.eservice.trigger")
     item = queue.add(PROCESS, reference="deployment-trigger", payload={"a": 1})
     DeploymentRunTrigger("no-such-flow/no-such-deployment")(item)
     assert "No Prefect deployment no-such-flow/no-such-deployment" in caplog.text
@@ -352,7 +352,13 @@ def test_a_business_outcome_explains_why_and_what_to_do_with_the_schema_texts(qu
 
 def test_a_guardians_application_speaks_about_the_child(queue):
     t = load_catalog().translator("en")
-    guardian = {"hetu": ADULT, "first_names": "Mikko", "surname": "Testinen", "relationship_verified_by": "vtj", "relationship_verified_at": "2026-11-25T10:00:00+02:00"}
+    guardian = {
+        "hetu": ADULT,
+        "first_names": "Mikko",
+        "surname": "Testinen",
+        "relationship_verified_by": "vtj",
+        "relationship_verified_at": "2026-11-25T10:00:00+02:00",
+    }
     payload = _application(applicant={"hetu": CHILD, "first_names": "Ella", "surname": "Testinen"}, guardian=guardian)
     item = queue.add(PROCESS, reference="s4", payload=payload)
     queue.claim(PROCESS, owner="robot")
@@ -399,14 +405,26 @@ def _contrast(a: str, b: str) -> float:
 
 
 def test_the_colour_pairs_of_the_style_sheet_meet_wcag_aa():
-    css = (Path(__file__).parents[2] / "eservice" / "static" / "style.css").read_text()
+    css = (Path(__file__).parents[2] / "apps" / "eservice" / "static" / "style.css").read_text()
     colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6})", css))
     white = "#ffffff"
     text_pairs = [
-        ("text", white), ("muted", white), ("link", white), ("link-visited", white), ("error", white),
-        ("text", "notice-bg"), ("text", "ready-bg"), ("text", "warn-bg"),
-        ("muted", "ready-bg"), ("muted", "warn-bg"), ("link", "ready-bg"), ("link", "warn-bg"), ("error", "warn-bg"),
-        (white, "header-bg"), (white, "button"), (white, "button-hover"),
+        ("text", white),
+        ("muted", white),
+        ("link", white),
+        ("link-visited", white),
+        ("error", white),
+        ("text", "notice-bg"),
+        ("text", "ready-bg"),
+        ("text", "warn-bg"),
+        ("muted", "ready-bg"),
+        ("muted", "warn-bg"),
+        ("link", "ready-bg"),
+        ("link", "warn-bg"),
+        ("error", "warn-bg"),
+        (white, "header-bg"),
+        (white, "button"),
+        (white, "button-hover"),
     ]
     for fg, bg in text_pairs:
         ratio = _contrast(colours.get(fg, fg), colours.get(bg, bg))

@@ -23,23 +23,22 @@ from fastapi.testclient import TestClient
 from prefect import get_client
 from prefect.flow_runs import resume_flow_run
 from prefect.input.run_input import read_flow_run_input
+from test_library_card import Gate  # the same crash harness (tests/flows is on sys.path)
 
+from apps.staff import create_app as create_staff
 from connectors.email.sandbox import SmtpSandbox
 from connectors.hr.sandbox import create_app as create_hr
 from connectors.hr.sandbox.seed import test_hetu as make_hetu
+from connectors.servers import serve_in_thread
 from connectors.servicedesk.sandbox import create_app as create_desk
-from flows.employment_confirmation import EmploymentStartSettings, confirmation_token
 from flows.employment_start import employment_start, employment_start_queue
 from flows.onboarding_reminders import onboarding_reminders
-from kuntaflow.servers import serve_in_thread
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.staff import create_app as create_staff
-from kuntaflow.workdays import add_working_days
 from kuntaflow.workitems import ItemState, WorkQueue
-from schemas.employee import CONFIRMATION_PROCESS, PROCESS, NewEmployee, employment_start_reference
+from processes.employment_start.confirmation import EmploymentStartSettings, confirmation_token
+from schemas.employee import PROCESS, NewEmployee, employment_start_reference
 from schemas.hetu import helsinki_today
-
-from test_library_card import Gate  # the same crash harness (tests/flows is on sys.path)
+from schemas.workdays import add_working_days
 
 pytestmark = pytest.mark.slow
 
@@ -50,11 +49,22 @@ START = add_working_days(helsinki_today(), 10)
 def new_employee(individual: int, **changes: Any) -> dict[str, Any]:
     born = date(1994, 6, 15)
     return {
-        "first_names": "Aino Maria", "last_name": f"Testinen{individual}", "hetu": make_hetu(born, individual),
-        "date_of_birth": born.isoformat(), "personal_email": f"aino.{individual}@example.org", "phone": "+358 40 123 4567",
-        "start_date": START.isoformat(), "title": "sairaanhoitaja", "unit_id": "SOTE-LAAKSO-OS7", "supervisor_id": SUPERVISOR,
-        "workplace_address": "Lääkärinkatu 8, 00250 Helsinki", "licence_number": "10012345678", "keys_needed": ["Osasto 7 lääkehuone"],
-        "work_clothes": True, "name_badge": True, **changes,
+        "first_names": "Aino Maria",
+        "last_name": f"Testinen{individual}",
+        "hetu": make_hetu(born, individual),
+        "date_of_birth": born.isoformat(),
+        "personal_email": f"aino.{individual}@example.org",
+        "phone": "+358 40 123 4567",
+        "start_date": START.isoformat(),
+        "title": "sairaanhoitaja",
+        "unit_id": "SOTE-LAAKSO-OS7",
+        "supervisor_id": SUPERVISOR,
+        "workplace_address": "Lääkärinkatu 8, 00250 Helsinki",
+        "licence_number": "10012345678",
+        "keys_needed": ["Osasto 7 lääkehuone"],
+        "work_clothes": True,
+        "name_badge": True,
+        **changes,
     }
 
 
@@ -159,8 +169,17 @@ def test_hr_gets_the_person_and_the_employment_and_the_item_is_done_with_their_i
     assert (employment["start_date"], employment["job_title"], employment["supervisor_id"]) == (START.isoformat(), "sairaanhoitaja", SUPERVISOR)
     assert item.output["employment_id"] == outcome.employment_id and outcome.confirmation == "odottaa"
     assert list(systems.queue.checkpoints(item.id)) == [
-        "start_checked", "employee_created", "employment_created", "request_it_account", "request_access_card", "request_keys",
-        "request_equipment", "orientation_plan", "confirmation_requested", "welcome_sent", "checklist_sent",
+        "start_checked",
+        "employee_created",
+        "employment_created",
+        "request_it_account",
+        "request_access_card",
+        "request_keys",
+        "request_equipment",
+        "orientation_plan",
+        "confirmation_requested",
+        "welcome_sent",
+        "checklist_sent",
     ]
 
 
@@ -226,14 +245,21 @@ def test_a_hire_as_the_recruitment_robot_queues_it_waits_for_hr_to_complete_it_t
     """The payload mass recruitment really queues (HiredCandidate: no hetu, unit or supervisor)."""
     from typer.testing import CliRunner
 
-    from kuntaflow.cli import app
+    from apps.cli.main import app
     from schemas.recruitment import HiredCandidate
 
     parent = systems.queue.add("mass_recruitment", reference="sote-03-2180-26:hire-test", payload={"job": "sote-03-2180-26"}).id
     hired = HiredCandidate(
-        first_names="Eino Kalevi", last_name="Palkattu", date_of_birth=date(1990, 3, 4), personal_email="eino.palkattu@example.org",
-        phone="040 111 2222", start_date=START, employment_type="vakinainen", title="palvelusuunnittelija",
-        workplace_address="Kansakoulukatu 3, Helsinki", source={"system": "helbit", "job_key": "sote-03-2180-26", "application_id": 1},
+        first_names="Eino Kalevi",
+        last_name="Palkattu",
+        date_of_birth=date(1990, 3, 4),
+        personal_email="eino.palkattu@example.org",
+        phone="040 111 2222",
+        start_date=START,
+        employment_type="vakinainen",
+        title="palvelusuunnittelija",
+        workplace_address="Kansakoulukatu 3, Helsinki",
+        source={"system": "helbit", "job_key": "sote-03-2180-26", "application_id": 1},
     )
     item_id = systems.queue.add(PROCESS, reference="employment_start:hire:helbit:1", payload=hired, parent_id=parent, actor="mass_recruitment").id
     employments = len(systems.hr.state.store.employments)
@@ -245,8 +271,24 @@ def test_a_hire_as_the_recruitment_robot_queues_it_waits_for_hr_to_complete_it_t
     assert len(systems.hr.state.store.employments) == employments
 
     hetu = make_hetu(date(1990, 3, 4), 941)
-    done = CliRunner().invoke(app, ["queue", "edit-payload", str(item_id), "--ask", "hetu", "--set", "unit_id=SOTE-LAAKSO-OS7",
-                                    "--set", f"supervisor_id={SUPERVISOR}", "--retry", "--reason", "HR täydensi palkkauksen"], input=f"{hetu}\n")
+    done = CliRunner().invoke(
+        app,
+        [
+            "queue",
+            "edit-payload",
+            str(item_id),
+            "--ask",
+            "hetu",
+            "--set",
+            "unit_id=SOTE-LAAKSO-OS7",
+            "--set",
+            f"supervisor_id={SUPERVISOR}",
+            "--retry",
+            "--reason",
+            "HR täydensi palkkauksen",
+        ],
+        input=f"{hetu}\n",
+    )
     assert done.exit_code == 0, done.output
     assert hetu not in done.output and "hetu, supervisor_id, unit_id changed; NEW" in done.output
     assert systems.queue.get(item_id).payload["missing"] == []
@@ -434,4 +476,3 @@ def robot_processes_for(suite: str) -> list[int]:
         if parent == os.getpid() and b"robot" in command and any(suite.encode() in part for part in command):
             found.append(int(stat.parent.name))
     return found
-

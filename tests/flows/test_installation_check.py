@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from flows.installation_check import PROCESS, enqueue_samples, installation_check, sample_cases
-from kuntaflow.redaction import MASK, find_unmasked, robot_run_texts
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
+from schemas.redaction import MASK, find_unmasked, robot_run_texts
 
 
 @pytest.mark.slow

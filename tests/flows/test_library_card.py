@@ -23,10 +23,10 @@ from pydantic import SecretStr
 
 from connectors.email.sandbox import SmtpSandbox
 from connectors.koha.sandbox import create_app as create_koha
+from connectors.servers import serve_in_thread
 from connectors.suomifi_viestit.sandbox import create_app as create_viestit
 from flows.installation_check import sample_identity_code
 from flows.library_card import LibraryCardSummary, library_card
-from kuntaflow.servers import serve_in_thread
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkQueue
 from schemas.hetu import hetu_key
@@ -201,8 +201,12 @@ def test_every_application_ends_with_its_reason_and_the_summary_counts_them(deci
     assert summary.batches == 3 and summary.applications == 11
     assert summary.by_state == {"DONE": 6, "BUSINESS_FAILED": 5}
     assert summary.by_reason == {
-        "CARD_GRANTED": 6, "ALREADY_A_PATRON": 1, "UNDER_15_NO_GUARDIAN": 1, "NON_DISCLOSURE_STAFF_REVIEW": 1,
-        "NO_PERMANENT_ADDRESS_IN_FINLAND": 1, "NO_FINNISH_HETU_STAFF_REVIEW": 1,
+        "CARD_GRANTED": 6,
+        "ALREADY_A_PATRON": 1,
+        "UNDER_15_NO_GUARDIAN": 1,
+        "NON_DISCLOSURE_STAFF_REVIEW": 1,
+        "NO_PERMANENT_ADDRESS_IN_FINLAND": 1,
+        "NO_FINNISH_HETU_STAFF_REVIEW": 1,
     }
     assert summary.by_channel == {"suomifi": 5, "letter": 4, "email": 2}
     assert len(summary.robot_logs) == 3 and all(Path(log).exists() for log in summary.robot_logs)
@@ -218,8 +222,13 @@ def test_an_adult_gets_a_patron_keyed_by_the_hetu_and_an_electronic_decision(dec
     assert patron["phone"] == "+358401234567" and patron["lang"] == "fi-FI"
     item = systems.queue.find(PROCESS, "adult")
     assert item.output == {
-        "reason": "CARD_GRANTED", "patron_id": patron["patron_id"], "library_id": "JYVVAA", "category_id": "HENKILO",
-        "expiry_date": patron["expiry_date"], "channel": "suomifi", "message_id": item.output["message_id"],
+        "reason": "CARD_GRANTED",
+        "patron_id": patron["patron_id"],
+        "library_id": "JYVVAA",
+        "category_id": "HENKILO",
+        "expiry_date": patron["expiry_date"],
+        "channel": "suomifi",
+        "message_id": item.output["message_id"],
     }
     [message] = systems.messages_for("adult")
     assert message.channel == "electronic" and message.recipient_id == hetus["adult"]
@@ -257,7 +266,8 @@ def test_a_child_through_a_guardian_gets_the_child_category_and_the_guardian_as_
     assert child["category_id"] == "LAPSI" and child["relationship_type"] == "huoltaja"
     assert child["attributes"]["TAKAAJA"] == str(mikko["patron_id"])
     assert systems.queue.checkpoints(systems.queue.find(PROCESS, "child-with-guardian").id)["guarantor_registered"] == {
-        "patron_id": mikko["patron_id"], "created": False,
+        "patron_id": mikko["patron_id"],
+        "created": False,
     }
     # Mikko has no mailbox and asked for a letter: the decision is printed and addressed to him.
     [message] = systems.messages_for("child-with-guardian")

@@ -6,7 +6,6 @@ Two small jobs only (20 and 40 applicants): the browser is started once per job 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -21,13 +20,13 @@ from openpyxl import load_workbook
 from connectors.email.sandbox import SmtpSandbox
 from connectors.helbit.sandbox import create_app as create_helbit
 from connectors.helbit.sandbox.seed import recruitment_world
+from connectors.servers import free_port, serve_in_thread
 from connectors.valvira.sandbox import create_app as create_valvira
 from flows.mass_recruitment import MassRecruitmentSummary, mass_recruitment
-from kuntaflow.redaction import HETU_PATTERN
-from kuntaflow.servers import free_port, serve_in_thread
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkQueue
 from schemas.recruitment import EMPLOYMENT_START_PROCESS, PROCESS
+from schemas.redaction import HETU_PATTERN
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -36,12 +35,18 @@ SMALL = "sote-05-1142-26"  # 20 applicants, 3 slots × 4 seats
 MIDWIVES = "sote-04-0977-26"  # 40 applicants, 10 screened on an earlier night, 3 of them hired
 #: What screening must find for each seed profile: (outcome, reason codes).
 EXPECTED = {
-    "fits": ("ELIGIBLE", []), "no_number": ("ELIGIBLE", []),
-    "namesake": ("NEEDS_REVIEW", ["LICENCE_NOT_FOUND"]), "number_unknown": ("NEEDS_REVIEW", ["LICENCE_NOT_FOUND"]),
-    "number_typo": ("NEEDS_REVIEW", ["LICENCE_DETAILS_MISMATCH"]), "limited": ("NEEDS_REVIEW", ["LICENCE_LIMITED"]),
-    "partly_available": ("NEEDS_REVIEW", ["PARTLY_AVAILABLE"]), "no_consent": ("NEEDS_REVIEW", ["NO_REFERENCE_CONSENT"]),
-    "expired": ("NOT_ELIGIBLE", ["LICENCE_EXPIRED"]), "wrong_profession": ("NOT_ELIGIBLE", ["WRONG_PROFESSION"]),
-    "no_qualification": ("NOT_ELIGIBLE", ["QUALIFICATION_MISSING"]), "weak_finnish": ("NOT_ELIGIBLE", ["FINNISH_INSUFFICIENT"]),
+    "fits": ("ELIGIBLE", []),
+    "no_number": ("ELIGIBLE", []),
+    "namesake": ("NEEDS_REVIEW", ["LICENCE_NOT_FOUND"]),
+    "number_unknown": ("NEEDS_REVIEW", ["LICENCE_NOT_FOUND"]),
+    "number_typo": ("NEEDS_REVIEW", ["LICENCE_DETAILS_MISMATCH"]),
+    "limited": ("NEEDS_REVIEW", ["LICENCE_LIMITED"]),
+    "partly_available": ("NEEDS_REVIEW", ["PARTLY_AVAILABLE"]),
+    "no_consent": ("NEEDS_REVIEW", ["NO_REFERENCE_CONSENT"]),
+    "expired": ("NOT_ELIGIBLE", ["LICENCE_EXPIRED"]),
+    "wrong_profession": ("NOT_ELIGIBLE", ["WRONG_PROFESSION"]),
+    "no_qualification": ("NOT_ELIGIBLE", ["QUALIFICATION_MISSING"]),
+    "weak_finnish": ("NOT_ELIGIBLE", ["FINNISH_INSUFFICIENT"]),
     "not_available": ("NOT_ELIGIBLE", ["NOT_AVAILABLE"]),
 }
 
@@ -71,7 +76,9 @@ class Systems:
         """Everything a second run must leave as it is."""
         store = self.store
         return (
-            len(self.messages()), len(store.interviews), store.exports,
+            len(self.messages()),
+            len(store.interviews),
+            store.exports,
             tuple(sorted((a.seed.application_id, a.status, a.stage_id) for a in store.applications.values())),
             tuple(sorted((i.id, i.state.value, i.attempts) for i in self.queue.list(limit=1000))),
         )
@@ -153,8 +160,13 @@ def test_the_eligible_get_an_invitation_with_a_calendar_file_and_the_rejected_th
             assert event.decoded("dtstart").isoformat().replace("+00:00", "Z") == interview["start"]["date_time"]
         else:
             assert "Emme voi valita sinua" in message.text
-            expected_phrase = {"LICENCE_EXPIRED": "ei ole enää voimassa", "WRONG_PROFESSION": "ammattioikeutta", "QUALIFICATION_MISSING": "tutkintoa",
-                               "FINNISH_INSUFFICIENT": "suomen kielen", "NOT_AVAILABLE": "et ole käytettävissä"}
+            expected_phrase = {
+                "LICENCE_EXPIRED": "ei ole enää voimassa",
+                "WRONG_PROFESSION": "ammattioikeutta",
+                "QUALIFICATION_MISSING": "tutkintoa",
+                "FINNISH_INSUFFICIENT": "suomen kielen",
+                "NOT_AVAILABLE": "et ole käytettävissä",
+            }
             assert all(expected_phrase[r] in message.text for r in reasons)
         assert not HETU_PATTERN.search(message.text)
 

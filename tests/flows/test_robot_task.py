@@ -62,8 +62,7 @@ def test_a_robot_that_cannot_run_releases_its_items_and_fails_the_flow(prefect_h
 
 @flow(name="parallel-batches-probe")
 def parallel_batches(parallel: int, max_batches: int | None = None) -> list[BatchReport]:
-    return run_batches(PROCESS, batch_size=2, parallel=parallel, max_batches=max_batches,
-                       extra_env={"KUNTAFLOW_RETRY_BACKOFF_SECONDS": "0"})
+    return run_batches(PROCESS, batch_size=2, parallel=parallel, max_batches=max_batches, extra_env={"KUNTAFLOW_RETRY_BACKOFF_SECONDS": "0"})
 
 
 @pytest.mark.slow

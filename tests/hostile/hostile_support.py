@@ -35,7 +35,9 @@ MARKUP = (
 UNUSABLE = "\x00\x07\x1b\x7f\x85\x9f\ud800\udfff\u202a\u202e\u2066\u2069\ufeff\ufffe\uffff"
 
 #: Unicode text a name may hold: letters of any script, marks, digits, punctuation, symbols, spaces.
-NAME_CHARACTERS = st.characters(categories=("L", "M", "N", "P", "S", "Zs"), exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\ufffe\uffff")
+NAME_CHARACTERS = st.characters(
+    categories=("L", "M", "N", "P", "S", "Zs"), exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\ufffe\uffff"
+)
 
 
 def names(min_size: int = 1, max_size: int = 100) -> st.SearchStrategy[str]:

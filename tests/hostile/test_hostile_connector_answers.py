@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hostile_support import MARKUP, PROPERTY
 from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import SecretStr
@@ -29,7 +30,6 @@ from connectors.koha import KohaClient, KohaSettings, PatronCreate
 from connectors.servicedesk import ItAccountDetails, Person, ServiceDeskClient, ServiceDeskSettings, ServiceRequestCreate, due_date_for
 from connectors.servicedesk.catalog import access_profile_for
 from connectors.suomifi_viestit import ElectronicMessage, NewElectronicMessage, ViestitClient, ViestitSettings
-from hostile_support import MARKUP, PROPERTY
 
 HETU = "131052-308T"
 KEY = "ghijklmnopqrstuvghijklmnopqrstuvghijklmnopqrstuvghijklmnopqrstuv"
@@ -91,7 +91,11 @@ CALLS: list[tuple[str, Callable[[httpx.BaseTransport], Any], Callable[[Any], Any
     ("koha.find_patron_by_hetu_key", koha, lambda c: c.find_patron_by_hetu_key(KEY)),
     ("koha.find_patron_by_cardnumber", koha, lambda c: c.find_patron_by_cardnumber("K0001")),
     ("koha.get_patron", koha, lambda c: c.get_patron(7)),
-    ("koha.create_patron", koha, lambda c: c.create_patron(PatronCreate(surname="Virtanen", firstname="Aino", library_id="JYVPK", category_id="HENKILO"), hetu_key=KEY)),
+    (
+        "koha.create_patron",
+        koha,
+        lambda c: c.create_patron(PatronCreate(surname="Virtanen", firstname="Aino", library_id="JYVPK", category_id="HENKILO"), hetu_key=KEY),
+    ),
     ("koha.list_libraries", koha, lambda c: c.list_libraries()),
     ("koha.list_patron_categories", koha, lambda c: c.list_patron_categories()),
     ("koha.list_extended_attributes", koha, lambda c: c.list_extended_attributes(7)),
@@ -102,12 +106,19 @@ CALLS: list[tuple[str, Callable[[httpx.BaseTransport], Any], Callable[[Any], Any
     ("viestit.events", viestit, lambda c: c.events("token-9")),
     ("hr.list_units", hr, lambda c: c.list_units()),
     ("hr.get_employee", hr, lambda c: c.get_employee(1)),
-    ("hr.create_employee", hr, lambda c: c.create_employee(EmployeeCreate(hetu=HETU, first_names="Aino Maria", last_name="Virtanen", calling_name="Aino"), idempotency_key="es:1:employee")),
+    (
+        "hr.create_employee",
+        hr,
+        lambda c: c.create_employee(
+            EmployeeCreate(hetu=HETU, first_names="Aino Maria", last_name="Virtanen", calling_name="Aino"), idempotency_key="es:1:employee"
+        ),
+    ),
     (
         "hr.create_employment",
         hr,
         lambda c: c.create_employment(
-            EmploymentCreate(employee_id=1, start_date=START, job_title="sairaanhoitaja", title_code="SH01", unit_id="SOTE-LAAKSO-OS7"), idempotency_key="es:1:employment"
+            EmploymentCreate(employee_id=1, start_date=START, job_title="sairaanhoitaja", title_code="SH01", unit_id="SOTE-LAAKSO-OS7"),
+            idempotency_key="es:1:employment",
         ),
     ),
     ("hr.list_employments", hr, lambda c: c.list_employments(1)),
@@ -167,7 +178,10 @@ MALFORMED_2XX = {
     "an error body": (json.dumps({"error": f"Internal error for {HETU}", "error_code": "internal"}), "application/json"),
     "null": ("null", "application/json"),
     "a string": (json.dumps(f"ok {HETU}"), "application/json"),
-    "wrong types": (json.dumps({"patron_id": "seven", "messageId": [], "employee_id": {}, "id": None, "endUsersWithActiveMailbox": "all", "events": 5}), "application/json"),
+    "wrong types": (
+        json.dumps({"patron_id": "seven", "messageId": [], "employee_id": {}, "id": None, "endUsersWithActiveMailbox": "all", "events": 5}),
+        "application/json",
+    ),
     "a list of junk": (json.dumps([1, "x", None, {"surname": 5}]), "application/json"),
     "missing fields": ("{}", "application/json"),
 }
@@ -238,7 +252,38 @@ def test_an_error_status_with_an_odd_body_is_a_typed_error(connection):
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20) | st.just(HETU) | st.sampled_from(MARKUP),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["error", "error_code", "code", "message", "details", "reason", "validationErrors", "errors", "messageId", "patron_id", "employee_id", "employment_id", "employment_ids", "conflict", "id", "events", "continuationToken", "endUsersWithActiveMailbox", "attachmentId", "path"]) | st.text(max_size=8), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "error",
+                    "error_code",
+                    "code",
+                    "message",
+                    "details",
+                    "reason",
+                    "validationErrors",
+                    "errors",
+                    "messageId",
+                    "patron_id",
+                    "employee_id",
+                    "employment_id",
+                    "employment_ids",
+                    "conflict",
+                    "id",
+                    "events",
+                    "continuationToken",
+                    "endUsersWithActiveMailbox",
+                    "attachmentId",
+                    "path",
+                ]
+            )
+            | st.text(max_size=8),
+            inner,
+            max_size=5,
+        )
+    ),
     max_leaves=15,
 )
 _bodies = st.one_of(_json.map(json.dumps), st.binary(max_size=40).map(lambda b: b.decode("latin-1")), st.sampled_from(["", "<html>x</html>", "{", "[1,"]))
@@ -247,7 +292,9 @@ _bodies = st.one_of(_json.map(json.dumps), st.binary(max_size=40).map(lambda b: 
 @PROPERTY
 @given(st.sampled_from(CALLS), st.sampled_from([200, 201, 202, 204, 400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 500, 503]), _bodies)
 @example(CALLS[CALL_IDS.index("viestit.send_electronic")], 400, '{"reason": "bad", "validationErrors": null}')
-@example(CALLS[CALL_IDS.index("hr.create_employee")], 409, '{"error": {"code": "conflict", "message": "x", "details": {"employee_id": 3, "employment_ids": null}}}')
+@example(
+    CALLS[CALL_IDS.index("hr.create_employee")], 409, '{"error": {"code": "conflict", "message": "x", "details": {"employee_id": 3, "employment_ids": null}}}'
+)
 def test_any_answer_from_any_peer_is_a_result_or_a_connector_error(call, status, content):
     connection = Connection(call)
     try:

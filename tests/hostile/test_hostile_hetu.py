@@ -10,11 +10,11 @@ import calendar
 from datetime import date, timedelta
 
 import pytest
+from hostile_support import PROPERTY
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hostile_support import PROPERTY
 from schemas import Hetu, parse_hetu
 
 TODAY = date.today()  # the models check against today's date, so the properties must too

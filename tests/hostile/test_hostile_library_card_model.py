@@ -11,12 +11,12 @@ from copy import deepcopy
 from typing import Any
 
 import pytest
+from hostile_support import MARKUP, PROPERTY, UNUSABLE, names
 from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from connectors.email.models import check_address
-from hostile_support import MARKUP, PROPERTY, UNUSABLE, names
+from schemas.email_address import check_address
 from schemas.library_card import ERROR_MESSAGES, Language, LibraryCardApplication, describe_errors
 
 HETU = "131052-308T"
@@ -219,7 +219,7 @@ def test_any_json_anywhere_is_either_a_valid_application_or_a_described_error(wh
         problems = describe_errors(error, Language.SV)
         assert problems and all(problem.field is not None and problem.message for problem in problems)
         shown = json.dumps([problem.model_dump() for problem in problems])
-        for leaf in (value if isinstance(value, list) else [value]):
+        for leaf in value if isinstance(value, list) else [value]:
             if isinstance(leaf, str) and len(leaf) >= 4 and leaf not in key and not any(leaf in p.field for p in problems):
                 assert leaf not in shown
         return

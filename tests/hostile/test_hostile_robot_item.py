@@ -14,10 +14,10 @@ from pydantic import SecretStr
 
 from connectors.email.sandbox import SmtpSandbox
 from connectors.koha.sandbox import create_app as create_koha
+from connectors.servers import serve_in_thread
 from connectors.suomifi_viestit.sandbox import create_app as create_viestit
 from flows.installation_check import sample_identity_code
 from kuntaflow.batches import process_batch
-from kuntaflow.servers import serve_in_thread
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
 from schemas.hetu import hetu_key
@@ -36,7 +36,9 @@ class HtmlForOnePerson:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"].endswith("/patrons") and self.key in scope["query_string"].decode():
             body = b"<html><body><h1>Welcome</h1><p>Your session has expired.</p></body></html>"
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())]})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())]}
+            )
             await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)

@@ -137,7 +137,11 @@ def altered_in_place(root):  # the signed assertion itself, another person's het
 
 
 ASSERTION_WRAPS: dict[str, Callable[[etree._Element], None]] = {
-    "XSW4": xsw4, "XSW6": xsw6, "XSW7": xsw7, "XSW8": xsw8, "altered in place": altered_in_place,
+    "XSW4": xsw4,
+    "XSW6": xsw6,
+    "XSW7": xsw7,
+    "XSW8": xsw8,
+    "altered in place": altered_in_place,
 }
 
 

@@ -14,10 +14,10 @@ from pydantic import SecretStr
 from connectors.errors import BusinessRuleError, IntegrationError, TransientError
 from connectors.koha.errors import DuplicatePatronError, KohaRejectedError, KohaUnavailableError
 from connectors.letters import Letter, LetterError, LetterSettings, PostalAddress, render_letter
+from connectors.servers import free_port
 from flows.installation_check import sample_identity_code
 from kuntaflow.batches import process_batch
 from kuntaflow.robot_runner import LIBRARIES_DIR
-from kuntaflow.servers import free_port
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
 from schemas.library_card import PROCESS, LibraryCardApplication
@@ -130,7 +130,11 @@ def run_one(payload: dict) -> object:
 
 @pytest.mark.slow
 def test_an_invalid_payload_goes_to_staff_naming_fields_and_codes_but_no_values():
-    bad = {**APPLICATION, "email": "not-an-address", "applicant": {**APPLICATION["applicant"], "permanent_address": {"street_address": "Kauppakatu 1", "postal_code": "4010", "post_office": "Jyväskylä"}}}
+    bad = {
+        **APPLICATION,
+        "email": "not-an-address",
+        "applicant": {**APPLICATION["applicant"], "permanent_address": {"street_address": "Kauppakatu 1", "postal_code": "4010", "post_office": "Jyväskylä"}},
+    }
     item, output = run_one(bad)
     assert item.state is ItemState.BUSINESS_FAILED and item.error_code == "INVALID_APPLICATION"
     assert "applicant.permanent_address.postal_code (postal_code_invalid)" in item.error_message

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +17,10 @@ from robot.api import ExecutionResult
 
 from flows.installation_check import sample_identity_code
 from kuntaflow.batches import BatchReport, process_batch
-from kuntaflow.redaction import MASK, find_unmasked
 from kuntaflow.robot_runner import LIBRARIES_DIR, ErrorCategory, TaskResult
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
+from schemas.redaction import MASK, find_unmasked
 
 SUITE = Path(__file__).parent / "fixtures" / "workitems.robot"
 PROCESS = "workitems_test"
@@ -73,8 +73,18 @@ def test_every_item_is_saved_by_its_outcome_and_the_task_lists_the_application_f
     settings = _settings(queue_url, tmp_path)
     queue = settings.work_queue()
     kinds = [
-        "pass", "complete", "duplicate", "business_keyword", "transient", "integration", "not_found", "unexpected",
-        "application_keyword", "pass_execution", "complete_then_fail", "skip",
+        "pass",
+        "complete",
+        "duplicate",
+        "business_keyword",
+        "transient",
+        "integration",
+        "not_found",
+        "unexpected",
+        "application_keyword",
+        "pass_execution",
+        "complete_then_fail",
+        "skip",
     ]
     ids = {kind: queue.add(PROCESS, reference=kind, payload={"kind": kind, "n": n, "person": HETU}).id for n, kind in enumerate(kinds)}
     ids["last_attempt"] = queue.add(PROCESS, reference="last", payload={"kind": "transient", "n": 99}, max_attempts=1).id
@@ -84,8 +94,7 @@ def test_every_item_is_saved_by_its_outcome_and_the_task_lists_the_application_f
     item = {kind: queue.get(item_id) for kind, item_id in ids.items()}
     assert item["pass"].state is ItemState.DONE and "started" in queue.checkpoints(ids["pass"])
     assert item["complete"].state is ItemState.DONE and item["complete"].output == {"n": 1, "steps": ["started"]}
-    assert (item["duplicate"].state, item["duplicate"].error_type, item["duplicate"].error_code) == (
-        ItemState.BUSINESS_FAILED, "BUSINESS", "DUPLICATE_CASE")
+    assert (item["duplicate"].state, item["duplicate"].error_type, item["duplicate"].error_code) == (ItemState.BUSINESS_FAILED, "BUSINESS", "DUPLICATE_CASE")
     assert item["duplicate"].error_message == "case 2 was filed already"
     assert (item["business_keyword"].state, item["business_keyword"].error_code) == (ItemState.BUSINESS_FAILED, "MISSING_ATTACHMENT")
     assert item["business_keyword"].error_message == f"case 3 of {MASK} has no attachment"
@@ -97,15 +106,13 @@ def test_every_item_is_saved_by_its_outcome_and_the_task_lists_the_application_f
         ("application_keyword", "PRINTER_JAMMED", "the letter printer is jammed"),
     ]:
         failed = item[kind]
-        assert (failed.state, failed.error_type, failed.error_code, failed.error_message) == (
-            ItemState.APPLICATION_FAILED, "APPLICATION", code, message), kind
-        assert failed.not_before > datetime.now(timezone.utc) + timedelta(seconds=30), "retried after the backoff"
+        assert (failed.state, failed.error_type, failed.error_code, failed.error_message) == (ItemState.APPLICATION_FAILED, "APPLICATION", code, message), kind
+        assert failed.not_before > datetime.now(UTC) + timedelta(seconds=30), "retried after the backoff"
     assert item["pass_execution"].state is ItemState.DONE
     assert item["complete_then_fail"].state is ItemState.DONE
     assert item["skip"].state is ItemState.NEW and queue.audit(ids["skip"])[-1].action == "release"
     assert item["last_attempt"].state is ItemState.ABANDONED
-    assert report.released == 0 and report.counts() == {
-        "DONE": 4, "BUSINESS_FAILED": 2, "APPLICATION_FAILED": 5, "NEW": 1, "ABANDONED": 1}
+    assert report.released == 0 and report.counts() == {"DONE": 4, "BUSINESS_FAILED": 2, "APPLICATION_FAILED": 5, "NEW": 1, "ABANDONED": 1}
 
     task = _task(report)
     assert task.status == "FAIL" and task.error_category is ErrorCategory.INTEGRATION
@@ -151,16 +158,19 @@ def test_the_robot_renews_its_leases_while_an_item_takes_longer_than_the_lease(q
     waiting = queue.add(PROCESS, reference="waiting", payload={"kind": "pass", "n": 1}).id
     reached, gate = tmp_path / "reached", tmp_path / "gate"
     reports: list[BatchReport] = []
-    worker = threading.Thread(target=lambda: reports.append(process_batch(
-        PROCESS, suite=SUITE, settings=settings, extra_env={"ROBOT_OPTIONS": f"--variable REACHED:{reached} --variable GATE:{gate}"})))
+    worker = threading.Thread(
+        target=lambda: reports.append(
+            process_batch(PROCESS, suite=SUITE, settings=settings, extra_env={"ROBOT_OPTIONS": f"--variable REACHED:{reached} --variable GATE:{gate}"})
+        )
+    )
     worker.start()
     try:
         _wait_for(reached.exists, "the robot to hold the first item")
         first_expiry = queue.get(slow).lease_expires_at
         # Past the lease the claim gave, both items (the held one and the one still waiting) are still ours.
-        _wait_for(lambda: datetime.now(timezone.utc) > first_expiry + timedelta(seconds=1), "the first lease to run out")
+        _wait_for(lambda: datetime.now(UTC) > first_expiry + timedelta(seconds=1), "the first lease to run out")
         assert queue.claim(PROCESS, owner="intruder", limit=10) == []
-        assert all(queue.get(i).lease_expires_at > datetime.now(timezone.utc) for i in (slow, waiting))
+        assert all(queue.get(i).lease_expires_at > datetime.now(UTC) for i in (slow, waiting))
     finally:
         gate.touch()
         worker.join(60)

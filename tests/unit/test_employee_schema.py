@@ -8,8 +8,8 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from connectors.hr.sandbox.seed import test_hetu as make_hetu
+from processes.employment_start.orientation import Phase, orientation_plan
 from schemas.employee import NewEmployee, StartCheck, check_start, employment_start_reference, profession_for
-from schemas.orientation import Phase, orientation_plan
 
 BORN = date(1990, 2, 3)
 HETU = make_hetu(BORN, 951)
@@ -17,9 +17,18 @@ HETU = make_hetu(BORN, 951)
 
 def employee(**changes) -> NewEmployee:
     data = {
-        "first_names": "Aino", "last_name": "Testinen", "hetu": HETU, "date_of_birth": BORN.isoformat(),
-        "personal_email": "aino@example.org", "phone": "040 123 4567", "start_date": "2026-12-01", "title": "sairaanhoitaja",
-        "unit_id": "sote-laakso-os7", "supervisor_id": 100101, "workplace_address": "Lääkärinkatu 8", "licence_number": "100 123 456 78",
+        "first_names": "Aino",
+        "last_name": "Testinen",
+        "hetu": HETU,
+        "date_of_birth": BORN.isoformat(),
+        "personal_email": "aino@example.org",
+        "phone": "040 123 4567",
+        "start_date": "2026-12-01",
+        "title": "sairaanhoitaja",
+        "unit_id": "sote-laakso-os7",
+        "supervisor_id": 100101,
+        "workplace_address": "Lääkärinkatu 8",
+        "licence_number": "100 123 456 78",
         **changes,
     }
     return NewEmployee.model_validate(data)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 from robot.utils import prepr
 
-from kuntaflow.redaction import HETU_PATTERN, redact
 from schemas import Hetu, hetu_key, parse_hetu
+from schemas.redaction import HETU_PATTERN, redact
 
 TODAY = date(2026, 11, 25)
 

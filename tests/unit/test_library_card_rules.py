@@ -335,8 +335,12 @@ def test_the_decision_goes_to_the_mailbox_then_email_then_paper(mailbox, prefere
 
 
 SPOKEN_TO_THE_GUARDIAN = {
-    ReasonCode.CARD_GRANTED, ReasonCode.ALREADY_A_PATRON, ReasonCode.GUARDIAN_NOT_ADULT, ReasonCode.GUARDIANSHIP_NOT_VERIFIED,
-    ReasonCode.NON_DISCLOSURE_STAFF_REVIEW, ReasonCode.NO_PERMANENT_ADDRESS_IN_FINLAND,
+    ReasonCode.CARD_GRANTED,
+    ReasonCode.ALREADY_A_PATRON,
+    ReasonCode.GUARDIAN_NOT_ADULT,
+    ReasonCode.GUARDIANSHIP_NOT_VERIFIED,
+    ReasonCode.NON_DISCLOSURE_STAFF_REVIEW,
+    ReasonCode.NO_PERMANENT_ADDRESS_IN_FINLAND,
 }
 
 
@@ -344,7 +348,9 @@ SPOKEN_TO_THE_GUARDIAN = {
 @pytest.mark.parametrize("language", list(Language))
 @pytest.mark.parametrize("child", [None, "Eetu"])
 def test_every_decision_reads_in_every_language_with_nothing_left_unfilled(reason, language, child):
-    facts = DecisionFacts(library_name="Vaajakosken kirjasto", existing_library_name="Äänekosken kaupunginkirjasto", expiry_date=date(2031, 11, 25), child_first_name=child)
+    facts = DecisionFacts(
+        library_name="Vaajakosken kirjasto", existing_library_name="Äänekosken kaupunginkirjasto", expiry_date=date(2031, 11, 25), child_first_name=child
+    )
     text = decision_text(reason, language, facts)
     assert text.title and len(text.paragraphs) >= 2
     assert not re.search(r"[{}]", text.title + text.body)

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from kuntaflow.redaction import HETU_PATTERN
 from schemas.recruitment import (
     Candidate,
     JobRequirements,
@@ -20,19 +19,34 @@ from schemas.recruitment import (
     rejection_letter,
     screen,
 )
+from schemas.redaction import HETU_PATTERN
 
 TODAY = date(2026, 11, 25)
 JOB = JobRequirements(
-    job_key="sote-03-2180-26", job_id=4101, title="Sairaanhoitaja, kotihoito", professions=["Sairaanhoitaja", "Terveydenhoitaja"],
-    qualifications=["Sairaanhoitaja (AMK)", "Terveydenhoitaja (AMK)"], period_start=date(2026, 12, 25), period_end=date(2027, 6, 24),
+    job_key="sote-03-2180-26",
+    job_id=4101,
+    title="Sairaanhoitaja, kotihoito",
+    professions=["Sairaanhoitaja", "Terveydenhoitaja"],
+    qualifications=["Sairaanhoitaja (AMK)", "Terveydenhoitaja (AMK)"],
+    period_start=date(2026, 12, 25),
+    period_end=date(2027, 6, 24),
 )
 
 
 def candidate(**changes) -> Candidate:
     values = dict(
-        application_id=41010001, candidate_id=410100001, first_names="Aino Maria", last_name="Virtanen", birth_date=date(1990, 5, 17),
-        email="aino.virtanen@example.fi", registration_number="10012345678", qualifications=["Sairaanhoitaja (AMK)"],
-        languages={"suomi": "äidinkieli", "englanti": "hyvä"}, available_from=date(2026, 12, 1), available_until=None, reference_consent=True,
+        application_id=41010001,
+        candidate_id=410100001,
+        first_names="Aino Maria",
+        last_name="Virtanen",
+        birth_date=date(1990, 5, 17),
+        email="aino.virtanen@example.fi",
+        registration_number="10012345678",
+        qualifications=["Sairaanhoitaja (AMK)"],
+        languages={"suomi": "äidinkieli", "englanti": "hyvä"},
+        available_from=date(2026, 12, 1),
+        available_until=None,
+        reference_consent=True,
     )
     return Candidate(**{**values, **changes})
 
@@ -84,7 +98,8 @@ def test_without_a_number_a_namesake_born_on_another_day_is_not_the_candidate():
     assert (result.outcome, result.reasons) == (Outcome.NEEDS_REVIEW, [ReasonCode.LICENCE_NOT_FOUND])
     assert screened(no_number, namesakes=[namesake, registered(right())]).outcome is Outcome.ELIGIBLE
     assert screened(no_number, namesakes=[registered(right()), registered(right(), registration_number="10011111111")]).reasons == [
-        ReasonCode.SEVERAL_REGISTER_MATCHES]
+        ReasonCode.SEVERAL_REGISTER_MATCHES
+    ]
 
 
 def test_a_malformed_number_is_looked_up_by_name_and_birth_date_instead():
@@ -96,7 +111,9 @@ def test_a_qualification_outside_the_accepted_ones_is_not_eligible():
     assert screened(candidate(qualifications=["Merkonomi"]), registered(right())).reasons == [ReasonCode.QUALIFICATION_MISSING]
 
 
-@pytest.mark.parametrize(("level", "eligible"), [("äidinkieli", True), ("erinomainen", True), ("hyvä", True), ("tyydyttävä", False), ("alkeet", False), (None, False)])
+@pytest.mark.parametrize(
+    ("level", "eligible"), [("äidinkieli", True), ("erinomainen", True), ("hyvä", True), ("tyydyttävä", False), ("alkeet", False), (None, False)]
+)
 def test_finnish_must_be_at_least_good(level, eligible):
     languages = {"englanti": "äidinkieli", **({"suomi": level} if level else {})}
     result = screened(candidate(languages=languages), registered(right()))
@@ -136,8 +153,9 @@ def test_a_job_without_a_profession_needs_no_register_match():
 
 
 def test_the_rejection_letter_explains_each_reason_in_plain_finnish_and_nothing_else():
-    letter = rejection_letter(candidate(), JOB, [ReasonCode.LICENCE_EXPIRED, ReasonCode.QUALIFICATION_MISSING, ReasonCode.NO_REFERENCE_CONSENT],
-                              reply_by=date(2026, 12, 9))
+    letter = rejection_letter(
+        candidate(), JOB, [ReasonCode.LICENCE_EXPIRED, ReasonCode.QUALIFICATION_MISSING, ReasonCode.NO_REFERENCE_CONSENT], reply_by=date(2026, 12, 9)
+    )
     assert letter.subject == "Hakemuksesi tehtävään Sairaanhoitaja, kotihoito (sote-03-2180-26)"
     assert letter.text.startswith("Hei Aino,")
     assert "ei ole enää voimassa" in letter.text and "Sairaanhoitaja (AMK)" in letter.text and "9.12.2026 mennessä" in letter.text
@@ -147,6 +165,11 @@ def test_the_rejection_letter_explains_each_reason_in_plain_finnish_and_nothing_
 
 def test_the_invitation_says_when_and_where_in_helsinki_time():
     helsinki = ZoneInfo("Europe/Helsinki")
-    letter = invitation_letter(candidate(), JOB, starts=datetime(2026, 12, 3, 9, 0, tzinfo=helsinki), ends=datetime(2026, 12, 3, 10, 30, tzinfo=helsinki),
-                               location="Työpajankatu 8, 00580 Helsinki")
+    letter = invitation_letter(
+        candidate(),
+        JOB,
+        starts=datetime(2026, 12, 3, 9, 0, tzinfo=helsinki),
+        ends=datetime(2026, 12, 3, 10, 30, tzinfo=helsinki),
+        location="Työpajankatu 8, 00580 Helsinki",
+    )
     assert "torstaina 3.12.2026 klo 09.00–10.30" in letter.text and "Työpajankatu 8" in letter.text

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from kuntaflow.workdays import add_working_days, holiday_name, is_working_day, working_days_between
+from schemas.workdays import add_working_days, holiday_name, is_working_day, working_days_between
 
 
 def test_weekends_and_finnish_public_holidays_are_not_working_days():

@@ -50,9 +50,9 @@ def create_app(mailbox: Mailbox | None = None) -> Any:
     if mailbox is None:
         data_dir = None
         if EmailSandboxSettings().keep_eml:
-            from kuntaflow.settings import KuntaflowSettings
+            from schemas.data_home import DataHome
 
-            data_dir = KuntaflowSettings().resolved_data_dir / "email-sandbox"
+            data_dir = DataHome().resolved_data_dir / "email-sandbox"
         mailbox = Mailbox(data_dir=data_dir)
     return build(mailbox)
 
@@ -74,7 +74,7 @@ def client_environment(base_url: str) -> dict[str, str]:
     sandbox at ``base_url``: a free port is chosen now, so the connector knows it before the server starts."""
     from urllib.parse import urlsplit
 
-    from kuntaflow.servers import free_port
+    from connectors.servers import free_port
 
     host = urlsplit(base_url).hostname or "127.0.0.1"
     port = str(free_port(host))
@@ -91,4 +91,16 @@ def serve_smtp(app: Any, *, host: str = "127.0.0.1", port: int | None = None, **
     return SmtpSandbox(app.state.store, host=host, port=port, **options)
 
 
-__all__ = ["DESCRIPTION", "PAGES", "TITLE", "EmailSandboxSettings", "Mailbox", "ReceivedMessage", "SmtpSandbox", "client_environment", "create_app", "lifespan", "serve_smtp"]
+__all__ = [
+    "DESCRIPTION",
+    "PAGES",
+    "TITLE",
+    "EmailSandboxSettings",
+    "Mailbox",
+    "ReceivedMessage",
+    "SmtpSandbox",
+    "client_environment",
+    "create_app",
+    "lifespan",
+    "serve_smtp",
+]

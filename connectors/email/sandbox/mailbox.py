@@ -91,7 +91,9 @@ class ReceivedMessage:
             "reply_to": str(self.parsed["Reply-To"] or "") or None,
             "subject": self.subject,
             "received_at": self.received_at.isoformat(),
-            "attachments": [{"index": i, "filename": a.filename, "content_type": a.content_type, "size": len(a.content)} for i, a in enumerate(self.attachments)],
+            "attachments": [
+                {"index": i, "filename": a.filename, "content_type": a.content_type, "size": len(a.content)} for i, a in enumerate(self.attachments)
+            ],
         }
 
     def details(self) -> dict[str, Any]:

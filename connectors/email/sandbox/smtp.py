@@ -37,7 +37,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from connectors.email.sandbox.mailbox import Mailbox
 from connectors.sandbox_support import FaultInjector, FaultSpec
-from kuntaflow.servers import free_port
+from connectors.servers import free_port
 
 FAULT_PATH = "/smtp"
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
@@ -131,7 +131,9 @@ class SmtpSandbox:
             options["tls_context"] = context
         if self._credentials:
             options |= {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": tls}
-        self._controller = Controller(SandboxHandler(self.mailbox, self.faults), hostname=host, port=self.port, server_hostname="smtp.sandbox.kuntaflow", **options)
+        self._controller = Controller(
+            SandboxHandler(self.mailbox, self.faults), hostname=host, port=self.port, server_hostname="smtp.sandbox.kuntaflow", **options
+        )
         self._running = False
 
     def _authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:

@@ -33,8 +33,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.helbit.sandbox.seed import CLIENT_ID
-from connectors.helbit.sandbox.store import REJECTION_REASONS, SANDBOX_API_TOKEN, HelbitFailure, HelbitStore, fingerprint
+from connectors.helbit.sandbox.store import REJECTION_REASONS, HelbitFailure, HelbitStore, fingerprint
 from connectors.helbit.sandbox.ui import ui_router
+from connectors.helbit.settings import SANDBOX_API_TOKEN
 from connectors.sandbox_support import FaultSpec, install_faults
 
 OPEN_JOBS = "/portal-api/recruitment/v2.3/open-jobs"
@@ -66,8 +67,7 @@ class ScheduleIn(BaseModel):
     interview_slot_id: int
 
 
-def create_app(*, store: HelbitStore | None = None, today: date | None = None, api_token: str = SANDBOX_API_TOKEN,
-               faults: FaultSpec | None = None) -> FastAPI:
+def create_app(*, store: HelbitStore | None = None, today: date | None = None, api_token: str = SANDBOX_API_TOKEN, faults: FaultSpec | None = None) -> FastAPI:
     """Build a Helbit sandbox with its own seeded store (``today`` fixes the seed's dates)."""
     store = store or HelbitStore.seeded(today)
     app = FastAPI(title="Helbit-like recruitment system (Kuntaflow sandbox)", version="2.3", docs_url="/docs")
@@ -193,10 +193,12 @@ def create_app(*, store: HelbitStore | None = None, today: date | None = None, a
     @app.get("/_sandbox/state")
     async def state() -> JSONResponse:
         with store.lock:
-            return JSONResponse({
-                "jobs": {job.key: store.counts(job.job_id) for job in store.jobs},
-                "scheduled_interviews": sum(1 for i in store.interviews.values() if i["status"] == "scheduled"),
-                "exports": store.exports,
-            })
+            return JSONResponse(
+                {
+                    "jobs": {job.key: store.counts(job.job_id) for job in store.jobs},
+                    "scheduled_interviews": sum(1 for i in store.interviews.values() if i["status"] == "scheduled"),
+                    "exports": store.exports,
+                }
+            )
 
     return app

@@ -24,16 +24,26 @@ def export_applicants(store: HelbitStore, applications: Iterable[Application]) -
     for application in applications:
         seed = application.seed
         stage = store.stage(application.stage_id)
-        sheet.append([
-            seed.application_id, seed.candidate_id, seed.first_names, seed.last_name, seed.birth_date, seed.email, seed.phone,
-            seed.registration_number or "",
-            "; ".join(seed.qualifications),
-            "; ".join(f"{LANGUAGE_NAMES[s.language]}: {s.level}" for s in seed.languages),
-            seed.available_from, seed.available_until,
-            "Kyllä" if seed.reference_consent else "Ei",
-            stage["name"] if stage else "", STATUS_LABELS[application.status],
-            seed.applied_at.replace(tzinfo=None),
-        ])
+        sheet.append(
+            [
+                seed.application_id,
+                seed.candidate_id,
+                seed.first_names,
+                seed.last_name,
+                seed.birth_date,
+                seed.email,
+                seed.phone,
+                seed.registration_number or "",
+                "; ".join(seed.qualifications),
+                "; ".join(f"{LANGUAGE_NAMES[s.language]}: {s.level}" for s in seed.languages),
+                seed.available_from,
+                seed.available_until,
+                "Kyllä" if seed.reference_consent else "Ei",
+                stage["name"] if stage else "",
+                STATUS_LABELS[application.status],
+                seed.applied_at.replace(tzinfo=None),
+            ]
+        )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -49,15 +49,92 @@ PROFILE_WEIGHTS: dict[str, int] = {
 LANGUAGE_LEVELS = ("alkeet", "tyydyttävä", "hyvä", "erinomainen", "äidinkieli")
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "ruotsi", "en": "englanti", "et": "viro", "ru": "venäjä", "so": "somali", "ar": "arabia"}
 
-_FEMALE = ("Aino", "Anna", "Elina", "Emilia", "Helmi", "Johanna", "Kaisa", "Katja", "Laura", "Maria", "Minna", "Noora",
-           "Pirjo", "Riikka", "Satu", "Tiina", "Venla", "Sofia", "Hanna", "Sari", "Jenni", "Outi", "Eveliina", "Milla")
-_MALE = ("Antti", "Eero", "Heikki", "Ilkka", "Jari", "Juha", "Kalle", "Lauri", "Markku", "Mikael", "Niko", "Olli",
-         "Pekka", "Sami", "Timo", "Ville", "Johan", "Elias", "Tuomas", "Joonas")
+_FEMALE = (
+    "Aino",
+    "Anna",
+    "Elina",
+    "Emilia",
+    "Helmi",
+    "Johanna",
+    "Kaisa",
+    "Katja",
+    "Laura",
+    "Maria",
+    "Minna",
+    "Noora",
+    "Pirjo",
+    "Riikka",
+    "Satu",
+    "Tiina",
+    "Venla",
+    "Sofia",
+    "Hanna",
+    "Sari",
+    "Jenni",
+    "Outi",
+    "Eveliina",
+    "Milla",
+)
+_MALE = (
+    "Antti",
+    "Eero",
+    "Heikki",
+    "Ilkka",
+    "Jari",
+    "Juha",
+    "Kalle",
+    "Lauri",
+    "Markku",
+    "Mikael",
+    "Niko",
+    "Olli",
+    "Pekka",
+    "Sami",
+    "Timo",
+    "Ville",
+    "Johan",
+    "Elias",
+    "Tuomas",
+    "Joonas",
+)
 _SECOND = ("Maria", "Johanna", "Kristiina", "Helena", "Sofia", "Emilia", "Juhani", "Tapani", "Olavi", "Mikael", "Kalevi", "Ilmari")
-_SURNAMES = ("Virtanen", "Korhonen", "Mäkinen", "Nieminen", "Mäkelä", "Hämäläinen", "Laine", "Heikkinen", "Koskinen",
-             "Järvinen", "Lehtonen", "Lehtinen", "Saarinen", "Salminen", "Heinonen", "Niemi", "Heikkilä", "Kinnunen",
-             "Salonen", "Turunen", "Salo", "Laitinen", "Tuominen", "Rantanen", "Karjalainen", "Jokinen", "Mattila",
-             "Savolainen", "Lahtinen", "Ahonen", "Lindqvist", "Nyström", "Mohamed", "Ivanova", "Tamm")
+_SURNAMES = (
+    "Virtanen",
+    "Korhonen",
+    "Mäkinen",
+    "Nieminen",
+    "Mäkelä",
+    "Hämäläinen",
+    "Laine",
+    "Heikkinen",
+    "Koskinen",
+    "Järvinen",
+    "Lehtonen",
+    "Lehtinen",
+    "Saarinen",
+    "Salminen",
+    "Heinonen",
+    "Niemi",
+    "Heikkilä",
+    "Kinnunen",
+    "Salonen",
+    "Turunen",
+    "Salo",
+    "Laitinen",
+    "Tuominen",
+    "Rantanen",
+    "Karjalainen",
+    "Jokinen",
+    "Mattila",
+    "Savolainen",
+    "Lahtinen",
+    "Ahonen",
+    "Lindqvist",
+    "Nyström",
+    "Mohamed",
+    "Ivanova",
+    "Tamm",
+)
 _ASCII = str.maketrans({"ä": "a", "ö": "o", "å": "a", "Ä": "A", "Ö": "O", "Å": "A"})
 
 
@@ -87,20 +164,77 @@ class JobSeed:
 
 
 JOBS: tuple[JobSeed, ...] = (
-    JobSeed(4101, "sote-03-2180-26", "Sairaanhoitaja, kotihoito", ("Sairaanhoitaja", "Terveydenhoitaja"),
-            ("Sairaanhoitaja (AMK)", "Terveydenhoitaja (AMK)", "Sairaanhoitajan tutkinto (opistoaste)"),
-            "Sosiaali-, terveys- ja pelastustoimiala, Kotihoito", "Työpajankatu 8", "00580", "Helsinki",
-            "rekrytointi.kotihoito@hel.fi", 200, 12, 12, 30, 182),
-    JobSeed(4102, "sote-03-2201-26", "Lähihoitaja, kesätyö", ("Lähihoitaja", "Sairaanhoitaja"),
-            ("Lähihoitaja (sosiaali- ja terveysalan perustutkinto)", "Perushoitaja", "Sairaanhoitaja (AMK)"),
-            "Sosiaali-, terveys- ja pelastustoimiala, Sairaala-, kuntoutus- ja hoivapalvelut", "Toinen linja 4 A", "00530",
-            "Helsinki", "kesarekry.shk@hel.fi", 1000, 50, 15, 45, 92),
-    JobSeed(4103, "sote-05-1142-26", "Fysioterapeutti, kuntoutus", ("Fysioterapeutti",), ("Fysioterapeutti (AMK)",),
-            "Sosiaali-, terveys- ja pelastustoimiala, Kuntoutuspalvelut", "Laakson sairaala, Lääkärinkatu 8", "00250",
-            "Helsinki", "rekrytointi.kuntoutus@hel.fi", 20, 3, 4, 21, None, employment="Vakinainen"),
-    JobSeed(4104, "sote-04-0977-26", "Kätilö, synnytysosasto", ("Kätilö",), ("Kätilö (AMK)",),
-            "Sosiaali-, terveys- ja pelastustoimiala, Naistentautien ja synnytysten palvelut", "Haartmaninkatu 2", "00290",
-            "Helsinki", "rekrytointi.synnytys@hel.fi", 40, 4, 5, 14, 365, processed=10, hired=3),
+    JobSeed(
+        4101,
+        "sote-03-2180-26",
+        "Sairaanhoitaja, kotihoito",
+        ("Sairaanhoitaja", "Terveydenhoitaja"),
+        ("Sairaanhoitaja (AMK)", "Terveydenhoitaja (AMK)", "Sairaanhoitajan tutkinto (opistoaste)"),
+        "Sosiaali-, terveys- ja pelastustoimiala, Kotihoito",
+        "Työpajankatu 8",
+        "00580",
+        "Helsinki",
+        "rekrytointi.kotihoito@hel.fi",
+        200,
+        12,
+        12,
+        30,
+        182,
+    ),
+    JobSeed(
+        4102,
+        "sote-03-2201-26",
+        "Lähihoitaja, kesätyö",
+        ("Lähihoitaja", "Sairaanhoitaja"),
+        ("Lähihoitaja (sosiaali- ja terveysalan perustutkinto)", "Perushoitaja", "Sairaanhoitaja (AMK)"),
+        "Sosiaali-, terveys- ja pelastustoimiala, Sairaala-, kuntoutus- ja hoivapalvelut",
+        "Toinen linja 4 A",
+        "00530",
+        "Helsinki",
+        "kesarekry.shk@hel.fi",
+        1000,
+        50,
+        15,
+        45,
+        92,
+    ),
+    JobSeed(
+        4103,
+        "sote-05-1142-26",
+        "Fysioterapeutti, kuntoutus",
+        ("Fysioterapeutti",),
+        ("Fysioterapeutti (AMK)",),
+        "Sosiaali-, terveys- ja pelastustoimiala, Kuntoutuspalvelut",
+        "Laakson sairaala, Lääkärinkatu 8",
+        "00250",
+        "Helsinki",
+        "rekrytointi.kuntoutus@hel.fi",
+        20,
+        3,
+        4,
+        21,
+        None,
+        employment="Vakinainen",
+    ),
+    JobSeed(
+        4104,
+        "sote-04-0977-26",
+        "Kätilö, synnytysosasto",
+        ("Kätilö",),
+        ("Kätilö (AMK)",),
+        "Sosiaali-, terveys- ja pelastustoimiala, Naistentautien ja synnytysten palvelut",
+        "Haartmaninkatu 2",
+        "00290",
+        "Helsinki",
+        "rekrytointi.synnytys@hel.fi",
+        40,
+        4,
+        5,
+        14,
+        365,
+        processed=10,
+        hired=3,
+    ),
 )
 
 #: Other licensed professions people apply with (the wrong one for the job).
@@ -260,9 +394,7 @@ def _right(rng: random.Random, profession: str, today: date, status: str) -> Rig
     return Right(profession, kind, valid_from, None, "valid")
 
 
-def _applicant(
-    rng: random.Random, job: JobSeed, number: int, today: date, numbers: _RegistrationNumbers
-) -> tuple[ApplicantSeed, list[RegisterEntry]]:
+def _applicant(rng: random.Random, job: JobSeed, number: int, today: date, numbers: _RegistrationNumbers) -> tuple[ApplicantSeed, list[RegisterEntry]]:
     profile = _profile(rng)
     first, last, born = _name(rng), rng.choice(_SURNAMES), _birth_date(rng, today)
     email = f"{first.split()[0]}.{last}{rng.randrange(1, 99)}@example.fi".lower().translate(_ASCII)
@@ -323,7 +455,9 @@ def _applicant(
     if in_register:
         entries.append(RegisterEntry(own_number, last, first, born, tuple(rights)))
         if rng.random() < 0.1:  # a namesake born elsewhere in time, also licensed
-            entries.append(RegisterEntry(numbers.next(), last, first, born + timedelta(days=rng.randrange(400, 6000)), (_right(rng, profession, today, "valid"),)))
+            entries.append(
+                RegisterEntry(numbers.next(), last, first, born + timedelta(days=rng.randrange(400, 6000)), (_right(rng, profession, today, "valid"),))
+            )
 
     applied = datetime.combine(today - timedelta(days=rng.randrange(1, 14)), time(rng.randrange(7, 23), rng.randrange(60)), HELSINKI)
     stage, hired_start = "new", None

@@ -20,19 +20,17 @@ from connectors.helbit.sandbox.seed import (
     period_of,
     recruitment_world,
 )
+from connectors.helbit.settings import SANDBOX_UI_PASSWORD, SANDBOX_UI_USERNAME, SANDBOX_USER_ID
 
 #: (offset, name, kind) of every job's stages; ``kind`` is what robots look stages up by.
-STAGES = ((1, "Hakemus vastaanotettu", "new"), (2, "Esikarsinta: tarkistettava", "review"),
-          (3, "Ryhmähaastattelu", "interview"), (4, "Työtarjous", "offer"))
+STAGES = ((1, "Hakemus vastaanotettu", "new"), (2, "Esikarsinta: tarkistettava", "review"), (3, "Ryhmähaastattelu", "interview"), (4, "Työtarjous", "offer"))
 REJECTION_REASONS = (
     {"id": 801, "name": "Ei täytä kelpoisuusehtoja", "type": {"id": 1, "name": "We rejected them"}},
     {"id": 802, "name": "Valittiin toinen hakija", "type": {"id": 1, "name": "We rejected them"}},
     {"id": 803, "name": "Hakija perui hakemuksensa", "type": {"id": 2, "name": "They rejected us"}},
 )
-SANDBOX_API_TOKEN = "helbit-sandbox-api-token"
-SANDBOX_USER_ID = 9001
 #: Recruiter logins of the web UI: username → (password, display name).
-UI_USERS = {"robotti.rekry": ("helbit-sandbox-ui-password", "Rekrytointirobotti"), "rekrytoija": ("rekry2026", "Riikka Rekrytoija")}
+UI_USERS = {SANDBOX_UI_USERNAME: (SANDBOX_UI_PASSWORD, "Rekrytointirobotti"), "rekrytoija": ("rekry2026", "Riikka Rekrytoija")}
 
 
 class HelbitFailure(Exception):
@@ -112,8 +110,10 @@ class HelbitStore:
 
     def stages_of(self, job_id: int) -> list[dict[str, Any]]:
         self.job(job_id)
-        return [{"id": job_id * 10 + offset, "name": name, "job_id": job_id, "priority": offset - 1, "active": True,
-                 "kind": kind, "interviews": []} for offset, name, kind in STAGES]
+        return [
+            {"id": job_id * 10 + offset, "name": name, "job_id": job_id, "priority": offset - 1, "active": True, "kind": kind, "interviews": []}
+            for offset, name, kind in STAGES
+        ]
 
     def stage(self, stage_id: int | None) -> dict[str, Any] | None:
         if stage_id is None:
@@ -126,7 +126,11 @@ class HelbitStore:
         start, end = period_of(job, self.world.today)
         counts = self.counts(job.job_id)
         return {
-            "id": job.job_id, "name": job.title, "requisition_id": job.key, "status": "open", "confidential": False,
+            "id": job.job_id,
+            "name": job.title,
+            "requisition_id": job.key,
+            "status": "open",
+            "confidential": False,
             "departments": [{"id": job.job_id // 100, "name": job.organization}],
             "offices": [{"id": 1, "name": job.postal_area, "location": {"name": f"{job.address}, {job.postal_code} {job.postal_area}"}}],
             "hiring_team": {"recruiters": [{"id": SANDBOX_USER_ID, "email": job.contact_email}]},
@@ -155,19 +159,34 @@ class HelbitStore:
         published = datetime.combine(self.world.today, datetime.min.time()).replace(hour=8)
         return {
             "jobAdvertisement": {
-                "id": job.key, "title": job.title,
+                "id": job.key,
+                "title": job.title,
                 "jobDesc": f"<p>{job.title}. Haemme {job.organization.split(', ')[-1].lower()}on osaavia ammattilaisia. "
-                           f"Tehtävä edellyttää {', '.join(job.professions).lower()} -ammattioikeutta (Valvira) ja hyvää suomen kielen taitoa.</p>",
-                "address": job.address, "postalCode": job.postal_code, "postalArea": job.postal_area, "anonymous": False,
-                "contacts": f"Rekrytointi, {job.contact_email}", "logo": None,
+                f"Tehtävä edellyttää {', '.join(job.professions).lower()} -ammattioikeutta (Valvira) ja hyvää suomen kielen taitoa.</p>",
+                "address": job.address,
+                "postalCode": job.postal_code,
+                "postalArea": job.postal_area,
+                "anonymous": False,
+                "contacts": f"Rekrytointi, {job.contact_email}",
+                "logo": None,
                 "jobDuration": f"{start.strftime('%d.%m.%Y')} - {end.strftime('%d.%m.%Y')}" if end else "Toistaiseksi voimassa oleva",
-                "numberOfVacancy": max(1, job.applicants // 25), "changetime": f"{published:%Y-%m-%dT%H:%M:%S}",
-                "internetLink": None, "publishingOrganization": job.job_id // 100, "organization": "Helsingin kaupunki",
-                "organizationDesc": job.organization, "embedLink": None,
-                "salary": "Palkka määräytyy SOTE-sopimuksen mukaan", "salaryClass": None, "taskArea": "Sosiaali- ja terveysala",
-                "type": 1, "employment": job.employment, "employmentId": 1 if job.employment == "Vakinainen" else 2,
-                "employmentType": "Kokoaikatyö", "employmentTypeId": 1,
-                "publicationStarts": f"{published:%Y-%m-%dT%H:%M:%S}", "publicationEnds": f"{start:%Y-%m-%d}T16:00:00",
+                "numberOfVacancy": max(1, job.applicants // 25),
+                "changetime": f"{published:%Y-%m-%dT%H:%M:%S}",
+                "internetLink": None,
+                "publishingOrganization": job.job_id // 100,
+                "organization": "Helsingin kaupunki",
+                "organizationDesc": job.organization,
+                "embedLink": None,
+                "salary": "Palkka määräytyy SOTE-sopimuksen mukaan",
+                "salaryClass": None,
+                "taskArea": "Sosiaali- ja terveysala",
+                "type": 1,
+                "employment": job.employment,
+                "employmentId": 1 if job.employment == "Vakinainen" else 2,
+                "employmentType": "Kokoaikatyö",
+                "employmentTypeId": 1,
+                "publicationStarts": f"{published:%Y-%m-%dT%H:%M:%S}",
+                "publicationEnds": f"{start:%Y-%m-%d}T16:00:00",
             },
             "link": {"url": f"/{lang.split('_')[0]}/jobs/{job.key}"},
         }
@@ -185,22 +204,30 @@ class HelbitStore:
         job = self.job(seed.job_id)
         reason = next((r for r in REJECTION_REASONS if r["id"] == application.rejection_reason_id), None)
         return {
-            "id": seed.application_id, "candidate_id": seed.candidate_id, "prospect": False,
-            "applied_at": _iso(seed.applied_at), "rejected_at": _iso(application.rejected_at),
-            "last_activity_at": _iso(application.last_activity_at), "location": None,
+            "id": seed.application_id,
+            "candidate_id": seed.candidate_id,
+            "prospect": False,
+            "applied_at": _iso(seed.applied_at),
+            "rejected_at": _iso(application.rejected_at),
+            "last_activity_at": _iso(application.last_activity_at),
+            "location": None,
             "source": {"id": 1, "public_name": "Helsingin kaupungin avoimet työpaikat"},
-            "credited_to": None, "rejection_reason": reason,
+            "credited_to": None,
+            "rejection_reason": reason,
             "rejection_details": {"notes": application.rejection_notes} if application.rejection_notes else None,
-            "jobs": [{"id": job.job_id, "name": job.title}], "job_post_id": job.job_id,
-            "status": application.status, "current_stage": self.stage(application.stage_id),
-            "answers": [], "attachments": [],
+            "jobs": [{"id": job.job_id, "name": job.title}],
+            "job_post_id": job.job_id,
+            "status": application.status,
+            "current_stage": self.stage(application.stage_id),
+            "answers": [],
+            "attachments": [],
             # Helbit extension: the start date recorded with the hire.
-            "hired_at": _iso(application.hired_at), "start_date": application.start_date.isoformat() if application.start_date else None,
+            "hired_at": _iso(application.hired_at),
+            "start_date": application.start_date.isoformat() if application.start_date else None,
         }
 
     def applications_of(self, job_id: int | None = None, status: str | None = None) -> list[Application]:
-        return [a for a in self.applications.values()
-                if (job_id is None or a.seed.job_id == job_id) and (status is None or a.status == status)]
+        return [a for a in self.applications.values() if (job_id is None or a.seed.job_id == job_id) and (status is None or a.status == status)]
 
     def move(self, application_id: int, from_stage_id: int, to_stage_id: int) -> Application:
         with self.lock:
@@ -211,8 +238,12 @@ class HelbitStore:
             if to_stage_id not in valid:
                 raise HelbitFailure(422, "Validation error", [{"message": "Stage does not belong to the job", "field": "to_stage_id"}])
             if application.stage_id != from_stage_id:
-                raise HelbitFailure(422, "Validation error", [{"message": "Application is not in from_stage_id", "field": "from_stage_id"}],
-                                    current_stage_id=application.stage_id)
+                raise HelbitFailure(
+                    422,
+                    "Validation error",
+                    [{"message": "Application is not in from_stage_id", "field": "from_stage_id"}],
+                    current_stage_id=application.stage_id,
+                )
             application.stage_id = to_stage_id
             application.last_activity_at = _now()
             return application
@@ -249,9 +280,16 @@ class HelbitStore:
         return sum(1 for i in self.interviews.values() if i["interview_slot_id"] == slot_id and i["status"] == "scheduled")
 
     def slot_json(self, slot: InterviewSlotSeed) -> dict[str, Any]:
-        return {"id": slot.slot_id, "job_id": slot.job_id, "start": {"date_time": _iso(slot.start)}, "end": {"date_time": _iso(slot.end)},
-                "location": slot.location, "capacity": slot.capacity, "booked": self.booked(slot.slot_id),
-                "interview": {"id": slot.job_id * 10 + 3, "name": "Ryhmähaastattelu"}}
+        return {
+            "id": slot.slot_id,
+            "job_id": slot.job_id,
+            "start": {"date_time": _iso(slot.start)},
+            "end": {"date_time": _iso(slot.end)},
+            "location": slot.location,
+            "capacity": slot.capacity,
+            "booked": self.booked(slot.slot_id),
+            "interview": {"id": slot.job_id * 10 + 3, "name": "Ryhmähaastattelu"},
+        }
 
     def slots_of(self, job_id: int) -> list[InterviewSlotSeed]:
         self.job(job_id)
@@ -276,12 +314,20 @@ class HelbitStore:
             if self.booked(slot_id) >= slot.capacity:
                 raise HelbitFailure(409, "Interview slot is full", [{"message": "slot_full", "field": "interview_slot_id"}])
             interview = {
-                "id": self.next_interview_id, "application_id": application_id, "interview_slot_id": slot_id,
-                "external_event_id": f"helbit-slot-{slot_id}", "start": {"date_time": _iso(slot.start)}, "end": {"date_time": _iso(slot.end)},
-                "location": slot.location, "video_conferencing_url": None, "status": "scheduled",
-                "created_at": _iso(_now()), "updated_at": _iso(_now()),
+                "id": self.next_interview_id,
+                "application_id": application_id,
+                "interview_slot_id": slot_id,
+                "external_event_id": f"helbit-slot-{slot_id}",
+                "start": {"date_time": _iso(slot.start)},
+                "end": {"date_time": _iso(slot.end)},
+                "location": slot.location,
+                "video_conferencing_url": None,
+                "status": "scheduled",
+                "created_at": _iso(_now()),
+                "updated_at": _iso(_now()),
                 "interview": {"id": slot.job_id * 10 + 3, "name": "Ryhmähaastattelu"},
-                "organizer": {"id": SANDBOX_USER_ID, "name": "Rekrytointirobotti"}, "interviewers": [],
+                "organizer": {"id": SANDBOX_USER_ID, "name": "Rekrytointirobotti"},
+                "interviewers": [],
             }
             self.next_interview_id += 1
             self.interviews[interview["id"]] = interview

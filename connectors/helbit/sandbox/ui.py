@@ -97,9 +97,13 @@ def ui_router(store: HelbitStore) -> APIRouter:
     def filtered(job_id: int, stage: str, status: str, q: str) -> list[Application]:
         needle = q.strip().lower()
         return sorted(
-            (a for a in store.applications_of(job_id)
-             if (not stage or str(a.stage_id) == stage) and (not status or a.status == status)
-             and (not needle or needle in f"{a.seed.first_names} {a.seed.last_name}".lower())),
+            (
+                a
+                for a in store.applications_of(job_id)
+                if (not stage or str(a.stage_id) == stage)
+                and (not status or a.status == status)
+                and (not needle or needle in f"{a.seed.first_names} {a.seed.last_name}".lower())
+            ),
             key=lambda a: a.seed.application_id,
         )
 
@@ -116,10 +120,21 @@ def ui_router(store: HelbitStore) -> APIRouter:
             shown = [(a, store.stage(a.stage_id)) for a in found[(page_number - 1) * PAGE_SIZE : page_number * PAGE_SIZE]]
         filters = {"stage": stage, "status": status, "q": q}
         return page(
-            request, "applicants.html", user=UI_USERS[current["user"]][1], job=job, shown=shown, total=len(found),
-            stages=store.stages_of(job.job_id), statuses=STATUS_LABELS, reasons=REJECTION_REASONS, filters=filters,
-            query=urlencode({k: v for k, v in filters.items() if v}), page_number=page_number, pages=pages,
-            csrf=current["csrf"], message=message,
+            request,
+            "applicants.html",
+            user=UI_USERS[current["user"]][1],
+            job=job,
+            shown=shown,
+            total=len(found),
+            stages=store.stages_of(job.job_id),
+            statuses=STATUS_LABELS,
+            reasons=REJECTION_REASONS,
+            filters=filters,
+            query=urlencode({k: v for k, v in filters.items() if v}),
+            page_number=page_number,
+            pages=pages,
+            csrf=current["csrf"],
+            message=message,
         )
 
     @router.get("/jobs/{key}/export.xlsx")
@@ -175,9 +190,17 @@ def ui_router(store: HelbitStore) -> APIRouter:
             return page(request, "not_found.html", status=404, user=UI_USERS[current["user"]][1])
         job = store.job(application.seed.job_id)
         return page(
-            request, "application.html", user=UI_USERS[current["user"]][1], application=application, job=job,
-            stage=store.stage(application.stage_id), stages=store.stages_of(job.job_id), statuses=STATUS_LABELS,
-            languages=LANGUAGE_NAMES, interviews=store.interviews_of(application_id), csrf=current["csrf"],
+            request,
+            "application.html",
+            user=UI_USERS[current["user"]][1],
+            application=application,
+            job=job,
+            stage=store.stage(application.stage_id),
+            stages=store.stages_of(job.job_id),
+            statuses=STATUS_LABELS,
+            languages=LANGUAGE_NAMES,
+            interviews=store.interviews_of(application_id),
+            csrf=current["csrf"],
         )
 
     @router.post("/applications/{application_id}/stage")

@@ -29,8 +29,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.hr.models import check_iban
-from connectors.hr.sandbox.seed import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-from connectors.hr.sandbox.store import HrFailure, HrStore, fingerprint, seeded_store
+from connectors.hr.sandbox.store import HrFailure, fingerprint, seeded_store
+from connectors.hr.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from connectors.sandbox_support import FaultSpec, install_faults
 from schemas.hetu import parse_hetu
 
@@ -132,9 +132,7 @@ def create_app(
         return JSONResponse(body, status_code=status)
 
     @app.post(f"{API}/oauth/token")
-    async def token(
-        grant_type: Annotated[str, Form()], client_id: Annotated[str, Form()] = "", client_secret: Annotated[str, Form()] = ""
-    ) -> JSONResponse:
+    async def token(grant_type: Annotated[str, Form()], client_id: Annotated[str, Form()] = "", client_secret: Annotated[str, Form()] = "") -> JSONResponse:
         if grant_type != "client_credentials":
             raise HrFailure(400, "unsupported_grant_type", "Only client_credentials is supported")
         return JSONResponse(store.issue_token(client_id, client_secret))

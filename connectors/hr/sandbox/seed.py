@@ -10,12 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from pydantic import SecretStr
-
 from schemas.hetu import check_character
 
-SANDBOX_CLIENT_ID = "kuntaflow-robot"
-SANDBOX_CLIENT_SECRET = SecretStr("hr-sandbox-secret")
 DIVISION = "Sosiaali-, terveys- ja pelastustoimiala"
 WORK_EMAIL_DOMAIN = "hel.example"
 
@@ -65,9 +61,25 @@ SUPERVISORS = (
 
 UNITS = (
     SeedUnit("SOTE-LAAKSO-OS7", "Laakson sairaala, osasto 7", "Dals sjukhus, avdelning 7", ("2813720", "2813721"), 100101, "Lääkärinkatu 8", "00250"),
-    SeedUnit("SOTE-KALASATAMA-TA", "Kalasataman terveys- ja hyvinvointikeskus", "Fiskehamnens hälso- och välfärdscentral", ("2711410",), 100102, "Työpajankatu 14 A", "00580"),
+    SeedUnit(
+        "SOTE-KALASATAMA-TA",
+        "Kalasataman terveys- ja hyvinvointikeskus",
+        "Fiskehamnens hälso- och välfärdscentral",
+        ("2711410",),
+        100102,
+        "Työpajankatu 14 A",
+        "00580",
+    ),
     SeedUnit("SOTE-MALMI-TA", "Malmin terveysasema", "Malms hälsostation", ("2711520",), 100106, "Talvelantie 6", "00700"),
-    SeedUnit("SOTE-KOTIHOITO-ITA", "Kotihoito, itäinen alue (Vuosaari)", "Hemvård, östra området (Nordsjö)", ("2922310", "2922311"), 100103, "Mosaiikkitori 2", "00980"),
+    SeedUnit(
+        "SOTE-KOTIHOITO-ITA",
+        "Kotihoito, itäinen alue (Vuosaari)",
+        "Hemvård, östra området (Nordsjö)",
+        ("2922310", "2922311"),
+        100103,
+        "Mosaiikkitori 2",
+        "00980",
+    ),
     SeedUnit("SOTE-KONTULA-PK", "Kontulan palvelukeskus", "Gårdsbacka servicecentral", ("2931150",), 100104, "Ostostie 4", "00940"),
     SeedUnit("SOTE-KALLIO-SUU", "Kallion hammashoitola", "Berghälls tandklinik", ("2751210",), 100105, "Sturenkatu 8", "00510"),
     SeedUnit("SOTE-PERHEKESKUS-ITA", "Itäinen perhekeskus", "Östra familjecentret", ("2641110",), 100107, "Turunlinnantie 14", "00900"),

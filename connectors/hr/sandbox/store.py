@@ -188,7 +188,9 @@ class HrStore:
                 raise HrFailure(422, "unknown_unit", "unit_id does not name a unit", {"field": "unit_id"})
             cost_centre = body.get("cost_centre") or unit["default_cost_centre"]
             if cost_centre not in unit["cost_centres"]:
-                raise HrFailure(422, "cost_centre_not_in_unit", "The cost centre does not belong to the unit", {"field": "cost_centre", "allowed": unit["cost_centres"]})
+                raise HrFailure(
+                    422, "cost_centre_not_in_unit", "The cost centre does not belong to the unit", {"field": "cost_centre", "allowed": unit["cost_centres"]}
+                )
             supervisor_id = body.get("supervisor_id") or unit["supervisor_id"]
             supervisor = self.employees.get(supervisor_id)
             if supervisor is None or not supervisor.is_supervisor:
@@ -201,7 +203,9 @@ class HrStore:
             previous = self._employments_of(employee.employee_id)
             same_day = next((e for e in previous if e["start_date"] == start.isoformat() and e["status"] != "cancelled"), None)
             if same_day is not None:
-                raise HrFailure(409, "employment_exists", "The employee already has an employment starting that day", {"employment_id": same_day["employment_id"]})
+                raise HrFailure(
+                    409, "employment_exists", "The employee already has an employment starting that day", {"employment_id": same_day["employment_id"]}
+                )
             missing = ["tax_card", "degree_certificate"]
             if employee.iban is None:
                 missing.insert(1, "basic_information_form")

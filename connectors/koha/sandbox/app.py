@@ -36,8 +36,8 @@ from connectors.koha.sandbox.pages import install_pages
 from connectors.koha.sandbox.query import InvalidQuery, field_matches, like, matches
 from connectors.koha.sandbox.seed import seed
 from connectors.koha.sandbox.store import KohaFailure, KohaStore
-from connectors.sandbox_support import FaultSpec, install_faults
 from connectors.sandbox_people import Population
+from connectors.sandbox_support import FaultSpec, install_faults
 
 API = "/api/v1"
 PATRON_EMBEDS = ("extended_attributes", "checkouts+count", "overdues+count", "account_balance", "library")
@@ -202,7 +202,11 @@ def _spec_errors(error: ValidationError, root: str) -> list[dict[str, str]]:
         elif kind == "literal_error":
             message = f"Not in enum list: {problem['ctx']['expected']}."
         elif kind == "value_error":
-            message = "Does not match date format." if "date" in str(problem.get("msg", "")).lower() or "isoformat" in str(problem.get("msg", "")) else str(problem["msg"])
+            message = (
+                "Does not match date format."
+                if "date" in str(problem.get("msg", "")).lower() or "isoformat" in str(problem.get("msg", ""))
+                else str(problem["msg"])
+            )
         else:
             message = str(problem["msg"])
         out.append({"message": message, "path": "/".join([root, *loc])})
@@ -316,22 +320,24 @@ def create_app(
 
     Args:
         salt: the hetu-key salt the connector uses, so seeded patrons are found by key; by
-            default the engine's (``KuntaflowSettings().salt()``).
+            default the engine's (``DataHome().salt()``).
         faults: fault injection; by default from ``KUNTAFLOW_SANDBOX_FAULT_*``.
         people: whose Koha patrons are seeded; by default ``sandbox_population()``
             (``KUNTAFLOW_SANDBOX_POPULATION_*``).
     """
     if salt is None:
-        from kuntaflow.settings import KuntaflowSettings
+        from schemas.data_home import DataHome
 
-        salt = KuntaflowSettings().salt()
+        salt = DataHome().salt()
     store = KohaStore(guarantor_attribute=guarantor_attribute)
     if seeded:
         seed(store, salt, hetu_key_attribute=hetu_key_attribute, people=people)
 
     app = FastAPI(title="Koha REST API v1 (Kuntaflow sandbox)", version="1", docs_url="/docs")
     app.state.store = store
-    install_faults(app, faults, error_body=lambda status, message: {"error": message, "error_code": "internal_server_error" if status >= 500 else "sandbox_fault"})
+    install_faults(
+        app, faults, error_body=lambda status, message: {"error": message, "error_code": "internal_server_error" if status >= 500 else "sandbox_fault"}
+    )
 
     @app.exception_handler(KohaFailure)
     async def _koha_failure(request: Request, failure: KohaFailure) -> JSONResponse:
@@ -416,7 +422,9 @@ def create_app(
             for record in records:
                 if not all(name in record and _match_param(record[name], wanted, mode) for name, wanted in filters.items()):
                     continue
-                if queries and not any(all(matches(q, row) for q in queries) for row in _joined_rows(record, embeds, store.attributes.of_patron(record["patron_id"]))):
+                if queries and not any(
+                    all(matches(q, row) for q in queries) for row in _joined_rows(record, embeds, store.attributes.of_patron(record["patron_id"]))
+                ):
                     continue
                 selected.append(render_patron(record, embeds))
         return _paginate(request, selected, base_total, "patron_id")

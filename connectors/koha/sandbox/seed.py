@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from connectors.sandbox_people import Population, sandbox_population
 from connectors.koha.sandbox.store import ApiKey, AttributeType, KohaStore
+from connectors.sandbox_people import Population, sandbox_population
 from schemas.hetu import hetu_key
 
 SANDBOX_CLIENT_ID = "kuntaflow"

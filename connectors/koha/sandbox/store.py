@@ -284,7 +284,7 @@ class KohaStore:
             patron_id = self._next_patron_id
             self._next_patron_id += 1
             today = self.today()
-            record = {name: None for name in PATRON_FIELDS} | DEFAULTS | {k: v for k, v in body.items() if k not in READ_ONLY}
+            record = dict.fromkeys(PATRON_FIELDS) | DEFAULTS | {k: v for k, v in body.items() if k not in READ_ONLY}
             record["patron_id"] = patron_id
             record["date_enrolled"] = record["date_enrolled"] or today.isoformat()
             record["expiry_date"] = record["expiry_date"] or self._expiry(category, date.fromisoformat(record["date_enrolled"]))
@@ -372,9 +372,7 @@ class KohaStore:
             if patron_id not in self.patrons or current is None or current["patron_id"] != patron_id:
                 raise not_found("Attribute")
             kind = self.attribute_types[current["type"]]
-            if kind.unique and any(
-                a["extended_attribute_id"] != attribute_id and a["value"] == value for a in self.attributes.with_value(value, kind.code)
-            ):
+            if kind.unique and any(a["extended_attribute_id"] != attribute_id and a["value"] == value for a in self.attributes.with_value(value, kind.code)):
                 raise KohaFailure(409, {"error": f"{kind.code} is unique and the value is already in use", "error_code": "attribute_not_unique"})
             self.attributes.set_value(attribute_id, value)
             return self._attribute_api(current)

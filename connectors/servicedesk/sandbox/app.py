@@ -29,8 +29,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.sandbox_support import FaultSpec, install_faults
-from connectors.servicedesk.sandbox.seed import SANDBOX_APP_PASSWORD, SANDBOX_USERNAME
 from connectors.servicedesk.sandbox.store import STATES, DeskFailure, DeskStore
+from connectors.servicedesk.settings import SANDBOX_APP_PASSWORD, SANDBOX_USERNAME
 
 API = "/api/v1"
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")

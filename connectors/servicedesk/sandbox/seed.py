@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
-
-SANDBOX_USERNAME = "kuntaflow-robot"
-SANDBOX_APP_PASSWORD = SecretStr("servicedesk-sandbox-app-password")
-
 #: Ticket type → the group that handles it, and the title prefix the desk gives it.
 ASSIGNMENT_GROUPS = {
     "it_account": "IT-palvelut / Käyttäjätunnukset",

@@ -27,7 +27,7 @@ import secrets
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -39,11 +39,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from saml2.samlp import STATUS_AUTHN_FAILED
 
+from connectors.sandbox_people import Population, SandboxPerson, sandbox_population
 from connectors.sandbox_support import FaultSpec, install_faults
 from connectors.suomifi_tunnistus.keys import KeyPair
-from connectors.suomifi_tunnistus.metadata import build_sp_metadata
-from connectors.suomifi_tunnistus.sandbox.idp import AuthnRequestInfo, TestIdP, sandbox_idp_keys
-from connectors.sandbox_people import Population, SandboxPerson, sandbox_population
+from connectors.suomifi_tunnistus.metadata import build_sp_metadata, sandbox_idp_keys
+from connectors.suomifi_tunnistus.models import Child, ChildAddress
+from connectors.suomifi_tunnistus.sandbox.idp import AuthnRequestInfo, TestIdP
 from connectors.suomifi_tunnistus.settings import SuomiFiSettings
 from schemas import Hetu
 from schemas.hetu import helsinki_today
@@ -92,7 +93,7 @@ class SandboxState:
 
     def remember_login(self, info: AuthnRequestInfo) -> str:
         token = secrets.token_urlsafe(24)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self.lock:
             for stale in [key for key, (_, at) in self.pending.items() if now - at > LOGIN_TTL]:
                 del self.pending[stale]
@@ -104,7 +105,7 @@ class SandboxState:
     def take_login(self, token: str) -> AuthnRequestInfo | None:
         with self.lock:
             found = self.pending.pop(token, None)
-        if found is None or datetime.now(timezone.utc) - found[1] > LOGIN_TTL:
+        if found is None or datetime.now(UTC) - found[1] > LOGIN_TTL:
             return None
         return found[0]
 
@@ -131,37 +132,6 @@ class PersonSummary(BaseModel):
     guardians: list[str]
     children: list[str]
     description: dict[str, str]
-
-
-class ChildAddress(BaseModel):
-    """The child's permanent address in Finland (VakinainenKotimainenLahiosoite), the guardian's too."""
-
-    model_config = ConfigDict(frozen=True)
-
-    street_address: str
-    postal_code: str
-    post_office: str
-
-
-class Child(BaseModel):
-    """A child in a guardian's care, as the e-service needs it to apply on the child's behalf.
-
-    The register's answer carries the child's home municipality and permanent address (none for
-    a child with a non-disclosure marking), so a guardian's application passes the address rule.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    key: str
-    hetu: str
-    first_names: str
-    surname: str
-    birth_date: date
-    age: int
-    home_municipality_number: str | None
-    home_municipality: str | None = None
-    permanent_address: ChildAddress | None = None
-    non_disclosure: bool = False
 
 
 class GuardianQuery(BaseModel):
@@ -316,7 +286,7 @@ def create_app(
             session_id = secrets.token_urlsafe(12)
             if len(state.sessions) >= MAX_SESSIONS:  # the oldest goes: a sandbox runs for days
                 state.sessions.pop(next(iter(state.sessions)))
-            state.sessions[session_id] = IdpSession(session_id, person.key, info.issuer, issued.name_id, issued.session_index, datetime.now(timezone.utc))
+            state.sessions[session_id] = IdpSession(session_id, person.key, info.issuer, issued.name_id, issued.session_index, datetime.now(UTC))
         return _post_to_sp(request, info.acs_url, "SAMLResponse", issued.saml_response, info.relay_state)
 
     @app.get("/idp/profile/SAML2/Redirect/SLO", name="slo_redirect", response_model=None)
@@ -327,7 +297,9 @@ def create_app(
             try:
                 in_response_to, success = state.idp.parse_logout_response(query)
             except ValueError as error:
-                return _message(request, 400, "Uloskirjautumisen vastaus hylättiin", "Utloggningssvaret avvisades", "The logout response was refused", str(error))
+                return _message(
+                    request, 400, "Uloskirjautumisen vastaus hylättiin", "Utloggningssvaret avvisades", "The logout response was refused", str(error)
+                )
             with state.lock:
                 state.logouts.append((in_response_to or "", success))
                 del state.logouts[:-100]
@@ -381,7 +353,10 @@ def create_app(
         try:
             query = GuardianQuery.model_validate(payload)
         except ValidationError as error:
-            problems = [{"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]} for problem in error.errors(include_url=False, include_input=False)]
+            problems = [
+                {"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]}
+                for problem in error.errors(include_url=False, include_input=False)
+            ]
             return JSONResponse({"detail": problems}, status_code=422)
         guardian = people.by_hetu(query.guardian_hetu.value)
         return children_of(guardian, helsinki_today(), people) if guardian is not None else []

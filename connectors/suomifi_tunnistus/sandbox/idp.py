@@ -24,101 +24,27 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from lxml import etree
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.assertion import Policy
 from saml2.config import IdPConfig
-from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.s_utils import status_message_factory
+from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.samlp import STATUS_SUCCESS, STATUS_UNKNOWN_PRINCIPAL
 from saml2.server import Server
 from saml2.sigver import RSA_OAEP_MGF1P, get_pem_wrapped_unwrapped, make_temp, pre_encryption_part
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from connectors.suomifi_tunnistus import logguard
-from connectors.suomifi_tunnistus.keys import KeyPair, ensure_key_pair
+from connectors.suomifi_tunnistus.keys import KeyPair
+from connectors.suomifi_tunnistus.metadata import IdpEndpoints, build_idp_metadata
 from connectors.suomifi_tunnistus.redirect import redirect_location
 from connectors.suomifi_tunnistus.sandbox.persons import TestPerson
 from connectors.suomifi_tunnistus.sandbox.persons import attributes as person_attributes
 from connectors.suomifi_tunnistus.sandbox.persons import loa as person_loa
-from connectors.suomifi_tunnistus.settings import LOA3, SANDBOX_IDP_URL, data_dir
+from connectors.suomifi_tunnistus.settings import SANDBOX_IDP_URL
 
 AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
 ATTRIBUTE_MAP_DIR = str(Path(__file__).resolve().parents[1] / "attributemaps")
-
-MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-DS = "http://www.w3.org/2000/09/xmldsig#"
-MDUI = "urn:oasis:names:tc:SAML:metadata:ui"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-
-
-@dataclass(frozen=True)
-class IdpEndpoints:
-    """The sandbox IdP's addresses, laid out like Suomi.fi's under its base URL."""
-
-    base_url: str
-
-    @property
-    def entity_id(self) -> str:
-        return f"{self.base_url}/idp1"
-
-    def profile(self, binding: str, service: str) -> str:
-        return f"{self.base_url}/idp/profile/SAML2/{binding}/{service}"
-
-    @property
-    def metadata_url(self) -> str:
-        return f"{self.base_url}/static/metadata/idp-metadata.xml"
-
-
-def sandbox_idp_keys() -> tuple[KeyPair, KeyPair]:
-    """The sandbox IdP's two signing pairs (current, next), made once into the data directory."""
-    folder = data_dir() / "suomifi" / "sandbox-idp"
-    return (
-        ensure_key_pair(folder, "signing-1", "saml-signing-1.sandbox.kuntaflow"),
-        ensure_key_pair(folder, "signing-2", "saml-signing-2.sandbox.kuntaflow"),
-    )
-
-
-def build_idp_metadata(base_url: str, signing_certs: Sequence[str]) -> str:
-    """IdP metadata in the shape of DVV's ``idp-metadata-secondary.xml`` (unsigned).
-
-    Args:
-        base_url: where the IdP is served; the entityID and endpoints derive from it.
-        signing_certs: base64 DER certificates, each a ``KeyDescriptor use="signing"``.
-    """
-    where = IdpEndpoints(base_url.rstrip("/"))
-    root = etree.Element(f"{{{MD}}}EntityDescriptor", nsmap={None: MD, "ds": DS, "mdui": MDUI}, entityID=where.entity_id)
-    idp = etree.SubElement(root, f"{{{MD}}}IDPSSODescriptor", WantAuthnRequestsSigned="true", protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol")
-    ui = etree.SubElement(etree.SubElement(idp, f"{{{MD}}}Extensions"), f"{{{MDUI}}}UIInfo")
-    names = {"fi": "Suomi.fi-tunnistus, Kuntaflow-hiekkalaatikko", "en": "Suomi.fi-identification, Kuntaflow sandbox", "sv": "Suomi.fi-identifikation, Kuntaflow-sandlåda"}
-    for tag in ("DisplayName", "Description"):
-        for lang, text in names.items():
-            etree.SubElement(ui, f"{{{MDUI}}}{tag}", {XML_LANG: lang}).text = text
-    for cert in signing_certs:
-        key_info = etree.SubElement(etree.SubElement(idp, f"{{{MD}}}KeyDescriptor", use="signing"), f"{{{DS}}}KeyInfo")
-        etree.SubElement(etree.SubElement(key_info, f"{{{DS}}}X509Data"), f"{{{DS}}}X509Certificate").text = cert
-    for binding, name in ((BINDING_HTTP_POST, "POST"), (BINDING_HTTP_REDIRECT, "Redirect")):
-        etree.SubElement(idp, f"{{{MD}}}SingleLogoutService", Binding=binding, Location=where.profile(name, "SLO"))
-    etree.SubElement(idp, f"{{{MD}}}NameIDFormat").text = NAMEID_FORMAT_TRANSIENT
-    for binding, name in ((BINDING_HTTP_POST, "POST"), (BINDING_HTTP_REDIRECT, "Redirect")):
-        etree.SubElement(idp, f"{{{MD}}}SingleSignOnService", Binding=binding, Location=where.profile(name, "SSO"))
-    org = etree.SubElement(root, f"{{{MD}}}Organization")
-    org_names = {"fi": "Kuntaflow-hiekkalaatikko", "en": "Kuntaflow sandbox", "sv": "Kuntaflow-sandlåda"}
-    for tag in ("OrganizationName", "OrganizationDisplayName"):
-        for lang, text in org_names.items():
-            etree.SubElement(org, f"{{{MD}}}{tag}", {XML_LANG: lang}).text = text
-    for lang in org_names:
-        etree.SubElement(org, f"{{{MD}}}OrganizationURL", {XML_LANG: lang}).text = base_url
-    contact = etree.SubElement(root, f"{{{MD}}}ContactPerson", contactType="technical")
-    etree.SubElement(contact, f"{{{MD}}}GivenName").text = "Kuntaflow"
-    etree.SubElement(contact, f"{{{MD}}}SurName").text = "Hiekkalaatikko"
-    etree.SubElement(contact, f"{{{MD}}}EmailAddress").text = "mailto:sandbox@kuntaflow.example"
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode()
-
-
-def sandbox_idp_metadata(base_url: str = SANDBOX_IDP_URL) -> str:
-    """The metadata of the sandbox IdP served at ``base_url``, from its keys in the data directory."""
-    return build_idp_metadata(base_url, [pair.certificate_base64() for pair in sandbox_idp_keys()])
 
 
 class GcmServer(Server):
@@ -130,14 +56,14 @@ class GcmServer(Server):
 
     tamper: Callable[[str], str] | None = None
 
-    def has_encrypt_cert_in_metadata(self, sp_entity_id):  # noqa: ANN001, ANN201 (pysaml2's signature)
+    def has_encrypt_cert_in_metadata(self, sp_entity_id):
         # A test's assertion for an audience the IdP does not know is still encrypted to the given cert.
         try:
             return super().has_encrypt_cert_in_metadata(sp_entity_id)
         except KeyError:
             return False
 
-    def _encrypt_assertion(self, encrypt_cert, sp_entity_id, response, node_xpath=None):  # noqa: ANN001, ANN202 (pysaml2's signature)
+    def _encrypt_assertion(self, encrypt_cert, sp_entity_id, response, node_xpath=None):
         if self.tamper is not None:
             response = self.tamper(str(response))
         if encrypt_cert:
@@ -200,7 +126,9 @@ class TestIdP:
 
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, signing_keys: Sequence[KeyPair], sp_metadata: Sequence[str], *, base_url: str = SANDBOX_IDP_URL, xmlsec_binary: str | None = None) -> None:
+    def __init__(
+        self, signing_keys: Sequence[KeyPair], sp_metadata: Sequence[str], *, base_url: str = SANDBOX_IDP_URL, xmlsec_binary: str | None = None
+    ) -> None:
         if not signing_keys:
             raise ValueError("the IdP needs at least one signing key pair")
         logguard.install()
@@ -236,7 +164,10 @@ class TestIdP:
             "service": {
                 "idp": {
                     "endpoints": {
-                        "single_sign_on_service": [(where.profile("Redirect", "SSO"), BINDING_HTTP_REDIRECT), (where.profile("POST", "SSO"), BINDING_HTTP_POST)],
+                        "single_sign_on_service": [
+                            (where.profile("Redirect", "SSO"), BINDING_HTTP_REDIRECT),
+                            (where.profile("POST", "SSO"), BINDING_HTTP_POST),
+                        ],
                         "single_logout_service": [(where.profile("Redirect", "SLO"), BINDING_HTTP_REDIRECT), (where.profile("POST", "SLO"), BINDING_HTTP_POST)],
                     },
                     "name_id_format": [NAMEID_FORMAT_TRANSIENT],
@@ -268,7 +199,12 @@ class TestIdP:
         if "SAMLRequest" not in params:
             raise ValueError("no SAMLRequest in the query")
         return self._authn_request_info(
-            BINDING_HTTP_REDIRECT, params["SAMLRequest"], params.get("RelayState"), params.get("locale"), sigalg=params.get("SigAlg"), signature=params.get("Signature")
+            BINDING_HTTP_REDIRECT,
+            params["SAMLRequest"],
+            params.get("RelayState"),
+            params.get("locale"),
+            sigalg=params.get("SigAlg"),
+            signature=params.get("Signature"),
         )
 
     def parse_authn_request_post(self, saml_request: str, relay_state: str | None) -> AuthnRequestInfo:
@@ -342,11 +278,15 @@ class TestIdP:
                 identity.pop(name, None)
             else:
                 identity[name] = values
-        nid = NameID(format=NAMEID_FORMAT_TRANSIENT, text=name_id or f"AAdzZWNyZXQx{secrets.token_hex(16)}", name_qualifier=self.entity_id, sp_name_qualifier=sp)
+        nid = NameID(
+            format=NAMEID_FORMAT_TRANSIENT, text=name_id or f"AAdzZWNyZXQx{secrets.token_hex(16)}", name_qualifier=self.entity_id, sp_name_qualifier=sp
+        )
         encrypt_cert = None
         if audience is not None:  # still encrypted to the real SP, so only the audience is wrong
             encrypt_cert = server.metadata.certs(sp, "any", "encryption")[0][1]
-        policy = Policy({"default": {"lifetime": {"minutes": lifetime_minutes}, "name_form": NAME_FORMAT_URI, "attribute_restrictions": None}}, mds=server.metadata)
+        policy = Policy(
+            {"default": {"lifetime": {"minutes": lifetime_minutes}, "name_form": NAME_FORMAT_URI, "attribute_restrictions": None}}, mds=server.metadata
+        )
         server.tamper = tamper
         try:
             response = server.create_authn_response(
@@ -393,7 +333,9 @@ class TestIdP:
 
     def error_response(self, request_id: str, acs_url: str, status: str, message: str) -> str:
         """A signed Response without an assertion: the citizen cancelled or identification failed."""
-        response = self.server().create_error_response(request_id, acs_url, info=(status, message), sign=True, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+        response = self.server().create_error_response(
+            request_id, acs_url, info=(status, message), sign=True, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256
+        )
         return base64.b64encode(str(response).encode("utf-8")).decode("ascii")
 
     # ------------------------------------------------------------------ SLO
@@ -409,7 +351,11 @@ class TestIdP:
             raise ValueError("no SAMLRequest in the query")
         try:
             request = self.server().parse_logout_request(
-                params["SAMLRequest"], BINDING_HTTP_REDIRECT, relay_state=params.get("RelayState"), sigalg=params.get("SigAlg"), signature=params.get("Signature")
+                params["SAMLRequest"],
+                BINDING_HTTP_REDIRECT,
+                relay_state=params.get("RelayState"),
+                sigalg=params.get("SigAlg"),
+                signature=params.get("Signature"),
             )
         except Exception as error:
             raise ValueError(f"the LogoutRequest was refused ({type(error).__name__})") from None
@@ -443,7 +389,9 @@ class TestIdP:
         status = None if success else status_message_factory("Unknown session", STATUS_UNKNOWN_PRINCIPAL)
         response = server.create_logout_response(request.message, bindings=[BINDING_HTTP_REDIRECT], status=status, sign=False)
         destination = server.response_args(request.message, [BINDING_HTTP_REDIRECT])["destination"]
-        info = server.apply_binding(BINDING_HTTP_REDIRECT, str(response), destination, request.relay_state or "", response=True, sign=True, sigalg=SIG_RSA_SHA256)
+        info = server.apply_binding(
+            BINDING_HTTP_REDIRECT, str(response), destination, request.relay_state or "", response=True, sign=True, sigalg=SIG_RSA_SHA256
+        )
         return redirect_location(info)
 
     def logout_request(self, sp_entity_id: str, name_id: str, session_index: str | None, *, signing_key: KeyPair | None = None) -> tuple[str, str]:
@@ -454,7 +402,9 @@ class TestIdP:
             raise ValueError("the SP has no HTTP-Redirect SingleLogoutService")
         destination = slo[0]["location"]
         nid = NameID(format=NAMEID_FORMAT_TRANSIENT, text=name_id, name_qualifier=self.entity_id, sp_name_qualifier=sp_entity_id)
-        request_id, request = server.create_logout_request(destination, sp_entity_id, name_id=nid, session_indexes=[session_index] if session_index else None, sign=False)
+        request_id, request = server.create_logout_request(
+            destination, sp_entity_id, name_id=nid, session_indexes=[session_index] if session_index else None, sign=False
+        )
         info = server.apply_binding(BINDING_HTTP_REDIRECT, str(request), destination, "", sign=True, sigalg=SIG_RSA_SHA256)
         return request_id, redirect_location(info)
 

@@ -10,10 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 TITLE = "Suomi.fi-viestit · Suomi.fi Messages"
-DESCRIPTION = (
-    "Suomi.fi Messages REST API (token, mailbox check, v2 messages, attachments, events) with test citizens' mailboxes; "
-    "paper letters keep their PDF."
-)
+DESCRIPTION = "Suomi.fi Messages REST API (token, mailbox check, v2 messages, attachments, events) with test citizens' mailboxes; paper letters keep their PDF."
 #: (label, path inside the sandbox) for people to open.
 PAGES = (
     ("Postilaatikot · Brevlådor · Mailboxes", "/_sandbox/mailboxes"),

@@ -35,13 +35,14 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import UploadFile
 
+from connectors.sandbox_people import sandbox_population
 from connectors.sandbox_support import FaultSpec, install_faults
 from connectors.suomifi_viestit.models import ATTACHMENT_MAX_BYTES, ATTACHMENT_MEDIA_TYPES
 from connectors.suomifi_viestit.sandbox import schemas
 from connectors.suomifi_viestit.sandbox.pages import install_pages
-from connectors.sandbox_people import sandbox_population
-from connectors.suomifi_viestit.sandbox.seed import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME, TestCitizen, citizens_of
+from connectors.suomifi_viestit.sandbox.seed import TestCitizen, citizens_of
 from connectors.suomifi_viestit.sandbox.store import ApiFailure, PaperLetter, StoredAttachment, ViestitStore
+from connectors.suomifi_viestit.settings import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME
 from schemas.hetu import parse_hetu
 
 M = TypeVar("M", bound=BaseModel)

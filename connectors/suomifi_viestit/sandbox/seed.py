@@ -12,16 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import SecretStr
-
 from connectors.sandbox_people import Population, named_population
-
-SANDBOX_USERNAME = "kuntaflow-sandbox"
-SANDBOX_PASSWORD = SecretStr("Sandbox-Viestit-Password-2026-0123456789!")
-SANDBOX_SERVICE_ID = "kuntaflow-sandbox-kirjasto"
-SANDBOX_POSTI_USERNAME = "KFLOW1"
-SANDBOX_POSTI_PASSWORD = SecretStr("1234")
-SANDBOX_CONTACT_EMAIL = "viestit@kuntaflow.example"
 
 
 @dataclass(frozen=True, repr=False)

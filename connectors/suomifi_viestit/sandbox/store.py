@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from connectors.suomifi_viestit.sandbox.seed import TestCitizen
-from kuntaflow.redaction import MASK
+from schemas.redaction import MASK
 
 ATTACHMENT_LIFETIME = timedelta(hours=24)
 FIRST_MESSAGE_ID = 1_000_001

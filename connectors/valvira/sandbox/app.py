@@ -28,11 +28,22 @@ _REGISTERS = {"Lähihoitaja": "Suosikki", "Sosionomi": "Suosikki"}
 
 def entry_json(entry: RegisterEntry) -> dict[str, Any]:
     return {
-        "registration_number": entry.registration_number, "last_name": entry.last_name, "first_names": entry.first_names,
+        "registration_number": entry.registration_number,
+        "last_name": entry.last_name,
+        "first_names": entry.first_names,
         "birth_date": entry.birth_date.isoformat(),
-        "rights": [{"profession": r.profession, "kind": r.kind, "register": _REGISTERS.get(r.profession, "Terhikki"),
-                    "valid_from": r.valid_from.isoformat(), "valid_until": r.valid_until.isoformat() if r.valid_until else None,
-                    "status": r.status, "limitation": r.limitation} for r in entry.rights],
+        "rights": [
+            {
+                "profession": r.profession,
+                "kind": r.kind,
+                "register": _REGISTERS.get(r.profession, "Terhikki"),
+                "valid_from": r.valid_from.isoformat(),
+                "valid_until": r.valid_until.isoformat() if r.valid_until else None,
+                "status": r.status,
+                "limitation": r.limitation,
+            }
+            for r in entry.rights
+        ],
     }
 
 
@@ -66,8 +77,11 @@ def create_app(*, today: date | None = None, api_key: str = SANDBOX_API_KEY, fau
     @app.get("/api/v1/professionals")
     async def search(last_name: str = Query(min_length=2), first_name: str = "", birth_date: date | None = None) -> JSONResponse:
         wanted = first_name.strip().lower()
-        found = [e for e in by_surname.get(last_name.strip().lower(), [])
-                 if (not wanted or wanted in e.first_names.lower().split()) and (birth_date is None or e.birth_date == birth_date)]
+        found = [
+            e
+            for e in by_surname.get(last_name.strip().lower(), [])
+            if (not wanted or wanted in e.first_names.lower().split()) and (birth_date is None or e.birth_date == birth_date)
+        ]
         return JSONResponse([entry_json(e) for e in found[:100]])
 
     return app

@@ -1,0 +1,130 @@
+"""The ``kuntaflow`` command: the operator's and the developer's way into the engine."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from apps.cli import queue_commands as cli_queue
+from apps.cli import sandbox_commands as cli_sandbox
+from apps.cli import stack_commands as cli_stack
+
+app = typer.Typer(
+    help="Kuntaflow: Prefect flows orchestrate Robot Framework robots for Finnish municipalities.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(cli_queue.app, name="queue")
+app.command()(cli_sandbox.sandbox)
+app.command("up")(cli_stack.up)
+
+
+@app.command()
+def server(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the API and UI.")] = 4200,
+) -> None:
+    """Run Prefect's server and UI for a person, with its database in the data directory."""
+    from apps.cli.stack_commands import prefect_login_hint
+    from kuntaflow.prefect_server import serve_ui
+    from kuntaflow.settings import KuntaflowSettings
+
+    settings = KuntaflowSettings()
+    typer.echo(f"Prefect UI: http://{host}:{port}  (API http://{host}:{port}/api; Ctrl+C stops it)")
+    typer.echo(f"Basic auth on the UI and the API: log in with {prefect_login_hint(settings)}")
+    typer.echo(f"To send flow runs here: export PREFECT_API_URL=http://{host}:{port}/api PREFECT_API_AUTH_STRING=<user:password>")
+    raise typer.Exit(code=serve_ui(host=host, port=port))
+
+
+@app.command("run")
+def run_main_job(
+    job: Annotated[
+        str,
+        typer.Option(help="main: every process's sample cases (apps/demo); a process name (library_card) for one; installation-check: the engine's self-test."),
+    ] = "main",
+    samples: Annotated[int | None, typer.Option(help="Sample cases per process (default: each process's own, 60 library-card applications).")] = None,
+    batch_size: Annotated[int, typer.Option(help="installation-check: work items per robot batch.")] = 5,
+) -> None:
+    """Run the main job on the embedded defaults and print what happened.
+
+    main: the local stack (sandboxes, e-service, Prefect with the prefect.yaml deployments and a
+    worker) and each process's sample cases submitted the way they arrive in production; exits 0
+    only when every case ended DONE or BUSINESS_FAILED as its rules say.
+    installation-check: sample cases through the queue, a Prefect flow and robot subprocesses.
+    """
+    if job != "installation-check":
+        from apps import demo
+        from apps.cli.stack_commands import run_processes
+
+        if job != "main" and job not in demo.PROCESSES:
+            raise typer.BadParameter(f"choose main, installation-check or one of {', '.join(demo.PROCESSES)}", param_hint="--job")
+        raise typer.Exit(code=run_processes(None if job == "main" else (job,), samples))
+    import os
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # our summary, not Prefect's chatter
+    from kuntaflow.prefect_server import embedded_prefect
+    from kuntaflow.settings import KuntaflowSettings
+    from schemas.redaction import install as install_redaction
+
+    install_redaction()
+    settings = KuntaflowSettings()
+    typer.echo(f"Data directory: {settings.resolved_data_dir}")
+    typer.echo("Starting Prefect (embedded server unless PREFECT_API_URL is set) …")
+    with embedded_prefect(settings) as api_url:
+        from flows.installation_check import enqueue_samples, installation_check
+
+        typer.echo(f"Prefect API: {api_url}")
+        queue = settings.work_queue()
+        ids = enqueue_samples(queue)
+        typer.echo(f"Installation check: {len(ids)} sample cases in the queue; running the flow …")
+        summary = installation_check(batch_size=batch_size)
+        items = [queue.get(item_id) for item_id in ids]
+        queue.dispose()
+    _print_outcomes(items, summary.robot_logs)
+    unfinished = [item for item in items if item.state.value not in ("DONE", "BUSINESS_FAILED")]
+    if unfinished:
+        typer.secho(f"{len(unfinished)} case(s) did not finish: see `kuntaflow queue list`.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1)
+    typer.secho("Every case ended DONE or BUSINESS_FAILED.", fg=typer.colors.GREEN)
+
+
+def _print_outcomes(items, robot_logs: list[str]) -> None:
+    from collections import Counter
+
+    typer.echo("")
+    typer.echo("Outcomes:")
+    for (state, code), count in sorted(Counter((i.state.value, i.error_code or "-") for i in items).items()):
+        typer.echo(f"  {state:<18} {code:<24} {count:>4}")
+    retried = [i for i in items if i.attempts > 1]
+    typer.echo(f"  retried after a transient failure: {len(retried)}")
+    if robot_logs:
+        typer.echo("Robot logs of this run:")
+        for log in robot_logs:
+            typer.echo(f"  {log}")
+    typer.echo("Inspect the queue: .venv/bin/kuntaflow queue status | list | show ID")
+
+
+@app.command("privacy-sweep")
+def privacy_sweep(
+    folder: Annotated[str | None, typer.Argument(help="What to look through; default: the data directory.")] = None,
+) -> None:
+    """Look through every file Kuntaflow wrote (databases, robot outputs, workbooks, logs) for a
+    henkilötunnus; print where each is (never the code) and exit 1 if any is found."""
+    from pathlib import Path
+
+    from kuntaflow.privacy_sweep import files_swept, sweep
+    from kuntaflow.settings import KuntaflowSettings
+
+    root = Path(folder) if folder else KuntaflowSettings().resolved_data_dir
+    if not root.is_dir():
+        raise typer.BadParameter(f"{root} is not a folder", param_hint="FOLDER")
+    findings = sweep(root)
+    for finding in findings:
+        typer.echo(str(finding))
+    typer.echo(f"{files_swept(root)} files under {root}: {len(findings)} henkilötunnus found.")
+    raise typer.Exit(code=1 if findings else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,5 +1,0 @@
-"""The staff app: small pages for city employees that a flow sends them to (the supervisor's confirmation link)."""
-
-from kuntaflow.staff.app import create_app
-
-__all__ = ["create_app"]
