@@ -34,25 +34,31 @@ JOB = JobRequirements(
 
 
 def candidate(**changes) -> Candidate:
-    values = dict(
-        application_id=41010001,
-        candidate_id=410100001,
-        first_names="Aino Maria",
-        last_name="Virtanen",
-        birth_date=date(1990, 5, 17),
-        email="aino.virtanen@example.fi",
-        registration_number="10012345678",
-        qualifications=["Sairaanhoitaja (AMK)"],
-        languages={"suomi": "äidinkieli", "englanti": "hyvä"},
-        available_from=date(2026, 12, 1),
-        available_until=None,
-        reference_consent=True,
-    )
+    values = {
+        "application_id": 41010001,
+        "candidate_id": 410100001,
+        "first_names": "Aino Maria",
+        "last_name": "Virtanen",
+        "birth_date": date(1990, 5, 17),
+        "email": "aino.virtanen@example.fi",
+        "registration_number": "10012345678",
+        "qualifications": ["Sairaanhoitaja (AMK)"],
+        "languages": {"suomi": "äidinkieli", "englanti": "hyvä"},
+        "available_from": date(2026, 12, 1),
+        "available_until": None,
+        "reference_consent": True,
+    }
     return Candidate(**{**values, **changes})
 
 
 def registered(*rights: RegisteredRight, **changes) -> RegisterPerson:
-    values = dict(registration_number="10012345678", last_name="Virtanen", first_names="Aino Maria", birth_date=date(1990, 5, 17), rights=list(rights))
+    values = {
+        "registration_number": "10012345678",
+        "last_name": "Virtanen",
+        "first_names": "Aino Maria",
+        "birth_date": date(1990, 5, 17),
+        "rights": list(rights),
+    }
     return RegisterPerson(**{**values, **changes})
 
 
