@@ -99,10 +99,6 @@ class JobRun:
         return self.records.setdefault(application_id, {})
 
 
-#: Connector errors leave as the hierarchy's three names, with the work item in the message.
-_re_raise_for_robot = re_raise_for_robot(lambda self: self._work_item_id())
-
-
 @library(scope="GLOBAL", auto_keywords=False)
 class MassRecruitmentKeywords(WorkItemSteps):
     """Steps of the mass-recruitment process. One client per system per robot run."""
@@ -120,7 +116,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
     # ------------------------------------------------------------------ the steps
 
     @keyword("Open Job Of Work Item")
-    @_re_raise_for_robot
+    @re_raise_for_robot
     def open_job_of_work_item(self) -> JobRun:
         """Read the work item (job key and night) and the job's requirements, stages and checkpoints.
 
@@ -153,7 +149,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
         return run
 
     @keyword("Read Applicants From Excel")
-    @_re_raise_for_robot
+    @re_raise_for_robot
     def read_applicants_from_excel(self, run: JobRun, path: str) -> None:
         """Read the export with RPA.Excel.Files; pick the applications this night processes.
 
@@ -201,7 +197,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
         )
 
     @keyword("Screen Applicants Against Job Requirements")
-    @_re_raise_for_robot
+    @re_raise_for_robot
     def screen_applicants_against_job_requirements(self, run: JobRun) -> None:
         """Check each new candidate's right to practise in the register, then the job's requirements."""
         register = self._valvira_client()
@@ -230,7 +226,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
         self._log_checkpoints()
 
     @keyword("Book Group Interviews For Eligible Candidates")
-    @_re_raise_for_robot
+    @re_raise_for_robot
     def book_group_interviews_for_eligible_candidates(self, run: JobRun) -> None:
         """A seat in the earliest group interview with room for each eligible candidate; when every
         slot is full the candidate goes to a person (NO_INTERVIEW_SLOT) rather than being refused."""
@@ -259,7 +255,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
         self._log_checkpoints()
 
     @keyword("Move Candidates To Their Stages")
-    @_re_raise_for_robot
+    @re_raise_for_robot
     def move_candidates_to_their_stages(self, run: JobRun) -> None:
         """Eligible → group interview, to be reviewed → review, not eligible → rejected (with the reason codes)."""
         helbit = self._helbit_client()
@@ -286,7 +282,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
         self._log_checkpoints()
 
     @keyword("Send Invitations And Rejections")
-    @_re_raise_for_robot
+    @re_raise_for_robot
     def send_invitations_and_rejections(self, run: JobRun) -> None:
         """E-mail each booked candidate an invitation with an .ics, and each rejected one the reasons in plain Finnish.
 
@@ -337,7 +333,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
         self._log_checkpoints()
 
     @keyword("Pass Hired Candidates To Employment Start")
-    @_re_raise_for_robot
+    @re_raise_for_robot
     def pass_hired_candidates_to_employment_start(self, run: JobRun) -> int:
         """Each application marked hired becomes an ``employment_start`` work item (once: its reference
         is the application), a child of this job's item."""
@@ -360,7 +356,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
         return len(run.hires_passed_on)
 
     @keyword("Write Recruiter Report")
-    @_re_raise_for_robot
+    @re_raise_for_robot
     def write_recruiter_report(self, run: JobRun) -> str:
         """The recruiter's Excel (summary, eligible, not eligible with reasons, to review) in the
         output directory, e-mailed once per job and night to the job's recruiters."""
@@ -391,7 +387,7 @@ class MassRecruitmentKeywords(WorkItemSteps):
         return str(path)
 
     @keyword("Close Job Work Item")
-    @_re_raise_for_robot
+    @re_raise_for_robot
     def close_job_work_item(self, run: JobRun) -> dict[str, Any]:
         """DONE with the night's counts (no personal data) as the item's output."""
         output = {"job_key": run.job_key, "night": run.night.isoformat(), **_counts(run), "report": run.report}
