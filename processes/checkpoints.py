@@ -70,9 +70,10 @@ class Checkpoints:
     are added to it, so a later step of the same attempt sees them.
     """
 
-    def __init__(self, stored: Mapping[str, Mapping[str, Any]] | None = None, save: SaveCheckpoint | None = None) -> None:
+    def __init__(self, stored: Mapping[str, Mapping[str, Any]] | None = None, save: SaveCheckpoint | None = None, *, log_saved: bool = True) -> None:
         self._stored: dict[str, dict[str, Any]] = {step: dict(data) for step, data in (stored or {}).items()}
         self._save = save
+        self._log_saved = log_saved  # off where one step saves a checkpoint per candidate: the count is logged instead
 
     def get(self, model: type[C], step: str | None = None) -> C | None:
         return model.read(self._stored, step)
@@ -85,7 +86,8 @@ class Checkpoints:
             raise RuntimeError(f"checkpoint {name}: these checkpoints are read-only")
         self._save(name, data)
         self._stored[name] = data
-        log.info("Checkpoint %s saved.", name)
+        if self._log_saved:
+            log.info("Checkpoint %s saved.", name)
 
     def __contains__(self, step: object) -> bool:
         return step in self._stored
