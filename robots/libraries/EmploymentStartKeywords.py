@@ -28,12 +28,11 @@ __all__ = ["EmploymentStartCase", "EmploymentStartKeywords"]
 
 
 @library(scope="GLOBAL", auto_keywords=False)
-class EmploymentStartKeywords(WorkItemSteps):
+class EmploymentStartKeywords(WorkItemSteps[EmploymentStartService]):
     """Steps of the employment-start process. One HR, service-desk and e-mail client per robot run."""
 
     def __init__(self) -> None:
         self.settings = EmploymentStartSettings()
-        self._service: EmploymentStartService | None = None
 
     @keyword("Check Employment Start")
     @re_raise_for_robot
@@ -83,15 +82,9 @@ class EmploymentStartKeywords(WorkItemSteps):
     @re_raise_for_robot
     def close_employment_start(self, case: EmploymentStartCase) -> dict[str, Any]:
         """DONE, with the ids each step produced as the item's output (no personal data)."""
-        output = self.service.outcome(case)
-        self._work_items().complete_work_item(output)
-        return output
+        return self._complete(self.service.outcome(case))
 
-    @property
-    def service(self) -> EmploymentStartService:
-        """Built on first use, so a dry run or a bad payload opens no connection."""
-        if self._service is None:
-            self._service = EmploymentStartService(
-                HrClient(HrSettings()), ServiceDeskClient(), EmailClient(EmailSettings()), engine=KuntaflowSettings(), settings=self.settings
-            )
-        return self._service
+    def _build_service(self) -> EmploymentStartService:
+        return EmploymentStartService(
+            HrClient(HrSettings()), ServiceDeskClient(), EmailClient(EmailSettings()), engine=KuntaflowSettings(), settings=self.settings
+        )

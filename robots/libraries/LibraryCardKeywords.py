@@ -26,12 +26,11 @@ __all__ = ["LibraryCardCase", "LibraryCardKeywords", "LibraryCardSettings", "as_
 
 
 @library(scope="GLOBAL", auto_keywords=False)
-class LibraryCardKeywords(WorkItemSteps):
+class LibraryCardKeywords(WorkItemSteps[LibraryCardService]):
     """Steps of the library-card process. One Koha, Messages and e-mail client per robot run."""
 
     def __init__(self) -> None:
         self.settings = LibraryCardSettings()
-        self._service: LibraryCardService | None = None
 
     @keyword("Check Application Against Library Rules")
     @re_raise_for_robot
@@ -67,19 +66,9 @@ class LibraryCardKeywords(WorkItemSteps):
     def close_application(self, case: LibraryCardCase) -> dict[str, Any]:
         """DONE with the decision as output when the card was granted; otherwise a business failure
         with the reason code, for staff to see in the manual-handling view."""
-        output = self.service.outcome(case)
-        self._work_items().complete_work_item(output)
-        return output
+        return self._complete(self.service.outcome(case))
 
-    @property
-    def service(self) -> LibraryCardService:
-        """Built on first use, so a dry run or a bad payload opens no connection."""
-        if self._service is None:
-            self._service = LibraryCardService(
-                KohaClient(KohaSettings()),
-                ViestitClient(ViestitSettings()),
-                EmailClient(EmailSettings()),
-                salt=KuntaflowSettings().salt(),
-                settings=self.settings,
-            )
-        return self._service
+    def _build_service(self) -> LibraryCardService:
+        return LibraryCardService(
+            KohaClient(KohaSettings()), ViestitClient(ViestitSettings()), EmailClient(EmailSettings()), salt=KuntaflowSettings().salt(), settings=self.settings
+        )

@@ -33,7 +33,7 @@ __all__ = ["JobRun", "MassRecruitmentKeywords"]
 
 
 @library(scope="GLOBAL", auto_keywords=False)
-class MassRecruitmentKeywords(WorkItemSteps):
+class MassRecruitmentKeywords(WorkItemSteps[MassRecruitmentService]):
     """Steps of the mass-recruitment process. One client per system per robot run."""
 
     def __init__(self) -> None:
@@ -41,7 +41,6 @@ class MassRecruitmentKeywords(WorkItemSteps):
         # birth date in its query: keep those lines out of the robot log.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         self._checkpoints_saved, self._checkpoint_seconds = 0, 0.0
-        self._service: MassRecruitmentService | None = None
 
     @keyword("Open Job Of Work Item")
     @re_raise_for_robot
@@ -97,18 +96,12 @@ class MassRecruitmentKeywords(WorkItemSteps):
     @re_raise_for_robot
     def close_job_work_item(self, run: JobRun) -> dict[str, Any]:
         """DONE with the night's counts (no personal data) as the item's output."""
-        output = self.service.outcome(run)
-        self._work_items().complete_work_item(output)
-        return output
+        return self._complete(self.service.outcome(run))
 
-    @property
-    def service(self) -> MassRecruitmentService:
-        """Built on first use, so a dry run or a bad payload opens no connection."""
-        if self._service is None:
-            self._service = MassRecruitmentService(
-                HelbitClient(HelbitSettings()), ValviraClient(ValviraSettings()), EmailClient(EmailSettings()), engine=KuntaflowSettings()
-            )
-        return self._service
+    def _build_service(self) -> MassRecruitmentService:
+        return MassRecruitmentService(
+            HelbitClient(HelbitSettings()), ValviraClient(ValviraSettings()), EmailClient(EmailSettings()), engine=KuntaflowSettings()
+        )
 
     def _step(self, step: Callable[[JobRun], None], run: JobRun) -> None:
         """Run one per-candidate step, then log how long it spent writing checkpoints (engine time,

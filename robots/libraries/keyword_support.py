@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
 from robot.libraries.BuiltIn import BuiltIn
@@ -24,6 +24,7 @@ from processes.validation import problems
 from schemas.library_card import CategoryConfigurationError
 
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S")
 
 #: The three names WorkItems files failures by.
 ROBOT_ERRORS = (TransientError, BusinessRuleError, IntegrationError)
@@ -75,8 +76,26 @@ def re_raise_for_robot(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class WorkItemSteps:
-    """Mixin: the current work item (from the ``WorkItems`` library) and its checkpoints."""
+class WorkItemSteps(Generic[S]):
+    """Base of a keyword library: the current work item (from the ``WorkItems`` library), its
+    checkpoints, and the process's domain service the keywords call (built by ``_build_service``)."""
+
+    _service: S | None = None
+
+    def _build_service(self) -> S:
+        raise NotImplementedError
+
+    @property
+    def service(self) -> S:
+        """Built on first use, so a dry run or a bad payload opens no connection; one per robot run."""
+        if self._service is None:
+            self._service = self._build_service()
+        return self._service
+
+    def _complete(self, output: dict[str, Any]) -> dict[str, Any]:
+        """DONE with ``output`` (no personal data) as the item's output."""
+        self._work_items().complete_work_item(output)
+        return output
 
     def _work_items(self) -> Any:
         return BuiltIn().get_library_instance("WorkItems")

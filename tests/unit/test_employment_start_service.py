@@ -3,16 +3,15 @@ transports), a hand-written e-mail client at the boundary, checkpoints kept in a
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import openpyxl
 import pytest
+from case_data import EMPLOYEE_BORN, START, make_hetu, new_employee
 
 from connectors.errors import BusinessRuleError
 from connectors.hr import HrClient, HrSettings
 from connectors.hr.sandbox import create_app as create_hr
-from connectors.hr.sandbox.seed import test_hetu as make_hetu
 from connectors.http import RetryPolicy
 from connectors.sandbox_support import FaultSpec, SyncASGITransport
 from connectors.servicedesk import ServiceDeskClient, ServiceDeskSettings
@@ -22,33 +21,6 @@ from processes.checkpoints import Checkpoints
 from processes.employment_start.checkpoints import ConfirmationRequested, EmploymentCreated, RequestOpened, StartChecked
 from processes.employment_start.service import EmploymentStartService
 from schemas.employee import CONFIRMATION_PROCESS, PROCESS
-from schemas.hetu import helsinki_today
-from schemas.workdays import add_working_days
-
-SUPERVISOR = 100101  # Satu Johanna Lehtonen, Laakson sairaala osasto 7 (HR sandbox seed)
-START = add_working_days(helsinki_today(), 10)
-
-
-def new_employee(individual: int, **changes: Any) -> dict[str, Any]:
-    born = date(1994, 6, 15)
-    return {
-        "first_names": "Aino Maria",
-        "last_name": f"Testinen{individual}",
-        "hetu": make_hetu(born, individual),
-        "date_of_birth": born.isoformat(),
-        "personal_email": f"aino.{individual}@example.org",
-        "phone": "+358 40 123 4567",
-        "start_date": START.isoformat(),
-        "title": "sairaanhoitaja",
-        "unit_id": "SOTE-LAAKSO-OS7",
-        "supervisor_id": SUPERVISOR,
-        "workplace_address": "Lääkärinkatu 8, 00250 Helsinki",
-        "licence_number": "10012345678",
-        "keys_needed": ["Osasto 7 lääkehuone"],
-        "work_clothes": True,
-        "name_badge": True,
-        **changes,
-    }
 
 
 class Systems:
@@ -107,7 +79,7 @@ def test_a_new_nurse_is_registered_ordered_for_planned_and_both_people_are_told(
     assert welcome.to == ["aino.901@example.org"] and "Tervetuloa" in welcome.subject and "Valviran rekisteröintinumerosi" in welcome.text
     assert "Avaimet: pyyntö" in checklist.text and f"\n{systems.service.settings.staff_url}/" in checklist.text
     assert checklist.to == [StartChecked.read(stored).supervisor_email] and checklist.attachments[0].filename.endswith(".xlsx")
-    assert make_hetu(date(1994, 6, 15), 901) not in checklist.text + welcome.text
+    assert make_hetu(EMPLOYEE_BORN, 901) not in checklist.text + welcome.text
 
 
 def test_a_retry_does_nothing_twice(systems):

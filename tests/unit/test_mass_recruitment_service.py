@@ -4,11 +4,11 @@ boundary, checkpoints kept in a dict."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from case_data import EXPECTED, NIGHT, SMALL
 from openpyxl import load_workbook
 
 from connectors.helbit import HelbitClient, HelbitSettings
@@ -24,25 +24,6 @@ from processes.mass_recruitment.checkpoints import ApplicationProgress
 from processes.mass_recruitment.service import JobRun, MassRecruitmentService
 from schemas.recruitment import PROCESS
 from schemas.redaction import HETU_PATTERN
-
-NIGHT = date(2026, 11, 25)
-SMALL = "sote-05-1142-26"  # 20 applicants, 3 slots × 4 seats
-#: What screening must find for each seed profile: (outcome, reason codes); as tests/flows/test_mass_recruitment.py.
-EXPECTED = {
-    "fits": ("ELIGIBLE", []),
-    "no_number": ("ELIGIBLE", []),
-    "namesake": ("NEEDS_REVIEW", ["LICENCE_NOT_FOUND"]),
-    "number_unknown": ("NEEDS_REVIEW", ["LICENCE_NOT_FOUND"]),
-    "number_typo": ("NEEDS_REVIEW", ["LICENCE_DETAILS_MISMATCH"]),
-    "limited": ("NEEDS_REVIEW", ["LICENCE_LIMITED"]),
-    "partly_available": ("NEEDS_REVIEW", ["PARTLY_AVAILABLE"]),
-    "no_consent": ("NEEDS_REVIEW", ["NO_REFERENCE_CONSENT"]),
-    "expired": ("NOT_ELIGIBLE", ["LICENCE_EXPIRED"]),
-    "wrong_profession": ("NOT_ELIGIBLE", ["WRONG_PROFESSION"]),
-    "no_qualification": ("NOT_ELIGIBLE", ["QUALIFICATION_MISSING"]),
-    "weak_finnish": ("NOT_ELIGIBLE", ["FINNISH_INSUFFICIENT"]),
-    "not_available": ("NOT_ELIGIBLE", ["NOT_AVAILABLE"]),
-}
 
 
 class Systems:
