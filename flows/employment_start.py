@@ -44,10 +44,11 @@ resumed run reads the employee back from that item.
 import re
 import time
 from collections import Counter
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_client, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import FlowPauseTimeout
@@ -60,6 +61,7 @@ from flows.robot_task import run_batches
 from kuntaflow.batches import BatchReport
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkItem
+from processes.employment_start.checkpoints import Confirmed, WaitingRun
 from processes.employment_start.confirmation import (
     ConfirmationAnswer,
     ConfirmationResult,
@@ -84,6 +86,15 @@ TAGS = ["hr", "servicedesk"]
 MAX_PROMPTS = 10
 
 
+class ConfirmationState(StrEnum):
+    """Where the supervisor's confirmation stands, as HR reads it in the outcome (the values are the displayed Finnish)."""
+
+    NOT_REQUESTED = "ei pyydetty"
+    WAITING = "odottaa"
+    CONFIRMED = "vahvistettu"
+    NO_ANSWER_IN_TIME = "ei vastausta ajoissa"
+
+
 class SupervisorConfirmation(ConfirmationAnswer, RunInput):
     """The Resume form of a waiting run: the same fields and checks as the e-mail link's page."""
 
@@ -100,7 +111,7 @@ class EmploymentStartOutcome(BaseModel):
     tickets: dict[str, str] = Field(default_factory=dict)
     orientation_plan: str | None = None
     confirmation_item_id: int | None = None
-    confirmation: str = Field(default="ei pyydetty", description="odottaa / vahvistettu / ei pyydetty / ei vastausta ajoissa")
+    confirmation: ConfirmationState = Field(default=ConfirmationState.NOT_REQUESTED, description="odottaa / vahvistettu / ei pyydetty / ei vastausta ajoissa")
     confirmed_by: str | None = None
 
 
@@ -137,7 +148,7 @@ def employment_start(
         robot_logs=[str(r.robot_log) for r in reports if r.robot_log],
     )
     publish_outcome(outcome, summary.robot_logs)
-    if wait_for_confirmation and outcome.confirmation == "odottaa" and outcome.confirmation_item_id is not None:
+    if wait_for_confirmation and outcome.confirmation is ConfirmationState.WAITING and outcome.confirmation_item_id is not None:
         summary.employee = wait_for_supervisor(outcome, timeout=confirmation_timeout_seconds)
     return summary
 
@@ -181,8 +192,6 @@ def forget_hetu_in_run_parameters(employee: NewEmployee, item_id: int, wait_for_
     run_id = flow_run.get_id()
     if run_id is None:
         return
-    from prefect import get_client
-
     stored = {
         "employee": employee.model_dump(mode="json") | {"hetu": registered_hetu(item_id)},
         "wait_for_confirmation": wait_for_confirmation,
@@ -259,13 +268,13 @@ def read_outcome(item_id: int, duplicate: bool = False) -> EmploymentStartOutcom
     return outcome
 
 
-def _confirmation_state(queue: Any, confirmation: WorkItem) -> tuple[str, str | None]:
+def _confirmation_state(queue: Any, confirmation: WorkItem) -> tuple[ConfirmationState, str | None]:
     if confirmation.state is ItemState.DONE:
-        confirmed = queue.checkpoints(confirmation.id).get("confirmed") or {}
-        return "vahvistettu", confirmed.get("by")
+        confirmed = Confirmed.read(queue.checkpoints(confirmation.id))
+        return ConfirmationState.CONFIRMED, confirmed.by if confirmed else None
     if confirmation.state is ItemState.BUSINESS_FAILED:
-        return "ei vastausta ajoissa", None
-    return "odottaa", None
+        return ConfirmationState.NO_ANSWER_IN_TIME, None
+    return ConfirmationState.WAITING, None
 
 
 @task(task_run_name="publish the outcome of work item {outcome.item_id}")
@@ -300,7 +309,8 @@ def wait_for_supervisor(outcome: EmploymentStartOutcome, *, timeout: int) -> Emp
     queue = KuntaflowSettings().work_queue()
     try:
         payload = queue.get(confirmation_id).payload
-        queue.checkpoint(confirmation_id, "waiting_run", {"flow_run_id": str(flow_run.get_id())})
+        waiting = WaitingRun(flow_run_id=str(flow_run.get_id()))
+        queue.checkpoint(confirmation_id, waiting.STEP, waiting.stored())
         problem = ""
         for prompt in range(1, MAX_PROMPTS + 1):
             if queue.get(confirmation_id).state is ItemState.DONE:

@@ -23,6 +23,7 @@ from flows.robot_task import run_batches
 from kuntaflow.batches import BatchReport, ItemOutcome
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
+from processes.library_card.checkpoints import DecisionSent
 from schemas.library_card import PROCESS, ReasonCode
 
 #: The robot writes to Koha; tag-based concurrency limits protect the library system.
@@ -96,15 +97,12 @@ def new_applications_before(deadline: float, poll_seconds: float = 1.0) -> bool:
 def summarise_applications(reports: list[BatchReport], process_name: str = PROCESS) -> LibraryCardSummary:
     """Count each application's final outcome in this run and how its decision went out; publish the table."""
     final: dict[int, ItemOutcome] = {outcome.item_id: outcome for report in reports for outcome in report.outcomes}
-    queue = KuntaflowSettings().work_queue()
-    try:
+    with KuntaflowSettings().work_queue() as queue:
         channels = Counter(
-            str(sent["channel"])
+            sent.channel.value
             for item_id, outcome in final.items()
-            if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED) and (sent := queue.checkpoints(item_id).get("decision_sent")) is not None
+            if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED) and (sent := DecisionSent.read(queue.checkpoints(item_id))) is not None
         )
-    finally:
-        queue.dispose()
     summary = LibraryCardSummary(
         batches=len(reports),
         applications=len(final),

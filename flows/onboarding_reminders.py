@@ -33,6 +33,7 @@ from connectors.errors import BusinessRuleError
 from connectors.servicedesk import ServiceDeskClient
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkQueue
+from processes.employment_start.checkpoints import ReminderSent
 from processes.employment_start.confirmation import ConfirmationPayload, EmploymentStartSettings, confirmation_link, due_after
 from schemas.employee import CONFIRMATION_PROCESS, PROCESS
 from schemas.hetu import helsinki_today
@@ -139,8 +140,7 @@ def _chase_one(
     escalated: list[int],
 ) -> None:
     link = confirmation_link(item_id, payload.supervisor_id, settings)
-    done = queue.checkpoints(item_id)
-    if "reminder_sent" not in done:
+    if ReminderSent.read(queue.checkpoints(item_id)) is None:
         email.send(
             OutgoingEmail(
                 to=[payload.supervisor_email],
@@ -153,7 +153,8 @@ def _chase_one(
                 idempotency_key=f"employment_start:{payload.employment_item_id}:confirmation-reminder",
             )
         )
-        queue.checkpoint(item_id, "reminder_sent", {"on": today.isoformat()})
+        sent = ReminderSent(on=today)
+        queue.checkpoint(item_id, sent.STEP, sent.stored())
         queue.record(payload.employment_item_id, actor=owner, action="reminder", reason="Esihenkilölle lähetettiin muistutus vahvistuksesta.")
         escalate = due_after(today, payload.escalate_after_working_days)
         queue.postpone(item_id, owner=owner, until=escalate, reason="supervisor reminded; HR is told if there is still no answer")

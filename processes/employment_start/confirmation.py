@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import InvalidTransitionError, ItemState, WorkItem, WorkQueue
+from processes.employment_start.checkpoints import ConfirmationRequested, Confirmed, WaitingRun
 from schemas.hetu import HELSINKI
 from schemas.redaction import HETU_PATTERN
 from schemas.workdays import add_working_days
@@ -180,7 +181,8 @@ def record_confirmation(queue: WorkQueue, confirmation_item_id: int, *, confirme
     actor = f"{' '.join(confirmed_by.split())} ({via})"[:128]
     reason = f"Esihenkilö vahvisti perehdytyksen {at:%d.%m.%Y klo %H.%M}" + (f": {note.strip()}" if note.strip() else "")
     try:
-        queue.checkpoint(confirmation_item_id, "confirmed", {"by": confirmed_by, "via": via, "at": at.isoformat()})
+        confirmed = Confirmed(by=confirmed_by, via=via, at=at)
+        queue.checkpoint(confirmation_item_id, confirmed.STEP, confirmed.stored())
         queue.mark_done(confirmation_item_id, reason=reason, actor=actor)
     except InvalidTransitionError:
         return ConfirmationResult.ALREADY_CONFIRMED if queue.get(confirmation_item_id).state is ItemState.DONE else ConfirmationResult.BUSY
@@ -191,20 +193,20 @@ def record_confirmation(queue: WorkQueue, confirmation_item_id: int, *, confirme
 
 def confirmation_of(queue: WorkQueue, employment_item: WorkItem) -> WorkItem | None:
     """The employment start's confirmation item, once the robot asked for it."""
-    requested = queue.checkpoints(employment_item.id).get("confirmation_requested")
-    return queue.get(int(requested["confirmation_item_id"])) if requested else None
+    requested = ConfirmationRequested.read(queue.checkpoints(employment_item.id))
+    return queue.get(requested.confirmation_item_id) if requested else None
 
 
 def resume_waiting_run(queue: WorkQueue, confirmation_item_id: int, answer: dict[str, Any]) -> bool:
     """Resume the Prefect run waiting on this confirmation, if one is paused; True when resumed."""
-    from prefect.exceptions import PrefectException
-    from prefect.flow_runs import resume_flow_run
+    from prefect.exceptions import PrefectException  # noqa: PLC0415 (Prefect is heavy; kept off the staff app's start-up, which needs it only here)
+    from prefect.flow_runs import resume_flow_run  # noqa: PLC0415 (as above)
 
-    waiting = queue.checkpoints(confirmation_item_id).get("waiting_run")
-    if not waiting:
+    waiting = WaitingRun.read(queue.checkpoints(confirmation_item_id))
+    if waiting is None:
         return False
     try:
-        resume_flow_run(waiting["flow_run_id"], run_input=answer)
+        resume_flow_run(waiting.flow_run_id, run_input=answer)
     except (PrefectException, RuntimeError) as error:  # NotPausedError, ObjectNotFound, a timed-out pause
         logging.getLogger(__name__).info("Confirmation %s: no paused run to resume (%s)", confirmation_item_id, type(error).__name__)
         return False

@@ -51,7 +51,7 @@ class HelbitRecruiterUI:
             TransientError: the UI did not answer or an element did not appear in time (retried later).
             IntegrationError: the login was refused, or the job is not in the UI.
         """
-        from RPA.Browser.Selenium import Selenium  # heavy import: only when the browser is needed
+        from RPA.Browser.Selenium import Selenium  # noqa: PLC0415 (heavy: loaded only when the browser runs, not when a robot or dry run loads the library)
 
         key = check_job_key(job_key)
         output = Path(BuiltIn().get_variable_value("${OUTPUT DIR}"))
@@ -108,7 +108,7 @@ class HelbitRecruiterUI:
         Raises:
             TimeoutException: (Selenium's) no finished download within ``wait_seconds``.
         """
-        from selenium.webdriver.support.ui import WebDriverWait
+        from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415 (Selenium only when the browser runs, as above)
 
         def finished(_: object) -> Path | None:
             done = [p for p in folder.glob("*.xlsx") if not p.with_name(p.name + ".crdownload").exists()]

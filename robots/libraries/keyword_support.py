@@ -2,28 +2,34 @@
 
 ``re_raise_for_robot`` wraps a keyword so any connector error leaves as ``TransientError``,
 ``BusinessRuleError`` or ``IntegrationError`` (the names WorkItems files by), with the work item
-in the message; a pydantic error on a model *we* built is our bug (``UNEXPECTED_DATA``) and is
-reported by field path and code only, never by value (values are personal data).
+in the message. An error a domain service already raised under one of the three names, naming the
+work item, leaves as it is; a connector's, even one of the three base classes (``ApiClient``'s
+``INVALID_JSON``), is named again with the case. A pydantic error on a model *we* built is our bug
+(``UNEXPECTED_DATA``) and a Koha patron category the library set up wrongly is the library's
+(``CATEGORY_CONFIGURATION``); both are reported without a value (values are personal data).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
-from robot.api import logger
 from robot.libraries.BuiltIn import BuiltIn
 
 from connectors.errors import AutomationError, BusinessRuleError, IntegrationError, TransientError
+from processes.checkpoints import Checkpoints
+from processes.validation import problems
+from schemas.library_card import CategoryConfigurationError
 
 F = TypeVar("F", bound=Callable[..., Any])
+S = TypeVar("S")
 
+#: The three names WorkItems files failures by.
+ROBOT_ERRORS = (TransientError, BusinessRuleError, IntegrationError)
 
-def problems(error: ValidationError) -> str:
-    """Field paths and error codes, never the values."""
-    return ", ".join(f"{'.'.join(map(str, e['loc'])) or '(whole)'} ({e['type']})" for e in error.errors(include_input=False))
+__all__ = ["ROBOT_ERRORS", "WorkItemSteps", "as_robot_error", "problems", "re_raise_for_robot"]
 
 
 def as_robot_error(error: AutomationError, item_id: int | None) -> AutomationError:
@@ -44,28 +50,52 @@ def as_robot_error(error: AutomationError, item_id: int | None) -> AutomationErr
     )
 
 
-def re_raise_for_robot(item_id: Callable[[Any], int | None]) -> Callable[[F], F]:
-    """Decorator factory; ``item_id(self)`` names the current work item."""
-
-    def decorate(method: F) -> F:
-        @functools.wraps(method)
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return method(self, *args, **kwargs)
-            except AutomationError as error:
-                if type(error) in (TransientError, BusinessRuleError, IntegrationError):
-                    raise
-                raise as_robot_error(error, item_id(self)) from error
-            except ValidationError as error:
-                raise IntegrationError(f"work item {item_id(self)}: {error.title} refused the data: {problems(error)}", code="UNEXPECTED_DATA") from None
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
+def _named_for_robot(error: AutomationError) -> bool:
+    """Raised by our own code under one of the three names, with the case already in the message."""
+    return type(error) in ROBOT_ERRORS and error.message.startswith("work item ")
 
 
-class WorkItemSteps:
-    """Mixin: the current work item (from the ``WorkItems`` library) and its checkpoints."""
+def re_raise_for_robot(method: F) -> F:
+    """Decorator for a keyword of a ``WorkItemSteps`` library: its failures leave under the three names."""
+
+    @functools.wraps(method)
+    def wrapper(self: WorkItemSteps, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except AutomationError as error:
+            if _named_for_robot(error):
+                raise
+            raise as_robot_error(error, self._work_item_id()) from error
+        except CategoryConfigurationError as error:
+            raise IntegrationError(f"work item {self._work_item_id()}: {error}", code="CATEGORY_CONFIGURATION") from error
+        except ValidationError as error:
+            # A model we build for a connector refused our data: our bug, not the citizen's.
+            item_id = self._work_item_id()
+            raise IntegrationError(f"work item {item_id}: {error.title} refused the data: {problems(error)}", code="UNEXPECTED_DATA") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class WorkItemSteps(Generic[S]):
+    """Base of a keyword library: the current work item (from the ``WorkItems`` library), its
+    checkpoints, and the process's domain service the keywords call (built by ``_build_service``)."""
+
+    _service: S | None = None
+
+    def _build_service(self) -> S:
+        raise NotImplementedError
+
+    @property
+    def service(self) -> S:
+        """Built on first use, so a dry run or a bad payload opens no connection; one per robot run."""
+        if self._service is None:
+            self._service = self._build_service()
+        return self._service
+
+    def _complete(self, output: dict[str, Any]) -> dict[str, Any]:
+        """DONE with ``output`` (no personal data) as the item's output."""
+        self._work_items().complete_work_item(output)
+        return output
 
     def _work_items(self) -> Any:
         return BuiltIn().get_library_instance("WorkItems")
@@ -76,12 +106,7 @@ class WorkItemSteps:
         except (RuntimeError, AttributeError):
             return None
 
-    def _checkpoints(self) -> dict[str, dict[str, Any]]:
-        return self._work_items().get_work_item_checkpoints()
-
-    def _save_checkpoint(self, step: str, data: dict[str, Any], case: Any = None) -> None:
-        """Record the step on the work item (and on ``case.checkpoints`` when given)."""
-        self._work_items().save_work_item_checkpoint(step, data)
-        if case is not None:
-            case.checkpoints[step] = data
-        logger.info(f"Checkpoint {step} saved.")
+    def _checkpoints(self) -> Checkpoints:
+        """The current item's checkpoints, recorded through WorkItems the moment a step is done."""
+        work_items = self._work_items()
+        return Checkpoints(work_items.get_work_item_checkpoints(), work_items.save_work_item_checkpoint)

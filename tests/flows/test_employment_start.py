@@ -18,6 +18,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from case_data import START, SUPERVISOR, new_employee
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from prefect import get_client
@@ -41,31 +42,6 @@ from schemas.hetu import helsinki_today
 from schemas.workdays import add_working_days
 
 pytestmark = pytest.mark.slow
-
-SUPERVISOR = 100101  # Satu Johanna Lehtonen, Laakson sairaala osasto 7 (HR sandbox seed)
-START = add_working_days(helsinki_today(), 10)
-
-
-def new_employee(individual: int, **changes: Any) -> dict[str, Any]:
-    born = date(1994, 6, 15)
-    return {
-        "first_names": "Aino Maria",
-        "last_name": f"Testinen{individual}",
-        "hetu": make_hetu(born, individual),
-        "date_of_birth": born.isoformat(),
-        "personal_email": f"aino.{individual}@example.org",
-        "phone": "+358 40 123 4567",
-        "start_date": START.isoformat(),
-        "title": "sairaanhoitaja",
-        "unit_id": "SOTE-LAAKSO-OS7",
-        "supervisor_id": SUPERVISOR,
-        "workplace_address": "Lääkärinkatu 8, 00250 Helsinki",
-        "licence_number": "10012345678",
-        "keys_needed": ["Osasto 7 lääkehuone"],
-        "work_clothes": True,
-        "name_badge": True,
-        **changes,
-    }
 
 
 @dataclass

@@ -268,6 +268,7 @@ def test_a_child_through_a_guardian_gets_the_child_category_and_the_guardian_as_
     assert systems.queue.checkpoints(systems.queue.find(PROCESS, "child-with-guardian").id)["guarantor_registered"] == {
         "patron_id": mikko["patron_id"],
         "created": False,
+        "version": 1,
     }
     # Mikko has no mailbox and asked for a letter: the decision is printed and addressed to him.
     [message] = systems.messages_for("child-with-guardian")
@@ -284,7 +285,7 @@ def test_a_guardian_who_is_not_a_patron_yet_is_registered_as_the_guarantor(decid
     assert (guardian["category_id"], guardian["library_id"], guardian["email"]) == ("HENKILO", "JYVVAA", "guardian@example.org")
     assert guardian["staff_notes"].startswith("Huoltaja") and child["attributes"]["TAKAAJA"] == str(guardian["patron_id"])
     item = systems.queue.find(PROCESS, "child-new-guardian")
-    assert systems.queue.checkpoints(item.id)["guarantor_registered"] == {"patron_id": guardian["patron_id"], "created": True}
+    assert systems.queue.checkpoints(item.id)["guarantor_registered"] == {"patron_id": guardian["patron_id"], "created": True, "version": 1}
     assert item.output["guarantor_patron_id"] == guardian["patron_id"]
     [message] = systems.messages_for("child-new-guardian")
     assert message.recipient_id == hetus["new-guardian"] and message.title == "Lapsen kirjastokortti on valmis"
@@ -343,7 +344,7 @@ def test_the_summary_artifact_holds_codes_and_counts_but_no_personal_data(decide
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    systems, _, hetus = decided
+    _, _, hetus = decided
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["library-card-summary"])))
     text = " ".join(str(a.data) + str(a.description) for a in artifacts)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from case_data import EXPECTED, MIDWIVES, NIGHT, SMALL
 from cryptography.fernet import Fernet
 from icalendar import Calendar
 from openpyxl import load_workbook
@@ -29,26 +30,6 @@ from schemas.recruitment import EMPLOYMENT_START_PROCESS, PROCESS
 from schemas.redaction import HETU_PATTERN
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-NIGHT = date(2026, 11, 25)
-SMALL = "sote-05-1142-26"  # 20 applicants, 3 slots × 4 seats
-MIDWIVES = "sote-04-0977-26"  # 40 applicants, 10 screened on an earlier night, 3 of them hired
-#: What screening must find for each seed profile: (outcome, reason codes).
-EXPECTED = {
-    "fits": ("ELIGIBLE", []),
-    "no_number": ("ELIGIBLE", []),
-    "namesake": ("NEEDS_REVIEW", ["LICENCE_NOT_FOUND"]),
-    "number_unknown": ("NEEDS_REVIEW", ["LICENCE_NOT_FOUND"]),
-    "number_typo": ("NEEDS_REVIEW", ["LICENCE_DETAILS_MISMATCH"]),
-    "limited": ("NEEDS_REVIEW", ["LICENCE_LIMITED"]),
-    "partly_available": ("NEEDS_REVIEW", ["PARTLY_AVAILABLE"]),
-    "no_consent": ("NEEDS_REVIEW", ["NO_REFERENCE_CONSENT"]),
-    "expired": ("NOT_ELIGIBLE", ["LICENCE_EXPIRED"]),
-    "wrong_profession": ("NOT_ELIGIBLE", ["WRONG_PROFESSION"]),
-    "no_qualification": ("NOT_ELIGIBLE", ["QUALIFICATION_MISSING"]),
-    "weak_finnish": ("NOT_ELIGIBLE", ["FINNISH_INSUFFICIENT"]),
-    "not_available": ("NOT_ELIGIBLE", ["NOT_AVAILABLE"]),
-}
 
 
 @dataclass

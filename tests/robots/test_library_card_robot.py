@@ -32,7 +32,7 @@ def _keyword_library():
 
 
 _library = _keyword_library()
-LibraryCardCase, _for_robot = _library.LibraryCardCase, _library._for_robot
+LibraryCardCase, as_robot_error = _library.LibraryCardCase, _library.as_robot_error
 
 HETU = sample_identity_code(date(1990, 5, 17), 931)
 APPLICATION = {
@@ -61,7 +61,7 @@ APPLICATION = {
     ],
 )
 def test_connector_errors_leave_the_library_under_the_three_names_with_the_case_named(error, named):
-    robot_error = _for_robot(error, 42)
+    robot_error = as_robot_error(error, 42)
     assert type(robot_error) is named
     assert str(robot_error) == f"{error.code}: work item 42: {error.message}"
     assert robot_error.business_ids["work_item_id"] == 42 and robot_error.status_code == error.status_code
