@@ -183,7 +183,7 @@ class FaultInjector:
         return rng
 
 
-class DroppedConnection(Exception):
+class DroppedConnectionError(Exception):
     """Raised by the fault middleware after a partial response: the server 'hangs up'."""
 
 
@@ -230,7 +230,7 @@ async def _hang_up(send: Any, reason: str) -> None:
     """Promise a body, send part of it and fail: a real server then closes the connection mid-response."""
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")]})
     await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
-    raise DroppedConnection(reason)
+    raise DroppedConnectionError(reason)
 
 
 async def _discard(message: dict[str, Any]) -> None:
@@ -292,6 +292,6 @@ class SyncASGITransport(httpx.BaseTransport):
                 status, headers, body = portal.call(call)
         except TimeoutError:
             raise httpx.ReadTimeout("sandbox did not answer within the read timeout", request=request) from None
-        except DroppedConnection:
+        except DroppedConnectionError:
             raise httpx.RemoteProtocolError("server disconnected before the response was complete", request=request) from None
         return httpx.Response(status, headers=headers, content=body, request=request)

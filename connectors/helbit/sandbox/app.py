@@ -33,7 +33,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.helbit.sandbox.seed import CLIENT_ID
-from connectors.helbit.sandbox.store import REJECTION_REASONS, HelbitFailure, HelbitStore, fingerprint
+from connectors.helbit.sandbox.store import REJECTION_REASONS, HelbitApiError, HelbitStore, fingerprint
 from connectors.helbit.sandbox.ui import ui_router
 from connectors.helbit.settings import SANDBOX_API_TOKEN
 from connectors.sandbox_support import FaultSpec, install_faults
@@ -75,8 +75,8 @@ def create_app(*, store: HelbitStore | None = None, today: date | None = None, a
     app.state.ui_secret = secrets.token_bytes(32)
     install_faults(app, faults, error_body=lambda status, message: {"message": message})
 
-    @app.exception_handler(HelbitFailure)
-    async def _failure(request: Request, failure: HelbitFailure) -> JSONResponse:
+    @app.exception_handler(HelbitApiError)
+    async def _failure(request: Request, failure: HelbitApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": 'Basic realm="Helbit"'} if failure.status == 401 else None
         return JSONResponse(failure.body, status_code=failure.status, headers=headers)
 
@@ -100,9 +100,9 @@ def create_app(*, store: HelbitStore | None = None, today: date | None = None, a
         except (ValueError, UnicodeDecodeError):
             user = ""
         if not secrets.compare_digest(user, api_token):
-            raise HelbitFailure(401, "Invalid Basic Auth credentials")
+            raise HelbitApiError(401, "Invalid Basic Auth credentials")
         if request.method != "GET" and not request.headers.get("on-behalf-of", "").isdigit():
-            raise HelbitFailure(403, "The On-Behalf-Of header with a user id is required for writes")
+            raise HelbitApiError(403, "The On-Behalf-Of header with a user id is required for writes")
 
     async def idempotent(request: Request, action: Callable[[], tuple[int, Any]]) -> JSONResponse:
         key = request.headers.get("idempotency-key")
@@ -112,7 +112,7 @@ def create_app(*, store: HelbitStore | None = None, today: date | None = None, a
             return JSONResponse(remembered.body, status_code=remembered.status, headers={"Idempotent-Replayed": "true"})
         try:
             status, body = action()
-        except HelbitFailure as failure:
+        except HelbitApiError as failure:
             status, body = failure.status, failure.body
         body = jsonable_encoder(body)
         store.remember(key, print_, status, body)

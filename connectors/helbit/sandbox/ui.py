@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from connectors.helbit.export import STATUS_LABELS
 from connectors.helbit.sandbox.excel import export_applicants
 from connectors.helbit.sandbox.seed import LANGUAGE_NAMES, period_of
-from connectors.helbit.sandbox.store import REJECTION_REASONS, UI_USERS, Application, HelbitFailure, HelbitStore
+from connectors.helbit.sandbox.store import REJECTION_REASONS, UI_USERS, Application, HelbitApiError, HelbitStore
 
 COOKIE = "helbit_session"
 PAGE_SIZE = 50
@@ -59,7 +59,7 @@ def ui_router(store: HelbitStore) -> APIRouter:
 
     def check_csrf(current: dict[str, str], token: str) -> None:
         if not hmac.compare_digest(current["csrf"].encode(), token.encode()):
-            raise HelbitFailure(403, "CSRF token missing or wrong")
+            raise HelbitApiError(403, "CSRF token missing or wrong")
 
     @router.get("")
     @router.get("/")
@@ -177,7 +177,7 @@ def ui_router(store: HelbitStore) -> APIRouter:
                 else:
                     continue
                 done += 1
-            except (HelbitFailure, ValueError):
+            except (HelbitApiError, ValueError):
                 continue
         return RedirectResponse(f"{base(request)}/jobs/{key}?{urlencode({'message': f'{done} hakemusta päivitetty.'})}", status_code=303)
 

@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.hr.models import check_iban
-from connectors.hr.sandbox.store import HrFailure, fingerprint, seeded_store
+from connectors.hr.sandbox.store import HrApiError, fingerprint, seeded_store
 from connectors.hr.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from connectors.sandbox_support import FaultSpec, install_faults
 from schemas.hetu import parse_hetu
@@ -101,8 +101,8 @@ def create_app(
     app.state.store = store
     install_faults(app, faults, error_body=lambda status, message: {"error": {"code": "sandbox_fault", "message": message, "details": {}}})
 
-    @app.exception_handler(HrFailure)
-    async def _failure(request: Request, failure: HrFailure) -> JSONResponse:
+    @app.exception_handler(HrApiError)
+    async def _failure(request: Request, failure: HrApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if failure.status == 401 else None
         return JSONResponse(failure.body, status_code=failure.status, headers=headers)
 
@@ -115,7 +115,7 @@ def create_app(
     def authorized(request: Request) -> None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not store.check_token(token.strip()):
-            raise HrFailure(401, "invalid_token", "A valid bearer token is required")
+            raise HrApiError(401, "invalid_token", "A valid bearer token is required")
 
     async def idempotent(request: Request, action: Callable[[], tuple[int, Any]]) -> JSONResponse:
         key = request.headers.get("idempotency-key")
@@ -125,7 +125,7 @@ def create_app(
             return JSONResponse(remembered.body, status_code=remembered.status, headers={"Idempotent-Replayed": "true"})
         try:
             status, body = action()
-        except HrFailure as failure:
+        except HrApiError as failure:
             status, body = failure.status, failure.body
         body = jsonable_encoder(body)
         store.remember(key, print_, status, body)
@@ -134,7 +134,7 @@ def create_app(
     @app.post(f"{API}/oauth/token")
     async def token(grant_type: Annotated[str, Form()], client_id: Annotated[str, Form()] = "", client_secret: Annotated[str, Form()] = "") -> JSONResponse:
         if grant_type != "client_credentials":
-            raise HrFailure(400, "unsupported_grant_type", "Only client_credentials is supported")
+            raise HrApiError(400, "unsupported_grant_type", "Only client_credentials is supported")
         return JSONResponse(store.issue_token(client_id, client_secret))
 
     api = APIRouter(prefix=API, dependencies=[Depends(authorized)])
@@ -154,12 +154,12 @@ def create_app(
             try:
                 parse_hetu(values["hetu"])
             except ValueError:
-                raise HrFailure(422, "invalid_hetu", "hetu is not a valid henkilötunnus", {"field": "hetu"}) from None
+                raise HrApiError(422, "invalid_hetu", "hetu is not a valid henkilötunnus", {"field": "hetu"}) from None
             if values["iban"] is not None:
                 try:
                     values["iban"] = check_iban(values["iban"])
                 except ValueError:
-                    raise HrFailure(422, "invalid_iban", "iban is not a valid Finnish IBAN", {"field": "iban"}) from None
+                    raise HrApiError(422, "invalid_iban", "iban is not a valid Finnish IBAN", {"field": "iban"}) from None
             return 201, store.employee_json(store.add_employee(values))
 
         return await idempotent(request, act)

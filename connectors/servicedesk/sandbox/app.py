@@ -29,7 +29,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.sandbox_support import FaultSpec, install_faults
-from connectors.servicedesk.sandbox.store import STATES, DeskFailure, DeskStore
+from connectors.servicedesk.sandbox.store import STATES, DeskApiError, DeskStore
 from connectors.servicedesk.settings import SANDBOX_APP_PASSWORD, SANDBOX_USERNAME
 
 API = "/api/v1"
@@ -120,8 +120,8 @@ def create_app(*, accounts: dict[str, SecretStr] | None = None, faults: FaultSpe
     app.state.store = store
     install_faults(app, faults, error_body=lambda status, message: {"error": {"code": "sandbox_fault", "message": message}})
 
-    @app.exception_handler(DeskFailure)
-    async def _failure(request: Request, failure: DeskFailure) -> JSONResponse:
+    @app.exception_handler(DeskApiError)
+    async def _failure(request: Request, failure: DeskApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": 'Basic realm="servicedesk"'} if failure.status == 401 else None
         return JSONResponse(failure.body, status_code=failure.status, headers=headers)
 
@@ -137,7 +137,7 @@ def create_app(*, accounts: dict[str, SecretStr] | None = None, faults: FaultSpe
         except (binascii.Error, UnicodeDecodeError):
             user, password = "", ""
         if scheme.lower() != "basic" or not store.check_login(user, password):
-            raise DeskFailure(401, "unauthorized", "Operator login failed")
+            raise DeskApiError(401, "unauthorized", "Operator login failed")
         return user
 
     api = APIRouter(prefix=API)
@@ -152,7 +152,7 @@ def create_app(*, accounts: dict[str, SecretStr] | None = None, faults: FaultSpe
         _: str = Depends(operator), employee_id: int | None = None, external_reference: str | None = None, state: str = "open"
     ) -> JSONResponse:
         if state not in ("open", "all", *STATES):
-            raise DeskFailure(400, "invalid_request", "state is open, all, or a ticket state")
+            raise DeskApiError(400, "invalid_request", "state is open, all, or a ticket state")
         return JSONResponse(store.find(employee_id=employee_id, external_reference=external_reference, state=state))
 
     @api.get("/tickets/{ticket_id}")
