@@ -4,7 +4,6 @@ see one consistent system (a slot is never booked past its capacity)."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -355,10 +354,6 @@ class HelbitStore:
                 self.idempotency[key] = Remembered(fingerprint, status, body)
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -367,4 +362,4 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-__all__ = ["CLIENT_ID", "HelbitApiError", "HelbitStore", "fingerprint", "replace"]
+__all__ = ["CLIENT_ID", "HelbitApiError", "HelbitStore", "replace"]

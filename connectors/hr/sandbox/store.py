@@ -8,7 +8,6 @@ the hetu (``hetu`` field, never printed); the API never gives it back. Every met
 from __future__ import annotations
 
 import calendar
-import hashlib
 import secrets
 import threading
 import time
@@ -295,10 +294,6 @@ def seeded_store(clients: dict[str, str], *, token_ttl_seconds: int = 3600) -> H
             "city": "Helsinki",
         }
     return store
-
-
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
 def _add_months(day: date, months: int) -> date:
