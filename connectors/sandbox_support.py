@@ -5,7 +5,8 @@ app. Each request may be delayed (``latency_ms``), answered with a 5xx (``error_
 ``error_status``), with 429 + ``Retry-After`` (``rate_limit``, ``retry_after``), left hanging past
 any sane client timeout (``timeout``, bounded by ``hang_seconds``) or cut off mid-response
 (``drop``). ``lost_response`` (forced only) lets the request through and then drops the answer:
-the peer acted but the client never heard, which is what idempotency keys are for. Rates are probabilities 0–1, drawn from a seeded RNG so a run is reproducible.
+the peer acted but the client never heard, which is what idempotency keys are for. Rates are
+probabilities 0–1, drawn from a seeded RNG so a run is reproducible.
 Configure them three ways, later ones winning:
 
 1. environment, ``KUNTAFLOW_SANDBOX_FAULT_<FIELD>`` (e.g. ``KUNTAFLOW_SANDBOX_FAULT_ERROR_RATE=0.2``);

@@ -31,7 +31,7 @@ from saml2.s_utils import status_message_factory
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.samlp import STATUS_SUCCESS, STATUS_UNKNOWN_PRINCIPAL
 from saml2.server import Server
-from saml2.sigver import RSA_OAEP_MGF1P, get_pem_wrapped_unwrapped, make_temp, pre_encryption_part
+from saml2.sigver import RSA_OAEP_MGF1P, get_pem_wrapped_unwrapped, make_temp, pre_encryption_part, verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from connectors.suomifi_tunnistus import logguard
@@ -418,8 +418,6 @@ class TestIdP:
         Raises:
             ValueError: missing, unsigned or badly signed.
         """
-        from saml2.sigver import verify_redirect_signature
-
         params = query_params(query)
         if "SAMLResponse" not in params or "Signature" not in params or "SigAlg" not in params:
             raise ValueError("the LogoutResponse is missing or unsigned")
