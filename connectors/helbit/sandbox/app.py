@@ -35,7 +35,7 @@ from connectors.helbit.sandbox.seed import CLIENT_ID
 from connectors.helbit.sandbox.store import REJECTION_REASONS, HelbitApiError, HelbitStore
 from connectors.helbit.sandbox.ui import ui
 from connectors.helbit.settings import SANDBOX_API_TOKEN
-from connectors.sandbox_idempotency import idempotent
+from connectors.sandbox_api import api_error_handler, idempotent
 from connectors.sandbox_support import FaultSpec, install_faults
 
 OPEN_JOBS = "/portal-api/recruitment/v2.3/open-jobs"
@@ -74,17 +74,11 @@ def create_app(*, store: HelbitStore | None = None, today: date | None = None, a
     app.state.api_token = api_token
     app.state.ui_secret = secrets.token_bytes(32)
     install_faults(app, faults, error_body=lambda status, message: {"message": message})
-    app.add_exception_handler(HelbitApiError, _failure)
+    app.add_exception_handler(HelbitApiError, api_error_handler('Basic realm="Helbit"'))
     app.add_exception_handler(RequestValidationError, _invalid)
     for router in (open_jobs, jobs, rejection_reasons, applications, scheduled_interviews, ui, sandbox_state):
         app.include_router(router)
     return app
-
-
-async def _failure(request: Request, failure: Exception) -> JSONResponse:
-    assert isinstance(failure, HelbitApiError)
-    headers = {"WWW-Authenticate": 'Basic realm="Helbit"'} if failure.status == 401 else None
-    return JSONResponse(failure.body, status_code=failure.status, headers=headers)
 
 
 async def _invalid(request: Request, error: Exception) -> JSONResponse:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from connectors.hr.models import check_iban
 from connectors.hr.sandbox.store import HrApiError, HrStore, seeded_store
 from connectors.hr.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-from connectors.sandbox_idempotency import idempotent
+from connectors.sandbox_api import api_error_handler, idempotent
 from connectors.sandbox_support import FaultSpec, install_faults
 from schemas.hetu import parse_hetu
 
@@ -100,17 +100,11 @@ def create_app(
     app = FastAPI(title="HR/payroll REST API v1 (Kuntaflow sandbox)", version="1", docs_url="/docs")
     app.state.store = store
     install_faults(app, faults, error_body=lambda status, message: {"error": {"code": "sandbox_fault", "message": message, "details": {}}})
-    app.add_exception_handler(HrApiError, _failure)
+    app.add_exception_handler(HrApiError, api_error_handler("Bearer"))
     app.add_exception_handler(RequestValidationError, _invalid)
     for router in (oauth, units, employees, employments, sandbox):
         app.include_router(router)
     return app
-
-
-async def _failure(request: Request, failure: Exception) -> JSONResponse:
-    assert isinstance(failure, HrApiError)
-    headers = {"WWW-Authenticate": "Bearer"} if failure.status == 401 else None
-    return JSONResponse(failure.body, status_code=failure.status, headers=headers)
 
 
 async def _invalid(request: Request, error: Exception) -> JSONResponse:

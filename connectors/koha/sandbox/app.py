@@ -21,6 +21,7 @@ from connectors.koha.sandbox.query import InvalidQueryError
 from connectors.koha.sandbox.routes import ROUTERS
 from connectors.koha.sandbox.seed import seed
 from connectors.koha.sandbox.store import KohaApiError, KohaStore
+from connectors.sandbox_api import api_error_handler
 from connectors.sandbox_people import Population
 from connectors.sandbox_support import FaultSpec, install_faults
 from schemas.data_home import DataHome
@@ -51,7 +52,7 @@ def create_app(
     app = FastAPI(title="Koha REST API v1 (Kuntaflow sandbox)", version="1", docs_url="/docs")
     app.state.store = store
     install_faults(app, faults, error_body=_fault_body)
-    app.add_exception_handler(KohaApiError, _koha_failure)
+    app.add_exception_handler(KohaApiError, api_error_handler())
     app.add_exception_handler(SpecViolationError, _spec_violation)
     app.add_exception_handler(InvalidQueryError, _invalid_query)
     for router in ROUTERS:
@@ -62,11 +63,6 @@ def create_app(
 
 def _fault_body(status: int, message: str) -> dict[str, str]:
     return {"error": message, "error_code": "internal_server_error" if status >= 500 else "sandbox_fault"}
-
-
-async def _koha_failure(request: Request, failure: Exception) -> JSONResponse:
-    assert isinstance(failure, KohaApiError)
-    return JSONResponse(failure.body, status_code=failure.status)
 
 
 async def _spec_violation(request: Request, violation: Exception) -> JSONResponse:

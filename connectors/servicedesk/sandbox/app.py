@@ -28,6 +28,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from connectors.sandbox_api import api_error_handler
 from connectors.sandbox_support import FaultSpec, install_faults
 from connectors.servicedesk.sandbox.store import STATES, DeskApiError, DeskStore
 from connectors.servicedesk.settings import SANDBOX_APP_PASSWORD, SANDBOX_USERNAME
@@ -118,17 +119,11 @@ def create_app(*, accounts: dict[str, SecretStr] | None = None, faults: FaultSpe
     app = FastAPI(title="Service desk REST API v1 (Kuntaflow sandbox)", version="1", docs_url="/docs")
     app.state.store = DeskStore(accounts={user: secret.get_secret_value() for user, secret in logins.items()}, today=today)
     install_faults(app, faults, error_body=lambda status, message: {"error": {"code": "sandbox_fault", "message": message}})
-    app.add_exception_handler(DeskApiError, _failure)
+    app.add_exception_handler(DeskApiError, api_error_handler('Basic realm="servicedesk"'))
     app.add_exception_handler(RequestValidationError, _invalid)
     for router in (requests, tickets, sandbox):
         app.include_router(router)
     return app
-
-
-async def _failure(request: Request, failure: Exception) -> JSONResponse:
-    assert isinstance(failure, DeskApiError)
-    headers = {"WWW-Authenticate": 'Basic realm="servicedesk"'} if failure.status == 401 else None
-    return JSONResponse(failure.body, status_code=failure.status, headers=headers)
 
 
 async def _invalid(request: Request, error: Exception) -> JSONResponse:

@@ -275,7 +275,7 @@ def sso_redirect(request: Request) -> HTMLResponse:
     try:
         info = state.idp.parse_authn_request(request.url.query)
     except ValueError as error:
-        return _message(request, 400, "Tunnistuspyyntö hylättiin", "Identifieringsbegäran avvisades", "The authentication request was refused", str(error))
+        return _refused_authn_request(request, error)
     return _picker(request, state, info)
 
 
@@ -286,7 +286,7 @@ async def sso_post(request: Request) -> HTMLResponse:
     try:
         info = state.idp.parse_authn_request_post(form.get("SAMLRequest", ""), form.get("RelayState"))
     except ValueError as error:
-        return _message(request, 400, "Tunnistuspyyntö hylättiin", "Identifieringsbegäran avvisades", "The authentication request was refused", str(error))
+        return _refused_authn_request(request, error)
     return _picker(request, state, info)
 
 
@@ -418,6 +418,10 @@ def _picker(request: Request, state: SandboxState, info: AuthnRequestInfo, *, to
         },
         status_code=400 if error else 200,
     )
+
+
+def _refused_authn_request(request: Request, error: ValueError) -> HTMLResponse:
+    return _message(request, 400, "Tunnistuspyyntö hylättiin", "Identifieringsbegäran avvisades", "The authentication request was refused", str(error))
 
 
 def _post_to_sp(request: Request, url: str, name: str, value: str, relay_state: str | None) -> HTMLResponse:

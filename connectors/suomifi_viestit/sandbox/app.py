@@ -33,6 +33,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.sandbox_api import api_error_handler
 from connectors.sandbox_people import sandbox_population
 from connectors.sandbox_support import FaultSpec, install_faults
 from connectors.suomifi_viestit.sandbox.pages import install_pages
@@ -102,7 +103,7 @@ def create_app(
     app.state.store = store
     install_faults(app, faults, error_body=lambda status, message: {"reason": message})
     app.middleware("http")(_trace_id)
-    app.add_exception_handler(MessagesApiError, _api_failure)
+    app.add_exception_handler(MessagesApiError, api_error_handler())
     app.add_exception_handler(UnauthorizedError, _unauthorized)
     for router in ROUTERS:
         app.include_router(router)
@@ -115,11 +116,6 @@ async def _trace_id(request: Request, call_next: Any) -> Any:
     response = await call_next(request)
     response.headers.setdefault("traceId", str(uuid.uuid4()))
     return response
-
-
-async def _api_failure(request: Request, failure: Exception) -> JSONResponse:
-    assert isinstance(failure, MessagesApiError)
-    return JSONResponse(failure.body, status_code=failure.status)
 
 
 async def _unauthorized(request: Request, error: Exception) -> JSONResponse:
