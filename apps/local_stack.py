@@ -25,9 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connectors.sandbox_server import client_environment
+from connectors.sandbox_server import create_app as create_sandboxes
 from connectors.servers import free_port, serve_in_thread
-from kuntaflow.prefect_deploy import PROJECT_DIR
+from kuntaflow.prefect_deploy import PROJECT_DIR, cancel_missed_runs, deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
+from kuntaflow.prefect_server import embedded_prefect
 from kuntaflow.settings import KuntaflowSettings, environment
+from schemas.redaction import install as install_redaction
 
 
 @dataclass
@@ -80,8 +84,6 @@ class Stack:
 
 def stack_environment(*, data_dir: Path, sandboxes_url: str, eservice_url: str, queue_url: str | None = None, staff_url: str | None = None) -> dict[str, str]:
     """The settings that point the engine, the e-service and every connector at this stack."""
-    from connectors.sandbox_server import client_environment
-
     values = {
         "KUNTAFLOW_DATA_DIR": str(data_dir),  # absolute: the worker's flow runs work in KUNTAFLOW_HOME
         "KUNTAFLOW_HOME": str(PROJECT_DIR),
@@ -130,19 +132,10 @@ def local_stack(
     values = stack_environment(data_dir=data_dir, sandboxes_url=sandboxes_url, eservice_url=eservice_url, queue_url=queue_url, staff_url=staff_url)
     with environment(values), ExitStack() as stack:
         stack.enter_context(_sigint_not_ignored())
-        from kuntaflow.prefect_deploy import cancel_missed_runs, deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
-        from kuntaflow.prefect_server import embedded_prefect
-        from schemas.redaction import install as install_redaction
-
         install_redaction()
         settings = KuntaflowSettings()
         embedded = settings.external_prefect_api_url is None
-        prefect_api_url = stack.enter_context(embedded_prefect(settings, port=prefect_port))
-        ensure_concurrency_limits()
-        if deployments or worker:
-            ensure_work_pool()
-        if embedded and worker:
-            cancel_missed_runs()
+        prefect_api_url = _start_prefect(stack, settings, port=prefect_port, pool=bool(deployments) or worker, worker=worker)
         with deploying(deployments, log_path=settings.resolved_data_dir / "prefect" / "deploy.log"):
             # The worker and `prefect deploy` start (Python processes) while the apps are built here.
             process = (
@@ -150,16 +143,7 @@ def local_stack(
                 if worker
                 else None
             )
-            from apps.eservice.app import create_app as create_eservice
-            from connectors.sandbox_server import create_app as create_sandboxes
-
-            sandbox_app = create_sandboxes()
-            stack.enter_context(serve_in_thread(sandbox_app, host=host, port=int(sandboxes_url.rsplit(":", 1)[1])))
-            eservice_app = create_eservice(trigger=eservice_trigger)
-            stack.enter_context(serve_in_thread(eservice_app, host=host, port=int(eservice_url.rsplit(":", 1)[1])))
-            from apps.staff import create_app as create_staff
-
-            stack.enter_context(serve_in_thread(create_staff(), host=host, port=int(staff_url.rsplit(":", 1)[1])))
+            sandbox_app, eservice_app = _serve_apps(stack, host, (sandboxes_url, eservice_url, staff_url), eservice_trigger)
         yield Stack(
             settings=settings,
             sandboxes_url=sandboxes_url,
@@ -172,6 +156,39 @@ def local_stack(
             worker=process,
             prefect_embedded=embedded,
         )
+
+
+def _start_prefect(stack: ExitStack, settings: KuntaflowSettings, *, port: int | None, pool: bool, worker: bool) -> str:
+    """Prefect's API URL, with the tag concurrency limits and (when deploying or running a worker) the work pool in place."""
+    prefect_api_url = stack.enter_context(embedded_prefect(settings, port=port))
+    ensure_concurrency_limits()
+    if pool:
+        ensure_work_pool()
+    if settings.external_prefect_api_url is None and worker:
+        cancel_missed_runs()  # an embedded server's schedule ran on while the stack was down
+    return prefect_api_url
+
+
+def _serve_apps(stack: ExitStack, host: str, urls: tuple[str, str, str], eservice_trigger: Any) -> tuple[Any, Any]:
+    """Build and serve the sandboxes, the e-service and the staff pages on their ports; (sandboxes app, e-service app).
+
+    The e-service and the staff pages are imported here, not at the top: their imports (FastAPI, pysaml2, the
+    engine's queue) then run while the worker and ``prefect deploy`` processes start, instead of before them.
+    """
+    from apps.eservice.app import create_app as create_eservice  # noqa: PLC0415 (imported while the worker starts, see above)
+    from apps.staff import create_app as create_staff  # noqa: PLC0415 (imported while the worker starts, see above)
+
+    sandboxes_url, eservice_url, staff_url = urls
+    sandbox_app = create_sandboxes()
+    stack.enter_context(serve_in_thread(sandbox_app, host=host, port=_port(sandboxes_url)))
+    eservice_app = create_eservice(trigger=eservice_trigger)
+    stack.enter_context(serve_in_thread(eservice_app, host=host, port=_port(eservice_url)))
+    stack.enter_context(serve_in_thread(create_staff(), host=host, port=_port(staff_url)))
+    return sandbox_app, eservice_app
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
 
 
 @contextmanager

@@ -226,7 +226,7 @@ def round_order(ways: list[str], round_number: int) -> list[str]:
     return ways if round_number % 2 else list(reversed(ways))
 
 
-def main() -> int:
+def _arguments() -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=2000, help="applications for Kuntaflow and the plain loop")
     parser.add_argument("--sample", type=int, default=200, help="applications for task per item and robot per item")
@@ -239,7 +239,11 @@ def main() -> int:
     parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--parallel", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--population", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser, parser.parse_args()
+
+
+def main() -> int:
+    parser, args = _arguments()
     if args.way:
         import dataclasses
         import json
@@ -277,18 +281,23 @@ def main() -> int:
     if args.memory_count:
         clean &= memory_check(args.count, args.memory_count, batch, parallel, runs)
     if "kuntaflow" in rate:
-        k = rate["kuntaflow"]
-        figures = [f"kuntaflow_items_per_s={k:.2f}"] + [
-            f"{name}={k / rate[way]:.2f}"
-            for way, name in (
-                ("plain loop", "ratio_vs_plain_loop"),
-                ("task per item", "speedup_vs_task_per_item"),
-                ("robot per item", "speedup_vs_robot_per_item"),
-            )
-            if way in rate
-        ]
-        print(" ".join(figures))
+        print(_figures(rate))
     return 0 if clean else 1
+
+
+def _figures(rate: dict[str, float]) -> str:
+    """The headline numbers, one ``name=value`` each: Kuntaflow's items/s and how it compares with the other ways."""
+    k = rate["kuntaflow"]
+    figures = [f"kuntaflow_items_per_s={k:.2f}"] + [
+        f"{name}={k / rate[way]:.2f}"
+        for way, name in (
+            ("plain loop", "ratio_vs_plain_loop"),
+            ("task per item", "speedup_vs_task_per_item"),
+            ("robot per item", "speedup_vs_robot_per_item"),
+        )
+        if way in rate
+    ]
+    return " ".join(figures)
 
 
 def memory_check(count: int, large: int, batch: int, parallel: int, runs: dict[str, list[Outcome]]) -> bool:

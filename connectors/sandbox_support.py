@@ -5,7 +5,8 @@ app. Each request may be delayed (``latency_ms``), answered with a 5xx (``error_
 ``error_status``), with 429 + ``Retry-After`` (``rate_limit``, ``retry_after``), left hanging past
 any sane client timeout (``timeout``, bounded by ``hang_seconds``) or cut off mid-response
 (``drop``). ``lost_response`` (forced only) lets the request through and then drops the answer:
-the peer acted but the client never heard, which is what idempotency keys are for. Rates are probabilities 0–1, drawn from a seeded RNG so a run is reproducible.
+the peer acted but the client never heard, which is what idempotency keys are for. Rates are
+probabilities 0–1, drawn from a seeded RNG so a run is reproducible.
 Configure them three ways, later ones winning:
 
 1. environment, ``KUNTAFLOW_SANDBOX_FAULT_<FIELD>`` (e.g. ``KUNTAFLOW_SANDBOX_FAULT_ERROR_RATE=0.2``);
@@ -184,7 +185,7 @@ class FaultInjector:
         return rng
 
 
-class DroppedConnection(Exception):
+class DroppedConnectionError(Exception):
     """Raised by the fault middleware after a partial response: the server 'hangs up'."""
 
 
@@ -239,7 +240,7 @@ async def _hang_up(send: Any, reason: str) -> None:
     """Promise a body, send part of it and fail: a real server then closes the connection mid-response."""
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")]})
     await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
-    raise DroppedConnection(reason)
+    raise DroppedConnectionError(reason)
 
 
 async def _discard(message: dict[str, Any]) -> None:
@@ -301,6 +302,6 @@ class SyncASGITransport(httpx.BaseTransport):
                 status, headers, body = portal.call(call)
         except TimeoutError:
             raise httpx.ReadTimeout("sandbox did not answer within the read timeout", request=request) from None
-        except DroppedConnection:
+        except DroppedConnectionError:
             raise httpx.RemoteProtocolError("server disconnected before the response was complete", request=request) from None
         return httpx.Response(status, headers=headers, content=body, request=request)

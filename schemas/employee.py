@@ -106,7 +106,7 @@ def _error(code: str, message: str) -> PydanticCustomError:
 
 
 class NewEmployee(BaseModel):
-    """Uuden työntekijän tiedot. Kentät ilman merkintää (Optional) ovat pakollisia; Valviran rekisteröintinumero tarvitaan terveys- ja sosiaalialan ammateissa."""
+    """Uuden työntekijän tiedot. Kentät ilman merkintää (Optional) ovat pakollisia; Valviran rekisteröintinumero tarvitaan terveys- ja sosiaalialan ammateissa."""  # noqa: E501 (the Prefect form shows this line as its help text)
 
     # The docstring is the form's help text in the Prefect UI, so it is Finnish, for HR. This model is
     # the payload of an ``employment_start`` work item too; field titles are Finnish for the same reason.

@@ -708,9 +708,18 @@ class _Text:
 
 
 _PICK_UP = {
-    Language.FI: "Voit noutaa kortin kirjastosta {library} aikaisintaan huomenna. Ota mukaan kuvallinen henkilöllisyystodistus. Saat kirjastosta myös PIN-koodin, jota ei lähetetä postitse eikä sähköpostilla.",
-    Language.SV: "Du kan hämta kortet på biblioteket {library} tidigast i morgon. Ta med ett identitetsbevis med foto. På biblioteket får du också en PIN-kod, som inte skickas per post eller e-post.",
-    Language.EN: "You can collect the card at {library} tomorrow at the earliest. Bring a photo ID. The library also gives you a PIN code, which is never sent by post or e-mail.",
+    Language.FI: (
+        "Voit noutaa kortin kirjastosta {library} aikaisintaan huomenna. Ota mukaan kuvallinen henkilöllisyystodistus. Saat kirjastosta myös "
+        "PIN-koodin, jota ei lähetetä postitse eikä sähköpostilla."
+    ),
+    Language.SV: (
+        "Du kan hämta kortet på biblioteket {library} tidigast i morgon. Ta med ett identitetsbevis med foto. På biblioteket får du också en "
+        "PIN-kod, som inte skickas per post eller e-post."
+    ),
+    Language.EN: (
+        "You can collect the card at {library} tomorrow at the earliest. Bring a photo ID. The library also gives you a PIN code, which is never "
+        "sent by post or e-mail."
+    ),
 }
 
 _TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
@@ -732,21 +741,24 @@ _TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
         Language.FI: _Text(
             "Kirjastokorttihakemuksesi on vastaanotettu",
             (
-                "Sinulle on tehty asiakastiedot kirjastoon {library}. Koska sinulla on turvakielto, osoitettasi ei tallenneta kirjastojärjestelmään, ja kirjaston henkilökunta viimeistelee asiakastietosi.",
+                "Sinulle on tehty asiakastiedot kirjastoon {library}. Koska sinulla on turvakielto, osoitettasi ei tallenneta kirjastojärjestelmään, "
+                "ja kirjaston henkilökunta viimeistelee asiakastietosi.",
                 _PICK_UP[Language.FI],
             ),
         ),
         Language.SV: _Text(
             "Din ansökan om bibliotekskort har tagits emot",
             (
-                "Du har registrerats som kund vid biblioteket {library}. Eftersom du har spärrmarkering sparas din adress inte i bibliotekssystemet, och bibliotekets personal slutför dina kunduppgifter.",
+                "Du har registrerats som kund vid biblioteket {library}. Eftersom du har spärrmarkering sparas din adress inte i bibliotekssystemet, "
+                "och bibliotekets personal slutför dina kunduppgifter.",
                 _PICK_UP[Language.SV],
             ),
         ),
         Language.EN: _Text(
             "Your library card application has been received",
             (
-                "You have been registered as a customer of {library}. Because you have a non-disclosure marking, your address is not stored in the library system, and the library staff will complete your customer details.",
+                "You have been registered as a customer of {library}. Because you have a non-disclosure marking, your address is not stored in the "
+                "library system, and the library staff will complete your customer details.",
                 _PICK_UP[Language.EN],
             ),
         ),
@@ -756,21 +768,24 @@ _TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
             "Sinulla on jo kirjastokortti",
             (
                 "Sinulla on jo kirjastokortti. Se on rekisteröity kirjastoon {existing_library}.",
-                "Jos kortti on kadonnut tai olet unohtanut PIN-koodin, käy missä tahansa kirjastossa ja ota mukaan kuvallinen henkilöllisyystodistus. Uutta korttia ei tarvitse hakea verkossa.",
+                "Jos kortti on kadonnut tai olet unohtanut PIN-koodin, käy missä tahansa kirjastossa ja ota mukaan kuvallinen "
+                "henkilöllisyystodistus. Uutta korttia ei tarvitse hakea verkossa.",
             ),
         ),
         Language.SV: _Text(
             "Du har redan ett bibliotekskort",
             (
                 "Du har redan ett bibliotekskort. Det är registrerat vid biblioteket {existing_library}.",
-                "Om kortet har kommit bort eller om du har glömt PIN-koden kan du besöka vilket bibliotek som helst. Ta med ett identitetsbevis med foto. Du behöver inte ansöka om ett nytt kort på nätet.",
+                "Om kortet har kommit bort eller om du har glömt PIN-koden kan du besöka vilket bibliotek som helst. Ta med ett identitetsbevis med "
+                "foto. Du behöver inte ansöka om ett nytt kort på nätet.",
             ),
         ),
         Language.EN: _Text(
             "You already have a library card",
             (
                 "You already have a library card. It is registered at {existing_library}.",
-                "If the card is lost or you have forgotten the PIN code, visit any library and bring a photo ID. You do not need to apply for a new card online.",
+                "If the card is lost or you have forgotten the PIN code, visit any library and bring a photo ID. You do not need to apply for a new "
+                "card online.",
             ),
         ),
     },
@@ -779,21 +794,24 @@ _TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
             "Alle 15-vuotias hakee kirjastokorttia huoltajan kanssa",
             (
                 "Et saanut kirjastokorttia tällä hakemuksella, koska alle 15-vuotias tarvitsee kortin takaajaksi huoltajan.",
-                "Pyydä huoltajaasi hakemaan korttia puolestasi: huoltaja tunnistautuu verkkoasiointiin omilla tunnuksillaan ja tekee hakemuksen sinulle. Voitte myös käydä yhdessä kirjastossa; ottakaa mukaan henkilöllisyystodistukset.",
+                "Pyydä huoltajaasi hakemaan korttia puolestasi: huoltaja tunnistautuu verkkoasiointiin omilla tunnuksillaan ja tekee hakemuksen "
+                "sinulle. Voitte myös käydä yhdessä kirjastossa; ottakaa mukaan henkilöllisyystodistukset.",
             ),
         ),
         Language.SV: _Text(
             "Den som är under 15 år ansöker om bibliotekskort med sin vårdnadshavare",
             (
                 "Du fick inget bibliotekskort med den här ansökan, eftersom den som är under 15 år behöver en vårdnadshavare som borgen för kortet.",
-                "Be din vårdnadshavare ansöka om kortet för din räkning: vårdnadshavaren identifierar sig i e-tjänsten med sina egna koder och gör ansökan åt dig. Ni kan också besöka biblioteket tillsammans; ta med identitetsbevis.",
+                "Be din vårdnadshavare ansöka om kortet för din räkning: vårdnadshavaren identifierar sig i e-tjänsten med sina egna koder och gör "
+                "ansökan åt dig. Ni kan också besöka biblioteket tillsammans; ta med identitetsbevis.",
             ),
         ),
         Language.EN: _Text(
             "Under-15s apply for a library card with a guardian",
             (
                 "You did not get a library card with this application, because a person under 15 needs a guardian as the guarantor of the card.",
-                "Ask your guardian to apply for you: your guardian logs in to the e-service with their own credentials and makes the application for you. You can also visit the library together; bring your IDs.",
+                "Ask your guardian to apply for you: your guardian logs in to the e-service with their own credentials and makes the application for "
+                "you. You can also visit the library together; bring your IDs.",
             ),
         ),
     },
@@ -825,7 +843,8 @@ _TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
             "Kirjasto tarkistaa hakemuksen",
             (
                 "Kirjastokorttihakemus on vastaanotettu, mutta huoltajuutta ei voitu tarkistaa sähköisesti.",
-                "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa yhteyttä. Voitte myös käydä kirjastossa {library}; ottakaa mukaan henkilöllisyystodistukset.",
+                "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa yhteyttä. Voitte myös käydä kirjastossa {library}; ottakaa mukaan "
+                "henkilöllisyystodistukset.",
             ),
         ),
         Language.SV: _Text(
@@ -847,21 +866,24 @@ _TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
         Language.FI: _Text(
             "Kirjastokortti edellyttää osoitetta Suomessa",
             (
-                "Et saanut kirjastokorttia tällä hakemuksella, koska väestötietojärjestelmässä ei ole sinulle vakinaista osoitetta Suomessa. Kirjastokortin saa, kun sinulla on osoite Suomessa.",
+                "Et saanut kirjastokorttia tällä hakemuksella, koska väestötietojärjestelmässä ei ole sinulle vakinaista osoitetta Suomessa. "
+                "Kirjastokortin saa, kun sinulla on osoite Suomessa.",
                 "Voit hakea korttia kirjastossa {library}. Ota mukaan kuvallinen henkilöllisyystodistus ja tieto osoitteestasi Suomessa.",
             ),
         ),
         Language.SV: _Text(
             "Bibliotekskort förutsätter en adress i Finland",
             (
-                "Du fick inget bibliotekskort med den här ansökan, eftersom befolkningsdatasystemet inte har någon stadigvarande adress i Finland för dig. Du får ett bibliotekskort när du har en adress i Finland.",
+                "Du fick inget bibliotekskort med den här ansökan, eftersom befolkningsdatasystemet inte har någon stadigvarande adress i Finland "
+                "för dig. Du får ett bibliotekskort när du har en adress i Finland.",
                 "Du kan ansöka om kortet på biblioteket {library}. Ta med ett identitetsbevis med foto och uppgift om din adress i Finland.",
             ),
         ),
         Language.EN: _Text(
             "A library card needs an address in Finland",
             (
-                "You did not get a library card with this application, because the Population Information System has no permanent address in Finland for you. You can get a library card when you have an address in Finland.",
+                "You did not get a library card with this application, because the Population Information System has no permanent address in Finland "
+                "for you. You can get a library card when you have an address in Finland.",
                 "You can apply for the card at {library}. Bring a photo ID and details of your address in Finland.",
             ),
         ),
@@ -884,7 +906,8 @@ _TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
         Language.EN: _Text(
             "The library will handle your application",
             (
-                "Your library card application has been received. Because you do not have a Finnish personal identity code, the library staff will handle the application.",
+                "Your library card application has been received. Because you do not have a Finnish personal identity code, the library staff will "
+                "handle the application.",
                 "Visit {library} and bring your passport or photo ID card and details of your address in Finland.",
             ),
         ),
@@ -894,14 +917,16 @@ _TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
             "Kirjasto käsittelee hakemuksen",
             (
                 "Kirjastokorttihakemus on vastaanotettu, mutta valittua kotikirjastoa ei löytynyt kirjastojärjestelmästä.",
-                "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa tarvittaessa yhteyttä. Voit myös käydä missä tahansa kirjastossa; ota mukaan kuvallinen henkilöllisyystodistus.",
+                "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa tarvittaessa yhteyttä. Voit myös käydä missä tahansa kirjastossa; ota mukaan "
+                "kuvallinen henkilöllisyystodistus.",
             ),
         ),
         Language.SV: _Text(
             "Biblioteket behandlar ansökan",
             (
                 "Ansökan om bibliotekskort har tagits emot, men det valda hembiblioteket finns inte i bibliotekssystemet.",
-                "Bibliotekets personal behandlar ansökan och tar kontakt vid behov. Du kan också besöka vilket bibliotek som helst; ta med ett identitetsbevis med foto.",
+                "Bibliotekets personal behandlar ansökan och tar kontakt vid behov. Du kan också besöka vilket bibliotek som helst; ta med ett "
+                "identitetsbevis med foto.",
             ),
         ),
         Language.EN: _Text(
@@ -916,21 +941,24 @@ _TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
         Language.FI: _Text(
             "Kirjasto tarkistaa hakemuksen",
             (
-                "Kirjastokorttihakemus on vastaanotettu. Kirjastojärjestelmässä on jo asiakas samoilla tiedoilla, joten kirjaston henkilökunta tarkistaa asian ennen kortin tekemistä.",
+                "Kirjastokorttihakemus on vastaanotettu. Kirjastojärjestelmässä on jo asiakas samoilla tiedoilla, joten kirjaston henkilökunta "
+                "tarkistaa asian ennen kortin tekemistä.",
                 "Voit myös käydä kirjastossa {library}; ota mukaan kuvallinen henkilöllisyystodistus.",
             ),
         ),
         Language.SV: _Text(
             "Biblioteket kontrollerar ansökan",
             (
-                "Ansökan om bibliotekskort har tagits emot. Bibliotekssystemet har redan en kund med samma uppgifter, så bibliotekets personal kontrollerar saken innan kortet görs.",
+                "Ansökan om bibliotekskort har tagits emot. Bibliotekssystemet har redan en kund med samma uppgifter, så bibliotekets personal "
+                "kontrollerar saken innan kortet görs.",
                 "Du kan också besöka biblioteket {library}; ta med ett identitetsbevis med foto.",
             ),
         ),
         Language.EN: _Text(
             "The library will check the application",
             (
-                "The library card application has been received. The library system already has a customer with the same details, so the library staff will check this before making the card.",
+                "The library card application has been received. The library system already has a customer with the same details, so the library "
+                "staff will check this before making the card.",
                 "You can also visit {library}; bring a photo ID.",
             ),
         ),
@@ -993,14 +1021,16 @@ _GUARDIAN_TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
             "Kirjasto tarkistaa hakemuksen",
             (
                 "Hakemus lapsen {child} kirjastokortista on vastaanotettu, mutta huoltajuutta ei voitu tarkistaa sähköisesti.",
-                "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa sinuun yhteyttä. Voit myös käydä lapsen kanssa kirjastossa {library}; ottakaa mukaan henkilöllisyystodistukset.",
+                "Kirjaston henkilökunta käsittelee hakemuksen ja ottaa sinuun yhteyttä. Voit myös käydä lapsen kanssa kirjastossa {library}; ottakaa "
+                "mukaan henkilöllisyystodistukset.",
             ),
         ),
         Language.SV: _Text(
             "Biblioteket granskar ansökan",
             (
                 "Ansökan om bibliotekskort för barnet {child} har tagits emot, men vårdnaden kunde inte kontrolleras elektroniskt.",
-                "Bibliotekets personal behandlar ansökan och kontaktar dig. Du kan också besöka biblioteket {library} tillsammans med barnet; ta med identitetsbevis.",
+                "Bibliotekets personal behandlar ansökan och kontaktar dig. Du kan också besöka biblioteket {library} tillsammans med barnet; ta med "
+                "identitetsbevis.",
             ),
         ),
         Language.EN: _Text(
@@ -1015,21 +1045,24 @@ _GUARDIAN_TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
         Language.FI: _Text(
             "Hakemus lapsen kirjastokortista on vastaanotettu",
             (
-                "Lapselle {child} on tehty asiakastiedot kirjastoon {library}. Koska lapsella on turvakielto, osoitetta ei tallenneta kirjastojärjestelmään, ja kirjaston henkilökunta viimeistelee asiakastiedot. Olet kortin takaaja.",
+                "Lapselle {child} on tehty asiakastiedot kirjastoon {library}. Koska lapsella on turvakielto, osoitetta ei tallenneta "
+                "kirjastojärjestelmään, ja kirjaston henkilökunta viimeistelee asiakastiedot. Olet kortin takaaja.",
                 "Voitte noutaa kortin kirjastosta {library} aikaisintaan huomenna. Ottakaa mukaan henkilöllisyystodistukset. PIN-koodi annetaan kirjastossa.",
             ),
         ),
         Language.SV: _Text(
             "Ansökan om barnets bibliotekskort har tagits emot",
             (
-                "Barnet {child} har registrerats som kund vid biblioteket {library}. Eftersom barnet har spärrmarkering sparas adressen inte i bibliotekssystemet, och bibliotekets personal slutför kunduppgifterna. Du är borgen för kortet.",
+                "Barnet {child} har registrerats som kund vid biblioteket {library}. Eftersom barnet har spärrmarkering sparas adressen inte i "
+                "bibliotekssystemet, och bibliotekets personal slutför kunduppgifterna. Du är borgen för kortet.",
                 "Ni kan hämta kortet på biblioteket {library} tidigast i morgon. Ta med identitetsbevis. PIN-koden ges på biblioteket.",
             ),
         ),
         Language.EN: _Text(
             "The application for the child's library card has been received",
             (
-                "{child} has been registered as a customer of {library}. Because the child has a non-disclosure marking, the address is not stored in the library system, and the library staff will complete the customer details. You are the guarantor of the card.",
+                "{child} has been registered as a customer of {library}. Because the child has a non-disclosure marking, the address is not stored "
+                "in the library system, and the library staff will complete the customer details. You are the guarantor of the card.",
                 "You can collect the card at {library} tomorrow at the earliest. Bring your IDs. The PIN code is given at the library.",
             ),
         ),
@@ -1045,14 +1078,16 @@ _GUARDIAN_TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
         Language.SV: _Text(
             "Bibliotekskort förutsätter en adress i Finland",
             (
-                "Barnet {child} fick inget bibliotekskort med den här ansökan, eftersom befolkningsdatasystemet inte har någon stadigvarande adress i Finland för barnet.",
+                "Barnet {child} fick inget bibliotekskort med den här ansökan, eftersom befolkningsdatasystemet inte har någon stadigvarande adress "
+                "i Finland för barnet.",
                 "Ni kan ansöka om kortet på biblioteket {library}. Ta med identitetsbevis och uppgift om barnets adress i Finland.",
             ),
         ),
         Language.EN: _Text(
             "A library card needs an address in Finland",
             (
-                "{child} did not get a library card with this application, because the Population Information System has no permanent address in Finland for the child.",
+                "{child} did not get a library card with this application, because the Population Information System has no permanent address in "
+                "Finland for the child.",
                 "You can apply for the card at {library}. Bring your IDs and details of the child's address in Finland.",
             ),
         ),

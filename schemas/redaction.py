@@ -16,9 +16,12 @@ A–F and U–Y in use since 2023, and over-masks rather than miss a code.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 import traceback
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -204,7 +207,7 @@ class RobotRedactionListener:
 
 def _redact_result(result: Any) -> None:
     """Mask the parts of a Robot Framework result item that output.xml writes as text."""
-    from robot import result as rf
+    from robot import result as rf  # noqa: PLC0415 (Robot Framework is heavy; only robot runs, which have it loaded, get here)
 
     if isinstance(result, rf.Keyword):
         result.args = tuple(redact(str(arg)) for arg in result.args)
@@ -247,10 +250,6 @@ def robot_run_texts(run_dir: Path) -> dict[str, str]:
 
 
 def _rf_strings(html: str) -> list[str]:
-    import base64
-    import json
-    import zlib
-
     strings: list[str] = []
     for chunk in _RF_STRINGS.findall(html):
         for item in json.loads(chunk):

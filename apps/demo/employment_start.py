@@ -22,9 +22,16 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+from prefect import get_client
+from prefect.deployments import run_deployment
 
 from apps.demo import DemoResult
 from apps.local_stack import Stack
+from connectors.hr.sandbox.seed import test_hetu
+from kuntaflow.workitems import ItemState
+from schemas.employee import NewEmployee, employment_start_reference
+from schemas.hetu import helsinki_today
+from schemas.workdays import add_working_days
 
 DEPLOYMENTS = ("employment-start",)
 DEPLOYMENT = "employment-start/employment-start"
@@ -57,8 +64,6 @@ HIRES = (
 
 def employee_parameters(hire: Hire, number: int, start: date) -> dict[str, Any]:
     """The form's values for one hire (a sandbox test hetu, individual numbers 970+)."""
-    from connectors.hr.sandbox.seed import test_hetu
-
     born = date(1985 + number % 15, 3 + number % 10, 10 + number % 18)
     care = hire.licence_number != ""
     return {
@@ -82,12 +87,6 @@ def employee_parameters(hire: Hire, number: int, start: date) -> dict[str, Any]:
 
 def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
     """Start ``count`` onboardings as HR's form does, confirm each through its e-mail link, check the outcome."""
-    from prefect.deployments import run_deployment
-
-    from schemas.employee import NewEmployee, employment_start_reference
-    from schemas.hetu import helsinki_today
-    from schemas.workdays import add_working_days
-
     result = DemoResult(title="Employment start (HR's form → robot → supervisor's link)")
     start = add_working_days(helsinki_today(), 10)
     hires = [HIRES[n % len(HIRES)] for n in range(count)]
@@ -114,8 +113,6 @@ def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
 
 
 def _confirm_and_check(stack: Stack, queue: Any, staff: httpx.Client, mailbox: Any, hire: Hire, run_id: str, reference: str, clock: float) -> tuple[str, bool]:
-    from kuntaflow.workitems import ItemState
-
     who = f"{hire.first_names.split()[0]} {hire.last_name} ({hire.title})"
     item = _wait(lambda: (i := queue.find("employment_start", reference)) is not None and i.state.is_final and i, clock)
     if item is None or item.state is not ItemState.DONE:
@@ -165,8 +162,6 @@ def _supervisor_name(page: str, hire: Hire) -> str:
 
 
 def _run_state(run_id: str) -> Any:
-    from prefect import get_client
-
     with get_client(sync_client=True) as client:
         return client.read_flow_run(run_id).state
 

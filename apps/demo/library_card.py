@@ -20,7 +20,7 @@ import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,15 @@ import httpx
 
 from apps.demo import DemoResult
 from apps.demo.browser import Browser, Page, PageError
+from apps.eservice.people import person_reference
+from apps.eservice.trigger import PrefectEventTrigger, fire
 from apps.local_stack import Stack
+from connectors.email.models import message_id_for
+from connectors.email.settings import EmailSettings
+from connectors.sandbox_people import sandbox_population
+from kuntaflow.prefect_deploy import wait_for_flow_runs
+from schemas.hetu import Hetu
+from schemas.library_card import PROCESS, ReasonCode, VerifiedPerson
 
 DEPLOYMENTS = ("library-card",)
 DEPLOYMENT = "library-card/library-card"
@@ -105,9 +113,6 @@ def cases(count: int, people: Any) -> list[Case]:
 
 def run(stack: Stack, *, count: int = DEFAULT_COUNT, citizens_at_once: int = 3) -> DemoResult:
     """Submit ``count`` applications through the e-service, wait for the decisions, report and check them."""
-    from connectors.sandbox_people import sandbox_population
-    from kuntaflow.prefect_deploy import wait_for_flow_runs
-
     started_at = datetime.now(UTC)
     people = sandbox_population()  # the same people the sandbox IdP logs in (same settings)
     planned = cases(count, people)
@@ -194,12 +199,6 @@ def _fill_in(browser: Browser, page: Page, case: Case, person: Any) -> str:
 
 def _reference(stack: Stack, person: Any) -> str:
     """The queue reference the e-service gives an application about ``person`` (a keyed hash)."""
-    from datetime import date
-
-    from apps.eservice.people import person_reference
-    from schemas.hetu import Hetu
-    from schemas.library_card import VerifiedPerson
-
     verified = VerifiedPerson.model_construct(
         hetu=Hetu(person.hetu) if person.hetu else None, eidas_person_identifier=person.eidas_person_identifier, date_of_birth=date.min
     )
@@ -208,9 +207,6 @@ def _reference(stack: Stack, person: Any) -> str:
 
 def enqueue_invalid_hetu(queue: Any) -> int:
     """What an integration (a paper form scanned elsewhere) could send: a hetu with a wrong check character."""
-    from apps.eservice.trigger import PrefectEventTrigger, fire
-    from schemas.library_card import PROCESS
-
     payload = {
         "applicant": {
             "hetu": INVALID_HETU,
@@ -232,8 +228,6 @@ def enqueue_invalid_hetu(queue: Any) -> int:
 
 def wait_for_decisions(queue: Any, references: list[str], direct_item: int | None, *, timeout: float) -> list[Any]:
     """The applications' items once each is DONE, BUSINESS_FAILED or ABANDONED (or the timeout passed)."""
-    from schemas.library_card import PROCESS
-
     deadline = time.monotonic() + timeout
     while True:
         items = [queue.find(PROCESS, reference) for reference in references]
@@ -249,40 +243,62 @@ def summarise(
     stack: Stack, report: Report, people: Any, items: list[Any], queue: Any, runs: Any, started_at: datetime, submit_seconds: float, decided_seconds: float
 ) -> DemoResult:
     """Readable lines, checked against the queue, the Messages and e-mail sandboxes and Prefect."""
-    lines: list[str] = []
     problems: list[str] = []
+    lines = _submission_lines(report, submit_seconds, problems)
+    item_by_reference = {i.reference: i for i in items if i is not None}
+    all_items = [i for i in items if i is not None]
+    decided, reasons = _decision_lines(items, decided_seconds, problems)
+    lines += decided
+    lines += _rule_lines(report, item_by_reference, queue, problems)
+    lines += _messages(stack, all_items, queue, problems)
+    guardians = {s.case.person for s in report.submitted if s.case.child and s.outcome == "queued" and not people[s.case.person].koha}
+    granted_for_children = {s.case.person for s in report.submitted if s.case.person in guardians and _granted(item_by_reference.get(s.reference or ""))}
+    lines += _koha(stack, report.patrons_before, reasons, len(granted_for_children), problems)
+    lines += _prefect_lines(runs, problems)
+    lines += _robot_logs(stack, started_at)
+    if problems:
+        lines.append("NOT OK: " + "; ".join(problems))
+    return DemoResult("Library cards", lines, ok=not problems)
+
+
+def _submission_lines(report: Report, submit_seconds: float, problems: list[str]) -> list[str]:
+    """How the citizens got through the e-service."""
     by_outcome = Counter(s.outcome for s in report.submitted)
-    queued = by_outcome["queued"]
-    lines.append(
+    lines = [
         f"{len(report.submitted)} citizens went through the e-service with a Suomi.fi login in {submit_seconds:.0f} s "
         f"(median {sorted(s.seconds for s in report.submitted)[len(report.submitted) // 2]:.1f} s each): "
-        f"{queued} applications queued, {by_outcome[REPEAT_SHOWN]} repeat showed the existing application, "
-        f"{by_outcome[REFUSED_ON_FORM]} refused on the form (under 15, no guardian)."
-    )
-    lines.append("1 application with an invalid henkilötunnus was queued directly, as an integration would: Suomi.fi cannot produce one.")
+        f"{by_outcome['queued']} applications queued, {by_outcome[REPEAT_SHOWN]} repeat showed the existing application, "
+        f"{by_outcome[REFUSED_ON_FORM]} refused on the form (under 15, no guardian).",
+        "1 application with an invalid henkilötunnus was queued directly, as an integration would: Suomi.fi cannot produce one.",
+    ]
     failed = [s for s in report.submitted if s.outcome.startswith("failed")]
     if failed:
         problems.append(f"{len(failed)} citizens could not get through the e-service")
         lines += [f"  {s.case.what} ({s.case.person}): {s.outcome}" for s in failed[:5]]
+    return lines
 
-    item_by_reference = {i.reference: i for i in items if i is not None}
+
+def _decision_lines(items: list[Any], decided_seconds: float, problems: list[str]) -> tuple[list[str], Counter]:
+    """Whether every application was decided, and the outcomes by reason (also returned, for the Koha check)."""
     all_items = [i for i in items if i is not None]
     unfinished = [i for i in all_items if i.state.value not in ("DONE", "BUSINESS_FAILED")]
     missing = len(items) - len(all_items)
-    lines.append(
+    lines = [
         f"All decided in {decided_seconds:.0f} s from the first login."
         if not unfinished and not missing
         else f"{len(unfinished) + missing} not decided after {decided_seconds:.0f} s."
-    )
+    ]
     if unfinished or missing:
         problems.append(f"{len(unfinished) + missing} applications did not reach DONE or BUSINESS_FAILED")
-
     lines.append("Outcomes by reason:")
     reasons = Counter((i.state.value, "CARD_GRANTED" if i.state.value == "DONE" else (i.error_code or "-")) for i in all_items)
     for (state, code), number in sorted(reasons.items(), key=lambda row: (-row[1], row[0])):
         lines.append(f"  {state:<16} {code:<32} {number:>3}")
+    return lines, reasons
 
-    # Each case against what the library's rules say.
+
+def _rule_lines(report: Report, item_by_reference: dict[str, Any], queue: Any, problems: list[str]) -> list[str]:
+    """Each case against what the library's rules say."""
     wrong: list[str] = []
     repeats = [s for s in report.submitted if s.case.expect == REPEAT_SHOWN]
     for submitted in report.submitted:
@@ -298,43 +314,33 @@ def summarise(
     direct = queue.get(report.direct_item) if report.direct_item else None
     if direct is None or direct.error_code != "INVALID_APPLICATION":
         wrong.append(f"the invalid henkilötunnus: {None if direct is None else direct.error_code}, expected INVALID_APPLICATION")
-    from schemas.library_card import PROCESS
-
     in_queue = len(queue.list(process=PROCESS, limit=10_000))
     if repeats and in_queue != len(references_of(report)) + 1:
         wrong.append(f"the queue holds {in_queue} applications, not one per applicant: the repeat made a second item?")
-    lines.append(
+    problems += wrong
+    first = (
         f"Every case decided as the library's rules say ({len(report.submitted) + 1 - len(wrong)} of {len(report.submitted) + 1})."
         if not wrong
         else "Cases not decided as the rules say:"
     )
-    lines += [f"  {line}" for line in wrong]
-    problems += wrong
+    return [first, *(f"  {line}" for line in wrong)]
 
-    lines += _messages(stack, all_items, queue, problems)
-    guardians = {s.case.person for s in report.submitted if s.case.child and s.outcome == "queued" and not people[s.case.person].koha}
-    granted_for_children = {s.case.person for s in report.submitted if s.case.person in guardians and _granted(item_by_reference.get(s.reference or ""))}
-    lines += _koha(stack, report.patrons_before, reasons, len(granted_for_children), problems)
-    lines.append(
-        f"Prefect: {runs.total} run(s) of the library-card deployment "
-        f"({', '.join(f'{n} by {origin}' for origin, n in sorted(runs.by_origin.items())) or 'none'}; "
-        f"{', '.join(f'{n} {state}' for state, n in sorted(runs.by_state.items())) or '-'})."
-    )
+
+def _prefect_lines(runs: Any, problems: list[str]) -> list[str]:
+    """The library-card deployment's runs: who started them and how they ended."""
     if runs.by_origin.get("event", 0) == 0:
         problems.append("no flow run was started by the e-service's event")
     if runs.by_state.get("Completed", 0) != runs.total:
         problems.append("a library-card flow run did not complete")
-    lines += _robot_logs(stack, started_at)
-    if problems:
-        lines.append("NOT OK: " + "; ".join(problems))
-    return DemoResult("Library cards", lines, ok=not problems)
+    return [
+        f"Prefect: {runs.total} run(s) of the library-card deployment "
+        f"({', '.join(f'{n} by {origin}' for origin, n in sorted(runs.by_origin.items())) or 'none'}; "
+        f"{', '.join(f'{n} {state}' for state, n in sorted(runs.by_state.items())) or '-'})."
+    ]
 
 
 def _messages(stack: Stack, items: list[Any], queue: Any, problems: list[str]) -> list[str]:
     """Decisions by channel, as the queue's checkpoints say and as the sandboxes received them."""
-    from connectors.email.models import message_id_for
-    from connectors.email.settings import EmailSettings
-
     viestit = stack.sandbox("suomifi_viestit").state.store
     mailbox = stack.sandbox("email").state.store
     claimed: Counter[str] = Counter()
@@ -383,8 +389,6 @@ def _granted(item: Any) -> bool:
 def _koha(stack: Stack, before: int, reasons: Counter, new_guarantors: int, problems: list[str]) -> list[str]:
     """Patrons the robot created, from the Koha sandbox's own records: one per card granted (and
     non-disclosure registration), and a guardian who was not a patron yet, as the child's guarantor."""
-    from schemas.library_card import ReasonCode
-
     store = stack.sandbox("koha").state.store
     created = len(store.patrons) - before
     keys = Counter(a["value"] for a in list(store.attributes.values()) if a["type"] == "SOTU")
@@ -394,7 +398,8 @@ def _koha(stack: Stack, before: int, reasons: Counter, new_guarantors: int, prob
     if created != expected:
         problems.append(f"Koha has {created} new patrons where the decisions call for {expected}")
     return [
-        f"Koha sandbox: {created} patrons created (cards granted, non-disclosure registrations, {new_guarantors} guardian(s) as guarantor); no second record for anyone."
+        f"Koha sandbox: {created} patrons created (cards granted, non-disclosure registrations, {new_guarantors} guardian(s) as guarantor); "
+        "no second record for anyone."
     ]
 
 

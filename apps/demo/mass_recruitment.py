@@ -14,8 +14,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from prefect.deployments import run_deployment
+
 from apps.demo import DemoResult
 from apps.local_stack import Stack
+from flows.mass_recruitment import JobNight, MassRecruitmentSummary, helsinki_today
+from schemas.recruitment import PROCESS
 
 DEPLOYMENTS = ("mass-recruitment",)
 DEPLOYMENT = "mass-recruitment/mass-recruitment"
@@ -27,11 +31,6 @@ RUN_TIMEOUT_SECONDS = 600
 
 def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
     """Run the deployment for the 200-applicant job and check what it did against the sandboxes."""
-    from prefect.deployments import run_deployment
-
-    from flows.mass_recruitment import JobNight, MassRecruitmentSummary, helsinki_today
-    from schemas.recruitment import PROCESS
-
     result = DemoResult(title=f"Mass recruitment: job {JOB_KEY} ({DEFAULT_COUNT} applicants)")
     night = helsinki_today()
     queue = stack.settings.work_queue()
@@ -83,7 +82,7 @@ def _check(stack: Stack, job: Any, output: dict[str, Any]) -> list[str]:
     if booked != job.booked:
         problems.append(f"{booked} interviews in Helbit, the robot says {job.booked}")
     mailbox = stack.sandbox("email").state.store
-    recruiter = [m for m in mailbox.to(seeded.contact_email)]
+    recruiter = list(mailbox.to(seeded.contact_email))
     if len(recruiter) != 1:
         problems.append(f"the recruiter got {len(recruiter)} reports")
     letters = sum(len(mailbox.to(a.seed.email)) for a in applications)

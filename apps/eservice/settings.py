@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.suomifi_tunnistus.settings import SANDBOX, SuomiFiSettings
 from kuntaflow.settings import KuntaflowSettings
 
 TriggerKind = Literal["event", "deployment", "event_and_deployment", "none"]
@@ -94,8 +95,6 @@ class EserviceSettings(BaseSettings):
     def resolved_guardianship_url(self) -> str | None:
         if self.guardianship_url is not None:
             return self.guardianship_url or None
-        from connectors.suomifi_tunnistus.settings import SANDBOX, SuomiFiSettings
-
         suomifi = SuomiFiSettings()
         return f"{suomifi.sandbox_idp_url}/guardianship/children" if suomifi.idp_metadata == SANDBOX else None
 

@@ -47,7 +47,7 @@ class PrefectEventTrigger:
         self.event = event
 
     def __call__(self, item: WorkItem) -> None:
-        from prefect.events import emit_event
+        from prefect.events import emit_event  # noqa: PLC0415 (prefect takes seconds to import; only a trigger that fires needs it)
 
         emit_event(event=self.event, resource=workitem_resource(item))
 
@@ -63,8 +63,8 @@ class DeploymentRunTrigger:
         self.name = name
 
     def __call__(self, item: WorkItem) -> None:
-        from prefect.deployments import run_deployment
-        from prefect.exceptions import ObjectNotFound
+        from prefect.deployments import run_deployment  # noqa: PLC0415 (prefect takes seconds to import; only a trigger that fires needs it)
+        from prefect.exceptions import ObjectNotFound  # noqa: PLC0415 (prefect takes seconds to import; only a trigger that fires needs it)
 
         try:
             run_deployment(self.name, timeout=0, as_subflow=False, tags=["eservice"], idempotency_key=f"kuntaflow-workitem-{item.id}")

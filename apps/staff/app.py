@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import FastAPI, Form
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
@@ -49,81 +49,95 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 def create_app(settings: EmploymentStartSettings | None = None, *, queue_factory: Callable[[], WorkQueue] | None = None) -> FastAPI:
     """The staff app. ``queue_factory`` defaults to the engine settings' queue."""
-    link_settings = settings or EmploymentStartSettings()
-    open_queue = queue_factory or (lambda: KuntaflowSettings().work_queue())
     app = FastAPI(title="Kuntaflow – henkilöstön sivut", docs_url=None, redoc_url=None, openapi_url=None)
-
-    def _confirmation(queue: WorkQueue, token: str) -> tuple[int, dict] | HTMLResponse:
-        try:
-            item_id, supervisor_id = read_token(token, link_settings)
-            item = queue.get(item_id)
-        except LinkError as error:
-            return _page("Linkki ei kelpaa", f'<p class="error">{html.escape(str(error))}</p>', 400)
-        except ItemNotFoundError:
-            return _page("Linkki ei kelpaa", '<p class="error">Vahvistettavaa asiaa ei löydy.</p>', 404)
-        if item.process != CONFIRMATION_PROCESS or item.payload.get("supervisor_id") != supervisor_id:
-            return _page("Linkki ei kelpaa", '<p class="error">Linkki ei kuulu tähän vahvistukseen.</p>', 400)
-        return item_id, item.payload
-
-    @contextmanager
-    def _opened(token: str) -> Iterator[tuple[WorkQueue, tuple[int, dict] | HTMLResponse]]:
-        queue = open_queue()
-        try:
-            yield queue, _confirmation(queue, token)
-        finally:
-            queue.dispose()
-
-    def _form(token: str, payload: dict, *, problem: str = "", confirmed_by: str | None = None, note: str = "", status: int = 200) -> HTMLResponse:
-        name = payload.get("supervisor_name", "") if confirmed_by is None else confirmed_by
-        body = (
-            (f'<div class="error" role="alert"><p>{html.escape(problem)}</p></div>' if problem else "")
-            + f"<p><strong>{html.escape(payload['employee_name'])}</strong>, {html.escape(payload['title'])}, "
-            f"{html.escape(payload['unit_name'])}: aloittaa {html.escape(str(payload['start_date']))}.</p>"
-            "<p>Tarkista sähköpostin liitteenä oleva perehdytyssuunnitelma ja palvelupyynnöt.</p>"
-            f'<form method="post" action="/vahvistus/{html.escape(token)}">'
-            f'<label for="confirmed_by">Vahvistajan nimi</label><input type="text" id="confirmed_by" name="confirmed_by" value="{html.escape(name)}" required>'
-            '<label><input type="checkbox" name="plan_confirmed" value="true"> Perehdytyssuunnitelma ja tilaukset on tarkistettu</label>'
-            f'<label for="note">Huomiot HR:lle (valinnainen)</label><textarea id="note" name="note" rows="3">{html.escape(note)}</textarea>'
-            '<button type="submit">Vahvista</button></form>'
-        )
-        return _page("Uuden työntekijän perehdytyksen vahvistus", body, status)
-
-    def _already(queue: WorkQueue, item_id: int) -> HTMLResponse:
-        confirmed = queue.checkpoints(item_id).get("confirmed") or {}
-        who = html.escape(str(confirmed.get("by", "")))
-        return _page("Vahvistettu", f"<p>Perehdytys on jo vahvistettu{(': ' + who) if who else ''}. Kiitos!</p>")
-
-    @app.get("/vahvistus/{token}", response_class=HTMLResponse)
-    def show(token: str) -> HTMLResponse:
-        with _opened(token) as (queue, found):
-            if isinstance(found, HTMLResponse):
-                return found
-            item_id, payload = found
-            if queue.get(item_id).state is ItemState.DONE:
-                return _already(queue, item_id)
-            return _form(token, payload)
-
-    @app.post("/vahvistus/{token}", response_class=HTMLResponse)
-    def confirm(
-        token: str,
-        confirmed_by: Annotated[str, Form(max_length=100)] = "",
-        plan_confirmed: Annotated[bool, Form()] = False,
-        note: Annotated[str, Form(max_length=500)] = "",
-    ) -> HTMLResponse:
-        with _opened(token) as (queue, found):
-            if isinstance(found, HTMLResponse):
-                return found
-            item_id, payload = found
-            try:
-                answer = ConfirmationAnswer(confirmed_by=confirmed_by, plan_confirmed=plan_confirmed, note=note)
-            except ValidationError as error:
-                return _form(token, payload, problem=confirmation_problem(error), confirmed_by=confirmed_by, note=note, status=422)
-            result = record_confirmation(queue, item_id, confirmed_by=answer.confirmed_by, via="sähköpostilinkki", note=answer.note)
-            if result is ConfirmationResult.ALREADY_CONFIRMED:
-                return _already(queue, item_id)
-            if result is ConfirmationResult.BUSY:
-                return _form(token, payload, problem="Vahvistusta käsitellään juuri nyt; lähetä lomake hetken kuluttua uudelleen.", status=409)
-            resume_waiting_run(queue, item_id, {"confirmed_by": answer.confirmed_by, "plan_confirmed": True, "note": answer.note})
-            return _page("Kiitos!", f"<p>Vahvistus on kirjattu: {html.escape(answer.confirmed_by)}. Henkilöstöpalvelut näkee sen.</p>")
-
+    app.state.link_settings = settings or EmploymentStartSettings()
+    app.state.open_queue = queue_factory or (lambda: KuntaflowSettings().work_queue())
+    app.include_router(confirmation)
     return app
+
+
+def _confirmation(request: Request, queue: WorkQueue, token: str) -> tuple[int, dict] | HTMLResponse:
+    """The confirmation item the link names, or the page saying why the link is no good."""
+    try:
+        item_id, supervisor_id = read_token(token, request.app.state.link_settings)
+        item = queue.get(item_id)
+    except LinkError as error:
+        return _page("Linkki ei kelpaa", f'<p class="error">{html.escape(str(error))}</p>', 400)
+    except ItemNotFoundError:
+        return _page("Linkki ei kelpaa", '<p class="error">Vahvistettavaa asiaa ei löydy.</p>', 404)
+    if item.process != CONFIRMATION_PROCESS or item.payload.get("supervisor_id") != supervisor_id:
+        return _page("Linkki ei kelpaa", '<p class="error">Linkki ei kuulu tähän vahvistukseen.</p>', 400)
+    return item_id, item.payload
+
+
+@contextmanager
+def _opened(request: Request, token: str) -> Iterator[tuple[WorkQueue, tuple[int, dict] | HTMLResponse]]:
+    """A queue for this request (closed afterwards) and what the link leads to."""
+    queue = request.app.state.open_queue()
+    try:
+        yield queue, _confirmation(request, queue, token)
+    finally:
+        queue.dispose()
+
+
+def _form(token: str, payload: dict, *, problem: str = "", confirmed_by: str | None = None, note: str = "", status: int = 200) -> HTMLResponse:
+    name = payload.get("supervisor_name", "") if confirmed_by is None else confirmed_by
+    body = (
+        (f'<div class="error" role="alert"><p>{html.escape(problem)}</p></div>' if problem else "")
+        + f"<p><strong>{html.escape(payload['employee_name'])}</strong>, {html.escape(payload['title'])}, "
+        f"{html.escape(payload['unit_name'])}: aloittaa {html.escape(str(payload['start_date']))}.</p>"
+        "<p>Tarkista sähköpostin liitteenä oleva perehdytyssuunnitelma ja palvelupyynnöt.</p>"
+        f'<form method="post" action="/vahvistus/{html.escape(token)}">'
+        '<label for="confirmed_by">Vahvistajan nimi</label>'
+        f'<input type="text" id="confirmed_by" name="confirmed_by" value="{html.escape(name)}" required>'
+        '<label><input type="checkbox" name="plan_confirmed" value="true"> Perehdytyssuunnitelma ja tilaukset on tarkistettu</label>'
+        f'<label for="note">Huomiot HR:lle (valinnainen)</label><textarea id="note" name="note" rows="3">{html.escape(note)}</textarea>'
+        '<button type="submit">Vahvista</button></form>'
+    )
+    return _page("Uuden työntekijän perehdytyksen vahvistus", body, status)
+
+
+def _already(queue: WorkQueue, item_id: int) -> HTMLResponse:
+    confirmed = queue.checkpoints(item_id).get("confirmed") or {}
+    who = html.escape(str(confirmed.get("by", "")))
+    return _page("Vahvistettu", f"<p>Perehdytys on jo vahvistettu{(': ' + who) if who else ''}. Kiitos!</p>")
+
+
+#: The supervisor's confirmation link: GET shows, POST records.
+confirmation = APIRouter(prefix="/vahvistus")
+
+
+@confirmation.get("/{token}", response_class=HTMLResponse)
+def show(request: Request, token: str) -> HTMLResponse:
+    with _opened(request, token) as (queue, found):
+        if isinstance(found, HTMLResponse):
+            return found
+        item_id, payload = found
+        if queue.get(item_id).state is ItemState.DONE:
+            return _already(queue, item_id)
+        return _form(token, payload)
+
+
+@confirmation.post("/{token}", response_class=HTMLResponse)
+def confirm(
+    request: Request,
+    token: str,
+    confirmed_by: Annotated[str, Form(max_length=100)] = "",
+    plan_confirmed: Annotated[bool, Form()] = False,
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> HTMLResponse:
+    with _opened(request, token) as (queue, found):
+        if isinstance(found, HTMLResponse):
+            return found
+        item_id, payload = found
+        try:
+            answer = ConfirmationAnswer(confirmed_by=confirmed_by, plan_confirmed=plan_confirmed, note=note)
+        except ValidationError as error:
+            return _form(token, payload, problem=confirmation_problem(error), confirmed_by=confirmed_by, note=note, status=422)
+        result = record_confirmation(queue, item_id, confirmed_by=answer.confirmed_by, via="sähköpostilinkki", note=answer.note)
+        if result is ConfirmationResult.ALREADY_CONFIRMED:
+            return _already(queue, item_id)
+        if result is ConfirmationResult.BUSY:
+            return _form(token, payload, problem="Vahvistusta käsitellään juuri nyt; lähetä lomake hetken kuluttua uudelleen.", status=409)
+        resume_waiting_run(queue, item_id, {"confirmed_by": answer.confirmed_by, "plan_confirmed": True, "note": answer.note})
+        return _page("Kiitos!", f"<p>Vahvistus on kirjattu: {html.escape(answer.confirmed_by)}. Henkilöstöpalvelut näkee sen.</p>")

@@ -35,7 +35,7 @@ def _parse_content_type(value: str) -> tuple[str, str, dict[str, str]]:
     maintype, subtype = probe.get_content_maintype(), probe.get_content_subtype()
     if "/" not in value.split(";", 1)[0] or not maintype or not subtype or maintype == "multipart":
         raise ValueError("content_type must be type/subtype (not multipart), e.g. text/calendar or application/pdf")
-    params = {key: val for key, val in (probe.get_params() or [])[1:]}
+    params = dict((probe.get_params() or [])[1:])
     return maintype, subtype, params
 
 

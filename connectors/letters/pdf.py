@@ -101,9 +101,8 @@ def render_letter(letter: Letter, settings: LetterSettings | None = None) -> byt
     Raises:
         LetterError: no usable font, or the PDF is over Suomi.fi Messages' 10 MiB limit.
     """
-    # fpdf2 takes a quarter of a second to import; most robot runs print no letter.
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
+    from fpdf import FPDF  # noqa: PLC0415 (fpdf2 takes a quarter of a second to import; most robot runs print no letter)
+    from fpdf.enums import XPos, YPos  # noqa: PLC0415 (fpdf2 takes a quarter of a second to import; most robot runs print no letter)
 
     regular, bold = (settings or LetterSettings()).fonts()
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")

@@ -26,7 +26,7 @@ class AccessProfile:
 
 
 BASIC_SYSTEMS = ("Sähköposti ja kalenteri", "Helmi-intranet", "Sarastia-itsepalvelu")
-_APOTTI = ("Apotti",) + BASIC_SYSTEMS
+_APOTTI = ("Apotti", *BASIC_SYSTEMS)
 
 #: Title ending → access profile. The first column is matched against the end of the lower-cased title.
 ACCESS_PROFILES: dict[str, AccessProfile] = {
@@ -34,10 +34,10 @@ ACCESS_PROFILES: dict[str, AccessProfile] = {
     "lähihoitaja": AccessProfile("APOTTI-LAHIHOITAJA", "Apotti – lähihoitaja", _APOTTI),
     "terveydenhoitaja": AccessProfile("APOTTI-TERVEYDENHOITAJA", "Apotti – terveydenhoitaja", _APOTTI),
     "kätilö": AccessProfile("APOTTI-KATILO", "Apotti – kätilö", _APOTTI),
-    "osastonhoitaja": AccessProfile("APOTTI-ESIHENKILO-HOITO", "Apotti – hoitotyön esihenkilö", _APOTTI + ("Titania-työvuorosuunnittelu",)),
-    "vastaava hoitaja": AccessProfile("APOTTI-ESIHENKILO-HOITO", "Apotti – hoitotyön esihenkilö", _APOTTI + ("Titania-työvuorosuunnittelu",)),
-    "lääkäri": AccessProfile("APOTTI-LAAKARI", "Apotti – lääkäri", _APOTTI + ("Kanta-palvelut (ammattikortti)",)),
-    "hammaslääkäri": AccessProfile("APOTTI-HAMMASLAAKARI", "Apotti – hammaslääkäri", _APOTTI + ("Kanta-palvelut (ammattikortti)",)),
+    "osastonhoitaja": AccessProfile("APOTTI-ESIHENKILO-HOITO", "Apotti – hoitotyön esihenkilö", (*_APOTTI, "Titania-työvuorosuunnittelu")),
+    "vastaava hoitaja": AccessProfile("APOTTI-ESIHENKILO-HOITO", "Apotti – hoitotyön esihenkilö", (*_APOTTI, "Titania-työvuorosuunnittelu")),
+    "lääkäri": AccessProfile("APOTTI-LAAKARI", "Apotti – lääkäri", (*_APOTTI, "Kanta-palvelut (ammattikortti)")),
+    "hammaslääkäri": AccessProfile("APOTTI-HAMMASLAAKARI", "Apotti – hammaslääkäri", (*_APOTTI, "Kanta-palvelut (ammattikortti)")),
     "suuhygienisti": AccessProfile("APOTTI-SUUN-TH", "Apotti – suun terveydenhuolto", _APOTTI),
     "hammashoitaja": AccessProfile("APOTTI-SUUN-TH", "Apotti – suun terveydenhuolto", _APOTTI),
     "fysioterapeutti": AccessProfile("APOTTI-TERAPEUTTI", "Apotti – terapeutti", _APOTTI),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, create_engine, delete, insert
@@ -47,8 +48,6 @@ class SqlReplayCache:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             if parsed.database:
-                from pathlib import Path
-
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             return create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         return create_engine(url, pool_pre_ping=True)

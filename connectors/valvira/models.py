@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 REGISTRATION_NUMBER = r"^\d{11}$"
 
 
-class RightStatus(str, Enum):
+class RightStatus(StrEnum):
     VALID = "valid"
     LIMITED = "limited"
     EXPIRED = "expired"

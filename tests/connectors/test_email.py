@@ -29,7 +29,10 @@ from connectors.servers import free_port
 HETU = "150385-9046"
 AINO = "aino.virtanen@example.org"
 XLSX = b"PK\x03\x04 not really a workbook, but bytes all the same"
-ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kuntaflow//FI\r\nBEGIN:VEVENT\r\nUID:1@kuntaflow\r\nDTSTART:20270104T080000Z\r\nSUMMARY:Ensimmäinen työpäivä\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Kuntaflow//FI\r\nBEGIN:VEVENT\r\nUID:1@kuntaflow\r\n"
+    "DTSTART:20270104T080000Z\r\nSUMMARY:Ensimmäinen työpäivä\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 @pytest.fixture(autouse=True)

@@ -54,7 +54,7 @@ def browser_for(app: Any) -> httpx.Client:
     return httpx.Client(transport=SyncASGITransport(app), base_url="http://helbit.test")
 
 
-def ui_login(app: Any, username: str = "rekrytoija", password: str = "rekry2026") -> TestClient:
+def ui_login(app: Any, username: str = "rekrytoija", password: str = "rekry2026") -> httpx.Client:
     browser = browser_for(app)
     response = browser.post("/ui/login", data={"username": username, "password": password}, follow_redirects=False)
     assert response.status_code == 303
@@ -191,7 +191,7 @@ def test_the_excel_export_holds_every_filtered_applicant_in_the_documented_colum
     sheet = load_workbook(io.BytesIO(export.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == list(EXPORT_COLUMNS)
-    exported = [ExportedApplicant.from_row(dict(zip(rows[0], row))) for row in rows[1:]]
+    exported = [ExportedApplicant.from_row(dict(zip(rows[0], row, strict=True))) for row in rows[1:]]
     seeds = {a.application_id: a for a in recruitment_world(TODAY).applicants_of(SMALL)}
     assert {e.application_id for e in exported} == set(seeds)
     for row in exported:

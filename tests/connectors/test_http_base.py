@@ -207,16 +207,16 @@ def test_accepted_statuses_are_handed_back_to_the_caller():
 
 
 def test_a_connector_maps_its_business_cases_before_the_table():
-    class AlreadyDone(BusinessRuleError):
+    class AlreadyDoneError(BusinessRuleError):
         pass
 
     def mapper(response, details):
         if response.status_code == 409:
-            return AlreadyDone("already done", **details)
+            return AlreadyDoneError("already done", **details)
         return None
 
     script = Script(httpx.Response(409, json={"error": "dup"}))
-    with pytest.raises(AlreadyDone) as raised:
+    with pytest.raises(AlreadyDoneError) as raised:
         client_for(script, error_mapper=mapper).request("POST", "/things", json={})
     assert raised.value.status_code == 409
     script = Script(httpx.Response(400, json={"error": "bad"}))

@@ -206,9 +206,11 @@ def test_a_wrong_basic_password_is_an_authentication_error(app):
 
 
 def test_a_missing_permission_names_it(app):
-    with make_client(app, client_id=SANDBOX_LIMITED_CLIENT_ID, client_secret=SecretStr(SANDBOX_LIMITED_CLIENT_SECRET)) as koha:
-        with pytest.raises(KohaAuthenticationError) as raised:
-            koha.get_patron(1)
+    with (
+        make_client(app, client_id=SANDBOX_LIMITED_CLIENT_ID, client_secret=SecretStr(SANDBOX_LIMITED_CLIENT_SECRET)) as koha,
+        pytest.raises(KohaAuthenticationError) as raised,
+    ):
+        koha.get_patron(1)
     assert raised.value.code == "KOHA_FORBIDDEN"
     assert raised.value.required_permissions == {"borrowers": "edit_borrowers"}
 

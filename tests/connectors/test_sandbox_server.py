@@ -171,9 +171,12 @@ def test_only_named_sandboxes_are_mounted(fake_connectors):
 
 
 def test_a_connector_talks_to_its_sandbox_through_the_shared_port():
-    with serve_in_thread(create_app(only=["suomifi_viestit"])) as url, stamina.set_testing(True, attempts=3):
-        with ViestitClient(ViestitSettings(base_url=f"{url}/suomifi_viestit")) as viestit:
-            assert viestit.events().events == []
+    with (
+        serve_in_thread(create_app(only=["suomifi_viestit"])) as url,
+        stamina.set_testing(True, attempts=3),
+        ViestitClient(ViestitSettings(base_url=f"{url}/suomifi_viestit")) as viestit,
+    ):
+        assert viestit.events().events == []
 
 
 def cli() -> typer.Typer:

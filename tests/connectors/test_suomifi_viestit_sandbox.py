@@ -42,13 +42,16 @@ def store(app):
     return app.state.store
 
 
+SANDBOX_PASSWORD_TEXT = SANDBOX_PASSWORD.get_secret_value()
+
+
 @pytest.fixture
 def http(app):
     with httpx.Client(transport=SyncASGITransport(app), base_url="http://viestit.test") as client:
         yield client
 
 
-def login(http, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD.get_secret_value()) -> dict[str, str]:
+def login(http, username=SANDBOX_USERNAME, password=SANDBOX_PASSWORD_TEXT) -> dict[str, str]:
     token = http.post("/v1/token", json={"username": username, "password": password}).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}
 

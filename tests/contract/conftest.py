@@ -261,10 +261,8 @@ class OpenAPIContract:
 
     def __init__(self, spec_path: Path, *, servers: list[str] | None = None) -> None:
         document = load_yaml(spec_path)
-        if str(document.get("swagger", "")).startswith("2"):
-            spec = swagger2_to_openapi31(spec_path)
-        else:
-            spec = json.loads(json.dumps(document))  # a private, JSON-clean copy
+        # Swagger 2 is converted; an OpenAPI 3 document is used as a private, JSON-clean copy.
+        spec = swagger2_to_openapi31(spec_path) if str(document.get("swagger", "")).startswith("2") else json.loads(json.dumps(document))
         if servers is not None:
             spec["servers"] = [{"url": url} for url in servers]
         self.spec = spec

@@ -19,7 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from apps.eservice.app import FIELD_TARGETS, FORM_FIELDS
+from apps.eservice.routes.application import FIELD_TARGETS, FORM_FIELDS
 from apps.eservice.web import MAX_FORM_BYTES, MAX_FORM_FIELDS
 from connectors.suomifi_tunnistus.sandbox.persons import PERSONS
 from schemas.library_card import PROCESS, LibraryCardApplication

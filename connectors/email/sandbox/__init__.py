@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.email.sandbox.mailbox import Mailbox, ReceivedMessage
 from connectors.email.sandbox.smtp import SmtpSandbox
+from connectors.servers import free_port
+from schemas.data_home import DataHome
 
 TITLE = "Sähköposti · E-post · E-mail"
 DESCRIPTION = (
@@ -45,13 +48,11 @@ def create_app(mailbox: Mailbox | None = None) -> Any:
 
     Without a ``mailbox``, a new one that keeps .eml files when ``KUNTAFLOW_EMAIL_SANDBOX_KEEP_EML`` is set.
     """
-    from connectors.email.sandbox.app import create_app as build
+    from connectors.email.sandbox.app import create_app as build  # noqa: PLC0415 (lazy: the SMTP side does not need FastAPI)
 
     if mailbox is None:
         data_dir = None
         if EmailSandboxSettings().keep_eml:
-            from schemas.data_home import DataHome
-
             data_dir = DataHome().resolved_data_dir / "email-sandbox"
         mailbox = Mailbox(data_dir=data_dir)
     return build(mailbox)
@@ -72,10 +73,6 @@ def lifespan(app: Any) -> Iterator[SmtpSandbox]:
 def client_environment(base_url: str) -> dict[str, str]:
     """Settings that point the e-mail connector at this sandbox's SMTP side, for a server mounting the
     sandbox at ``base_url``: a free port is chosen now, so the connector knows it before the server starts."""
-    from urllib.parse import urlsplit
-
-    from connectors.servers import free_port
-
     host = urlsplit(base_url).hostname or "127.0.0.1"
     port = str(free_port(host))
     return {

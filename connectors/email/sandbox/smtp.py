@@ -34,8 +34,13 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from connectors.email.sandbox.mailbox import Mailbox
+from connectors.email.settings import EmailSettings
 from connectors.sandbox_support import FaultInjector, FaultSpec
 from connectors.servers import free_port
 
@@ -51,13 +56,13 @@ class SandboxHandler:
         self.mailbox = mailbox
         self.faults = faults
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]) -> str:  # noqa: N802 (aiosmtpd calls its handler hooks by these names)
         if not self.mailbox.accepts(address):
             return "550 5.1.1 Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 (aiosmtpd calls its handler hooks by these names)
         spec, kind = self.faults.decide("DATA", FAULT_PATH, None)
         if spec.latency_ms:
             await asyncio.sleep(spec.latency_ms / 1000)
@@ -168,8 +173,6 @@ class SmtpSandbox:
 
     def settings(self, **overrides: Any) -> Any:
         """``EmailSettings`` pointing at this sandbox (retry waits and timeout kept short)."""
-        from connectors.email.settings import EmailSettings
-
         values: dict[str, Any] = {"host": self.host, "port": self.port, "timeout_seconds": 5.0}
         if self.ca_file is not None:
             values |= {"starttls": True, "ca_file": self.ca_file}
@@ -178,11 +181,6 @@ class SmtpSandbox:
 
 def _self_signed(directory: Path, host: str) -> tuple[Path, Path]:
     """A one-day certificate for ``host``, localhost and 127.0.0.1, and its key, written to ``directory``."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smtp.sandbox.kuntaflow")])
     now = datetime.datetime.now(datetime.UTC)

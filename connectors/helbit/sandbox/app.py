@@ -27,15 +27,15 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.helbit.sandbox.seed import CLIENT_ID
-from connectors.helbit.sandbox.store import REJECTION_REASONS, HelbitFailure, HelbitStore, fingerprint
-from connectors.helbit.sandbox.ui import ui_router
+from connectors.helbit.sandbox.store import REJECTION_REASONS, HelbitApiError, HelbitStore
+from connectors.helbit.sandbox.ui import ui
 from connectors.helbit.settings import SANDBOX_API_TOKEN
+from connectors.sandbox_api import api_error_handler, idempotent
 from connectors.sandbox_support import FaultSpec, install_faults
 
 OPEN_JOBS = "/portal-api/recruitment/v2.3/open-jobs"
@@ -69,136 +69,170 @@ class ScheduleIn(BaseModel):
 
 def create_app(*, store: HelbitStore | None = None, today: date | None = None, api_token: str = SANDBOX_API_TOKEN, faults: FaultSpec | None = None) -> FastAPI:
     """Build a Helbit sandbox with its own seeded store (``today`` fixes the seed's dates)."""
-    store = store or HelbitStore.seeded(today)
     app = FastAPI(title="Helbit-like recruitment system (Kuntaflow sandbox)", version="2.3", docs_url="/docs")
-    app.state.store = store
+    app.state.store = store or HelbitStore.seeded(today)
+    app.state.api_token = api_token
     app.state.ui_secret = secrets.token_bytes(32)
     install_faults(app, faults, error_body=lambda status, message: {"message": message})
-
-    @app.exception_handler(HelbitFailure)
-    async def _failure(request: Request, failure: HelbitFailure) -> JSONResponse:
-        headers = {"WWW-Authenticate": 'Basic realm="Helbit"'} if failure.status == 401 else None
-        return JSONResponse(failure.body, status_code=failure.status, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"message": problem["msg"], "field": ".".join(str(p) for p in problem["loc"][1:])} for problem in error.errors()]
-        return JSONResponse({"message": "Validation error", "errors": errors}, status_code=422)
-
-    @app.get(OPEN_JOBS)
-    async def open_jobs(client: str = "", lang: str = "fi_FI") -> JSONResponse:
-        if client != CLIENT_ID:
-            return JSONResponse({"status": "ERROR", "message": "Unknown client"})
-        if lang not in ("fi_FI", "sv_SE", "en_US"):
-            return JSONResponse({"status": "ERROR", "message": "Unsupported language"})
-        return JSONResponse({"status": "OK", "jobAdvertisements": [store.open_job_advertisement(job, lang) for job in store.jobs]})
-
-    def authorized(request: Request) -> None:
-        scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        try:
-            user, _, _ = base64.b64decode(value).decode().partition(":") if scheme.lower() == "basic" else ("", "", "")
-        except (ValueError, UnicodeDecodeError):
-            user = ""
-        if not secrets.compare_digest(user, api_token):
-            raise HelbitFailure(401, "Invalid Basic Auth credentials")
-        if request.method != "GET" and not request.headers.get("on-behalf-of", "").isdigit():
-            raise HelbitFailure(403, "The On-Behalf-Of header with a user id is required for writes")
-
-    async def idempotent(request: Request, action: Callable[[], tuple[int, Any]]) -> JSONResponse:
-        key = request.headers.get("idempotency-key")
-        print_ = fingerprint(request.method, request.url.path, await request.body())
-        remembered = store.replay(key, print_)
-        if remembered is not None:
-            return JSONResponse(remembered.body, status_code=remembered.status, headers={"Idempotent-Replayed": "true"})
-        try:
-            status, body = action()
-        except HelbitFailure as failure:
-            status, body = failure.status, failure.body
-        body = jsonable_encoder(body)
-        store.remember(key, print_, status, body)
-        return JSONResponse(body, status_code=status)
-
-    api = APIRouter(prefix="/api/v1", dependencies=[Depends(authorized)])
-
-    @api.get("/jobs")
-    async def list_jobs(status: str | None = None) -> JSONResponse:
-        return JSONResponse([store.job_json(job) for job in store.jobs if status in (None, "open")])
-
-    @api.get("/jobs/{job_id}")
-    async def get_job(job_id: int) -> JSONResponse:
-        return JSONResponse(store.job_json(store.job(job_id)))
-
-    @api.get("/jobs/{job_id}/stages")
-    async def job_stages(job_id: int) -> JSONResponse:
-        return JSONResponse(store.stages_of(job_id))
-
-    @api.get("/jobs/{job_id}/interview_slots")
-    async def interview_slots(job_id: int) -> JSONResponse:
-        with store.lock:
-            return JSONResponse([store.slot_json(slot) for slot in store.slots_of(job_id)])
-
-    @api.get("/rejection_reasons")
-    async def rejection_reasons() -> JSONResponse:
-        return JSONResponse(list(REJECTION_REASONS))
-
-    @api.get("/applications")
-    async def list_applications(
-        request: Request,
-        job_id: int | None = None,
-        status: str | None = Query(default=None, pattern="^(active|rejected|hired|converted)$"),
-        per_page: int = Query(default=100, ge=1, le=500),
-        page: int = Query(default=1, ge=1),
-    ) -> JSONResponse:
-        with store.lock:
-            found = sorted(store.applications_of(job_id, status), key=lambda a: a.seed.application_id)
-            chunk = [store.application_json(a) for a in found[(page - 1) * per_page : page * per_page]]
-        links = []
-        last = max(1, -(-len(found) // per_page))
-        for rel, number in (("next", page + 1), ("prev", page - 1), ("last", last)):
-            if 1 <= number <= last and (rel != "next" or page < last):
-                links.append(f'<{request.url.include_query_params(page=number, per_page=per_page)}>; rel="{rel}"')
-        return JSONResponse(chunk, headers={"Link": ", ".join(links)} if links else None)
-
-    @api.get("/applications/{application_id}")
-    async def get_application(application_id: int) -> JSONResponse:
-        return JSONResponse(store.application_json(store.application(application_id)))
-
-    @api.get("/applications/{application_id}/scheduled_interviews")
-    async def application_interviews(application_id: int) -> JSONResponse:
-        return JSONResponse(store.interviews_of(application_id))
-
-    @api.post("/applications/{application_id}/move")
-    async def move(request: Request, application_id: int, body: MoveIn) -> JSONResponse:
-        return await idempotent(request, lambda: (200, store.application_json(store.move(application_id, body.from_stage_id, body.to_stage_id))))
-
-    @api.post("/applications/{application_id}/reject")
-    async def reject(request: Request, application_id: int, body: RejectIn) -> JSONResponse:
-        return await idempotent(request, lambda: (200, store.application_json(store.reject(application_id, body.rejection_reason_id, body.notes))))
-
-    @api.post("/applications/{application_id}/hire")
-    async def hire(request: Request, application_id: int, body: HireIn) -> JSONResponse:
-        return await idempotent(request, lambda: (200, store.application_json(store.hire(application_id, body.start_date))))
-
-    app.include_router(api)
-
-    v2 = APIRouter(prefix="/api/v2", dependencies=[Depends(authorized)])
-
-    @v2.post("/scheduled_interviews")
-    async def schedule(request: Request, body: ScheduleIn) -> JSONResponse:
-        return await idempotent(request, lambda: store.book(body.application_id, body.interview_slot_id))
-
-    app.include_router(v2)
-    app.include_router(ui_router(store))
-
-    @app.get("/_sandbox/state")
-    async def state() -> JSONResponse:
-        with store.lock:
-            return JSONResponse(
-                {
-                    "jobs": {job.key: store.counts(job.job_id) for job in store.jobs},
-                    "scheduled_interviews": sum(1 for i in store.interviews.values() if i["status"] == "scheduled"),
-                    "exports": store.exports,
-                }
-            )
-
+    app.add_exception_handler(HelbitApiError, api_error_handler('Basic realm="Helbit"'))
+    app.add_exception_handler(RequestValidationError, _invalid)
+    for router in (open_jobs, jobs, rejection_reasons, applications, scheduled_interviews, ui, sandbox_state):
+        app.include_router(router)
     return app
+
+
+async def _invalid(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = [{"message": problem["msg"], "field": ".".join(str(p) for p in problem["loc"][1:])} for problem in error.errors()]
+    return JSONResponse({"message": "Validation error", "errors": errors}, status_code=422)
+
+
+def _store(request: Request) -> HelbitStore:
+    return request.app.state.store
+
+
+def _authorized(request: Request) -> None:
+    """HTTP Basic with the API token as the user name; writes also name the recruiter in ``On-Behalf-Of``."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    try:
+        user, _, _ = base64.b64decode(value).decode().partition(":") if scheme.lower() == "basic" else ("", "", "")
+    except (ValueError, UnicodeDecodeError):
+        user = ""
+    if not secrets.compare_digest(user, request.app.state.api_token):
+        raise HelbitApiError(401, "Invalid Basic Auth credentials")
+    if request.method != "GET" and not request.headers.get("on-behalf-of", "").isdigit():
+        raise HelbitApiError(403, "The On-Behalf-Of header with a user id is required for writes")
+
+
+async def _idempotent(request: Request, action: Callable[[HelbitStore], tuple[int, Any]]) -> JSONResponse:
+    store = _store(request)
+    return await idempotent(request, store, lambda: action(store), HelbitApiError)
+
+
+# ---------------------------------------------------------------------------------- the public open-jobs API
+
+open_jobs = APIRouter()
+
+
+@open_jobs.get(OPEN_JOBS)
+async def list_open_jobs(request: Request, client: str = "", lang: str = "fi_FI") -> JSONResponse:
+    if client != CLIENT_ID:
+        return JSONResponse({"status": "ERROR", "message": "Unknown client"})
+    if lang not in ("fi_FI", "sv_SE", "en_US"):
+        return JSONResponse({"status": "ERROR", "message": "Unsupported language"})
+    store = _store(request)
+    return JSONResponse({"status": "OK", "jobAdvertisements": [store.open_job_advertisement(job, lang) for job in store.jobs]})
+
+
+# ---------------------------------------------------------------------------------- the applications API (v1)
+
+jobs = APIRouter(prefix="/api/v1/jobs", dependencies=[Depends(_authorized)])
+
+
+@jobs.get("")
+async def list_jobs(request: Request, status: str | None = None) -> JSONResponse:
+    store = _store(request)
+    return JSONResponse([store.job_json(job) for job in store.jobs if status in (None, "open")])
+
+
+@jobs.get("/{job_id}")
+async def get_job(request: Request, job_id: int) -> JSONResponse:
+    store = _store(request)
+    return JSONResponse(store.job_json(store.job(job_id)))
+
+
+@jobs.get("/{job_id}/stages")
+async def job_stages(request: Request, job_id: int) -> JSONResponse:
+    return JSONResponse(_store(request).stages_of(job_id))
+
+
+@jobs.get("/{job_id}/interview_slots")
+async def interview_slots(request: Request, job_id: int) -> JSONResponse:
+    store = _store(request)
+    with store.lock:
+        return JSONResponse([store.slot_json(slot) for slot in store.slots_of(job_id)])
+
+
+rejection_reasons = APIRouter(prefix="/api/v1/rejection_reasons", dependencies=[Depends(_authorized)])
+
+
+@rejection_reasons.get("")
+async def list_rejection_reasons() -> JSONResponse:
+    return JSONResponse(list(REJECTION_REASONS))
+
+
+applications = APIRouter(prefix="/api/v1/applications", dependencies=[Depends(_authorized)])
+
+
+@applications.get("")
+async def list_applications(
+    request: Request,
+    job_id: int | None = None,
+    status: str | None = Query(default=None, pattern="^(active|rejected|hired|converted)$"),
+    per_page: int = Query(default=100, ge=1, le=500),
+    page: int = Query(default=1, ge=1),
+) -> JSONResponse:
+    store = _store(request)
+    with store.lock:
+        found = sorted(store.applications_of(job_id, status), key=lambda a: a.seed.application_id)
+        chunk = [store.application_json(a) for a in found[(page - 1) * per_page : page * per_page]]
+    links = []
+    last = max(1, -(-len(found) // per_page))
+    for rel, number in (("next", page + 1), ("prev", page - 1), ("last", last)):
+        if 1 <= number <= last and (rel != "next" or page < last):
+            links.append(f'<{request.url.include_query_params(page=number, per_page=per_page)}>; rel="{rel}"')
+    return JSONResponse(chunk, headers={"Link": ", ".join(links)} if links else None)
+
+
+@applications.get("/{application_id}")
+async def get_application(request: Request, application_id: int) -> JSONResponse:
+    store = _store(request)
+    return JSONResponse(store.application_json(store.application(application_id)))
+
+
+@applications.get("/{application_id}/scheduled_interviews")
+async def application_interviews(request: Request, application_id: int) -> JSONResponse:
+    return JSONResponse(_store(request).interviews_of(application_id))
+
+
+@applications.post("/{application_id}/move")
+async def move(request: Request, application_id: int, body: MoveIn) -> JSONResponse:
+    return await _idempotent(request, lambda store: (200, store.application_json(store.move(application_id, body.from_stage_id, body.to_stage_id))))
+
+
+@applications.post("/{application_id}/reject")
+async def reject(request: Request, application_id: int, body: RejectIn) -> JSONResponse:
+    return await _idempotent(request, lambda store: (200, store.application_json(store.reject(application_id, body.rejection_reason_id, body.notes))))
+
+
+@applications.post("/{application_id}/hire")
+async def hire(request: Request, application_id: int, body: HireIn) -> JSONResponse:
+    return await _idempotent(request, lambda store: (200, store.application_json(store.hire(application_id, body.start_date))))
+
+
+# ---------------------------------------------------------------------------------- interview booking (v2)
+
+scheduled_interviews = APIRouter(prefix="/api/v2/scheduled_interviews", dependencies=[Depends(_authorized)])
+
+
+@scheduled_interviews.post("")
+async def schedule(request: Request, body: ScheduleIn) -> JSONResponse:
+    return await _idempotent(request, lambda store: store.book(body.application_id, body.interview_slot_id))
+
+
+# ---------------------------------------------------------------------------------- for tests and people
+
+sandbox_state = APIRouter()
+
+
+@sandbox_state.get("/_sandbox/state")
+async def state(request: Request) -> JSONResponse:
+    store = _store(request)
+    with store.lock:
+        return JSONResponse(
+            {
+                "jobs": {job.key: store.counts(job.job_id) for job in store.jobs},
+                "scheduled_interviews": sum(1 for i in store.interviews.values() if i["status"] == "scheduled"),
+                "exports": store.exports,
+            }
+        )

@@ -394,48 +394,107 @@ def _right(rng: random.Random, profession: str, today: date, status: str) -> Rig
     return Right(profession, kind, valid_from, None, "valid")
 
 
+@dataclass
+class _Draft:
+    """What an applicant's profile may still change before the seed record is made."""
+
+    qualification: str
+    languages: list[LanguageSkill]
+    rights: list[Right]
+    available_from: date
+    available_until: date | None = None
+    consent: bool = True
+
+
 def _applicant(rng: random.Random, job: JobSeed, number: int, today: date, numbers: _RegistrationNumbers) -> tuple[ApplicantSeed, list[RegisterEntry]]:
+    """One applicant of the job and their register entries; the random draws keep their order, so a seed gives the same world."""
     profile = _profile(rng)
     first, last, born = _name(rng), rng.choice(_SURNAMES), _birth_date(rng, today)
     email = f"{first.split()[0]}.{last}{rng.randrange(1, 99)}@example.fi".lower().translate(_ASCII)
     phone = f"+358 4{rng.randrange(10)} {rng.randrange(100, 1000)} {rng.randrange(1000, 10000)}"
     profession = rng.choice(job.professions[:1] * 3 + job.professions)  # mostly the job's first profession
     qualification = rng.choice(job.qualifications)
-    start, end = period_of(job, today)
-    available_from, available_until = start - timedelta(days=rng.randrange(0, 60)), None
+    start, _ = period_of(job, today)
+    available_from = start - timedelta(days=rng.randrange(0, 60))
     languages = [LanguageSkill("fi", rng.choice(("äidinkieli", "äidinkieli", "erinomainen", "hyvä")))]
     for extra in rng.sample(("sv", "en", "et", "ru", "so", "ar"), rng.randrange(0, 3)):
         languages.append(LanguageSkill(extra, rng.choice(LANGUAGE_LEVELS)))
-    consent = True
-    entries: list[RegisterEntry] = []
     number_given: str | None = numbers.next()
-    rights = [_right(rng, profession, today, "valid")]
-    in_register = True
+    draft = _Draft(qualification, languages, [_right(rng, profession, today, "valid")], available_from)
+    _shape_by_profile(rng, draft, profile, job, profession, today)
+    number_given, entries = _register_entries(rng, profile, number_given, draft.rights, (first, last, born), profession, today, numbers)
 
+    applied = datetime.combine(today - timedelta(days=rng.randrange(1, 14)), time(rng.randrange(7, 23), rng.randrange(60)), HELSINKI)
+    stage, hired_start = "new", None
+    if number < job.processed:
+        stage = "interview"
+        if number < job.hired:
+            hired_start = start
+    applicant = ApplicantSeed(
+        application_id=job.job_id * 10_000 + number + 1,
+        candidate_id=job.job_id * 100_000 + number + 1,
+        job_id=job.job_id,
+        profile=profile,
+        first_names=first,
+        last_name=last,
+        birth_date=born,
+        email=email,
+        phone=phone,
+        registration_number=number_given,
+        qualifications=(draft.qualification,),
+        languages=tuple(draft.languages),
+        available_from=draft.available_from,
+        available_until=draft.available_until,
+        reference_consent=draft.consent,
+        applied_at=applied,
+        stage=stage,
+        hired_start=hired_start,
+    )
+    return applicant, entries
+
+
+def _shape_by_profile(rng: random.Random, draft: _Draft, profile: str, job: JobSeed, profession: str, today: date) -> None:
+    """Make the applicant what their profile says: the wrong licence, no qualification, weak Finnish, not available …"""
+    start, end = period_of(job, today)
     if profile == "wrong_profession":
         other = rng.choice([p for p in _OTHER_PROFESSIONS if p not in job.professions])
-        rights = [_right(rng, other, today, "valid")]
+        draft.rights = [_right(rng, other, today, "valid")]
     elif profile == "expired":
-        rights = [_right(rng, profession, today, "expired")]
+        draft.rights = [_right(rng, profession, today, "expired")]
     elif profile == "limited":
-        rights = [_right(rng, profession, today, "limited")]
+        draft.rights = [_right(rng, profession, today, "limited")]
     elif profile == "no_qualification":
-        qualification = rng.choice(_OTHER_QUALIFICATIONS)
+        draft.qualification = rng.choice(_OTHER_QUALIFICATIONS)
     elif profile == "weak_finnish":
-        languages[0] = LanguageSkill("fi", rng.choice(("alkeet", "tyydyttävä")))
-        languages.insert(0, LanguageSkill(rng.choice(("et", "ru", "en")), "äidinkieli"))
+        draft.languages[0] = LanguageSkill("fi", rng.choice(("alkeet", "tyydyttävä")))
+        draft.languages.insert(0, LanguageSkill(rng.choice(("et", "ru", "en")), "äidinkieli"))
     elif profile == "not_available":
-        available_from = (end or start) + timedelta(days=rng.randrange(1, 60)) if end else start + timedelta(days=400)
+        draft.available_from = (end or start) + timedelta(days=rng.randrange(1, 60)) if end else start + timedelta(days=400)
     elif profile == "partly_available":
-        available_from = start + timedelta(days=rng.randrange(7, 30))
+        draft.available_from = start + timedelta(days=rng.randrange(7, 30))
     elif profile == "no_consent":
-        consent = False
+        draft.consent = False
     if profile == "not_available" and end is None:
-        available_until = start - timedelta(days=1)
-        available_from = today
+        draft.available_until = start - timedelta(days=1)
+        draft.available_from = today
     if job.period_days and rng.random() < 0.3 and profile not in ("not_available",):
-        available_until = end + timedelta(days=rng.randrange(0, 120)) if end else None
+        draft.available_until = end + timedelta(days=rng.randrange(0, 120)) if end else None
 
+
+def _register_entries(
+    rng: random.Random,
+    profile: str,
+    number_given: str | None,
+    rights: list[Right],
+    person: tuple[str, str, date],
+    profession: str,
+    today: date,
+    numbers: _RegistrationNumbers,
+) -> tuple[str | None, list[RegisterEntry]]:
+    """(the registration number the applicant gives, the professional register's entries the profile makes)."""
+    first, last, born = person
+    entries: list[RegisterEntry] = []
+    in_register = True
     own_number = number_given
     if profile in ("no_number", "namesake"):
         number_given = None
@@ -458,34 +517,7 @@ def _applicant(rng: random.Random, job: JobSeed, number: int, today: date, numbe
             entries.append(
                 RegisterEntry(numbers.next(), last, first, born + timedelta(days=rng.randrange(400, 6000)), (_right(rng, profession, today, "valid"),))
             )
-
-    applied = datetime.combine(today - timedelta(days=rng.randrange(1, 14)), time(rng.randrange(7, 23), rng.randrange(60)), HELSINKI)
-    stage, hired_start = "new", None
-    if number < job.processed:
-        stage = "interview"
-        if number < job.hired:
-            hired_start = start
-    applicant = ApplicantSeed(
-        application_id=job.job_id * 10_000 + number + 1,
-        candidate_id=job.job_id * 100_000 + number + 1,
-        job_id=job.job_id,
-        profile=profile,
-        first_names=first,
-        last_name=last,
-        birth_date=born,
-        email=email,
-        phone=phone,
-        registration_number=number_given,
-        qualifications=(qualification,),
-        languages=tuple(languages),
-        available_from=available_from,
-        available_until=available_until,
-        reference_consent=consent,
-        applied_at=applied,
-        stage=stage,
-        hired_start=hired_start,
-    )
-    return applicant, entries
+    return number_given, entries
 
 
 def _slots(job: JobSeed, today: date) -> list[InterviewSlotSeed]:

@@ -4,7 +4,6 @@ see one consistent system (a slot is never booked past its capacity)."""
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -33,7 +32,7 @@ REJECTION_REASONS = (
 UI_USERS = {SANDBOX_UI_USERNAME: (SANDBOX_UI_PASSWORD, "Rekrytointirobotti"), "rekrytoija": ("rekry2026", "Riikka Rekrytoija")}
 
 
-class HelbitFailure(Exception):
+class HelbitApiError(Exception):
     """An API answer other than success, in Greenhouse's error shape."""
 
     def __init__(self, status: int, message: str, errors: list[dict[str, Any]] | None = None, **extra: Any) -> None:
@@ -99,7 +98,7 @@ class HelbitStore:
         for job in self.world.jobs:
             if job.job_id == job_id:
                 return job
-        raise HelbitFailure(404, "Resource not found")
+        raise HelbitApiError(404, "Resource not found")
 
     def job_by_key(self, key: str) -> JobSeed | None:
         return next((job for job in self.world.jobs if job.key == key), None)
@@ -196,7 +195,7 @@ class HelbitStore:
     def application(self, application_id: int) -> Application:
         found = self.applications.get(application_id)
         if found is None:
-            raise HelbitFailure(404, "Resource not found")
+            raise HelbitApiError(404, "Resource not found")
         return found
 
     def application_json(self, application: Application) -> dict[str, Any]:
@@ -233,12 +232,12 @@ class HelbitStore:
         with self.lock:
             application = self.application(application_id)
             if application.status != "active":
-                raise HelbitFailure(422, "Validation error", [{"message": f"Application is {application.status}", "field": "status"}])
+                raise HelbitApiError(422, "Validation error", [{"message": f"Application is {application.status}", "field": "status"}])
             valid = {s["id"] for s in self.stages_of(application.seed.job_id)}
             if to_stage_id not in valid:
-                raise HelbitFailure(422, "Validation error", [{"message": "Stage does not belong to the job", "field": "to_stage_id"}])
+                raise HelbitApiError(422, "Validation error", [{"message": "Stage does not belong to the job", "field": "to_stage_id"}])
             if application.stage_id != from_stage_id:
-                raise HelbitFailure(
+                raise HelbitApiError(
                     422,
                     "Validation error",
                     [{"message": "Application is not in from_stage_id", "field": "from_stage_id"}],
@@ -252,11 +251,11 @@ class HelbitStore:
         with self.lock:
             application = self.application(application_id)
             if reason_id not in {r["id"] for r in REJECTION_REASONS}:
-                raise HelbitFailure(422, "Validation error", [{"message": "Unknown rejection reason", "field": "rejection_reason_id"}])
+                raise HelbitApiError(422, "Validation error", [{"message": "Unknown rejection reason", "field": "rejection_reason_id"}])
             if application.status == "hired":
-                raise HelbitFailure(422, "Validation error", [{"message": "Application is hired", "field": "status"}])
+                raise HelbitApiError(422, "Validation error", [{"message": "Application is hired", "field": "status"}])
             if application.status == "rejected":
-                raise HelbitFailure(422, "Validation error", [{"message": "Application is already rejected", "field": "status"}])
+                raise HelbitApiError(422, "Validation error", [{"message": "Application is already rejected", "field": "status"}])
             application.status, application.rejected_at = "rejected", _now()
             application.rejection_reason_id, application.rejection_notes = reason_id, notes
             application.last_activity_at = application.rejected_at
@@ -269,7 +268,7 @@ class HelbitStore:
         with self.lock:
             application = self.application(application_id)
             if application.status != "active":
-                raise HelbitFailure(422, "Validation error", [{"message": f"Application is {application.status}", "field": "status"}])
+                raise HelbitApiError(422, "Validation error", [{"message": f"Application is {application.status}", "field": "status"}])
             application.status, application.stage_id, application.start_date = "hired", None, start_date
             application.hired_at = application.last_activity_at = _now()
             return application
@@ -299,20 +298,20 @@ class HelbitStore:
         """Book a seat; (201, interview) or (200, the application's existing one for this job's group interview).
 
         Raises:
-            HelbitFailure: 409 ``slot_full`` past capacity; 422 for a slot of another job or an application not active.
+            HelbitApiError: 409 ``slot_full`` past capacity; 422 for a slot of another job or an application not active.
         """
         with self.lock:
             application = self.application(application_id)
             slot = self.slots.get(slot_id)
             if slot is None or slot.job_id != application.seed.job_id:
-                raise HelbitFailure(422, "Validation error", [{"message": "Interview slot is not one of the application's job", "field": "interview_slot_id"}])
+                raise HelbitApiError(422, "Validation error", [{"message": "Interview slot is not one of the application's job", "field": "interview_slot_id"}])
             existing = next((i for i in self.interviews.values() if i["application_id"] == application_id and i["status"] == "scheduled"), None)
             if existing is not None:
                 return 200, existing
             if application.status != "active":
-                raise HelbitFailure(422, "Validation error", [{"message": f"Application is {application.status}", "field": "application_id"}])
+                raise HelbitApiError(422, "Validation error", [{"message": f"Application is {application.status}", "field": "application_id"}])
             if self.booked(slot_id) >= slot.capacity:
-                raise HelbitFailure(409, "Interview slot is full", [{"message": "slot_full", "field": "interview_slot_id"}])
+                raise HelbitApiError(409, "Interview slot is full", [{"message": "slot_full", "field": "interview_slot_id"}])
             interview = {
                 "id": self.next_interview_id,
                 "application_id": application_id,
@@ -346,17 +345,13 @@ class HelbitStore:
         with self.lock:
             remembered = self.idempotency.get(key)
         if remembered is not None and remembered.fingerprint != fingerprint:
-            raise HelbitFailure(422, "Validation error", [{"message": "Idempotency-Key was used for another request", "field": "Idempotency-Key"}])
+            raise HelbitApiError(422, "Validation error", [{"message": "Idempotency-Key was used for another request", "field": "Idempotency-Key"}])
         return remembered
 
     def remember(self, key: str | None, fingerprint: str, status: int, body: Any) -> None:
         if key and status < 500:
             with self.lock:
                 self.idempotency[key] = Remembered(fingerprint, status, body)
-
-
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
 def _now() -> datetime:
@@ -367,4 +362,4 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-__all__ = ["CLIENT_ID", "HelbitFailure", "HelbitStore", "fingerprint", "replace"]
+__all__ = ["CLIENT_ID", "HelbitApiError", "HelbitStore", "replace"]

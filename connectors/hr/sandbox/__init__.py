@@ -30,11 +30,11 @@ def client_environment(base_url: str) -> dict[str, str]:
 
 def __getattr__(name: str) -> Any:
     if name == "create_app":
-        from connectors.hr.sandbox.app import create_app
+        from connectors.hr.sandbox.app import create_app  # noqa: PLC0415 (lazy: importing the package must not load FastAPI)
 
         return create_app
     if name == "HrStore":
-        from connectors.hr.sandbox.store import HrStore
+        from connectors.hr.sandbox.store import HrStore  # noqa: PLC0415 (lazy: importing the package must not load FastAPI)
 
         return HrStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,6 @@ employment along (``{"status", "missing_documents"}``), ``POST /_sandbox/tokens/
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -29,8 +28,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from connectors.hr.models import check_iban
-from connectors.hr.sandbox.store import HrFailure, fingerprint, seeded_store
+from connectors.hr.sandbox.store import HrApiError, HrStore, seeded_store
 from connectors.hr.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from connectors.sandbox_api import api_error_handler, idempotent
 from connectors.sandbox_support import FaultSpec, install_faults
 from schemas.hetu import parse_hetu
 
@@ -100,102 +100,133 @@ def create_app(
     app = FastAPI(title="HR/payroll REST API v1 (Kuntaflow sandbox)", version="1", docs_url="/docs")
     app.state.store = store
     install_faults(app, faults, error_body=lambda status, message: {"error": {"code": "sandbox_fault", "message": message, "details": {}}})
-
-    @app.exception_handler(HrFailure)
-    async def _failure(request: Request, failure: HrFailure) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if failure.status == 401 else None
-        return JSONResponse(failure.body, status_code=failure.status, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        fields = [{"field": ".".join(str(p) for p in problem["loc"]), "problem": problem["msg"]} for problem in error.errors()]
-        body = {"error": {"code": "invalid_request", "message": "The request does not match the API", "details": {"fields": fields}}}
-        return JSONResponse(body, status_code=400)
-
-    def authorized(request: Request) -> None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not store.check_token(token.strip()):
-            raise HrFailure(401, "invalid_token", "A valid bearer token is required")
-
-    async def idempotent(request: Request, action: Callable[[], tuple[int, Any]]) -> JSONResponse:
-        key = request.headers.get("idempotency-key")
-        print_ = fingerprint(request.method, request.url.path, await request.body())
-        remembered = store.replay(key, print_)
-        if remembered is not None:
-            return JSONResponse(remembered.body, status_code=remembered.status, headers={"Idempotent-Replayed": "true"})
-        try:
-            status, body = action()
-        except HrFailure as failure:
-            status, body = failure.status, failure.body
-        body = jsonable_encoder(body)
-        store.remember(key, print_, status, body)
-        return JSONResponse(body, status_code=status)
-
-    @app.post(f"{API}/oauth/token")
-    async def token(grant_type: Annotated[str, Form()], client_id: Annotated[str, Form()] = "", client_secret: Annotated[str, Form()] = "") -> JSONResponse:
-        if grant_type != "client_credentials":
-            raise HrFailure(400, "unsupported_grant_type", "Only client_credentials is supported")
-        return JSONResponse(store.issue_token(client_id, client_secret))
-
-    api = APIRouter(prefix=API, dependencies=[Depends(authorized)])
-
-    @api.get("/units")
-    async def list_units() -> JSONResponse:
-        return JSONResponse(sorted(store.units.values(), key=lambda u: u["unit_id"]))
-
-    @api.get("/units/{unit_id}")
-    async def get_unit(unit_id: str) -> JSONResponse:
-        return JSONResponse(store.unit(unit_id))
-
-    @api.post("/employees", status_code=201)
-    async def create_employee(request: Request, body: EmployeeIn) -> JSONResponse:
-        def act() -> tuple[int, Any]:
-            values = body.model_dump()
-            try:
-                parse_hetu(values["hetu"])
-            except ValueError:
-                raise HrFailure(422, "invalid_hetu", "hetu is not a valid henkilötunnus", {"field": "hetu"}) from None
-            if values["iban"] is not None:
-                try:
-                    values["iban"] = check_iban(values["iban"])
-                except ValueError:
-                    raise HrFailure(422, "invalid_iban", "iban is not a valid Finnish IBAN", {"field": "iban"}) from None
-            return 201, store.employee_json(store.add_employee(values))
-
-        return await idempotent(request, act)
-
-    @api.get("/employees/{employee_id}")
-    async def get_employee(employee_id: int) -> JSONResponse:
-        return JSONResponse(store.employee_json(store.employee(employee_id)))
-
-    @api.post("/employments", status_code=201)
-    async def create_employment(request: Request, body: EmploymentIn) -> JSONResponse:
-        return await idempotent(request, lambda: (201, store.add_employment(jsonable_encoder(body))))
-
-    @api.get("/employments")
-    async def list_employments(employee_id: int) -> JSONResponse:
-        return JSONResponse(jsonable_encoder(store.employments_of(employee_id)))
-
-    @api.get("/employments/{employment_id}")
-    async def get_employment(employment_id: int) -> JSONResponse:
-        return JSONResponse(jsonable_encoder(store.employment(employment_id)))
-
-    @api.post("/employments/{employment_id}/cancellation")
-    async def cancel_employment(request: Request, employment_id: int, body: CancellationIn) -> JSONResponse:
-        return await idempotent(request, lambda: (200, store.cancel(employment_id, body.reason)))
-
-    app.include_router(api)
-
-    @app.post("/_sandbox/employments/{employment_id}/status")
-    async def set_status(employment_id: int, body: StatusIn) -> JSONResponse:
-        return JSONResponse(jsonable_encoder(store.set_status(employment_id, body.status, body.missing_documents)))
-
-    @app.post("/_sandbox/tokens/revoke", status_code=204)
-    async def revoke() -> None:
-        store.revoke_tokens()
-
-    @app.get("/_sandbox/employments")
-    async def all_employments() -> JSONResponse:
-        return JSONResponse(jsonable_encoder(list(store.employments.values())))
-
+    app.add_exception_handler(HrApiError, api_error_handler("Bearer"))
+    app.add_exception_handler(RequestValidationError, _invalid)
+    for router in (oauth, units, employees, employments, sandbox):
+        app.include_router(router)
     return app
+
+
+async def _invalid(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    fields = [{"field": ".".join(str(p) for p in problem["loc"]), "problem": problem["msg"]} for problem in error.errors()]
+    body = {"error": {"code": "invalid_request", "message": "The request does not match the API", "details": {"fields": fields}}}
+    return JSONResponse(body, status_code=400)
+
+
+def _store(request: Request) -> HrStore:
+    return request.app.state.store
+
+
+def _authorized(request: Request) -> None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not _store(request).check_token(token.strip()):
+        raise HrApiError(401, "invalid_token", "A valid bearer token is required")
+
+
+# ---------------------------------------------------------------------------------- oauth
+
+oauth = APIRouter(prefix=f"{API}/oauth")
+
+
+@oauth.post("/token")
+async def token(
+    request: Request, grant_type: Annotated[str, Form()], client_id: Annotated[str, Form()] = "", client_secret: Annotated[str, Form()] = ""
+) -> JSONResponse:
+    if grant_type != "client_credentials":
+        raise HrApiError(400, "unsupported_grant_type", "Only client_credentials is supported")
+    return JSONResponse(_store(request).issue_token(client_id, client_secret))
+
+
+# ---------------------------------------------------------------------------------- units
+
+units = APIRouter(prefix=f"{API}/units", dependencies=[Depends(_authorized)])
+
+
+@units.get("")
+async def list_units(request: Request) -> JSONResponse:
+    return JSONResponse(sorted(_store(request).units.values(), key=lambda u: u["unit_id"]))
+
+
+@units.get("/{unit_id}")
+async def get_unit(request: Request, unit_id: str) -> JSONResponse:
+    return JSONResponse(_store(request).unit(unit_id))
+
+
+# ---------------------------------------------------------------------------------- employees
+
+employees = APIRouter(prefix=f"{API}/employees", dependencies=[Depends(_authorized)])
+
+
+@employees.post("", status_code=201)
+async def create_employee(request: Request, body: EmployeeIn) -> JSONResponse:
+    store = _store(request)
+    return await idempotent(request, store, lambda: (201, store.employee_json(store.add_employee(_checked_employee(body)))), HrApiError)
+
+
+def _checked_employee(body: EmployeeIn) -> dict[str, Any]:
+    """The employee's values once HR has checked them: a valid hetu, and a Finnish IBAN in its normal form."""
+    values = body.model_dump()
+    try:
+        parse_hetu(values["hetu"])
+    except ValueError:
+        raise HrApiError(422, "invalid_hetu", "hetu is not a valid henkilötunnus", {"field": "hetu"}) from None
+    if values["iban"] is not None:
+        try:
+            values["iban"] = check_iban(values["iban"])
+        except ValueError:
+            raise HrApiError(422, "invalid_iban", "iban is not a valid Finnish IBAN", {"field": "iban"}) from None
+    return values
+
+
+@employees.get("/{employee_id}")
+async def get_employee(request: Request, employee_id: int) -> JSONResponse:
+    store = _store(request)
+    return JSONResponse(store.employee_json(store.employee(employee_id)))
+
+
+# ---------------------------------------------------------------------------------- employments
+
+employments = APIRouter(prefix=f"{API}/employments", dependencies=[Depends(_authorized)])
+
+
+@employments.post("", status_code=201)
+async def create_employment(request: Request, body: EmploymentIn) -> JSONResponse:
+    store = _store(request)
+    return await idempotent(request, store, lambda: (201, store.add_employment(jsonable_encoder(body))), HrApiError)
+
+
+@employments.get("")
+async def list_employments(request: Request, employee_id: int) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(_store(request).employments_of(employee_id)))
+
+
+@employments.get("/{employment_id}")
+async def get_employment(request: Request, employment_id: int) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(_store(request).employment(employment_id)))
+
+
+@employments.post("/{employment_id}/cancellation")
+async def cancel_employment(request: Request, employment_id: int, body: CancellationIn) -> JSONResponse:
+    store = _store(request)
+    return await idempotent(request, store, lambda: (200, store.cancel(employment_id, body.reason)), HrApiError)
+
+
+# ---------------------------------------------------------------------------------- for tests and people
+
+sandbox = APIRouter(prefix="/_sandbox")
+
+
+@sandbox.post("/employments/{employment_id}/status")
+async def set_status(request: Request, employment_id: int, body: StatusIn) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(_store(request).set_status(employment_id, body.status, body.missing_documents)))
+
+
+@sandbox.post("/tokens/revoke", status_code=204)
+async def revoke(request: Request) -> None:
+    _store(request).revoke_tokens()
+
+
+@sandbox.get("/employments")
+async def all_employments(request: Request) -> JSONResponse:
+    return JSONResponse(jsonable_encoder(list(_store(request).employments.values())))

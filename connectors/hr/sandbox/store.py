@@ -8,7 +8,6 @@ the hetu (``hetu`` field, never printed); the API never gives it back. Every met
 from __future__ import annotations
 
 import calendar
-import hashlib
 import secrets
 import threading
 import time
@@ -26,7 +25,7 @@ STATUSES = ("registered", "approved", "transferred_to_payroll", "active", "ended
 DOCUMENTS = ("tax_card", "basic_information_form", "degree_certificate", "health_statement")
 
 
-class HrFailure(Exception):
+class HrApiError(Exception):
     """An answer other than success: ``{"error": {"code", "message", "details"}}`` with ``status``."""
 
     def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None) -> None:
@@ -82,7 +81,7 @@ class HrStore:
         with self.lock:
             expected = self.clients.get(client_id)
             if expected is None or not secrets.compare_digest(expected, client_secret):
-                raise HrFailure(401, "invalid_client", "Client authentication failed")
+                raise HrApiError(401, "invalid_client", "Client authentication failed")
             token = secrets.token_urlsafe(24)
             self.tokens[token] = self.clock() + self.token_ttl_seconds
             return {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl_seconds}
@@ -107,7 +106,7 @@ class HrStore:
             if remembered is None:
                 return None
             if remembered.fingerprint != fingerprint:
-                raise HrFailure(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request")
+                raise HrApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request")
             self.replays += 1
             return remembered
 
@@ -121,13 +120,13 @@ class HrStore:
     def unit(self, unit_id: str) -> dict[str, Any]:
         unit = self.units.get(unit_id)
         if unit is None:
-            raise HrFailure(404, "unit_not_found", "No such unit")
+            raise HrApiError(404, "unit_not_found", "No such unit")
         return unit
 
     def employee(self, employee_id: int) -> EmployeeRecord:
         record = self.employees.get(employee_id)
         if record is None:
-            raise HrFailure(404, "employee_not_found", "No such employee")
+            raise HrApiError(404, "employee_not_found", "No such employee")
         return record
 
     def employee_json(self, record: EmployeeRecord) -> dict[str, Any]:
@@ -151,7 +150,7 @@ class HrStore:
         with self.lock:
             existing = next((r for r in self.employees.values() if r.hetu == body["hetu"]), None)
             if existing is not None:
-                raise HrFailure(
+                raise HrApiError(
                     409,
                     "employee_exists",
                     "A person with this henkilötunnus is already an employee",
@@ -168,7 +167,7 @@ class HrStore:
     def employment(self, employment_id: int) -> dict[str, Any]:
         record = self.employments.get(employment_id)
         if record is None:
-            raise HrFailure(404, "employment_not_found", "No such employment")
+            raise HrApiError(404, "employment_not_found", "No such employment")
         return record
 
     def employments_of(self, employee_id: int) -> list[dict[str, Any]]:
@@ -182,28 +181,28 @@ class HrStore:
         with self.lock:
             employee = self.employees.get(body["employee_id"])
             if employee is None:
-                raise HrFailure(422, "unknown_employee", "employee_id does not name an employee", {"field": "employee_id"})
+                raise HrApiError(422, "unknown_employee", "employee_id does not name an employee", {"field": "employee_id"})
             unit = self.units.get(body["unit_id"])
             if unit is None:
-                raise HrFailure(422, "unknown_unit", "unit_id does not name a unit", {"field": "unit_id"})
+                raise HrApiError(422, "unknown_unit", "unit_id does not name a unit", {"field": "unit_id"})
             cost_centre = body.get("cost_centre") or unit["default_cost_centre"]
             if cost_centre not in unit["cost_centres"]:
-                raise HrFailure(
+                raise HrApiError(
                     422, "cost_centre_not_in_unit", "The cost centre does not belong to the unit", {"field": "cost_centre", "allowed": unit["cost_centres"]}
                 )
             supervisor_id = body.get("supervisor_id") or unit["supervisor_id"]
             supervisor = self.employees.get(supervisor_id)
             if supervisor is None or not supervisor.is_supervisor:
-                raise HrFailure(422, "unknown_supervisor", "supervisor_id does not name a supervisor", {"field": "supervisor_id"})
+                raise HrApiError(422, "unknown_supervisor", "supervisor_id does not name a supervisor", {"field": "supervisor_id"})
             start, end = date.fromisoformat(body["start_date"]), _date_or_none(body.get("end_date"))
             if body["employment_type"] == "fixed_term" and end is None:
-                raise HrFailure(422, "end_date_required", "A fixed-term employment needs an end date", {"field": "end_date"})
+                raise HrApiError(422, "end_date_required", "A fixed-term employment needs an end date", {"field": "end_date"})
             if end is not None and end < start:
-                raise HrFailure(422, "end_before_start", "The end date is before the start date", {"field": "end_date"})
+                raise HrApiError(422, "end_before_start", "The end date is before the start date", {"field": "end_date"})
             previous = self._employments_of(employee.employee_id)
             same_day = next((e for e in previous if e["start_date"] == start.isoformat() and e["status"] != "cancelled"), None)
             if same_day is not None:
-                raise HrFailure(
+                raise HrApiError(
                     409, "employment_exists", "The employee already has an employment starting that day", {"employment_id": same_day["employment_id"]}
                 )
             missing = ["tax_card", "degree_certificate"]
@@ -243,7 +242,7 @@ class HrStore:
         with self.lock:
             record = self.employment(employment_id)
             if record["status"] in ("active", "ended"):
-                raise HrFailure(422, "employment_already_started", "An employment that has started is ended, not cancelled")
+                raise HrApiError(422, "employment_already_started", "An employment that has started is ended, not cancelled")
             if record["status"] != "cancelled":
                 record.update(status="cancelled", cancellation_reason=reason, updated_at=_iso(_now()))
             return dict(record)
@@ -251,14 +250,14 @@ class HrStore:
     def set_status(self, employment_id: int, status: str, missing_documents: Iterable[str] | None = None) -> dict[str, Any]:
         """Move an employment along (what payroll secretaries do in the real system)."""
         if status not in STATUSES:
-            raise HrFailure(400, "invalid_status", f"status is one of {', '.join(STATUSES)}")
+            raise HrApiError(400, "invalid_status", f"status is one of {', '.join(STATUSES)}")
         with self.lock:
             record = self.employment(employment_id)
             record.update(status=status, updated_at=_iso(_now()))
             if missing_documents is not None:
                 documents = list(missing_documents)
                 if unknown := sorted(set(documents) - set(DOCUMENTS)):
-                    raise HrFailure(400, "invalid_document", f"unknown documents: {', '.join(unknown)}")
+                    raise HrApiError(400, "invalid_document", f"unknown documents: {', '.join(unknown)}")
                 record["missing_documents"] = documents
             return dict(record)
 
@@ -295,10 +294,6 @@ def seeded_store(clients: dict[str, str], *, token_ttl_seconds: int = 3600) -> H
             "city": "Helsinki",
         }
     return store
-
-
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
 def _add_months(day: date, months: int) -> date:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 
-class InvalidQuery(ValueError):
+class InvalidQueryError(ValueError):
     """The query names an unknown field or operator."""
 
 
@@ -21,7 +21,7 @@ def matches(query: Any, row: Mapping[str, Any]) -> bool:
     if isinstance(query, list):
         return any(matches(part, row) for part in query)
     if not isinstance(query, dict):
-        raise InvalidQuery("a query is a JSON object or array")
+        raise InvalidQueryError("a query is a JSON object or array")
     for key, condition in query.items():
         if key == "-and":
             if not all(matches(part, row) for part in _as_list(condition)):
@@ -30,7 +30,7 @@ def matches(query: Any, row: Mapping[str, Any]) -> bool:
             if not any(matches(part, row) for part in _as_list(condition)):
                 return False
         elif key not in row:
-            raise InvalidQuery(f"unknown field {key!r}")
+            raise InvalidQueryError(f"unknown field {key!r}")
         elif not field_matches(row[key], condition):
             return False
     return True
@@ -70,7 +70,7 @@ def _apply(op: str, value: Any, operand: Any) -> bool:
             return False
         left, right = _pair(value, operand)
         return {">": left > right, "<": left < right, ">=": left >= right, "<=": left <= right}[op]
-    raise InvalidQuery(f"unknown operator {op!r}")
+    raise InvalidQueryError(f"unknown operator {op!r}")
 
 
 def _equal(value: Any, operand: Any) -> bool:

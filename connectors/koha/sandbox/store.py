@@ -166,7 +166,7 @@ def _numeric(cardnumber: Any) -> int | None:
     return int(cardnumber) if isinstance(cardnumber, str) and cardnumber.isdigit() else None
 
 
-class KohaFailure(Exception):
+class KohaApiError(Exception):
     """A Koha error response: status and JSON body."""
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:
@@ -175,8 +175,8 @@ class KohaFailure(Exception):
         self.body = body
 
 
-def not_found(what: str = "Patron") -> KohaFailure:
-    return KohaFailure(404, {"error": f"{what} not found"})
+def not_found(what: str = "Patron") -> KohaApiError:
+    return KohaApiError(404, {"error": f"{what} not found"})
 
 
 @dataclass
@@ -230,7 +230,7 @@ class KohaStore:
         with self.lock:
             key = self.api_keys.get(client_id or "")
             if key is None or not secrets.compare_digest(key.secret, client_secret or ""):
-                raise KohaFailure(403, {"error": "unauthorized_client"})
+                raise KohaApiError(403, {"error": "unauthorized_client"})
             token = secrets.token_urlsafe(24)
             self.tokens[token] = (client_id or "", self.clock() + self.token_lifetime)
             return {"access_token": token, "token_type": "Bearer", "expires_in": self.token_lifetime}
@@ -274,13 +274,13 @@ class KohaStore:
             for unique in ("cardnumber", "userid"):
                 value = body.get(unique)
                 if value is not None and self.patrons.holders(unique, value):
-                    raise KohaFailure(409, {"error": "Duplicate ID", "conflict": unique})
+                    raise KohaApiError(409, {"error": "Duplicate ID", "conflict": unique})
             self._check_attributes(None, attributes, replace=True)
             guarantor_ids = [a["value"] for a in attributes if a["type"] == self.guarantor_attribute]
             self._check_guarantors(guarantor_ids)
             if self.child_needs_guarantor and category["category_type"] == "C" and not guarantor_ids:
                 # Koha::Patron->store throws NoGuarantor; Patrons#add has no catch for it.
-                raise KohaFailure(500, {"error": "Something went wrong, check Koha logs for details.", "error_code": "internal_server_error"})
+                raise KohaApiError(500, {"error": "Something went wrong, check Koha logs for details.", "error_code": "internal_server_error"})
             patron_id = self._next_patron_id
             self._next_patron_id += 1
             today = self.today()
@@ -309,7 +309,7 @@ class KohaStore:
             for unique in ("cardnumber", "userid"):
                 value = body.get(unique)
                 if value is not None and self.patrons.holders(unique, value) - {patron_id}:
-                    raise KohaFailure(409, {"error": "Duplicate ID", "conflict": unique})
+                    raise KohaApiError(409, {"error": "Duplicate ID", "conflict": unique})
             record.update(body)
             self.patrons[patron_id] = record  # re-indexes the card number and user id
             self._touch(record)
@@ -320,7 +320,7 @@ class KohaStore:
             if patron_id not in self.patrons:
                 raise not_found()
             if self.attributes.with_value(str(patron_id), self.guarantor_attribute):
-                raise KohaFailure(409, {"error": "Patron is a guarantor and cannot be deleted", "error_code": "has_guarantees"})
+                raise KohaApiError(409, {"error": "Patron is a guarantor and cannot be deleted", "error_code": "has_guarantees"})
             del self.patrons[patron_id]
             self.passwords.pop(patron_id, None)
             for attribute in self.attributes.of_patron(patron_id):
@@ -332,10 +332,10 @@ class KohaStore:
             if record is None:
                 raise not_found()
             if password != password_2:
-                raise KohaFailure(400, {"error": "Passwords don't match"})
+                raise KohaApiError(400, {"error": "Passwords don't match"})
             minimum = int(self.categories[record["category_id"]].get("min_password_length") or 8)
             if len(password) < minimum:
-                raise KohaFailure(400, {"error": f"Password length ({len(password)}) is shorter than required ({minimum})"})
+                raise KohaApiError(400, {"error": f"Password length ({len(password)}) is shorter than required ({minimum})"})
             salt = secrets.token_hex(8)
             self.passwords[patron_id] = f"{salt}${hashlib.sha256((salt + password).encode()).hexdigest()}"
 
@@ -373,7 +373,7 @@ class KohaStore:
                 raise not_found("Attribute")
             kind = self.attribute_types[current["type"]]
             if kind.unique and any(a["extended_attribute_id"] != attribute_id and a["value"] == value for a in self.attributes.with_value(value, kind.code)):
-                raise KohaFailure(409, {"error": f"{kind.code} is unique and the value is already in use", "error_code": "attribute_not_unique"})
+                raise KohaApiError(409, {"error": f"{kind.code} is unique and the value is already in use", "error_code": "attribute_not_unique"})
             self.attributes.set_value(attribute_id, value)
             return self._attribute_api(current)
 
@@ -388,9 +388,9 @@ class KohaStore:
 
     def _check_references(self, body: dict[str, Any]) -> None:
         if "library_id" in body and body["library_id"] not in self.libraries:
-            raise KohaFailure(400, {"error": "Given library_id does not exist"})
+            raise KohaApiError(400, {"error": "Given library_id does not exist"})
         if "category_id" in body and body["category_id"] not in self.categories:
-            raise KohaFailure(400, {"error": "Given category_id does not exist"})
+            raise KohaApiError(400, {"error": "Given category_id does not exist"})
 
     def _check_attributes(self, patron_id: int | None, attributes: list[dict[str, Any]], *, replace: bool, conflict_status: int = 400) -> None:
         existing = self.attributes.of_patron(patron_id) if not replace and patron_id is not None else []
@@ -398,25 +398,25 @@ class KohaStore:
         for attribute in attributes:
             kind = self.attribute_types.get(attribute["type"])
             if kind is None:
-                raise KohaFailure(400, {"error": f"Tried to use an invalid attribute type. type={attribute['type']}", "error_code": "invalid_attribute_type"})
+                raise KohaApiError(400, {"error": f"Tried to use an invalid attribute type. type={attribute['type']}", "error_code": "invalid_attribute_type"})
             if not kind.repeatable and sum(1 for a in combined if a["type"] == kind.code) > 1:
-                raise KohaFailure(conflict_status, {"error": f"{kind.code} is non-repeatable", "error_code": "non_repeatable_attribute"})
+                raise KohaApiError(conflict_status, {"error": f"{kind.code} is non-repeatable", "error_code": "non_repeatable_attribute"})
             if kind.unique and any(
                 a["value"] == attribute["value"] and a["patron_id"] != patron_id for a in self.attributes.with_value(attribute["value"], kind.code)
             ):
-                raise KohaFailure(conflict_status, {"error": f"{kind.code} is unique and the value is already in use", "error_code": "attribute_not_unique"})
+                raise KohaApiError(conflict_status, {"error": f"{kind.code} is unique and the value is already in use", "error_code": "attribute_not_unique"})
         if replace:
             for kind in self.attribute_types.values():
                 if kind.mandatory and not any(a["type"] == kind.code for a in combined):
-                    raise KohaFailure(400, {"error": f"Missing mandatory attribute of type {kind.code}", "error_code": "missing_mandatory_attribute"})
+                    raise KohaApiError(400, {"error": f"Missing mandatory attribute of type {kind.code}", "error_code": "missing_mandatory_attribute"})
 
     def _check_guarantors(self, guarantor_ids: list[str]) -> None:
         for value in guarantor_ids:
             if not value.isdigit() or int(value) not in self.patrons:
-                raise KohaFailure(400, {"error": "Given guarantor_id does not exist"})
+                raise KohaApiError(400, {"error": "Given guarantor_id does not exist"})
             guarantor = self.patrons[int(value)]
             if self.categories[guarantor["category_id"]]["category_type"] == "C":
-                raise KohaFailure(400, {"error": "Child patron cannot be a guarantor", "error_code": "invalid_guarantor"})
+                raise KohaApiError(400, {"error": "Child patron cannot be a guarantor", "error_code": "invalid_guarantor"})
 
     def _insert_attribute(self, patron_id: int, attribute: dict[str, Any]) -> dict[str, Any]:
         record = {"extended_attribute_id": self._next_attribute_id, "patron_id": patron_id, "type": attribute["type"], "value": attribute["value"]}

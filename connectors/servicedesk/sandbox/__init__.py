@@ -30,11 +30,11 @@ def client_environment(base_url: str) -> dict[str, str]:
 
 def __getattr__(name: str) -> Any:
     if name == "create_app":
-        from connectors.servicedesk.sandbox.app import create_app
+        from connectors.servicedesk.sandbox.app import create_app  # noqa: PLC0415 (lazy: importing the package must not load FastAPI)
 
         return create_app
     if name == "DeskStore":
-        from connectors.servicedesk.sandbox.store import DeskStore
+        from connectors.servicedesk.sandbox.store import DeskStore  # noqa: PLC0415 (lazy: importing the package must not load FastAPI)
 
         return DeskStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

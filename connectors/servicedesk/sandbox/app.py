@@ -28,8 +28,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from connectors.sandbox_api import api_error_handler
 from connectors.sandbox_support import FaultSpec, install_faults
-from connectors.servicedesk.sandbox.store import STATES, DeskFailure, DeskStore
+from connectors.servicedesk.sandbox.store import STATES, DeskApiError, DeskStore
 from connectors.servicedesk.settings import SANDBOX_APP_PASSWORD, SANDBOX_USERNAME
 
 API = "/api/v1"
@@ -115,75 +116,100 @@ def create_app(*, accounts: dict[str, SecretStr] | None = None, faults: FaultSpe
         today: the desk's date for due-date checks; the real date by default.
     """
     logins = accounts or {SANDBOX_USERNAME: SANDBOX_APP_PASSWORD}
-    store = DeskStore(accounts={user: secret.get_secret_value() for user, secret in logins.items()}, today=today)
     app = FastAPI(title="Service desk REST API v1 (Kuntaflow sandbox)", version="1", docs_url="/docs")
-    app.state.store = store
+    app.state.store = DeskStore(accounts={user: secret.get_secret_value() for user, secret in logins.items()}, today=today)
     install_faults(app, faults, error_body=lambda status, message: {"error": {"code": "sandbox_fault", "message": message}})
-
-    @app.exception_handler(DeskFailure)
-    async def _failure(request: Request, failure: DeskFailure) -> JSONResponse:
-        headers = {"WWW-Authenticate": 'Basic realm="servicedesk"'} if failure.status == 401 else None
-        return JSONResponse(failure.body, status_code=failure.status, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        fields = "; ".join(f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}" for problem in error.errors()[:10])
-        return JSONResponse({"error": {"code": "invalid_request", "message": fields}}, status_code=400)
-
-    def operator(request: Request) -> str:
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        try:
-            user, _, password = base64.b64decode(credentials.strip()).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            user, password = "", ""
-        if scheme.lower() != "basic" or not store.check_login(user, password):
-            raise DeskFailure(401, "unauthorized", "Operator login failed")
-        return user
-
-    api = APIRouter(prefix=API)
-
-    @api.post("/requests", status_code=201)
-    async def create_request(body: RequestIn, _: str = Depends(operator)) -> JSONResponse:
-        ticket, created = store.create(body.model_dump(mode="json"))
-        return JSONResponse(ticket, status_code=201 if created else 200)
-
-    @api.get("/tickets")
-    async def list_tickets(
-        _: str = Depends(operator), employee_id: int | None = None, external_reference: str | None = None, state: str = "open"
-    ) -> JSONResponse:
-        if state not in ("open", "all", *STATES):
-            raise DeskFailure(400, "invalid_request", "state is open, all, or a ticket state")
-        return JSONResponse(store.find(employee_id=employee_id, external_reference=external_reference, state=state))
-
-    @api.get("/tickets/{ticket_id}")
-    async def get_ticket(ticket_id: str, _: str = Depends(operator)) -> JSONResponse:
-        return JSONResponse(store.ticket(ticket_id))
-
-    @api.post("/tickets/{ticket_id}/comments", status_code=201)
-    async def add_comment(ticket_id: str, body: CommentIn, user: str = Depends(operator)) -> JSONResponse:
-        comment, created = store.comment(ticket_id, body.kind, body.text, user, body.external_reference)
-        return JSONResponse(comment, status_code=201 if created else 200)
-
-    @api.post("/tickets/{ticket_id}/cancellation")
-    async def cancel(ticket_id: str, body: CancellationIn, _: str = Depends(operator)) -> JSONResponse:
-        return JSONResponse(store.cancel(ticket_id, body.reason))
-
-    app.include_router(api)
-
-    # ------------------------------------------------------------------ for tests and people
-
-    @app.post("/_sandbox/tickets/{ticket_id}/state", name="set_state")
-    async def set_state(request: Request, ticket_id: str) -> Response:
-        if request.headers.get("content-type", "").startswith("application/json"):
-            body = await request.json()
-            return JSONResponse(store.set_state(ticket_id, str(body.get("state")), body.get("resolution")))
-        form = await request.form()
-        store.set_state(ticket_id, str(form.get("state")), str(form.get("resolution") or "") or None)
-        return RedirectResponse(request.url_for("board"), status_code=303)
-
-    @app.get("/_sandbox/tickets", response_class=HTMLResponse, name="board")
-    async def board(request: Request) -> Response:
-        tickets = sorted(store.find(employee_id=None, external_reference=None, state="all"), key=lambda t: t["ticket_id"], reverse=True)
-        return TEMPLATES.TemplateResponse(request, "tickets.html", {"tickets": tickets, "states": STATES, "today": (store.today or date.today()).isoformat()})
-
+    app.add_exception_handler(DeskApiError, api_error_handler('Basic realm="servicedesk"'))
+    app.add_exception_handler(RequestValidationError, _invalid)
+    for router in (requests, tickets, sandbox):
+        app.include_router(router)
     return app
+
+
+async def _invalid(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    fields = "; ".join(f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}" for problem in error.errors()[:10])
+    return JSONResponse({"error": {"code": "invalid_request", "message": fields}}, status_code=400)
+
+
+def _store(request: Request) -> DeskStore:
+    return request.app.state.store
+
+
+def _operator(request: Request) -> str:
+    """The operator's name from HTTP Basic with their application password."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    try:
+        user, _, password = base64.b64decode(credentials.strip()).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        user, password = "", ""
+    if scheme.lower() != "basic" or not _store(request).check_login(user, password):
+        raise DeskApiError(401, "unauthorized", "Operator login failed")
+    return user
+
+
+Operator = Annotated[str, Depends(_operator)]
+
+# ---------------------------------------------------------------------------------- requests
+
+requests = APIRouter(prefix=f"{API}/requests")
+
+
+@requests.post("", status_code=201)
+async def create_request(request: Request, body: RequestIn, _: Operator) -> JSONResponse:
+    ticket, created = _store(request).create(body.model_dump(mode="json"))
+    return JSONResponse(ticket, status_code=201 if created else 200)
+
+
+# ---------------------------------------------------------------------------------- tickets
+
+tickets = APIRouter(prefix=f"{API}/tickets")
+
+
+@tickets.get("")
+async def list_tickets(
+    request: Request, _: Operator, employee_id: int | None = None, external_reference: str | None = None, state: str = "open"
+) -> JSONResponse:
+    if state not in ("open", "all", *STATES):
+        raise DeskApiError(400, "invalid_request", "state is open, all, or a ticket state")
+    return JSONResponse(_store(request).find(employee_id=employee_id, external_reference=external_reference, state=state))
+
+
+@tickets.get("/{ticket_id}")
+async def get_ticket(request: Request, ticket_id: str, _: Operator) -> JSONResponse:
+    return JSONResponse(_store(request).ticket(ticket_id))
+
+
+@tickets.post("/{ticket_id}/comments", status_code=201)
+async def add_comment(request: Request, ticket_id: str, body: CommentIn, user: Operator) -> JSONResponse:
+    comment, created = _store(request).comment(ticket_id, body.kind, body.text, user, body.external_reference)
+    return JSONResponse(comment, status_code=201 if created else 200)
+
+
+@tickets.post("/{ticket_id}/cancellation")
+async def cancel(request: Request, ticket_id: str, body: CancellationIn, _: Operator) -> JSONResponse:
+    return JSONResponse(_store(request).cancel(ticket_id, body.reason))
+
+
+# ---------------------------------------------------------------------------------- for tests and people
+
+sandbox = APIRouter(prefix="/_sandbox")
+
+
+@sandbox.post("/tickets/{ticket_id}/state", name="set_state")
+async def set_state(request: Request, ticket_id: str) -> Response:
+    store = _store(request)
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.json()
+        return JSONResponse(store.set_state(ticket_id, str(body.get("state")), body.get("resolution")))
+    form = await request.form()
+    store.set_state(ticket_id, str(form.get("state")), str(form.get("resolution") or "") or None)
+    return RedirectResponse(request.url_for("board"), status_code=303)
+
+
+@sandbox.get("/tickets", response_class=HTMLResponse, name="board")
+async def board(request: Request) -> Response:
+    store = _store(request)
+    found = sorted(store.find(employee_id=None, external_reference=None, state="all"), key=lambda t: t["ticket_id"], reverse=True)
+    today = (store.today or date.today()).isoformat()
+    return TEMPLATES.TemplateResponse(request, "tickets.html", {"tickets": found, "states": STATES, "today": today})

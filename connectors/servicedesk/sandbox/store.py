@@ -20,7 +20,7 @@ STATES = ("new", "in_progress", "done", "cancelled")
 FINAL_STATES = ("done", "cancelled")
 
 
-class DeskFailure(Exception):
+class DeskApiError(Exception):
     """An answer other than success: ``{"error": {"code", "message"}}`` with ``status``."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -45,24 +45,24 @@ class DeskStore:
     def ticket(self, ticket_id: str) -> dict[str, Any]:
         ticket = self.tickets.get(ticket_id)
         if ticket is None:
-            raise DeskFailure(404, "ticket_not_found", "No such ticket")
+            raise DeskApiError(404, "ticket_not_found", "No such ticket")
         return ticket
 
     def create(self, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Open a ticket, or return the one with the same external reference (False: not created)."""
         kind = body["type"]
         if body["details"]["kind"] != kind:
-            raise DeskFailure(400, "invalid_request", "details.kind does not match type")
+            raise DeskApiError(400, "invalid_request", "details.kind does not match type")
         with self.lock:
             existing = next((t for t in self.tickets.values() if t["external_reference"] == body["external_reference"]), None)
             if existing is not None:
                 if existing["type"] != kind or existing["person"] != body["person"]:
-                    raise DeskFailure(409, "reference_conflict", "The external reference already names a different request")
+                    raise DeskApiError(409, "reference_conflict", "The external reference already names a different request")
                 return existing, False
             if kind == "it_account" and body["details"]["access_profile"] not in KNOWN_PROFILE_CODES:
-                raise DeskFailure(422, "unknown_access_profile", "The access profile is not in the service catalogue")
+                raise DeskApiError(422, "unknown_access_profile", "The access profile is not in the service catalogue")
             if date.fromisoformat(body["due_date"]) < (self.today or date.today()):
-                raise DeskFailure(422, "due_date_in_past", "The due date has passed")
+                raise DeskApiError(422, "due_date_in_past", "The due date has passed")
             person = body["person"]
             now = _now()
             ticket = {
@@ -106,7 +106,7 @@ class DeskStore:
                     if existing.get("external_reference") == reference:
                         return existing, False
             if ticket["state"] in FINAL_STATES:
-                raise DeskFailure(422, "ticket_closed", f"The ticket is {ticket['state']}")
+                raise DeskApiError(422, "ticket_closed", f"The ticket is {ticket['state']}")
             comment = {
                 "comment_id": sum(len(t["comments"]) for t in self.tickets.values()) + 1,
                 "kind": kind,
@@ -124,7 +124,7 @@ class DeskStore:
         with self.lock:
             ticket = self.ticket(ticket_id)
             if ticket["state"] == "done":
-                raise DeskFailure(422, "ticket_closed", "The ticket is done")
+                raise DeskApiError(422, "ticket_closed", "The ticket is done")
             if ticket["state"] != "cancelled":
                 self._move(ticket, "cancelled", reason)
             return ticket
@@ -132,11 +132,11 @@ class DeskStore:
     def set_state(self, ticket_id: str, state: str, resolution: str | None = None) -> dict[str, Any]:
         """Move a ticket as the desk's staff would: open tickets to any state; done and cancelled are final."""
         if state not in STATES:
-            raise DeskFailure(400, "invalid_state", f"state is one of {', '.join(STATES)}")
+            raise DeskApiError(400, "invalid_state", f"state is one of {', '.join(STATES)}")
         with self.lock:
             ticket = self.ticket(ticket_id)
             if ticket["state"] in FINAL_STATES and state != ticket["state"]:
-                raise DeskFailure(409, "invalid_transition", f"A {ticket['state']} ticket stays {ticket['state']}")
+                raise DeskApiError(409, "invalid_transition", f"A {ticket['state']} ticket stays {ticket['state']}")
             self._move(ticket, state, resolution)
             return ticket
 

@@ -32,11 +32,11 @@ def client_environment(base_url: str) -> dict[str, str]:
 
 def __getattr__(name: str) -> Any:
     if name in ("create_app", "SuomiFiSandboxSettings"):
-        from connectors.suomifi_tunnistus.sandbox import app
+        from connectors.suomifi_tunnistus.sandbox import app  # noqa: PLC0415 (lazy: importing the package must not load FastAPI)
 
         return getattr(app, name)
     if name == "TestIdP":
-        from connectors.suomifi_tunnistus.sandbox.idp import TestIdP
+        from connectors.suomifi_tunnistus.sandbox.idp import TestIdP  # noqa: PLC0415 (lazy: importing the package must not load FastAPI)
 
         return TestIdP
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

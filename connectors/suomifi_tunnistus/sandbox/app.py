@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import Body, FastAPI, Request
+from fastapi import APIRouter, Body, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -217,151 +217,188 @@ def create_app(
             documents,
             base_url=base_url or SuomiFiSettings().sandbox_idp_url,
         )
-    people = people if people is not None else sandbox_population()
-    state = SandboxState(idp, people)
+    state = SandboxState(idp, people if people is not None else sandbox_population())
     app = FastAPI(title="Suomi.fi-tunnistus sandbox IdP", description=__doc__, docs_url="/docs")
     app.state.sandbox = state
     install_faults(app, faults)
 
-    @app.get("/", response_class=HTMLResponse, name="index")
-    def index(request: Request) -> HTMLResponse:
-        today = helsinki_today()
-        with state.lock:
-            sessions = sorted(state.sessions.values(), key=lambda session: session.started)
-            logouts = list(state.logouts[-5:])
-        return TEMPLATES.TemplateResponse(
-            request,
-            "index.html",
-            {
-                "persons": [summary(person, today, people) for person in people.named],
-                "generated": people.generated,
-                "sessions": sessions,
-                "person_names": {person.key: person.display_name for person in people},
-                "logouts": logouts,
-                "idp": state.idp,
-            },
-        )
-
-    @app.get("/static/metadata/idp-metadata.xml", name="metadata")
-    def metadata() -> Response:
-        return Response(state.idp.metadata_xml, media_type="application/samlmetadata+xml")
-
-    @app.get("/idp/profile/SAML2/Redirect/SSO", response_class=HTMLResponse, name="sso_redirect")
-    def sso_redirect(request: Request) -> HTMLResponse:
-        try:
-            info = state.idp.parse_authn_request(request.url.query)
-        except ValueError as error:
-            return _message(request, 400, "Tunnistuspyyntö hylättiin", "Identifieringsbegäran avvisades", "The authentication request was refused", str(error))
-        return _picker(request, state, info)
-
-    @app.post("/idp/profile/SAML2/POST/SSO", response_class=HTMLResponse, name="sso_post")
-    async def sso_post(request: Request) -> HTMLResponse:
-        form = await _form(request)
-        try:
-            info = state.idp.parse_authn_request_post(form.get("SAMLRequest", ""), form.get("RelayState"))
-        except ValueError as error:
-            return _message(request, 400, "Tunnistuspyyntö hylättiin", "Identifieringsbegäran avvisades", "The authentication request was refused", str(error))
-        return _picker(request, state, info)
-
-    @app.post("/idp/login", response_class=HTMLResponse, name="login")
-    async def login(request: Request) -> HTMLResponse:
-        form = await _form(request)
-        info = state.take_login(form.get("login", ""))
-        if info is None:
-            return _message(
-                request, 400, "Tunnistus on vanhentunut", "Identifieringen har gått ut", "The identification has expired", "Start again from the e-service."
-            )
-        if form.get("action") == "cancel":
-            response = state.idp.error_response(info.request_id, info.acs_url, STATUS_AUTHN_FAILED, "The user cancelled the identification")
-            return _post_to_sp(request, info.acs_url, "SAMLResponse", response, info.relay_state)
-        chosen = form.get("person", "")
-        if chosen == OTHER_PERSON:
-            chosen = form.get("person_key", "").strip().lower()
-        person = people.get(chosen)
-        if person is None:
-            token = state.remember_login(info)
-            return _picker(request, state, info, token=token, error=True)
-        issued = state.idp.login(person, info.request_id, sp_entity_id=info.issuer, acs_url=info.acs_url)
-        with state.lock:
-            session_id = secrets.token_urlsafe(12)
-            if len(state.sessions) >= MAX_SESSIONS:  # the oldest goes: a sandbox runs for days
-                state.sessions.pop(next(iter(state.sessions)))
-            state.sessions[session_id] = IdpSession(session_id, person.key, info.issuer, issued.name_id, issued.session_index, datetime.now(UTC))
-        return _post_to_sp(request, info.acs_url, "SAMLResponse", issued.saml_response, info.relay_state)
-
-    @app.get("/idp/profile/SAML2/Redirect/SLO", name="slo_redirect", response_model=None)
-    def slo_redirect(request: Request) -> Response:
-        query = request.url.query
-        params = parse_qs(query)
-        if "SAMLResponse" in params:
-            try:
-                in_response_to, success = state.idp.parse_logout_response(query)
-            except ValueError as error:
-                return _message(
-                    request, 400, "Uloskirjautumisen vastaus hylättiin", "Utloggningssvaret avvisades", "The logout response was refused", str(error)
-                )
-            with state.lock:
-                state.logouts.append((in_response_to or "", success))
-                del state.logouts[:-100]
-            if success:
-                return _message(request, 200, "Uloskirjautuminen onnistui", "Utloggningen lyckades", "Logged out", "")
-            return _message(request, 200, "Uloskirjautuminen epäonnistui", "Utloggningen misslyckades", "Logout failed", "")
-        try:
-            logout = state.idp.parse_logout_request(query)
-        except ValueError as error:
-            return _message(request, 400, "Uloskirjautumispyyntö hylättiin", "Utloggningsbegäran avvisades", "The logout request was refused", str(error))
-        ended = state.end_sessions(logout.issuer, logout.name_id)
-        return RedirectResponse(state.idp.logout_response(logout, success=ended > 0), status_code=303)
-
-    @app.post("/idp/profile/SAML2/POST/SLO", name="slo_post", response_model=None)
-    async def slo_post(request: Request) -> Response:
-        form = await _form(request)
-        try:
-            logout = state.idp.parse_logout_request_post(form.get("SAMLRequest", ""), form.get("RelayState"))
-        except ValueError as error:
-            return _message(request, 400, "Uloskirjautumispyyntö hylättiin", "Utloggningsbegäran avvisades", "The logout request was refused", str(error))
-        ended = state.end_sessions(logout.issuer, logout.name_id)
-        return RedirectResponse(state.idp.logout_response(logout, success=ended > 0), status_code=303)
-
-    @app.post("/_sandbox/sessions/{session_id}/logout", response_class=HTMLResponse, name="idp_logout")
-    def idp_logout(request: Request, session_id: str) -> HTMLResponse:
-        with state.lock:
-            session = state.sessions.pop(session_id, None)
-        if session is None:
-            return _message(request, 404, "Istuntoa ei löydy", "Sessionen finns inte", "No such session", "")
-        _, url = state.idp.logout_request(session.sp_entity_id, session.name_id, session.session_index)
-        return TEMPLATES.TemplateResponse(request, "logout.html", {"url": url, "name": people[session.person_key].display_name})
-
-    @app.get("/persons", name="persons")
-    def persons() -> list[PersonSummary]:
-        today = helsinki_today()
-        return [summary(person, today, people) for person in people]
-
-    @app.get("/persons/{key}/children", name="children", response_model=None)
-    def children(key: str) -> list[Child] | JSONResponse:
-        person = people.get(key)
-        if person is None:
-            return JSONResponse({"error": "no such test person"}, status_code=404)
-        return children_of(person, helsinki_today(), people)
-
-    @app.post("/guardianship/children", name="guardianship", response_model=None)
-    def guardianship(payload: Annotated[dict[str, Any], Body()]) -> list[Child] | JSONResponse:
-        """Children whose guardian has this hetu (what a VTJ Huoltaja-Huollettavat query answers).
-
-        Body: ``{"guardian_hetu": "…"}``. A bad hetu is a 422 that does not echo it.
-        """
-        try:
-            query = GuardianQuery.model_validate(payload)
-        except ValidationError as error:
-            problems = [
-                {"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]}
-                for problem in error.errors(include_url=False, include_input=False)
-            ]
-            return JSONResponse({"detail": problems}, status_code=422)
-        guardian = people.by_hetu(query.guardian_hetu.value)
-        return children_of(guardian, helsinki_today(), people) if guardian is not None else []
-
+    app.include_router(pages)
+    app.include_router(metadata)
+    app.include_router(sso)
+    app.include_router(slo)
+    app.include_router(persons)
     return app
+
+
+def _state(request: Request) -> SandboxState:
+    return request.app.state.sandbox
+
+
+# Module-level routers: each route reaches its app's IdP and people through ``request.app.state.sandbox``.
+pages = APIRouter()
+metadata = APIRouter()
+sso = APIRouter()
+slo = APIRouter()
+persons = APIRouter()
+
+
+@pages.get("/", response_class=HTMLResponse, name="index")
+def index(request: Request) -> HTMLResponse:
+    state = _state(request)
+    people = state.people
+    today = helsinki_today()
+    with state.lock:
+        sessions = sorted(state.sessions.values(), key=lambda session: session.started)
+        logouts = list(state.logouts[-5:])
+    return TEMPLATES.TemplateResponse(
+        request,
+        "index.html",
+        {
+            "persons": [summary(person, today, people) for person in people.named],
+            "generated": people.generated,
+            "sessions": sessions,
+            "person_names": {person.key: person.display_name for person in people},
+            "logouts": logouts,
+            "idp": state.idp,
+        },
+    )
+
+
+@metadata.get("/static/metadata/idp-metadata.xml", name="metadata")
+def idp_metadata(request: Request) -> Response:
+    return Response(_state(request).idp.metadata_xml, media_type="application/samlmetadata+xml")
+
+
+@sso.get("/idp/profile/SAML2/Redirect/SSO", response_class=HTMLResponse, name="sso_redirect")
+def sso_redirect(request: Request) -> HTMLResponse:
+    state = _state(request)
+    try:
+        info = state.idp.parse_authn_request(request.url.query)
+    except ValueError as error:
+        return _refused_authn_request(request, error)
+    return _picker(request, state, info)
+
+
+@sso.post("/idp/profile/SAML2/POST/SSO", response_class=HTMLResponse, name="sso_post")
+async def sso_post(request: Request) -> HTMLResponse:
+    state = _state(request)
+    form = await _form(request)
+    try:
+        info = state.idp.parse_authn_request_post(form.get("SAMLRequest", ""), form.get("RelayState"))
+    except ValueError as error:
+        return _refused_authn_request(request, error)
+    return _picker(request, state, info)
+
+
+@sso.post("/idp/login", response_class=HTMLResponse, name="login")
+async def login(request: Request) -> HTMLResponse:
+    state = _state(request)
+    people = state.people
+    form = await _form(request)
+    info = state.take_login(form.get("login", ""))
+    if info is None:
+        return _message(
+            request, 400, "Tunnistus on vanhentunut", "Identifieringen har gått ut", "The identification has expired", "Start again from the e-service."
+        )
+    if form.get("action") == "cancel":
+        response = state.idp.error_response(info.request_id, info.acs_url, STATUS_AUTHN_FAILED, "The user cancelled the identification")
+        return _post_to_sp(request, info.acs_url, "SAMLResponse", response, info.relay_state)
+    chosen = form.get("person", "")
+    if chosen == OTHER_PERSON:
+        chosen = form.get("person_key", "").strip().lower()
+    person = people.get(chosen)
+    if person is None:
+        token = state.remember_login(info)
+        return _picker(request, state, info, token=token, error=True)
+    issued = state.idp.login(person, info.request_id, sp_entity_id=info.issuer, acs_url=info.acs_url)
+    with state.lock:
+        session_id = secrets.token_urlsafe(12)
+        if len(state.sessions) >= MAX_SESSIONS:  # the oldest goes: a sandbox runs for days
+            state.sessions.pop(next(iter(state.sessions)))
+        state.sessions[session_id] = IdpSession(session_id, person.key, info.issuer, issued.name_id, issued.session_index, datetime.now(UTC))
+    return _post_to_sp(request, info.acs_url, "SAMLResponse", issued.saml_response, info.relay_state)
+
+
+@slo.get("/idp/profile/SAML2/Redirect/SLO", name="slo_redirect", response_model=None)
+def slo_redirect(request: Request) -> Response:
+    state = _state(request)
+    query = request.url.query
+    params = parse_qs(query)
+    if "SAMLResponse" in params:
+        try:
+            in_response_to, success = state.idp.parse_logout_response(query)
+        except ValueError as error:
+            return _message(request, 400, "Uloskirjautumisen vastaus hylättiin", "Utloggningssvaret avvisades", "The logout response was refused", str(error))
+        with state.lock:
+            state.logouts.append((in_response_to or "", success))
+            del state.logouts[:-100]
+        if success:
+            return _message(request, 200, "Uloskirjautuminen onnistui", "Utloggningen lyckades", "Logged out", "")
+        return _message(request, 200, "Uloskirjautuminen epäonnistui", "Utloggningen misslyckades", "Logout failed", "")
+    try:
+        logout = state.idp.parse_logout_request(query)
+    except ValueError as error:
+        return _message(request, 400, "Uloskirjautumispyyntö hylättiin", "Utloggningsbegäran avvisades", "The logout request was refused", str(error))
+    ended = state.end_sessions(logout.issuer, logout.name_id)
+    return RedirectResponse(state.idp.logout_response(logout, success=ended > 0), status_code=303)
+
+
+@slo.post("/idp/profile/SAML2/POST/SLO", name="slo_post", response_model=None)
+async def slo_post(request: Request) -> Response:
+    state = _state(request)
+    form = await _form(request)
+    try:
+        logout = state.idp.parse_logout_request_post(form.get("SAMLRequest", ""), form.get("RelayState"))
+    except ValueError as error:
+        return _message(request, 400, "Uloskirjautumispyyntö hylättiin", "Utloggningsbegäran avvisades", "The logout request was refused", str(error))
+    ended = state.end_sessions(logout.issuer, logout.name_id)
+    return RedirectResponse(state.idp.logout_response(logout, success=ended > 0), status_code=303)
+
+
+@slo.post("/_sandbox/sessions/{session_id}/logout", response_class=HTMLResponse, name="idp_logout")
+def idp_logout(request: Request, session_id: str) -> HTMLResponse:
+    state = _state(request)
+    people = state.people
+    with state.lock:
+        session = state.sessions.pop(session_id, None)
+    if session is None:
+        return _message(request, 404, "Istuntoa ei löydy", "Sessionen finns inte", "No such session", "")
+    _, url = state.idp.logout_request(session.sp_entity_id, session.name_id, session.session_index)
+    return TEMPLATES.TemplateResponse(request, "logout.html", {"url": url, "name": people[session.person_key].display_name})
+
+
+@persons.get("/persons", name="persons")
+def list_persons(request: Request) -> list[PersonSummary]:
+    people = _state(request).people
+    today = helsinki_today()
+    return [summary(person, today, people) for person in people]
+
+
+@persons.get("/persons/{key}/children", name="children", response_model=None)
+def children(request: Request, key: str) -> list[Child] | JSONResponse:
+    people = _state(request).people
+    person = people.get(key)
+    if person is None:
+        return JSONResponse({"error": "no such test person"}, status_code=404)
+    return children_of(person, helsinki_today(), people)
+
+
+@persons.post("/guardianship/children", name="guardianship", response_model=None)
+def guardianship(request: Request, payload: Annotated[dict[str, Any], Body()]) -> list[Child] | JSONResponse:
+    """Children whose guardian has this hetu (what a VTJ Huoltaja-Huollettavat query answers).
+
+    Body: ``{"guardian_hetu": "…"}``. A bad hetu is a 422 that does not echo it.
+    """
+    people = _state(request).people
+    try:
+        query = GuardianQuery.model_validate(payload)
+    except ValidationError as error:
+        problems = [
+            {"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]} for problem in error.errors(include_url=False, include_input=False)
+        ]
+        return JSONResponse({"detail": problems}, status_code=422)
+    guardian = people.by_hetu(query.guardian_hetu.value)
+    return children_of(guardian, helsinki_today(), people) if guardian is not None else []
 
 
 def _picker(request: Request, state: SandboxState, info: AuthnRequestInfo, *, token: str | None = None, error: bool = False) -> HTMLResponse:
@@ -381,6 +418,10 @@ def _picker(request: Request, state: SandboxState, info: AuthnRequestInfo, *, to
         },
         status_code=400 if error else 200,
     )
+
+
+def _refused_authn_request(request: Request, error: ValueError) -> HTMLResponse:
+    return _message(request, 400, "Tunnistuspyyntö hylättiin", "Identifieringsbegäran avvisades", "The authentication request was refused", str(error))
 
 
 def _post_to_sp(request: Request, url: str, name: str, value: str, relay_state: str | None) -> HTMLResponse:

@@ -31,7 +31,7 @@ from saml2.s_utils import status_message_factory
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.samlp import STATUS_SUCCESS, STATUS_UNKNOWN_PRINCIPAL
 from saml2.server import Server
-from saml2.sigver import RSA_OAEP_MGF1P, get_pem_wrapped_unwrapped, make_temp, pre_encryption_part
+from saml2.sigver import RSA_OAEP_MGF1P, get_pem_wrapped_unwrapped, make_temp, pre_encryption_part, verify_redirect_signature
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from connectors.suomifi_tunnistus import logguard
@@ -239,7 +239,14 @@ class TestIdP:
         return services[0]["location"]
 
     def sp_entity_ids(self) -> list[str]:
-        return [entity for entity in self.server().metadata.keys() if self.server().metadata.service(entity, "spsso_descriptor", "assertion_consumer_service")]
+        return self._sp_entities(self.server())
+
+    @staticmethod
+    def _sp_entities(server: GcmServer) -> list[str]:
+        """The entities in the metadata that have an AssertionConsumerService: the SPs."""
+        metadata = server.metadata
+        # pysaml2's MetadataStore has keys() but no __iter__, so .keys() it must be.
+        return [entity for entity in metadata.keys() if metadata.service(entity, "spsso_descriptor", "assertion_consumer_service")]  # noqa: SIM118
 
     def login(
         self,
@@ -272,21 +279,14 @@ class TestIdP:
         """
         server = self.server(signing_key=signing_key, sp_metadata=sp_metadata)
         sp = sp_entity_id or self._only_sp(server)
-        identity = person_attributes(person)
-        for name, values in (attributes or {}).items():
-            if values is None:
-                identity.pop(name, None)
-            else:
-                identity[name] = values
+        identity = _identity(person, attributes or {})
         nid = NameID(
             format=NAMEID_FORMAT_TRANSIENT, text=name_id or f"AAdzZWNyZXQx{secrets.token_hex(16)}", name_qualifier=self.entity_id, sp_name_qualifier=sp
         )
-        encrypt_cert = None
-        if audience is not None:  # still encrypted to the real SP, so only the audience is wrong
-            encrypt_cert = server.metadata.certs(sp, "any", "encryption")[0][1]
-        policy = Policy(
-            {"default": {"lifetime": {"minutes": lifetime_minutes}, "name_form": NAME_FORMAT_URI, "attribute_restrictions": None}}, mds=server.metadata
-        )
+        # With another audience the assertion is still encrypted to the real SP, so only the audience is wrong.
+        encrypt_cert = server.metadata.certs(sp, "any", "encryption")[0][1] if audience is not None else None
+        lifetime = {"lifetime": {"minutes": lifetime_minutes}, "name_form": NAME_FORMAT_URI, "attribute_restrictions": None}
+        policy = Policy({"default": lifetime}, mds=server.metadata)
         server.tamper = tamper
         try:
             response = server.create_authn_response(
@@ -305,15 +305,19 @@ class TestIdP:
             )
         finally:
             server.tamper = None
-        # pysaml2's Server remembers each assertion's AuthnStatements (a list each) by NameID.
-        statements = [statement for group in server.session_db.get_authn_statements(nid) for statement in (group if isinstance(group, list) else [group])]
-        session_index = statements[-1].session_index if statements else None
+        session_index = self._last_session_index(server, nid)
         self._forget(server, nid)
         return IssuedLogin(base64.b64encode(str(response).encode("utf-8")).decode("ascii"), nid.text, session_index, sp)
 
     def login_response(self, person: TestPerson, request_id: str, sp_metadata: str | None = None, **overrides: Any) -> str:
         """The base64 SAML Response of :meth:`login` (same overrides), as the ACS receives it."""
         return self.login(person, request_id, sp_metadata, **overrides).saml_response
+
+    @staticmethod
+    def _last_session_index(server: GcmServer, nid: NameID) -> str | None:
+        """pysaml2's Server remembers each assertion's AuthnStatements (a list each) by NameID; the last one is this login's."""
+        statements = [statement for group in server.session_db.get_authn_statements(nid) for statement in (group if isinstance(group, list) else [group])]
+        return statements[-1].session_index if statements else None
 
     @staticmethod
     def _forget(server: GcmServer, nid: NameID) -> None:
@@ -326,7 +330,7 @@ class TestIdP:
 
     @staticmethod
     def _only_sp(server: GcmServer) -> str:
-        sps = [entity for entity in server.metadata.keys() if server.metadata.service(entity, "spsso_descriptor", "assertion_consumer_service")]
+        sps = TestIdP._sp_entities(server)
         if len(sps) != 1:
             raise ValueError(f"name the SP: the IdP knows {len(sps)} SPs")
         return sps[0]
@@ -414,8 +418,6 @@ class TestIdP:
         Raises:
             ValueError: missing, unsigned or badly signed.
         """
-        from saml2.sigver import verify_redirect_signature
-
         params = query_params(query)
         if "SAMLResponse" not in params or "Signature" not in params or "SigAlg" not in params:
             raise ValueError("the LogoutResponse is missing or unsigned")
@@ -432,3 +434,14 @@ class TestIdP:
         if not any(verify_redirect_signature(saml_msg, server.sec.sec_backend, cert) for _, cert in certs):
             raise ValueError("the LogoutResponse signature does not verify")
         return response.response.in_response_to, response.response.status.status_code.value == STATUS_SUCCESS
+
+
+def _identity(person: TestPerson, overrides: dict[str, list[str] | None]) -> dict[str, Any]:
+    """The person's SAML attributes, with ``overrides`` added or (with None) removed."""
+    identity = person_attributes(person)
+    for name, values in overrides.items():
+        if values is None:
+            identity.pop(name, None)
+        else:
+            identity[name] = values
+    return identity

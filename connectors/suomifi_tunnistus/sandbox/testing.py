@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.suomifi_tunnistus.keys import KeyPair, ensure_key_pair
+from connectors.suomifi_tunnistus.metadata import build_sp_metadata
 from connectors.suomifi_tunnistus.sandbox.idp import TestIdP
 from connectors.suomifi_tunnistus.settings import SANDBOX_IDP_URL, SuomiFiSettings
 from connectors.suomifi_tunnistus.sp import ServiceProvider
@@ -62,8 +63,6 @@ class SamlTestKit:
 
     @staticmethod
     def _sp_metadata(settings: SuomiFiSettings) -> str:
-        from connectors.suomifi_tunnistus.metadata import build_sp_metadata
-
         return build_sp_metadata(settings, settings.key_pair().certificate_base64())
 
     def settings(self, **overrides: Any) -> SuomiFiSettings:

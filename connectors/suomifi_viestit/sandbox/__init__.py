@@ -27,11 +27,11 @@ def client_environment(base_url: str) -> dict[str, str]:
 
 def __getattr__(name: str) -> Any:
     if name in ("create_app", "ViestitSandboxSettings"):
-        from connectors.suomifi_viestit.sandbox import app
+        from connectors.suomifi_viestit.sandbox import app  # noqa: PLC0415 (lazy: importing the package must not load FastAPI)
 
         return getattr(app, name)
     if name == "ViestitStore":
-        from connectors.suomifi_viestit.sandbox.store import ViestitStore
+        from connectors.suomifi_viestit.sandbox.store import ViestitStore  # noqa: PLC0415 (lazy: importing the package must not load FastAPI)
 
         return ViestitStore
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,7 @@ ATTACHMENT_LIFETIME = timedelta(hours=24)
 FIRST_MESSAGE_ID = 1_000_001
 
 
-class ApiFailure(Exception):
+class MessagesApiError(Exception):
     """An answer other than success, in the spec's shape for the endpoint."""
 
     def __init__(self, status: int, body: dict[str, Any]) -> None:
@@ -193,7 +193,7 @@ class ViestitStore:
     def issue_token(self, username: str, password: str) -> dict[str, Any]:
         with self.lock:
             if username not in self.credentials or not secrets.compare_digest(self.credentials[username], password):
-                raise ApiFailure(400, {"reason": "Authentication failed"})
+                raise MessagesApiError(400, {"reason": "Authentication failed"})
             token = secrets.token_urlsafe(32)
             self.tokens[token] = (username, self.now() + timedelta(seconds=self.token_ttl_seconds))
             self.tokens_issued += 1
@@ -296,14 +296,14 @@ class ViestitStore:
         """Up to ``events_page_size`` events after the token's position, and the token for the next poll.
 
         Raises:
-            ApiFailure: 400 for a token this system was never given.
+            MessagesApiError: 400 for a token this system was never given.
         """
         with self.lock:
             position = 0
             if continuation_token is not None:
                 entry = self.continuation_tokens.get(continuation_token)
                 if entry is None or entry[0] != system:
-                    raise ApiFailure(400, {"reason": "Invalid continuation token"})
+                    raise MessagesApiError(400, {"reason": "Invalid continuation token"})
                 position = entry[1]
             mine = [event for event in self.events if event.system == system]
             page = mine[position : position + self.events_page_size]

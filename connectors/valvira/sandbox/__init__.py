@@ -21,7 +21,7 @@ def client_environment(base_url: str) -> dict[str, str]:
 
 def __getattr__(name: str) -> Any:
     if name == "create_app":
-        from connectors.valvira.sandbox.app import create_app
+        from connectors.valvira.sandbox.app import create_app  # noqa: PLC0415 (lazy: importing the package must not load FastAPI)
 
         return create_app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
