@@ -30,6 +30,7 @@ from flows.robot_task import run_batches
 from kuntaflow.batches import BatchReport
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
+from schemas.reason_meanings import meaning, with_meaning
 from schemas.recruitment import PROCESS, JobToScreen
 
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -68,14 +69,15 @@ class MassRecruitmentSummary(BaseModel):
         found = [f"Mass recruitment, night {self.night}: {len(self.jobs)} job(s)"]
         for job in self.jobs:
             if job.state != ItemState.DONE.value:
-                found.append(f"  {job.job_key}: {job.state} {job.error_code or ''}".rstrip())
+                found.append(f"  {job.job_key}: {job.state} {with_meaning(job.error_code) if job.error_code else ''}".rstrip())
                 continue
             found.append(
                 f"  {job.job_key}: {job.processed} screened of {job.exported} exported: {job.eligible} eligible ({job.booked} booked), "
                 f"{job.not_eligible} not eligible, {job.needs_review} to review; {job.letters_sent} letters; {job.hires_passed_on} hires passed on"
             )
             if job.by_reason:
-                found.append("    reasons: " + ", ".join(f"{code} {n}" for code, n in job.by_reason.items()))
+                found.append("    reasons:")
+                found += [f"      {code:<26} {n:>3}  {meaning(code)}" for code, n in job.by_reason.items()]
             if job.report:
                 found.append(f"    recruiter's report: {job.report}")
         return found

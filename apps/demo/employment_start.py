@@ -31,6 +31,7 @@ from connectors.hr.sandbox.seed import test_hetu
 from kuntaflow.workitems import ItemState
 from schemas.employee import NewEmployee, employment_start_reference
 from schemas.hetu import helsinki_today
+from schemas.reason_meanings import with_meaning
 from schemas.workdays import add_working_days
 
 DEPLOYMENTS = ("employment-start",)
@@ -118,7 +119,7 @@ def _confirm_and_check(stack: Stack, queue: Any, staff: httpx.Client, mailbox: A
     if item is None or item.state is not ItemState.DONE:
         # Say what there is: the item's state (or that the run never queued it) and the run's.
         item = item or queue.find("employment_start", reference)
-        state = f"{item.state.value} {item.error_code or ''}".strip() if item else "not queued"
+        state = f"{item.state.value} {with_meaning(item.error_code) if item.error_code else ''}".strip() if item else "not queued"
         run_state = _run_state(run_id)
         return f"{who}: {state}, run {run_state.name if run_state else '?'} – not onboarded", False
     checklist = _wait(lambda: _checklist(mailbox, hire, item.id), clock)

@@ -37,6 +37,7 @@ from connectors.sandbox_people import sandbox_population
 from kuntaflow.prefect_deploy import wait_for_flow_runs
 from schemas.hetu import Hetu
 from schemas.library_card import PROCESS, ReasonCode, VerifiedPerson
+from schemas.reason_meanings import meaning
 
 DEPLOYMENTS = ("library-card",)
 DEPLOYMENT = "library-card/library-card"
@@ -293,7 +294,7 @@ def _decision_lines(items: list[Any], decided_seconds: float, problems: list[str
     lines.append("Outcomes by reason:")
     reasons = Counter((i.state.value, "CARD_GRANTED" if i.state.value == "DONE" else (i.error_code or "-")) for i in all_items)
     for (state, code), number in sorted(reasons.items(), key=lambda row: (-row[1], row[0])):
-        lines.append(f"  {state:<16} {code:<32} {number:>3}")
+        lines.append(f"  {state:<16} {code:<32} {number:>3}  {meaning(code)}")
     return lines, reasons
 
 

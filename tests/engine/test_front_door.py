@@ -49,6 +49,9 @@ def test_run_submits_applications_through_the_eservice_and_the_deployment_decide
     assert "12 citizens went through the e-service with a Suomi.fi login" in output
     assert "1 repeat showed the existing application, 1 refused on the form" in output
     assert "Every case decided as the library's rules say (13 of 13)" in output
+    # A reason code shown to a person comes with what it means.
+    assert re.search(r"DONE\s+CARD_GRANTED\s+\d+\s+the library card was granted", output)
+    assert re.search(r"BUSINESS_FAILED\s+INVALID_APPLICATION\s+1\s+the application's data broke the rules of its form", output)
     assert re.search(r"run\(s\) of the library-card deployment \(\d+ by event", output)
     assert "Traceback" not in output
     assert not HETU_PATTERN.search(output), "a henkilötunnus in the summary"
