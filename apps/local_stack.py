@@ -28,6 +28,7 @@ from typing import Any
 from connectors.servers import free_port, serve_in_thread
 from kuntaflow.prefect_deploy import PROJECT_DIR
 from kuntaflow.settings import KuntaflowSettings, environment
+from kuntaflow.workitems import upgrade_database
 
 
 @dataclass
@@ -136,6 +137,8 @@ def local_stack(
 
         install_redaction()
         settings = KuntaflowSettings()
+        # Migrate the queue once here, before the worker, the e-service and the robots open it.
+        upgrade_database(settings.queue_url)
         embedded = settings.external_prefect_api_url is None
         prefect_api_url = stack.enter_context(embedded_prefect(settings, port=prefect_port))
         ensure_concurrency_limits()

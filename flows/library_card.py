@@ -81,30 +81,24 @@ def new_applications_before(deadline: float, poll_seconds: float = 1.0) -> bool:
     """Watch the queue (a count, no task runs) until a NEW application is there or ``deadline`` (monotonic) passes."""
     if time.monotonic() >= deadline:
         return False
-    queue = KuntaflowSettings().work_queue()
-    try:
+    with KuntaflowSettings().work_queue() as queue:
         while time.monotonic() < deadline:
             time.sleep(min(poll_seconds, max(deadline - time.monotonic(), 0)))
             if queue.counts().get(PROCESS, {}).get(ItemState.NEW.value, 0):
                 return True
         return False
-    finally:
-        queue.dispose()
 
 
 @task(task_run_name="summarise {process_name} outcomes")
 def summarise_applications(reports: list[BatchReport], process_name: str = PROCESS) -> LibraryCardSummary:
     """Count each application's final outcome in this run and how its decision went out; publish the table."""
     final: dict[int, ItemOutcome] = {outcome.item_id: outcome for report in reports for outcome in report.outcomes}
-    queue = KuntaflowSettings().work_queue()
-    try:
+    with KuntaflowSettings().work_queue() as queue:
         channels = Counter(
             str(sent["channel"])
             for item_id, outcome in final.items()
             if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED) and (sent := queue.checkpoints(item_id).get("decision_sent")) is not None
         )
-    finally:
-        queue.dispose()
     summary = LibraryCardSummary(
         batches=len(reports),
         applications=len(final),

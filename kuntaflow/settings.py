@@ -7,15 +7,18 @@ working directory, the queue in SQLite there, and Prefect runs a local server wh
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from kuntaflow.workitems import WorkQueue, exponential_backoff
 from schemas.data_home import DataHome
 
 
@@ -65,17 +68,16 @@ class KuntaflowSettings(DataHome):
         """The Prefect server to use, or None when Kuntaflow should run its own."""
         return self.prefect_api_url or os.environ.get("PREFECT_API_URL") or None
 
-    def work_queue(self):
-        """The queue these settings describe (max attempts and retry backoff included)."""
-        from datetime import timedelta
+    def work_queue(self) -> WorkQueue:
+        """The queue these settings describe (max attempts and retry backoff included).
 
-        from kuntaflow.workitems import WorkQueue
-
-        base = self.retry_backoff_seconds
+        Cheap to call: queues on one database share one engine in a process. Close it when done,
+        ``with settings.work_queue() as queue: ...``.
+        """
         return WorkQueue(
             self.queue_url,
             max_attempts=self.max_attempts,
-            backoff=lambda attempts: timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600)),
+            backoff=functools.partial(exponential_backoff, base_seconds=self.retry_backoff_seconds),
             payload_key=self.payload_key or self.generated_secret("payload.key", _fernet_key),
         )
 
@@ -92,8 +94,6 @@ class KuntaflowSettings(DataHome):
 
 
 def _fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
     return Fernet.generate_key().decode()
 
 

@@ -141,7 +141,7 @@ def create_app(
         yield
         sessions.dispose()
         if own_queue:
-            queue.dispose()
+            queue.close()
 
     app = FastAPI(title="Kuntaflow e-service", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.services = services

@@ -67,11 +67,8 @@ def create_app(settings: EmploymentStartSettings | None = None, *, queue_factory
 
     @contextmanager
     def _opened(token: str) -> Iterator[tuple[WorkQueue, tuple[int, dict] | HTMLResponse]]:
-        queue = open_queue()
-        try:
+        with open_queue() as queue:
             yield queue, _confirmation(queue, token)
-        finally:
-            queue.dispose()
 
     def _form(token: str, payload: dict, *, problem: str = "", confirmed_by: str | None = None, note: str = "", status: int = 200) -> HTMLResponse:
         name = payload.get("supervisor_name", "") if confirmed_by is None else confirmed_by

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from flows.installation_check import sample_identity_code
-from kuntaflow.robot_runner import ErrorCategory, FailureMessage, SuiteNotFoundError, TaskResult, run_suite
+from kuntaflow.outcomes import FailureCategory
+from kuntaflow.robot_runner import FailureMessage, SuiteNotFoundError, TaskResult, run_suite
 from kuntaflow.settings import KuntaflowSettings
 from schemas.redaction import MASK, find_unmasked, robot_run_texts
 
@@ -41,7 +42,7 @@ def test_a_failure_message_is_taken_apart_into_exception_code_and_text(message, 
 
 
 def test_only_the_three_hierarchy_names_give_a_task_an_error_category():
-    assert TaskResult.from_robot("t", "FAIL", "IntegrationError: BAD_SHAPE: no id").error_category is ErrorCategory.INTEGRATION
+    assert TaskResult.from_robot("t", "FAIL", "IntegrationError: BAD_SHAPE: no id").error_category is FailureCategory.INTEGRATION
     assert TaskResult.from_robot("t", "FAIL", "IntegrationError: BAD_SHAPE: no id").error_code == "BAD_SHAPE"
     other = TaskResult.from_robot("t", "FAIL", "ValueError: BAD: no")
     assert (other.error_category, other.error_code) == (None, None)
@@ -53,10 +54,10 @@ def test_results_per_task_with_error_categories_and_kept_logs(tmp_path, capfd):
     run = run_suite(FIXTURES / "outcomes.robot", run_id="outcomes", variables={"HETU": HETU}, settings=settings)
     by_name = {task.name: task for task in run.tasks}
     assert by_name["Passes"].status == "PASS" and by_name["Passes"].error_category is None
-    assert by_name["Business Failure"].error_category is ErrorCategory.BUSINESS
+    assert by_name["Business Failure"].error_category is FailureCategory.BUSINESS
     assert by_name["Business Failure"].error_code == "UNDER_15_NO_GUARDIAN"
     assert by_name["Business Failure"].message == "BusinessRuleError: UNDER_15_NO_GUARDIAN: the applicant is under 15"
-    assert by_name["Transient Failure"].error_category is ErrorCategory.TRANSIENT
+    assert by_name["Transient Failure"].error_category is FailureCategory.TRANSIENT
     assert by_name["Transient Failure"].error_code == "KOHA_UNAVAILABLE"
     assert run.output_dir == settings.robot_output_dir / "outcomes"
     assert run.log_html.exists() and (run.output_dir / "report.html").exists()
