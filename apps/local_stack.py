@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from connectors.servers import free_port, serve_in_thread
-from kuntaflow.prefect_deploy import PROJECT_DIR
+from kuntaflow.prefect_deploy import PROJECT_DIR, cancel_missed_runs, deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
+from kuntaflow.prefect_server import embedded_prefect
 from kuntaflow.settings import KuntaflowSettings, environment
 from kuntaflow.workitems import upgrade_database
+from schemas.redaction import install as install_redaction
 
 
 @dataclass
@@ -81,7 +83,7 @@ class Stack:
 
 def stack_environment(*, data_dir: Path, sandboxes_url: str, eservice_url: str, queue_url: str | None = None, staff_url: str | None = None) -> dict[str, str]:
     """The settings that point the engine, the e-service and every connector at this stack."""
-    from connectors.sandbox_server import client_environment
+    from connectors.sandbox_server import client_environment  # noqa: PLC0415 (every sandbox's app: imported only when a stack is started)
 
     values = {
         "KUNTAFLOW_DATA_DIR": str(data_dir),  # absolute: the worker's flow runs work in KUNTAFLOW_HOME
@@ -131,9 +133,6 @@ def local_stack(
     values = stack_environment(data_dir=data_dir, sandboxes_url=sandboxes_url, eservice_url=eservice_url, queue_url=queue_url, staff_url=staff_url)
     with environment(values), ExitStack() as stack:
         stack.enter_context(_sigint_not_ignored())
-        from kuntaflow.prefect_deploy import cancel_missed_runs, deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
-        from kuntaflow.prefect_server import embedded_prefect
-        from schemas.redaction import install as install_redaction
 
         install_redaction()
         settings = KuntaflowSettings()
@@ -153,14 +152,14 @@ def local_stack(
                 if worker
                 else None
             )
-            from apps.eservice.app import create_app as create_eservice
-            from connectors.sandbox_server import create_app as create_sandboxes
+            from apps.eservice.app import create_app as create_eservice  # noqa: PLC0415 (imported while the worker and prefect deploy start, so the two overlap)
+            from connectors.sandbox_server import create_app as create_sandboxes  # noqa: PLC0415 (as above)
 
             sandbox_app = create_sandboxes()
             stack.enter_context(serve_in_thread(sandbox_app, host=host, port=int(sandboxes_url.rsplit(":", 1)[1])))
             eservice_app = create_eservice(trigger=eservice_trigger)
             stack.enter_context(serve_in_thread(eservice_app, host=host, port=int(eservice_url.rsplit(":", 1)[1])))
-            from apps.staff import create_app as create_staff
+            from apps.staff import create_app as create_staff  # noqa: PLC0415 (as above)
 
             stack.enter_context(serve_in_thread(create_staff(), host=host, port=int(staff_url.rsplit(":", 1)[1])))
         yield Stack(

@@ -32,6 +32,7 @@ is 0 only when lost and both duplicate counts are 0 and every kill landed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import signal
@@ -181,10 +182,8 @@ class Workers:
         """SIGKILL worker ``index`` and its descendants at once; return their pids."""
         victims = process_tree(self.processes[index].pid)
         for pid in victims:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.processes[index].wait()
         self.stacks[index].close()
         return victims

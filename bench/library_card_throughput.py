@@ -108,24 +108,23 @@ def run(count: int, batch_size: int, timings_path: Path) -> dict[str, Any]:
 
     data_dir = KuntaflowSettings().resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    with local_stack(queue_url=f"sqlite:///{data_dir / f'queue-b{batch_size}-{time.time_ns()}.db'}") as stack:
-        with stack.settings.work_queue() as queue:
-            salt = stack.settings.salt()
-            payloads = [payload for _, payload in stack_payloads(count)]
-            load_before = load()
-            clock = time.perf_counter()
-            ids = [enqueue(queue, salt, payload) for payload in payloads]
-            enqueued = time.perf_counter()
-            flow_started_at = time.time()
-            summary = library_card(batch_size=batch_size)
-            finished = time.perf_counter()
-            load_after = load()
-            states: dict[str, int] = {}
-            decided = 0
-            for item_id in ids:
-                item = queue.get(item_id)
-                states[item.state.value] = states.get(item.state.value, 0) + 1
-                decided += decision_record(stack, queue.checkpoints(item_id).get("decision_sent")) is not None
+    with local_stack(queue_url=f"sqlite:///{data_dir / f'queue-b{batch_size}-{time.time_ns()}.db'}") as stack, stack.settings.work_queue() as queue:
+        salt = stack.settings.salt()
+        payloads = [payload for _, payload in stack_payloads(count)]
+        load_before = load()
+        clock = time.perf_counter()
+        ids = [enqueue(queue, salt, payload) for payload in payloads]
+        enqueued = time.perf_counter()
+        flow_started_at = time.time()
+        summary = library_card(batch_size=batch_size)
+        finished = time.perf_counter()
+        load_after = load()
+        states: dict[str, int] = {}
+        decided = 0
+        for item_id in ids:
+            item = queue.get(item_id)
+            states[item.state.value] = states.get(item.state.value, 0) + 1
+            decided += decision_record(stack, queue.checkpoints(item_id).get("decision_sent")) is not None
     return {
         "count": count,
         "batch_size": batch_size,

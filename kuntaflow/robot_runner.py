@@ -18,6 +18,7 @@ gives the task its error category.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -405,10 +406,8 @@ def _wait_for_exit(process: subprocess.Popen, timeout: float) -> bool:
 
 def _kill_group(process: subprocess.Popen) -> None:
     """SIGKILL the robot's whole process group (its browsers and helpers too) and reap the robot."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone already
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass  # the group is gone already
     process.wait()
 
 

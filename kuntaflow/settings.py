@@ -33,7 +33,9 @@ class KuntaflowSettings(DataHome):
     )
     payload_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key sealing work-item payloads at rest; generated once into the data directory when unset. Every worker of one queue needs the same key.",
+        description=(
+            "Fernet key sealing work-item payloads at rest; generated once into the data directory when unset. Every worker of one queue needs the same key."
+        ),
     )
     lease_seconds: int = Field(default=300, gt=0, description="How long a claimed item stays with its robot without a heartbeat.")
     max_attempts: int = Field(default=5, gt=0, description="Application failures before an item is ABANDONED.")
@@ -44,11 +46,17 @@ class KuntaflowSettings(DataHome):
     worker_limit: int = Field(
         default=4,
         ge=1,
-        description="Flow runs the local stack's worker (kuntaflow run/up) runs at once; more wait their turn. A suspended run holds none. Each is a Python process: more than the CPUs can carry slows them all and crowds the embedded server's SQLite.",
+        description=(
+            "Flow runs the local stack's worker (kuntaflow run/up) runs at once; more wait their turn. A suspended run holds none. "
+            "Each is a Python process: more than the CPUs can carry slows them all and crowds the embedded server's SQLite."
+        ),
     )
     prefect_database_url: str | None = Field(
         default=None,
-        description="The embedded Prefect server's database: SQLite in the data directory when unset; postgresql+asyncpg://user@host/db to run it on PostgreSQL (docs/scale-out.md).",
+        description=(
+            "The embedded Prefect server's database: SQLite in the data directory when unset; "
+            "postgresql+asyncpg://user@host/db to run it on PostgreSQL (docs/scale-out.md)."
+        ),
     )
     prefect_user: str = Field(default="kuntaflow", pattern=r"^[^:\s]+$", description="User name for the embedded Prefect server's basic auth (API and UI).")
     prefect_password: SecretStr | None = Field(

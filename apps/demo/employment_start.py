@@ -25,6 +25,11 @@ import httpx
 
 from apps.demo import DemoResult
 from apps.local_stack import Stack
+from connectors.hr.sandbox.seed import test_hetu
+from kuntaflow.workitems import ItemState
+from schemas.employee import NewEmployee, employment_start_reference
+from schemas.hetu import helsinki_today
+from schemas.workdays import add_working_days
 
 DEPLOYMENTS = ("employment-start",)
 DEPLOYMENT = "employment-start/employment-start"
@@ -57,8 +62,6 @@ HIRES = (
 
 def employee_parameters(hire: Hire, number: int, start: date) -> dict[str, Any]:
     """The form's values for one hire (a sandbox test hetu, individual numbers 970+)."""
-    from connectors.hr.sandbox.seed import test_hetu
-
     born = date(1985 + number % 15, 3 + number % 10, 10 + number % 18)
     care = hire.licence_number != ""
     return {
@@ -82,11 +85,7 @@ def employee_parameters(hire: Hire, number: int, start: date) -> dict[str, Any]:
 
 def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
     """Start ``count`` onboardings as HR's form does, confirm each through its e-mail link, check the outcome."""
-    from prefect.deployments import run_deployment
-
-    from schemas.employee import NewEmployee, employment_start_reference
-    from schemas.hetu import helsinki_today
-    from schemas.workdays import add_working_days
+    from prefect.deployments import run_deployment  # noqa: PLC0415 (Prefect reads its settings when first imported: only once the stack's environment is set)
 
     result = DemoResult(title="Employment start (HR's form → robot → supervisor's link)")
     start = add_working_days(helsinki_today(), 10)
@@ -111,7 +110,6 @@ def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
 
 
 def _confirm_and_check(stack: Stack, queue: Any, staff: httpx.Client, mailbox: Any, hire: Hire, run_id: str, reference: str, clock: float) -> tuple[str, bool]:
-    from kuntaflow.workitems import ItemState
 
     who = f"{hire.first_names.split()[0]} {hire.last_name} ({hire.title})"
     item = _wait(lambda: (i := queue.find("employment_start", reference)) is not None and i.state.is_final and i, clock)
@@ -162,7 +160,7 @@ def _supervisor_name(page: str, hire: Hire) -> str:
 
 
 def _run_state(run_id: str) -> Any:
-    from prefect import get_client
+    from prefect import get_client  # noqa: PLC0415 (Prefect reads its settings when first imported: only once the stack's environment is set)
 
     with get_client(sync_client=True) as client:
         return client.read_flow_run(run_id).state

@@ -20,7 +20,7 @@ import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,15 @@ import httpx
 
 from apps.demo import DemoResult
 from apps.demo.browser import Browser, Page, PageError
+from apps.eservice.people import person_reference
+from apps.eservice.trigger import PrefectEventTrigger, fire
 from apps.local_stack import Stack
+from connectors.email.models import message_id_for
+from connectors.email.settings import EmailSettings
+from connectors.sandbox_people import sandbox_population
+from kuntaflow.prefect_deploy import wait_for_flow_runs
+from schemas.hetu import Hetu
+from schemas.library_card import PROCESS, ReasonCode, VerifiedPerson
 
 DEPLOYMENTS = ("library-card",)
 DEPLOYMENT = "library-card/library-card"
@@ -105,9 +113,6 @@ def cases(count: int, people: Any) -> list[Case]:
 
 def run(stack: Stack, *, count: int = DEFAULT_COUNT, citizens_at_once: int = 3) -> DemoResult:
     """Submit ``count`` applications through the e-service, wait for the decisions, report and check them."""
-    from connectors.sandbox_people import sandbox_population
-    from kuntaflow.prefect_deploy import wait_for_flow_runs
-
     started_at = datetime.now(UTC)
     people = sandbox_population()  # the same people the sandbox IdP logs in (same settings)
     planned = cases(count, people)
@@ -191,12 +196,6 @@ def _fill_in(browser: Browser, page: Page, case: Case, person: Any) -> str:
 
 def _reference(stack: Stack, person: Any) -> str:
     """The queue reference the e-service gives an application about ``person`` (a keyed hash)."""
-    from datetime import date
-
-    from apps.eservice.people import person_reference
-    from schemas.hetu import Hetu
-    from schemas.library_card import VerifiedPerson
-
     verified = VerifiedPerson.model_construct(
         hetu=Hetu(person.hetu) if person.hetu else None, eidas_person_identifier=person.eidas_person_identifier, date_of_birth=date.min
     )
@@ -205,9 +204,6 @@ def _reference(stack: Stack, person: Any) -> str:
 
 def enqueue_invalid_hetu(queue: Any) -> int:
     """What an integration (a paper form scanned elsewhere) could send: a hetu with a wrong check character."""
-    from apps.eservice.trigger import PrefectEventTrigger, fire
-    from schemas.library_card import PROCESS
-
     payload = {
         "applicant": {
             "hetu": INVALID_HETU,
@@ -229,8 +225,6 @@ def enqueue_invalid_hetu(queue: Any) -> int:
 
 def wait_for_decisions(queue: Any, references: list[str], direct_item: int | None, *, timeout: float) -> list[Any]:
     """The applications' items once each is DONE, BUSINESS_FAILED or ABANDONED (or the timeout passed)."""
-    from schemas.library_card import PROCESS
-
     deadline = time.monotonic() + timeout
     while True:
         items = [queue.find(PROCESS, reference) for reference in references]
@@ -295,7 +289,6 @@ def summarise(
     direct = queue.get(report.direct_item) if report.direct_item else None
     if direct is None or direct.error_code != "INVALID_APPLICATION":
         wrong.append(f"the invalid henkilötunnus: {None if direct is None else direct.error_code}, expected INVALID_APPLICATION")
-    from schemas.library_card import PROCESS
 
     in_queue = len(queue.list(process=PROCESS, limit=10_000))
     if repeats and in_queue != len(references_of(report)) + 1:
@@ -329,9 +322,6 @@ def summarise(
 
 def _messages(stack: Stack, items: list[Any], queue: Any, problems: list[str]) -> list[str]:
     """Decisions by channel, as the queue's checkpoints say and as the sandboxes received them."""
-    from connectors.email.models import message_id_for
-    from connectors.email.settings import EmailSettings
-
     viestit = stack.sandbox("suomifi_viestit").state.store
     mailbox = stack.sandbox("email").state.store
     claimed: Counter[str] = Counter()
@@ -380,7 +370,6 @@ def _granted(item: Any) -> bool:
 def _koha(stack: Stack, before: int, reasons: Counter, new_guarantors: int, problems: list[str]) -> list[str]:
     """Patrons the robot created, from the Koha sandbox's own records: one per card granted (and
     non-disclosure registration), and a guardian who was not a patron yet, as the child's guarantor."""
-    from schemas.library_card import ReasonCode
 
     store = stack.sandbox("koha").state.store
     created = len(store.patrons) - before
@@ -391,7 +380,8 @@ def _koha(stack: Stack, before: int, reasons: Counter, new_guarantors: int, prob
     if created != expected:
         problems.append(f"Koha has {created} new patrons where the decisions call for {expected}")
     return [
-        f"Koha sandbox: {created} patrons created (cards granted, non-disclosure registrations, {new_guarantors} guardian(s) as guarantor); no second record for anyone."
+        f"Koha sandbox: {created} patrons created (cards granted, non-disclosure registrations, {new_guarantors} guardian(s) as guarantor); "
+        "no second record for anyone."
     ]
 
 

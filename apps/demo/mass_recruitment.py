@@ -16,6 +16,7 @@ from typing import Any
 
 from apps.demo import DemoResult
 from apps.local_stack import Stack
+from schemas.recruitment import PROCESS
 
 DEPLOYMENTS = ("mass-recruitment",)
 DEPLOYMENT = "mass-recruitment/mass-recruitment"
@@ -27,10 +28,9 @@ RUN_TIMEOUT_SECONDS = 600
 
 def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
     """Run the deployment for the 200-applicant job and check what it did against the sandboxes."""
-    from prefect.deployments import run_deployment
+    from prefect.deployments import run_deployment  # noqa: PLC0415 (Prefect reads its settings when first imported: only once the stack's environment is set)
 
-    from flows.mass_recruitment import JobNight, MassRecruitmentSummary, helsinki_today
-    from schemas.recruitment import PROCESS
+    from flows.mass_recruitment import JobNight, MassRecruitmentSummary, helsinki_today  # noqa: PLC0415 (a Prefect flow module: imported once the stack's environment is set)
 
     result = DemoResult(title=f"Mass recruitment: job {JOB_KEY} ({DEFAULT_COUNT} applicants)")
     night = helsinki_today()
@@ -80,7 +80,7 @@ def _check(stack: Stack, job: Any, output: dict[str, Any]) -> list[str]:
     if booked != job.booked:
         problems.append(f"{booked} interviews in Helbit, the robot says {job.booked}")
     mailbox = stack.sandbox("email").state.store
-    recruiter = [m for m in mailbox.to(seeded.contact_email)]
+    recruiter = list(mailbox.to(seeded.contact_email))
     if len(recruiter) != 1:
         problems.append(f"the recruiter got {len(recruiter)} reports")
     letters = sum(len(mailbox.to(a.seed.email)) for a in applications)

@@ -41,6 +41,7 @@ from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import QueueUnavailableError, WorkItem, WorkQueue
 from schemas.hetu import helsinki_today
 from schemas.library_card import (
+    ERROR_MESSAGES,
     INDEPENDENT_AGE,
     PROCESS,
     Language,
@@ -118,7 +119,7 @@ def create_app(
     secret = settings.resolved_secret_key(engine)
     sessions = SessionStore(settings.resolved_session_database_url(engine), secret)
     if libraries is None:
-        from connectors.koha import KohaClient
+        from connectors.koha import KohaClient  # noqa: PLC0415 (the Koha client is built only when no library list is given, as in the tests)
 
         libraries = LibraryDirectory(KohaClient, ttl_seconds=settings.libraries_cache_seconds)
     urls = Urls(settings.root_path)
@@ -612,6 +613,5 @@ def _validate(
 
 
 def _schema_message(code: str, language: Language) -> str:
-    from schemas.library_card import ERROR_MESSAGES
 
     return ERROR_MESSAGES[code][language]

@@ -20,6 +20,7 @@ base (``DuplicatePatronError`` is a ``BusinessRuleError``):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import Counter
@@ -238,10 +239,8 @@ class WorkItems:
         summary = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
         total = len(self._ids)
         if not self._application_failures:
-            try:
+            with contextlib.suppress(RuntimeError):  # called from a suite setup or teardown, which has no task message
                 BuiltIn().set_test_message(f"{total} work items: {summary or 'none processed'}.")
-            except RuntimeError:
-                pass  # called from a suite setup or teardown, which has no task message
             return
         kinds = {kind for kind, _ in self._application_failures.values()}
         category = FailureCategory.INTEGRATION if FailureCategory.INTEGRATION in kinds else FailureCategory.TRANSIENT

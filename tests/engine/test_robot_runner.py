@@ -190,6 +190,6 @@ def test_robot_framework_refusing_the_options_is_reported_as_could_not_run(tmp_p
 
 
 def test_a_missing_suite_is_a_clear_error_before_anything_starts(tmp_path):
-    with pytest.raises(SuiteNotFoundError, match="nope.robot does not exist"):
+    with pytest.raises(SuiteNotFoundError, match=r"nope\.robot does not exist"):
         run_suite(tmp_path / "nope.robot", settings=KuntaflowSettings(data_dir=tmp_path))
     assert not (tmp_path / "robot-runs").exists()

@@ -340,7 +340,7 @@ def test_the_summary_artifact_holds_codes_and_counts_but_no_personal_data(decide
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    systems, _, hetus = decided
+    _, _, hetus = decided
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["library-card-summary"])))
     text = " ".join(str(a.data) + str(a.description) for a in artifacts)
