@@ -45,6 +45,8 @@ def test_only_the_three_hierarchy_names_give_a_task_an_error_category():
     assert TaskResult.from_robot("t", "FAIL", "IntegrationError: BAD_SHAPE: no id").error_category is FailureCategory.INTEGRATION
     assert TaskResult.from_robot("t", "FAIL", "IntegrationError: BAD_SHAPE: no id").error_code == "BAD_SHAPE"
     other = TaskResult.from_robot("t", "FAIL", "ValueError: BAD: no")
+    # The robot's own category for what is outside the hierarchy is no exception's name.
+    assert TaskResult.from_robot("t", "FAIL", "UnexpectedError: BAD: no").error_category is None
     assert (other.error_category, other.error_code) == (None, None)
     assert TaskResult.from_robot("t", "FAIL", f"BusinessRuleError: X: {HETU}").message == f"BusinessRuleError: X: {MASK}"
 
