@@ -31,6 +31,7 @@ from connectors.servers import free_port, serve_in_thread
 from kuntaflow.prefect_deploy import PROJECT_DIR, cancel_missed_runs, deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
 from kuntaflow.prefect_server import embedded_prefect
 from kuntaflow.settings import KuntaflowSettings, environment
+from kuntaflow.workitems import upgrade_database
 from schemas.redaction import install as install_redaction
 
 
@@ -134,6 +135,8 @@ def local_stack(
         stack.enter_context(_sigint_not_ignored())
         install_redaction()
         settings = KuntaflowSettings()
+        # Migrate the queue once here, before the worker, the e-service and the robots open it.
+        upgrade_database(settings.queue_url)
         embedded = settings.external_prefect_api_url is None
         prefect_api_url = _start_prefect(stack, settings, port=prefect_port, pool=bool(deployments) or worker, worker=worker)
         with deploying(deployments, log_path=settings.resolved_data_dir / "prefect" / "deploy.log"):

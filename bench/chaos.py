@@ -199,15 +199,12 @@ def queue_applications(stack: Any, count: int) -> list[Applicant]:
     from bench.library_card_throughput import enqueue, stack_payloads
     from schemas.hetu import hetu_key
 
-    queue = stack.settings.work_queue()
-    salt = stack.settings.salt()
-    try:
+    with stack.settings.work_queue() as queue:
+        salt = stack.settings.salt()
         return [
             Applicant(enqueue(queue, salt, payload), person.hetu, hetu_key(person.hetu, salt), payload.get("email"))
             for person, payload in stack_payloads(count)
         ]
-    finally:
-        queue.dispose()
 
 
 def flow_runs_active(started: set[str], workers: Workers | None = None, ran_on: dict[str, int] | None = None) -> list[Any]:
@@ -286,35 +283,35 @@ def run_chaos(args: argparse.Namespace) -> dict[str, Any]:
 
                 ensure_concurrency_limits({"koha": args.koha_limit})
             applicants = queue_applications(stack, args.items)
-            queue = stack.settings.work_queue()
-            workers = Workers(args.workers, data_dir / "prefect")
-            workers.start_all()
-            started_runs: set[str] = set()
-            ran_on: dict[str, int] = {}
-            began = time.monotonic()
-            flow_runs = 0
-            try:
-                while time.monotonic() < began + args.timeout:
+            with stack.settings.work_queue() as queue:
+                workers = Workers(args.workers, data_dir / "prefect")
+                workers.start_all()
+                started_runs: set[str] = set()
+                ran_on: dict[str, int] = {}
+                began = time.monotonic()
+                flow_runs = 0
+                try:
+                    while time.monotonic() < began + args.timeout:
+                        finished, counts = decided(queue, PROCESS)
+                        if finished >= len(applicants):
+                            break
+                        due = next((k for k in kills if not k.done and finished >= k.at_share * len(applicants)), None)
+                        robots = running_robots(workers.pids()) if due else []
+                        if due and robots:  # between batches: wait until a robot is at work
+                            land(due, workers, robots, rng)
+                            print(
+                                f"  kill {sum(k.done for k in kills):>2}/{len(kills)} at {finished}/{len(applicants)} decided: SIGKILL {due.landed_on}",
+                                flush=True,
+                            )
+                        if len(flow_runs_active(started_runs, workers, ran_on)) < args.workers:
+                            started_runs.add(start_flow_run(args.batch_size, args.parallel_batches))
+                            flow_runs += 1
+                        time.sleep(0.3)
+                    elapsed = time.monotonic() - began
                     finished, counts = decided(queue, PROCESS)
-                    if finished >= len(applicants):
-                        break
-                    due = next((k for k in kills if not k.done and finished >= k.at_share * len(applicants)), None)
-                    robots = running_robots(workers.pids()) if due else []
-                    if due and robots:  # between batches: wait until a robot is at work
-                        land(due, workers, robots, rng)
-                        print(
-                            f"  kill {sum(k.done for k in kills):>2}/{len(kills)} at {finished}/{len(applicants)} decided: SIGKILL {due.landed_on}", flush=True
-                        )
-                    if len(flow_runs_active(started_runs, workers, ran_on)) < args.workers:
-                        started_runs.add(start_flow_run(args.batch_size, args.parallel_batches))
-                        flow_runs += 1
-                    time.sleep(0.3)
-                elapsed = time.monotonic() - began
-                finished, counts = decided(queue, PROCESS)
-            finally:
-                workers.stop_all()
-            result = check_records(stack, queue, applicants)
-            queue.dispose()
+                finally:
+                    workers.stop_all()
+                result = check_records(stack, queue, applicants)
     return result | {
         "elapsed": elapsed,
         "counts": dict(counts),

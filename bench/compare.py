@@ -129,52 +129,51 @@ def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome
     data_dir = KuntaflowSettings().resolved_data_dir
     with local_stack(queue_url=f"sqlite:///{data_dir / f'queue-{way}-{time.time_ns()}.db'}") as stack:
         payloads = [payload for _, payload in stack_payloads(count)]
-        queue = stack.settings.work_queue()
-        salt = stack.settings.salt()
-        outcomes: dict[int, str] = {}
-        robots_mb = 0.0
-        if way in ("kuntaflow", "robot per item"):
-            from flows.library_card import library_card
+        with stack.settings.work_queue() as queue:
+            salt = stack.settings.salt()
+            outcomes: dict[int, str] = {}
+            robots_mb = 0.0
+            if way in ("kuntaflow", "robot per item"):
+                from flows.library_card import library_card
 
-            ids = [enqueue(queue, salt, payload) for payload in payloads]
-            clock = time.perf_counter()
-            if way == "kuntaflow":
-                library_card(batch_size=batch_size, parallel_batches=parallel)
-            else:
-                library_card(batch_size=1)
-            seconds = time.perf_counter() - clock
-            robots_mb = largest_robot_mb(stack.settings.robot_output_dir)
-            outcomes = {item.id: item.state.value for item in queue.get_many(ids)}
-            sent = {i: queue.checkpoints(i).get("decision_sent") for i in ids}
-        elif way == "plain loop":
-            steps = plain_steps()
-            items = [InMemoryItem(n + 1, p) for n, p in enumerate(payloads)]
-            clock = time.perf_counter()
-            for item in items:
-                outcomes[item.item_id] = steps.decide(item)
-            seconds = time.perf_counter() - clock
-            sent = {item.item_id: item.checkpoints.get("decision_sent") for item in items}
-        else:  # task per item
-            from prefect import flow, task
+                ids = [enqueue(queue, salt, payload) for payload in payloads]
+                clock = time.perf_counter()
+                if way == "kuntaflow":
+                    library_card(batch_size=batch_size, parallel_batches=parallel)
+                else:
+                    library_card(batch_size=1)
+                seconds = time.perf_counter() - clock
+                robots_mb = largest_robot_mb(stack.settings.robot_output_dir)
+                outcomes = {item.id: item.state.value for item in queue.get_many(ids)}
+                sent = {i: queue.checkpoints(i).get("decision_sent") for i in ids}
+            elif way == "plain loop":
+                steps = plain_steps()
+                items = [InMemoryItem(n + 1, p) for n, p in enumerate(payloads)]
+                clock = time.perf_counter()
+                for item in items:
+                    outcomes[item.item_id] = steps.decide(item)
+                seconds = time.perf_counter() - clock
+                sent = {item.item_id: item.checkpoints.get("decision_sent") for item in items}
+            else:  # task per item
+                from prefect import flow, task
 
-            steps = plain_steps()
-            items = [InMemoryItem(n + 1, p) for n, p in enumerate(payloads)]
+                steps = plain_steps()
+                items = [InMemoryItem(n + 1, p) for n, p in enumerate(payloads)]
 
-            @task(task_run_name="application {number}")
-            def decide_one(number: int) -> str:
-                return steps.decide(items[number])
+                @task(task_run_name="application {number}")
+                def decide_one(number: int) -> str:
+                    return steps.decide(items[number])
 
-            @flow(name="library-card-task-per-item")
-            def task_per_item() -> list[str]:
-                return [decide_one(number) for number in range(len(items))]
+                @flow(name="library-card-task-per-item")
+                def task_per_item() -> list[str]:
+                    return [decide_one(number) for number in range(len(items))]
 
-            clock = time.perf_counter()
-            results = task_per_item()
-            seconds = time.perf_counter() - clock
-            outcomes = {item.item_id: result for item, result in zip(items, results, strict=True)}
-            sent = {item.item_id: item.checkpoints.get("decision_sent") for item in items}
-        found = sum(decision_record(stack, decision) is not None for decision in sent.values())
-        queue.dispose()
+                clock = time.perf_counter()
+                results = task_per_item()
+                seconds = time.perf_counter() - clock
+                outcomes = {item.item_id: result for item, result in zip(items, results, strict=True)}
+                sent = {item.item_id: item.checkpoints.get("decision_sent") for item in items}
+            found = sum(decision_record(stack, decision) is not None for decision in sent.values())
     decided = sum(1 for state in outcomes.values() if state not in ("NEW", "IN_PROGRESS", "APPLICATION_FAILED", "ABANDONED"))
     return Outcome(way, count, seconds, decided, found, _peak_self_mb(), robots_mb)
 

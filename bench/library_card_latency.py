@@ -153,15 +153,14 @@ def main() -> None:
                 if args.interval:
                     time.sleep(args.interval)
             submit_seconds = time.monotonic() - clock
-            queue = stack.settings.work_queue()
-            references = [o.reference for o, _ in submitted if o.outcome == "queued" and o.reference]
-            demo.wait_for_decisions(queue, references, None, timeout=demo.PROCESSING_TIMEOUT_SECONDS)
-            load_after = load()
-            wait_for_flow_runs(demo.DEPLOYMENT, since=started_at, timeout=120)  # the robots write their timings as they exit
-            robots = read_robot_timings(timings_path, since=started_at.timestamp())
-            lines = timelines(stack, queue, submitted, robots)
-            runs = flow_run_delays(demo.DEPLOYMENT, started_at, [line.queued for line in lines], [line.claimed for line in lines if line.claimed])
-            queue.dispose()
+            with stack.settings.work_queue() as queue:
+                references = [o.reference for o, _ in submitted if o.outcome == "queued" and o.reference]
+                demo.wait_for_decisions(queue, references, None, timeout=demo.PROCESSING_TIMEOUT_SECONDS)
+                load_after = load()
+                wait_for_flow_runs(demo.DEPLOYMENT, since=started_at, timeout=120)  # the robots write their timings as they exit
+                robots = read_robot_timings(timings_path, since=started_at.timestamp())
+                lines = timelines(stack, queue, submitted, robots)
+                runs = flow_run_delays(demo.DEPLOYMENT, started_at, [line.queued for line in lines], [line.claimed for line in lines if line.claimed])
     report(args, submitted, lines, runs, robots, submit_seconds, load_before, load_after)
 
 

@@ -108,8 +108,7 @@ def run(count: int, batch_size: int, timings_path: Path) -> dict[str, Any]:
 
     data_dir = KuntaflowSettings().resolved_data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    with local_stack(queue_url=f"sqlite:///{data_dir / f'queue-b{batch_size}-{time.time_ns()}.db'}") as stack:
-        queue = stack.settings.work_queue()
+    with local_stack(queue_url=f"sqlite:///{data_dir / f'queue-b{batch_size}-{time.time_ns()}.db'}") as stack, stack.settings.work_queue() as queue:
         salt = stack.settings.salt()
         payloads = [payload for _, payload in stack_payloads(count)]
         load_before = load()
@@ -126,7 +125,6 @@ def run(count: int, batch_size: int, timings_path: Path) -> dict[str, Any]:
             item = queue.get(item_id)
             states[item.state.value] = states.get(item.state.value, 0) + 1
             decided += decision_record(stack, queue.checkpoints(item_id).get("decision_sent")) is not None
-        queue.dispose()
     return {
         "count": count,
         "batch_size": batch_size,

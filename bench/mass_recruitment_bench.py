@@ -83,14 +83,13 @@ def main() -> None:
             KUNTAFLOW_EMAIL_HOST=smtp.host,
             KUNTAFLOW_EMAIL_PORT=str(smtp.port),
         )
-        queue = KuntaflowSettings().work_queue()
-        job = JobToScreen(job_key=args.job, night=night)
-        item = queue.add(PROCESS, reference=job.reference, payload=job)
-        started = time.perf_counter()
-        report = process_batch(PROCESS, batch_size=1)
-        total = time.perf_counter() - started
-        done = queue.get(item.id)
-        queue.dispose()
+        with KuntaflowSettings().work_queue() as queue:
+            job = JobToScreen(job_key=args.job, night=night)
+            item = queue.add(PROCESS, reference=job.reference, payload=job)
+            started = time.perf_counter()
+            report = process_batch(PROCESS, batch_size=1)
+            total = time.perf_counter() - started
+            done = queue.get(item.id)
         messages = len(smtp.mailbox.messages)
     if report.robot_log is None or done.output is None:
         raise SystemExit(f"the robot did not finish the job: {done.state.value} {done.error_code} {done.error_message}")

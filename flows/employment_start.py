@@ -175,11 +175,8 @@ def validate_employment_start(employee: Any, wait_for_confirmation: Any, confirm
     # Only stored parameters (a dict) can hold the stand-in: a NewEmployee's hetu is a valid Hetu.
     registered = REGISTERED_HETU.match(str(employee.get("hetu", ""))) if isinstance(employee, dict) else None
     if registered:
-        queue = KuntaflowSettings().work_queue()
-        try:
+        with KuntaflowSettings().work_queue() as queue:
             employee = employee_from_payload(queue.get(int(registered.group(1))).payload)
-        finally:
-            queue.dispose()
     checked = employment_start.validate_parameters(
         {"employee": employee, "wait_for_confirmation": wait_for_confirmation, "confirmation_timeout_seconds": confirmation_timeout_seconds}
     )
@@ -208,13 +205,10 @@ def forget_hetu_in_run_parameters(employee: NewEmployee, item_id: int, wait_for_
 def register_employment_start(employee: NewEmployee) -> tuple[WorkItem, bool]:
     """Queue the new employee; the same person and start date give back the item they already have."""
     settings = KuntaflowSettings()
-    queue = settings.work_queue()
-    try:
+    with settings.work_queue() as queue:
         reference = employment_start_reference(employee, settings.salt())
         existing = queue.find(PROCESS, reference)
         item = existing or queue.add(PROCESS, reference=reference, payload=employee, actor="HR (Prefect-lomake)")
-    finally:
-        queue.dispose()
     logger = get_run_logger()
     if existing is not None:
         logger.warning("This person and start date were submitted before: work item %s (%s); nothing is started twice.", item.id, item.state.value)
@@ -233,19 +227,15 @@ def wait_while_another_robot_has_it(item_id: int, poll_seconds: float = 2) -> No
     """Several HR submissions at once: the first run's robot may have claimed this one too. Wait for it
     (its lease bounds the wait: a dead robot's item is released or reclaimed)."""
     settings = KuntaflowSettings()
-    queue = settings.work_queue()
-    deadline = time.monotonic() + settings.robot_timeout_seconds + settings.lease_seconds
-    try:
+    with settings.work_queue() as queue:
+        deadline = time.monotonic() + settings.robot_timeout_seconds + settings.lease_seconds
         while queue.get(item_id).state is ItemState.IN_PROGRESS and time.monotonic() < deadline:
             time.sleep(poll_seconds)
-    finally:
-        queue.dispose()
 
 
 @task(task_run_name="read the outcome of work item {item_id}", cache_policy=NO_CACHE)
 def read_outcome(item_id: int, duplicate: bool = False) -> EmploymentStartOutcome:
-    queue = KuntaflowSettings().work_queue()
-    try:
+    with KuntaflowSettings().work_queue() as queue:
         item = queue.get(item_id)
         output = item.output or {}
         outcome = EmploymentStartOutcome(
@@ -263,8 +253,6 @@ def read_outcome(item_id: int, duplicate: bool = False) -> EmploymentStartOutcom
         if confirmation is not None:
             outcome.confirmation_item_id = confirmation.id
             outcome.confirmation, outcome.confirmed_by = _confirmation_state(queue, confirmation)
-    finally:
-        queue.dispose()
     return outcome
 
 
@@ -306,8 +294,7 @@ def wait_for_supervisor(outcome: EmploymentStartOutcome, *, timeout: int) -> Emp
     logger = get_run_logger()
     assert outcome.confirmation_item_id is not None
     confirmation_id = outcome.confirmation_item_id
-    queue = KuntaflowSettings().work_queue()
-    try:
+    with KuntaflowSettings().work_queue() as queue:
         payload = queue.get(confirmation_id).payload
         waiting = WaitingRun(flow_run_id=str(flow_run.get_id()))
         queue.checkpoint(confirmation_id, waiting.STEP, waiting.stored())
@@ -333,8 +320,6 @@ def wait_for_supervisor(outcome: EmploymentStartOutcome, *, timeout: int) -> Emp
             break
         else:
             logger.warning("Stopped asking after %s incomplete answers; the confirmation link still works.", MAX_PROMPTS)
-    finally:
-        queue.dispose()
     return read_outcome(outcome.item_id, duplicate=outcome.duplicate)
 
 

@@ -82,15 +82,12 @@ def new_applications_before(deadline: float, poll_seconds: float = 1.0) -> bool:
     """Watch the queue (a count, no task runs) until a NEW application is there or ``deadline`` (monotonic) passes."""
     if time.monotonic() >= deadline:
         return False
-    queue = KuntaflowSettings().work_queue()
-    try:
+    with KuntaflowSettings().work_queue() as queue:
         while time.monotonic() < deadline:
             time.sleep(min(poll_seconds, max(deadline - time.monotonic(), 0)))
             if queue.counts().get(PROCESS, {}).get(ItemState.NEW.value, 0):
                 return True
         return False
-    finally:
-        queue.dispose()
 
 
 @task(task_run_name="summarise {process_name} outcomes")

@@ -127,22 +127,18 @@ def open_jobs_to_screen(job_key: str | None = None) -> list[str]:
 @task(task_run_name="queue {night} for {keys}")
 def enqueue_jobs(keys: list[str], night: date) -> list[int]:
     """One work item per job and night; the same night again finds the items already there."""
-    queue = KuntaflowSettings().work_queue()
-    try:
+    with KuntaflowSettings().work_queue() as queue:
         ids = []
         for key in keys:
             payload = JobToScreen(job_key=key, night=night)
             ids.append(queue.add(PROCESS, reference=payload.reference, payload=payload, actor="mass-recruitment flow").id)
         return ids
-    finally:
-        queue.dispose()
 
 
 @task(task_run_name="summarise the night {night}")
 def summarise_night(item_ids: list[int], night: date, reports: list[BatchReport]) -> MassRecruitmentSummary:
     """Each job's outcome from its work item; a table artifact for the Prefect UI."""
-    queue = KuntaflowSettings().work_queue()
-    try:
+    with KuntaflowSettings().work_queue() as queue:
         jobs = []
         for item in map(queue.get, item_ids):
             output = item.output or {}
@@ -150,8 +146,6 @@ def summarise_night(item_ids: list[int], night: date, reports: list[BatchReport]
             jobs.append(
                 JobNight(job_key=item.payload.get("job_key", item.reference), item_id=item.id, state=item.state.value, error_code=item.error_code, **known)
             )
-    finally:
-        queue.dispose()
     summary = MassRecruitmentSummary(night=night, jobs=jobs, batches=len(reports), robot_logs=[str(r.robot_log) for r in reports if r.robot_log])
     rows = [job.model_dump(mode="json", exclude={"by_reason", "report"}) | {"reasons": ", ".join(f"{k} {v}" for k, v in job.by_reason.items())} for job in jobs]
     if rows:

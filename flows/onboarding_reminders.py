@@ -78,9 +78,8 @@ def onboarding_reminders(day: date | None = None) -> RemindersSummary:
 def chase_service_requests(today: date, limit: int = 1000) -> list[str]:
     """A reminder comment on each open request of a start at most N working days away."""
     settings = EmploymentStartSettings()
-    queue = KuntaflowSettings().work_queue()
-    reminded: list[str] = []
-    try:
+    with KuntaflowSettings().work_queue() as queue:
+        reminded: list[str] = []
         starts = queue.list(process=PROCESS, state=ItemState.DONE, limit=limit)
         with ServiceDeskClient() as desk:
             for item in starts:
@@ -99,8 +98,6 @@ def chase_service_requests(today: date, limit: int = 1000) -> list[str]:
                         external_reference=f"{ticket.external_reference}:reminder:{today.isoformat()}",
                     )
                     reminded.append(ticket_id)
-    finally:
-        queue.dispose()
     return reminded
 
 
@@ -108,11 +105,10 @@ def chase_service_requests(today: date, limit: int = 1000) -> list[str]:
 def chase_confirmations(today: date) -> tuple[list[int], list[int]]:
     """Remind the supervisor once; then tell HR. Each confirmation is claimed, so two runs never both act."""
     settings = EmploymentStartSettings()
-    queue = KuntaflowSettings().work_queue()
-    owner = f"onboarding-reminders-{uuid.uuid4().hex[:8]}"
-    reminded: list[int] = []
-    escalated: list[int] = []
-    try:
+    with KuntaflowSettings().work_queue() as queue:
+        owner = f"onboarding-reminders-{uuid.uuid4().hex[:8]}"
+        reminded: list[int] = []
+        escalated: list[int] = []
         email = EmailClient(EmailSettings())
         for item in queue.claim(CONFIRMATION_PROCESS, owner=owner, limit=200):
             queue.start(item.id, owner=owner)  # a confirmation this fails on uses an attempt; the rest do not
@@ -123,8 +119,6 @@ def chase_confirmations(today: date) -> tuple[list[int], list[int]]:
             except Exception:
                 queue.release(item.id, owner=owner, reason="onboarding-reminders failed on this confirmation; tried again next run")
                 raise
-    finally:
-        queue.dispose()
     return reminded, escalated
 
 

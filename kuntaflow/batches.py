@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from kuntaflow.robot_runner import ROBOTS_DIR, SuiteNotFoundError, run_suite
+from kuntaflow.robot_runner import ROBOTS_DIR, RobotRun, SuiteNotFoundError, run_suite
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import InvalidTransitionError, ItemState, LeaseLostError, WorkQueue
 
@@ -73,33 +73,13 @@ def process_batch(
         raise SuiteNotFoundError(f"process {process!r} has no robot: {suite} does not exist")
     settings = settings or KuntaflowSettings()
     owner = owner or f"{process}-b{batch_number}-{uuid.uuid4().hex[:8]}"
-    queue = settings.work_queue()
-    try:
+    with settings.work_queue() as queue:
         items = queue.claim(process, owner=owner, limit=batch_size, lease_seconds=settings.lease_seconds)
         if not items:
             return BatchReport(process=process, batch_number=batch_number, owner=owner, claimed=0)
         ids = [item.id for item in items]
-        robot = None
-        try:
-            robot = run_suite(
-                suite,
-                run_id=owner,
-                env={"KUNTAFLOW_WORKITEM_IDS": ",".join(map(str, ids)), "KUNTAFLOW_WORKITEM_OWNER": owner, **(extra_env or {})},
-                settings=settings,
-            )
-        finally:
-            # Also when we are interrupted: what the robot did not finish goes back to the queue now,
-            # rather than when its lease runs out.
-            if robot is None:
-                reason = "the robot's runner was interrupted before the item was finished"
-            elif robot.timed_out:
-                reason = "the robot timed out before finishing the item"
-            else:
-                reason = "the robot stopped before finishing the item"
-            released = _release_unfinished(queue, ids, owner, reason)
+        robot, released = _run_robot_on(queue, ids, suite, owner, extra_env or {}, settings)
         outcomes = [ItemOutcome(item_id=item.id, state=item.state, error_code=item.error_code, attempts=item.attempts) for item in queue.get_many(ids)]
-    finally:
-        queue.dispose()
     return BatchReport(
         process=process,
         batch_number=batch_number,
@@ -113,6 +93,29 @@ def process_batch(
         robot_could_not_run=robot.could_not_run,
         robot_log=robot.log_html if robot.output_complete else robot.console_log,
     )
+
+
+def _run_robot_on(queue: WorkQueue, ids: list[int], suite: Path, owner: str, extra_env: dict[str, str], settings: KuntaflowSettings) -> tuple[RobotRun, int]:
+    """Run the robot on the claimed ``ids``; return its run and how many items it left for the queue."""
+    robot = None
+    try:
+        robot = run_suite(
+            suite,
+            run_id=owner,
+            env={"KUNTAFLOW_WORKITEM_IDS": ",".join(map(str, ids)), "KUNTAFLOW_WORKITEM_OWNER": owner, **extra_env},
+            settings=settings,
+        )
+    finally:
+        # Also when we are interrupted: what the robot did not finish goes back to the queue now,
+        # rather than when its lease runs out.
+        if robot is None:
+            reason = "the robot's runner was interrupted before the item was finished"
+        elif robot.timed_out:
+            reason = "the robot timed out before finishing the item"
+        else:
+            reason = "the robot stopped before finishing the item"
+        released = _release_unfinished(queue, ids, owner, reason)
+    return robot, released
 
 
 def _release_unfinished(queue: WorkQueue, ids: list[int], owner: str, reason: str) -> int:

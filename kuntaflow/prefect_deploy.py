@@ -9,15 +9,17 @@ they start, inherit the worker's environment, which is this process's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -43,20 +45,17 @@ class FlowRunCounts:
 
 def ensure_work_pool(name: str = WORK_POOL) -> None:
     """Create the process work pool ``prefect.yaml`` names, unless it exists."""
-    from prefect import get_client
-    from prefect.client.schemas.actions import WorkPoolCreate
-    from prefect.exceptions import ObjectAlreadyExists
+    from prefect import get_client  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
+    from prefect.client.schemas.actions import WorkPoolCreate  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
+    from prefect.exceptions import ObjectAlreadyExists  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
 
-    with get_client(sync_client=True) as client:
-        try:
-            client.create_work_pool(WorkPoolCreate(name=name, type="process"))
-        except ObjectAlreadyExists:
-            pass
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+        client.create_work_pool(WorkPoolCreate(name=name, type="process"))
 
 
 def ensure_concurrency_limits(limits: Mapping[str, int] = CONCURRENCY_LIMITS) -> None:
     """Create or update the tag concurrency limits (what ``prefect concurrency-limit create TAG N`` does)."""
-    from prefect import get_client
+    from prefect import get_client  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
 
     with get_client(sync_client=True) as client:
         for tag, limit in limits.items():
@@ -71,10 +70,8 @@ def cancel_missed_runs(pool: str = WORK_POOL, *, grace_seconds: float = 60) -> i
     Only for the embedded server: on a shared one a real worker may be about to run them.
     Returns how many were cancelled.
     """
-    from datetime import timedelta
-
-    from prefect import get_client
-    from prefect.client.schemas.filters import (
+    from prefect import get_client  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
+    from prefect.client.schemas.filters import (  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
         FlowRunFilter,
         FlowRunFilterExpectedStartTime,
         FlowRunFilterState,
@@ -82,8 +79,8 @@ def cancel_missed_runs(pool: str = WORK_POOL, *, grace_seconds: float = 60) -> i
         WorkPoolFilter,
         WorkPoolFilterName,
     )
-    from prefect.client.schemas.objects import StateType
-    from prefect.states import Cancelled
+    from prefect.client.schemas.objects import StateType  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
+    from prefect.states import Cancelled  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
 
     before = datetime.now(UTC) - timedelta(seconds=grace_seconds)
     missed = FlowRunFilter(
@@ -182,8 +179,8 @@ def stop_process_group(process: subprocess.Popen, timeout: float = STOP_TIMEOUT_
 def deployment_runs(deployment: str, *, since: datetime) -> list:
     """The runs of ``<flow>/<deployment>`` due since ``since`` (Prefect ``FlowRun`` objects, at most
     200), without the ones the schedule has lined up for later."""
-    from prefect import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, FlowRunFilter, FlowRunFilterExpectedStartTime
+    from prefect import get_client  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, FlowRunFilter, FlowRunFilterExpectedStartTime  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
 
     with get_client(sync_client=True) as client:
         found = client.read_deployment_by_name(deployment)
@@ -199,8 +196,6 @@ def deployment_runs(deployment: str, *, since: datetime) -> list:
 def flow_runs(deployment: str, *, since: datetime) -> FlowRunCounts:
     """Count the runs of ``<flow>/<deployment>`` due since ``since``: started by an automation (event),
     the schedule or by hand. Runs the schedule has lined up for later are left out."""
-    from collections import Counter
-
     happened = deployment_runs(deployment, since=since)
     origins = Counter(run_origin(run) for run in happened)
     states = Counter(run.state.name if run.state else "?" for run in happened)

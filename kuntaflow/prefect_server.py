@@ -8,10 +8,12 @@ subprocess) at it, and stops it cleanly afterwards. Its output goes to a log fil
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -145,8 +147,6 @@ def settle_sqlite(url: str) -> None:
     empty the WAL (``wal_checkpoint(TRUNCATE)``, secure_delete on). Until then the WAL keeps every
     earlier version of a page, such as a flow run's parameters before the flow replaced a
     henkilötunnus in them, and the server does not always checkpoint when it is stopped."""
-    import sqlite3
-
     prefix = "sqlite+aiosqlite:///"
     if not url.startswith(prefix) or not Path(url.removeprefix(prefix)).exists():
         return
@@ -178,8 +178,8 @@ def _stop(process: subprocess.Popen) -> None:
 def _environment(values: dict[str, str]) -> Iterator[None]:
     """Set environment variables and Prefect's settings context, and restore both afterwards."""
     with environment(values):
-        from prefect.context import SettingsContext, _temporary_global_settings_context
-        from prefect.settings import Settings
+        from prefect.context import SettingsContext, _temporary_global_settings_context  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
+        from prefect.settings import Settings  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
 
         # Prefect snapshots its settings at import; a fresh Settings() reads the environment set above.
         with SettingsContext(profile=SettingsContext.get().profile, settings=Settings()) as context, _temporary_global_settings_context(context):
@@ -191,11 +191,9 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 def drain_prefect_workers() -> None:
     """Send buffered logs and events before the server goes away (else Prefect prints errors)."""
-    import inspect
-
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-    from prefect.utilities.asyncutils import run_coro_as_sync
+    from prefect.events.worker import EventsWorker  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
+    from prefect.logging.handlers import APILogWorker  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
+    from prefect.utilities.asyncutils import run_coro_as_sync  # noqa: PLC0415 (Prefect reads its settings when first imported: only after the caller set the environment)
 
     async def drain() -> None:
         try:

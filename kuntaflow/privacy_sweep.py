@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from schemas.hetu import parse_hetu
+
 #: The pattern of schemas.redaction, on bytes: six digits, a century sign, three digits, a check
 #: character, standing on its own. Not glued to letters or digits on either side: inside a UUID
 #: ("…df151111-7674-…") the same shape turns up by chance, with a valid check character one time in 31.
@@ -48,8 +50,6 @@ class Finding:
 
 
 def _valid(code: bytes) -> bool:
-    from schemas.hetu import parse_hetu
-
     try:
         parse_hetu(code.decode("ascii").upper())
     except (ValueError, UnicodeDecodeError):

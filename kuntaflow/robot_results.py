@@ -20,16 +20,16 @@ import json
 import sys
 from pathlib import Path
 
+from robot import rebot
+from robot.api import ExecutionResult
+from robot.errors import DataError
+
 from schemas.redaction import redact_file
 
 
 def read_and_build_log(output_dir: Path) -> dict[str, object]:
     """Mask ``output.xml``, list its tasks and build the log; ``complete`` is False when the file
     is missing or cut short (a robot killed while writing it: its items' outcomes are in the queue)."""
-    from robot import rebot
-    from robot.api import ExecutionResult
-    from robot.errors import DataError
-
     output = output_dir / "output.xml"
     if not output.exists():
         return {"complete": False, "tasks": []}

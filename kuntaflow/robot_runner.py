@@ -18,6 +18,8 @@ gives the task its error category.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import re
@@ -28,12 +30,12 @@ import sys
 import threading
 import time
 import uuid
-from enum import Enum
 from pathlib import Path
 from typing import IO
 
 from pydantic import BaseModel
 
+from kuntaflow.outcomes import FailureCategory
 from kuntaflow.robot_results import read_and_build_log
 from kuntaflow.settings import KuntaflowSettings
 from schemas.redaction import redact
@@ -70,14 +72,6 @@ class RobotCouldNotRunError(RobotRunnerError):
     """Robot Framework refused the suite or its options, or crashed, before running it as written."""
 
 
-class ErrorCategory(str, Enum):
-    """Which branch of the error hierarchy a robot failure belongs to (see connectors/errors.py)."""
-
-    BUSINESS = "BusinessRuleError"
-    TRANSIENT = "TransientError"
-    INTEGRATION = "IntegrationError"
-
-
 class FailureMessage(BaseModel):
     """A Robot Framework failure message taken apart: ``<ExceptionName>: <CODE>: <text>``.
 
@@ -106,19 +100,19 @@ class TaskResult(BaseModel):
     name: str
     status: str
     message: str = ""
-    error_category: ErrorCategory | None = None
+    error_category: FailureCategory | None = None
     error_code: str | None = None
 
     @classmethod
     def from_robot(cls, name: str, status: str, message: str) -> TaskResult:
         message = redact(message or "")
         failure = FailureMessage.parse(message)
-        category = failure.exception if failure.exception in ErrorCategory._value2member_map_ else None
+        category = FailureCategory.of_exception(failure.exception)
         return cls(
             name=name,
             status=status,
             message=message,
-            error_category=ErrorCategory(category) if category else None,
+            error_category=category,
             error_code=failure.code if category else None,
         )
 
@@ -170,8 +164,6 @@ class RunnerLifeline:
         if not os.environ.get(RUNNER_PID_ENV):
             return
         try:
-            import ctypes
-
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             return  # not Linux: the lease check in WorkItems is the safety net
@@ -238,6 +230,34 @@ def run_suite(
     run_id = run_id or uuid.uuid4().hex[:12]
     output_dir = settings.robot_output_dir / _safe(run_id)
     output_dir.mkdir(parents=True, exist_ok=True)
+    limit = timeout or settings.robot_timeout_seconds
+    started = time.monotonic()
+    process = subprocess.Popen(
+        _robot_command(suite, output_dir, variables, extra_args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=_child_environment(settings, env, output_dir),
+        start_new_session=True,
+    )
+    timed_out = _supervise(process, output_dir, run_id, limit)
+    duration = time.monotonic() - started
+    tasks, complete = _read_results(output_dir)
+    return RobotRun(
+        run_id=run_id,
+        suite=suite,
+        output_dir=output_dir,
+        return_code=process.returncode,
+        timed_out=timed_out,
+        duration_seconds=round(duration, 3),
+        peak_memory_mb=read_peak_memory_mb(output_dir),
+        tasks=tasks,
+        output_complete=complete,
+    )
+
+
+def _robot_command(suite: Path, output_dir: Path, variables: dict[str, str] | None, extra_args: list[str] | None) -> list[str]:
+    """``python -m robot`` writing a masked output.xml to ``output_dir`` (log and report are built from it later)."""
     command = [
         sys.executable,
         "-m",
@@ -265,21 +285,17 @@ def run_suite(
     ]
     for name, value in (variables or {}).items():
         command += ["--variable", f"{name}:{value}"]
-    command += [*(extra_args or []), str(suite)]
-    limit = timeout or settings.robot_timeout_seconds
-    started = time.monotonic()
-    timed_out = False
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        env=_child_environment(settings, env, output_dir),
-        start_new_session=True,
-    )
+    return [*command, *(extra_args or []), str(suite)]
+
+
+def _supervise(process: subprocess.Popen, output_dir: Path, run_id: str, limit: float) -> bool:
+    """Copy the robot's console (masked) while it runs, wait up to ``limit`` s, and leave nothing of
+    it running; return whether it timed out."""
     assert process.stdout is not None
-    copier = threading.Thread(target=_copy_masked, args=(process.stdout, output_dir / "console.txt"), name=f"robot-console-{run_id}", daemon=True)
+    console = output_dir / "console.txt"
+    copier = threading.Thread(target=_copy_masked, args=(process.stdout, console), name=f"robot-console-{run_id}", daemon=True)
     copier.start()
+    timed_out = False
     try:
         timed_out = not _wait_for_exit(process, limit)
     finally:
@@ -287,24 +303,10 @@ def run_suite(
         # robot may outlive this call; after a normal exit this stops what it left running.
         _kill_group(process)
         copier.join(timeout=30)
-    peak_memory_mb = read_peak_memory_mb(output_dir)
-    return_code = process.returncode
-    duration = time.monotonic() - started
     if timed_out:
-        with open(output_dir / "console.txt", "a", encoding="utf-8") as console:
-            console.write(f"\n[kuntaflow] the robot was stopped after the {limit:g} s timeout\n")
-    tasks, complete = _read_results(output_dir)
-    return RobotRun(
-        run_id=run_id,
-        suite=suite,
-        output_dir=output_dir,
-        return_code=return_code,
-        timed_out=timed_out,
-        duration_seconds=round(duration, 3),
-        peak_memory_mb=peak_memory_mb,
-        tasks=tasks,
-        output_complete=complete,
-    )
+        with open(console, "a", encoding="utf-8") as out:
+            out.write(f"\n[kuntaflow] the robot was stopped after the {limit:g} s timeout\n")
+    return timed_out
 
 
 def _child_environment(settings: KuntaflowSettings, extra: dict[str, str] | None, output_dir: Path | None = None) -> dict[str, str]:
@@ -404,10 +406,8 @@ def _wait_for_exit(process: subprocess.Popen, timeout: float) -> bool:
 
 def _kill_group(process: subprocess.Popen) -> None:
     """SIGKILL the robot's whole process group (its browsers and helpers too) and reap the robot."""
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone already
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass  # the group is gone already
     process.wait()
 
 

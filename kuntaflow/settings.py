@@ -7,15 +7,18 @@ working directory, the queue in SQLite there, and Prefect runs a local server wh
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from kuntaflow.workitems import WorkQueue, exponential_backoff
 from schemas.data_home import DataHome
 
 
@@ -30,7 +33,9 @@ class KuntaflowSettings(DataHome):
     )
     payload_key: SecretStr | None = Field(
         default=None,
-        description="Fernet key sealing work-item payloads at rest; generated once into the data directory when unset. Every worker of one queue needs the same key.",
+        description=(
+            "Fernet key sealing work-item payloads at rest; generated once into the data directory when unset. Every worker of one queue needs the same key."
+        ),
     )
     lease_seconds: int = Field(default=300, gt=0, description="How long a claimed item stays with its robot without a heartbeat.")
     max_attempts: int = Field(default=5, gt=0, description="Application failures before an item is ABANDONED.")
@@ -41,11 +46,17 @@ class KuntaflowSettings(DataHome):
     worker_limit: int = Field(
         default=4,
         ge=1,
-        description="Flow runs the local stack's worker (kuntaflow run/up) runs at once; more wait their turn. A suspended run holds none. Each is a Python process: more than the CPUs can carry slows them all and crowds the embedded server's SQLite.",
+        description=(
+            "Flow runs the local stack's worker (kuntaflow run/up) runs at once; more wait their turn. A suspended run holds none. "
+            "Each is a Python process: more than the CPUs can carry slows them all and crowds the embedded server's SQLite."
+        ),
     )
     prefect_database_url: str | None = Field(
         default=None,
-        description="The embedded Prefect server's database: SQLite in the data directory when unset; postgresql+asyncpg://user@host/db to run it on PostgreSQL (docs/scale-out.md).",
+        description=(
+            "The embedded Prefect server's database: SQLite in the data directory when unset; "
+            "postgresql+asyncpg://user@host/db to run it on PostgreSQL (docs/scale-out.md)."
+        ),
     )
     prefect_user: str = Field(default="kuntaflow", pattern=r"^[^:\s]+$", description="User name for the embedded Prefect server's basic auth (API and UI).")
     prefect_password: SecretStr | None = Field(
@@ -65,17 +76,16 @@ class KuntaflowSettings(DataHome):
         """The Prefect server to use, or None when Kuntaflow should run its own."""
         return self.prefect_api_url or os.environ.get("PREFECT_API_URL") or None
 
-    def work_queue(self):
-        """The queue these settings describe (max attempts and retry backoff included)."""
-        from datetime import timedelta
+    def work_queue(self) -> WorkQueue:
+        """The queue these settings describe (max attempts and retry backoff included).
 
-        from kuntaflow.workitems import WorkQueue
-
-        base = self.retry_backoff_seconds
+        Cheap to call: queues on one database share one engine in a process. Close it when done,
+        ``with settings.work_queue() as queue: ...``.
+        """
         return WorkQueue(
             self.queue_url,
             max_attempts=self.max_attempts,
-            backoff=lambda attempts: timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600)),
+            backoff=functools.partial(exponential_backoff, base_seconds=self.retry_backoff_seconds),
             payload_key=self.payload_key or self.generated_secret("payload.key", _fernet_key),
         )
 
@@ -92,8 +102,6 @@ class KuntaflowSettings(DataHome):
 
 
 def _fernet_key() -> str:
-    from cryptography.fernet import Fernet
-
     return Fernet.generate_key().decode()
 
 

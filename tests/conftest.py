@@ -56,6 +56,17 @@ def queue_url(request, tmp_path) -> Iterator[str]:
         drop_postgres_schema(schema)
 
 
+@pytest.fixture
+def another_queue_url(queue_url, tmp_path) -> Iterator[str]:
+    """A second fresh, empty work-item database on the backend of ``queue_url``."""
+    if queue_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'another-queue.db'}"
+    else:
+        url, schema = make_postgres_schema_url()
+        yield url
+        drop_postgres_schema(schema)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path, monkeypatch):
     """Every test gets its own data directory, so nothing leaks between tests or into the tree."""

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from collections import Counter
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from apps import demo
+from apps.cli import db_commands as cli_db
 from apps.cli import queue_commands as cli_queue
 from apps.cli import sandbox_commands as cli_sandbox
 from apps.cli import stack_commands as cli_stack
+from kuntaflow.privacy_sweep import files_swept, sweep
+from kuntaflow.settings import KuntaflowSettings
+from schemas.redaction import install as install_redaction
 
 app = typer.Typer(
     help="Kuntaflow: Prefect flows orchestrate Robot Framework robots for Finnish municipalities.",
@@ -16,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(cli_queue.app, name="queue")
+app.add_typer(cli_db.app, name="db")
 app.command()(cli_sandbox.sandbox)
 app.command("up")(cli_stack.up)
 
@@ -26,13 +35,11 @@ def server(
     port: Annotated[int, typer.Option(help="Port for the API and UI.")] = 4200,
 ) -> None:
     """Run Prefect's server and UI for a person, with its database in the data directory."""
-    from apps.cli.stack_commands import prefect_login_hint
-    from kuntaflow.prefect_server import serve_ui
-    from kuntaflow.settings import KuntaflowSettings
+    from kuntaflow.prefect_server import serve_ui  # noqa: PLC0415 (Prefect's server: seconds to import, kept off the CLI's start-up)
 
     settings = KuntaflowSettings()
     typer.echo(f"Prefect UI: http://{host}:{port}  (API http://{host}:{port}/api; Ctrl+C stops it)")
-    typer.echo(f"Basic auth on the UI and the API: log in with {prefect_login_hint(settings)}")
+    typer.echo(f"Basic auth on the UI and the API: log in with {cli_stack.prefect_login_hint(settings)}")
     typer.echo(f"To send flow runs here: export PREFECT_API_URL=http://{host}:{port}/api PREFECT_API_AUTH_STRING=<user:password>")
     raise typer.Exit(code=serve_ui(host=host, port=port))
 
@@ -54,33 +61,25 @@ def run_main_job(
     installation-check: sample cases through the queue, a Prefect flow and robot subprocesses.
     """
     if job != "installation-check":
-        from apps import demo
-        from apps.cli.stack_commands import run_processes
-
         if job != "main" and job not in demo.PROCESSES:
             raise typer.BadParameter(f"choose main, installation-check or one of {', '.join(demo.PROCESSES)}", param_hint="--job")
-        raise typer.Exit(code=run_processes(None if job == "main" else (job,), samples))
-    import os
-
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # our summary, not Prefect's chatter
-    from kuntaflow.prefect_server import embedded_prefect
-    from kuntaflow.settings import KuntaflowSettings
-    from schemas.redaction import install as install_redaction
+        raise typer.Exit(code=cli_stack.run_processes(None if job == "main" else (job,), samples))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # our summary, not Prefect's chatter; set before Prefect is imported
+    from kuntaflow.prefect_server import embedded_prefect  # noqa: PLC0415 (imports Prefect, which reads PREFECT_LOGGING_LEVEL set just above)
 
     install_redaction()
     settings = KuntaflowSettings()
     typer.echo(f"Data directory: {settings.resolved_data_dir}")
     typer.echo("Starting Prefect (embedded server unless PREFECT_API_URL is set) …")
     with embedded_prefect(settings) as api_url:
-        from flows.installation_check import enqueue_samples, installation_check
+        from flows.installation_check import enqueue_samples, installation_check  # noqa: PLC0415 (a Prefect flow: after the logging level is set)
 
         typer.echo(f"Prefect API: {api_url}")
-        queue = settings.work_queue()
-        ids = enqueue_samples(queue)
-        typer.echo(f"Installation check: {len(ids)} sample cases in the queue; running the flow …")
-        summary = installation_check(batch_size=batch_size)
-        items = [queue.get(item_id) for item_id in ids]
-        queue.dispose()
+        with settings.work_queue() as queue:
+            ids = enqueue_samples(queue)
+            typer.echo(f"Installation check: {len(ids)} sample cases in the queue; running the flow …")
+            summary = installation_check(batch_size=batch_size)
+            items = [queue.get(item_id) for item_id in ids]
     _print_outcomes(items, summary.robot_logs)
     unfinished = [item for item in items if item.state.value not in ("DONE", "BUSINESS_FAILED")]
     if unfinished:
@@ -90,8 +89,6 @@ def run_main_job(
 
 
 def _print_outcomes(items, robot_logs: list[str]) -> None:
-    from collections import Counter
-
     typer.echo("")
     typer.echo("Outcomes:")
     for (state, code), count in sorted(Counter((i.state.value, i.error_code or "-") for i in items).items()):
@@ -111,11 +108,6 @@ def privacy_sweep(
 ) -> None:
     """Look through every file Kuntaflow wrote (databases, robot outputs, workbooks, logs) for a
     henkilötunnus; print where each is (never the code) and exit 1 if any is found."""
-    from pathlib import Path
-
-    from kuntaflow.privacy_sweep import files_swept, sweep
-    from kuntaflow.settings import KuntaflowSettings
-
     root = Path(folder) if folder else KuntaflowSettings().resolved_data_dir
     if not root.is_dir():
         raise typer.BadParameter(f"{root} is not a folder", param_hint="FOLDER")

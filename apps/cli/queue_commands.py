@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,7 +41,8 @@ def _actor() -> str:
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable counts.")] = False) -> None:
     """Counts of items by process and state."""
-    counts = _queue().counts()
+    with _queue() as queue:
+        counts = queue.counts()
     if as_json:
         typer.echo(json.dumps(counts, indent=2))
         return
@@ -62,7 +64,8 @@ def list_items(
 ) -> None:
     """Items, newest first: id, process, state, attempts and error code (no personal data)."""
     try:
-        items = _queue().list(process=process, state=state, limit=limit)
+        with _queue() as queue:
+            items = queue.list(process=process, state=state, limit=limit)
     except (ValueError, WorkQueueError) as exc:
         _fail(str(exc))
     for item in items:
@@ -75,11 +78,11 @@ def list_items(
 @app.command()
 def show(item_id: int) -> None:
     """One item: fields, payload (henkilötunnus masked), checkpoints and audit trail."""
-    queue = _queue()
     try:
-        item = queue.get(item_id)
-        steps = queue.checkpoints(item_id)
-        trail = queue.audit(item_id)
+        with _queue() as queue:
+            item = queue.get(item_id)
+            steps = queue.checkpoints(item_id)
+            trail = queue.audit(item_id)
     except WorkQueueError as exc:
         _fail(str(exc))
     fields = item.model_dump(mode="json", exclude={"payload", "output"})
@@ -96,12 +99,12 @@ def show(item_id: int) -> None:
 
 
 def _operator_action(name: str, item_id: int, reason: str) -> None:
-    queue = _queue()
-    try:
-        getattr(queue, name)(item_id, reason=reason, actor=_actor())
-    except (ValueError, WorkQueueError) as exc:
-        _fail(str(exc))
-    typer.echo(f"work item {item_id}: {queue.get(item_id).state.value}")
+    with _queue() as queue:
+        try:
+            getattr(queue, name)(item_id, reason=reason, actor=_actor())
+        except (ValueError, WorkQueueError) as exc:
+            _fail(str(exc))
+        typer.echo(f"work item {item_id}: {queue.get(item_id).state.value}")
 
 
 @app.command()
@@ -147,7 +150,7 @@ def edit_payload(
     changes: dict[str, object] = {}
     if from_file:
         try:
-            loaded = json.loads(open(from_file, encoding="utf-8").read())
+            loaded = json.loads(Path(from_file).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             _fail(f"cannot read {from_file} as JSON: {type(exc).__name__}")
         if not isinstance(loaded, dict):
@@ -162,15 +165,15 @@ def edit_payload(
         changes[name] = _value(typer.prompt(name, hide_input=True))
     if not changes:
         _fail("nothing to change: give --set, --ask or --file")
-    queue = _queue()
-    try:
-        payload = dict(queue.get(item_id).payload)
-        payload |= changes
-        if isinstance(payload.get("missing"), list):
-            payload["missing"] = [name for name in payload["missing"] if payload.get(name) in (None, "")]
-        queue.edit_payload(item_id, payload, reason=reason, actor=_actor())
-        if then_retry:
-            queue.retry(item_id, reason=reason, actor=_actor())
-    except (ValueError, WorkQueueError) as exc:
-        _fail(redact_value(str(exc)))
-    typer.echo(f"work item {item_id}: {', '.join(sorted(changes))} changed; {queue.get(item_id).state.value}")
+    with _queue() as queue:
+        try:
+            payload = dict(queue.get(item_id).payload)
+            payload |= changes
+            if isinstance(payload.get("missing"), list):
+                payload["missing"] = [name for name in payload["missing"] if payload.get(name) in (None, "")]
+            queue.edit_payload(item_id, payload, reason=reason, actor=_actor())
+            if then_retry:
+                queue.retry(item_id, reason=reason, actor=_actor())
+        except (ValueError, WorkQueueError) as exc:
+            _fail(redact_value(str(exc)))
+        typer.echo(f"work item {item_id}: {', '.join(sorted(changes))} changed; {queue.get(item_id).state.value}")

@@ -18,10 +18,11 @@ def sandbox(
     only: Annotated[list[str] | None, typer.Option("--only", help="Serve only this connector's sandbox (repeatable).")] = None,
 ) -> None:
     """Serve the sandboxes of the city's systems (Suomi.fi, Koha, …) on one port until Ctrl+C."""
-    import uvicorn
+    # Kept off the CLI's start-up: uvicorn and every sandbox's FastAPI app take a second or more to import.
+    import uvicorn  # noqa: PLC0415 (heavy, only for this command)
 
-    from connectors.sandbox_server import create_app
-    from connectors.servers import port_free
+    from connectors.sandbox_server import create_app  # noqa: PLC0415 (heavy, only for this command)
+    from connectors.servers import port_free  # noqa: PLC0415 (imports uvicorn)
 
     if not port_free(host, port):
         typer.secho(f"Port {port} on {host} is in use: choose another with --port.", fg=typer.colors.RED, err=True)

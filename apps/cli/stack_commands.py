@@ -14,6 +14,9 @@ from typing import Annotated
 
 import typer
 
+from apps import demo
+from kuntaflow.settings import KuntaflowSettings
+
 
 def _quiet(*, prefect_logs: bool = False) -> None:
     """Our summary, not Prefect's chatter (unless ``prefect_logs``: the worker's runs log to the UI) or pysaml2's deprecation notices."""
@@ -26,9 +29,7 @@ def _quiet(*, prefect_logs: bool = False) -> None:
 def run_processes(names: tuple[str, ...] | None = None, samples: int | None = None) -> int:
     """The main job: every process's sample cases on a fresh local stack; 0 when all were as they should be."""
     _quiet()
-    from apps import demo
-    from apps.local_stack import local_stack
-    from kuntaflow.settings import KuntaflowSettings
+    from apps.local_stack import local_stack  # noqa: PLC0415 (imports Prefect, which must see the logging level _quiet sets)
 
     began = time.monotonic()
     loaded = demo.modules(names or demo.PROCESSES)
@@ -73,9 +74,8 @@ def up(
 ) -> None:
     """Keep the e-service, every sandbox, Prefect's UI and a worker running for a person until Ctrl+C."""
     _quiet(prefect_logs=True)
-    from apps import demo
-    from apps.local_stack import local_stack
-    from connectors.servers import port_free
+    from apps.local_stack import local_stack  # noqa: PLC0415 (imports Prefect, which must see the logging level _quiet sets)
+    from connectors.servers import port_free  # noqa: PLC0415 (imports uvicorn: kept off the CLI's start-up)
 
     taken = [port for port in (eservice_port, sandbox_port, prefect_port) if port and not port_free(host, port)]
     if taken:

@@ -91,10 +91,9 @@ def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
     result = DemoResult(title="Employment start (HR's form → robot → supervisor's link)")
     start = add_working_days(helsinki_today(), 10)
     hires = [HIRES[n % len(HIRES)] for n in range(count)]
-    queue = stack.settings.work_queue()
-    salt = stack.settings.salt()
-    clock, started = time.monotonic(), datetime.now(UTC)
-    try:
+    with stack.settings.work_queue() as queue:
+        salt = stack.settings.salt()
+        clock, started = time.monotonic(), datetime.now(UTC)
         runs: list[tuple[Hire, str, str]] = []
         for number, hire in enumerate(hires):
             parameters = employee_parameters(hire, number, start)
@@ -108,8 +107,6 @@ def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
                 result.lines.append(line)
                 result.ok &= ok
         result.lines.append(f"{len(runs)} employment starts, started {started:%H:%M} UTC, all settled in {time.monotonic() - clock:.0f} s.")
-    finally:
-        queue.dispose()
     return result
 
 

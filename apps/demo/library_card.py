@@ -118,8 +118,7 @@ def run(stack: Stack, *, count: int = DEFAULT_COUNT, citizens_at_once: int = 3) 
     people = sandbox_population()  # the same people the sandbox IdP logs in (same settings)
     planned = cases(count, people)
     report = Report(patrons_before=len(stack.sandbox("koha").state.store.patrons))
-    queue = stack.settings.work_queue()
-    try:
+    with stack.settings.work_queue() as queue:
         clock = time.monotonic()
         first_round = [case for case in planned if case.expect != REPEAT_SHOWN]
         with ThreadPoolExecutor(citizens_at_once) as pool:
@@ -132,8 +131,6 @@ def run(stack: Stack, *, count: int = DEFAULT_COUNT, citizens_at_once: int = 3) 
         runs = wait_for_flow_runs(DEPLOYMENT, since=started_at, timeout=60)
         decided_seconds = time.monotonic() - clock
         return summarise(stack, report, people, items, queue, runs, started_at, submit_seconds, decided_seconds)
-    finally:
-        queue.dispose()
 
 
 def references_of(report: Report) -> list[str]:

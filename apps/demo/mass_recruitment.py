@@ -33,13 +33,10 @@ def run(stack: Stack, *, count: int = DEFAULT_COUNT) -> DemoResult:
     """Run the deployment for the 200-applicant job and check what it did against the sandboxes."""
     result = DemoResult(title=f"Mass recruitment: job {JOB_KEY} ({DEFAULT_COUNT} applicants)")
     night = helsinki_today()
-    queue = stack.settings.work_queue()
-    try:
+    with stack.settings.work_queue() as queue:
         before = queue.find(PROCESS, f"{JOB_KEY}:{night.isoformat()}")
         flow_run = run_deployment(DEPLOYMENT, parameters={"job_key": JOB_KEY, "night": night.isoformat()}, timeout=RUN_TIMEOUT_SECONDS)
         item = queue.find(PROCESS, f"{JOB_KEY}:{night.isoformat()}")
-    finally:
-        queue.dispose()
     state = flow_run.state.name if flow_run.state else "unknown"
     if item is None:
         return DemoResult(result.title, [f"the flow run ended {state} without queueing the job"], ok=False)

@@ -113,7 +113,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     app.state.services.sessions.dispose()
     if app.state.owns_queue:
-        app.state.services.queue.dispose()
+        app.state.services.queue.close()
 
 
 # --------------------------------------------------------------------------- cross-cutting

@@ -73,11 +73,8 @@ def _confirmation(request: Request, queue: WorkQueue, token: str) -> tuple[int, 
 @contextmanager
 def _opened(request: Request, token: str) -> Iterator[tuple[WorkQueue, tuple[int, dict] | HTMLResponse]]:
     """A queue for this request (closed afterwards) and what the link leads to."""
-    queue = request.app.state.open_queue()
-    try:
+    with request.app.state.open_queue() as queue:
         yield queue, _confirmation(request, queue, token)
-    finally:
-        queue.dispose()
 
 
 def _form(token: str, payload: dict, *, problem: str = "", confirmed_by: str | None = None, note: str = "", status: int = 200) -> HTMLResponse:

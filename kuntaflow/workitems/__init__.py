@@ -1,13 +1,16 @@
-"""The durable work-item queue: ``WorkQueue``, ``WorkItem``, ``ItemState`` and its errors."""
+"""The durable work-item queue: ``WorkQueue``, ``WorkItem``, ``ItemState``, its errors, its migrations and its shared engines."""
 
+from kuntaflow.workitems.engines import dispose_engines
 from kuntaflow.workitems.errors import (
     InvalidTransitionError,
     ItemNotFoundError,
     LeaseLostError,
+    MigrationError,
     PayloadError,
     QueueUnavailableError,
     WorkQueueError,
 )
+from kuntaflow.workitems.migrate import current_revision, upgrade_database
 from kuntaflow.workitems.models import AuditEntry, ItemState, WorkItem
 from kuntaflow.workitems.queue import WorkQueue, exponential_backoff
 
@@ -17,10 +20,14 @@ __all__ = [
     "ItemNotFoundError",
     "ItemState",
     "LeaseLostError",
+    "MigrationError",
     "PayloadError",
     "QueueUnavailableError",
     "WorkItem",
     "WorkQueue",
     "WorkQueueError",
+    "current_revision",
+    "dispose_engines",
     "exponential_backoff",
+    "upgrade_database",
 ]

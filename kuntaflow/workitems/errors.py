@@ -1,5 +1,7 @@
 """Errors of the work-item queue. Each names what is wrong; none carries personal data."""
 
+from schemas.redaction import redact
+
 
 class WorkQueueError(Exception):
     """Base class of queue errors."""
@@ -7,6 +9,10 @@ class WorkQueueError(Exception):
 
 class QueueUnavailableError(WorkQueueError):
     """The queue's database cannot be reached."""
+
+
+class MigrationError(WorkQueueError):
+    """The queue's database cannot be migrated to the revision asked for (e.g. it is at a revision this release does not know)."""
 
 
 class ItemNotFoundError(WorkQueueError, LookupError):
@@ -23,3 +29,8 @@ class LeaseLostError(WorkQueueError):
 
 class PayloadError(WorkQueueError, ValueError):
     """A payload, output or checkpoint cannot be stored as JSON."""
+
+
+def first_line(exc: BaseException) -> str:
+    """A driver error's first line, masked: enough to name the problem, never a row's personal data."""
+    return redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 
-class ItemState(str, Enum):
+class ItemState(StrEnum):
     """Where a case is. See ARCHITECTURE.md, "Work-item queue"."""
 
     NEW = "NEW"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -19,20 +18,24 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, SecretStr
-from sqlalchemy import Connection, Engine, bindparam, case, create_engine, event, func, insert, or_, select, text, update
+from sqlalchemy import Connection, bindparam, case, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.exc import ProgrammingError as SAProgrammingError
 
+from kuntaflow.workitems import engines
 from kuntaflow.workitems.errors import (
     InvalidTransitionError,
     ItemNotFoundError,
     LeaseLostError,
     PayloadError,
     QueueUnavailableError,
+    first_line,
 )
+from kuntaflow.workitems.migrate import ensure_upgraded
 from kuntaflow.workitems.models import AuditEntry, ItemState, WorkItem
-from kuntaflow.workitems.schema import ACTIVE_STATES, audit, checkpoints, metadata, work_items
+from kuntaflow.workitems.schema import ACTIVE_STATES, audit, checkpoints, work_items
 from schemas.redaction import redact
 
 DEFAULT_LEASE_SECONDS = 300
@@ -41,9 +44,10 @@ _AUDIT_INSERT = insert(audit)
 DEFAULT_MAX_ATTEMPTS = 5
 
 
-def exponential_backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min … capped at one hour: long outages are Prefect's and the queue's job."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+def exponential_backoff(attempts: int, *, base_seconds: float = 30) -> timedelta:
+    """``base_seconds``, then twice that per attempt (30 s, 1 min, 2 min …), capped at one hour:
+    long outages are Prefect's and the queue's job."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 3600))
 
 
 def _now() -> datetime:
@@ -76,8 +80,12 @@ class WorkQueue:
         max_attempts: attempts (claims) before an item is ABANDONED.
         backoff: attempts → delay before an APPLICATION_FAILED item may be claimed again.
 
+    Queues on one database share one engine per process (kuntaflow/workitems/engines.py); the
+    first queue on a database in a process brings its tables to the newest Alembic revision
+    (kuntaflow/workitems/migrate.py). Close a queue when done (``with WorkQueue(url) as queue:``).
+
     Raises:
-        QueueUnavailableError: the database cannot be reached or set up.
+        QueueUnavailableError: the database cannot be reached or migrated.
     """
 
     def __init__(
@@ -96,61 +104,36 @@ class WorkQueue:
         parsed = make_url(url)
         self._display_url = parsed.render_as_string(hide_password=True)
         self._is_postgres = parsed.get_backend_name() == "postgresql"
-        self._engine = self._create_engine(url)
+        self._engine = engines.acquire(url)
+        self._closed = False
         try:
-            self._create_schema()
-        except (OperationalError, SAProgrammingError) as exc:
-            self._engine.dispose()
-            raise QueueUnavailableError(f"cannot reach the work-item database {self._display_url}: {_first_line(exc.orig or exc)}") from None
+            ensure_upgraded(self._engine, url)
+        except QueueUnavailableError:
+            self.close()
+            raise
 
-    # ------------------------------------------------------------------ setup
+    # ------------------------------------------------------------------ lifecycle
 
-    def _create_engine(self, url: str) -> Engine:
-        parsed = make_url(url)
-        if parsed.get_backend_name() != "sqlite":
-            return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 10})
-        database = parsed.database
-        if database and database != ":memory:":
-            from pathlib import Path
+    def close(self) -> None:
+        """Release this queue's hold on the shared engine (idempotent).
 
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - exercised by every sqlite test
-            # Take transactions out of pysqlite's hands so BEGIN IMMEDIATE below is honoured.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=60000")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):  # pragma: no cover - exercised by every sqlite test
-            # Take the write lock up front: a deferred transaction that later writes can fail
-            # with SQLITE_BUSY instead of waiting, which would lose a claim under contention.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-
-    def _create_schema(self) -> None:
-        with self._engine.begin() as conn:
-            if self._is_postgres:
-                # Several workers may start at once; only one may create the tables.
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(b"kuntaflow-schema")})
-            metadata.create_all(conn, checkfirst=True)
+        Other queues on the same database keep working; when the last one in this process is
+        closed, the engine's pooled connections are closed too. ``dispose_engines()`` closes
+        every pool at shutdown or before forking.
+        """
+        if not self._closed:
+            self._closed = True
+            engines.release(self.url)
 
     def dispose(self) -> None:
-        """Close every pooled connection (call before forking or at shutdown)."""
-        self._engine.dispose()
+        """The same as :meth:`close`; the name callers used when every queue had an engine of its own."""
+        self.close()
 
     def __enter__(self) -> WorkQueue:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.dispose()
+        self.close()
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -158,7 +141,7 @@ class WorkQueue:
             with self._engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
-            raise QueueUnavailableError(f"work-item database {self._display_url} failed: {_first_line(exc.orig or exc)}") from None
+            raise QueueUnavailableError(f"work-item database {self._display_url} failed: {first_line(exc.orig or exc)}") from None
 
     # ------------------------------------------------------------------ adding
 
@@ -225,62 +208,53 @@ class WorkQueue:
         if limit <= 0:
             return []
         now = _now()
-        expires = now + timedelta(seconds=lease_seconds)
-        c = work_items.c
         with self._tx() as conn:
             self._abandon_exhausted(conn, process, now)
-            claimable = or_(
-                c.state.in_([ItemState.NEW.value, ItemState.APPLICATION_FAILED.value]) & (c.not_before.is_(None) | (c.not_before <= now)),
-                (c.state == ItemState.IN_PROGRESS.value) & (c.lease_expires_at < now),
-            )
-            query = (
-                select(c.id, c.state, c.lease_owner)
-                # The explicit state list matches the partial index's predicate so the planner uses it.
-                .where(c.process == process, c.state.in_(ACTIVE_STATES), claimable)
-                .order_by(c.id)
-                .limit(limit)
-            )
-            if self._is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            rows = conn.execute(query).all()
+            rows = self._claimable(conn, process, now, limit)
             if not rows:
                 return []
-            ids = [row.id for row in rows]
-            # A reclaimed item its dead robot never started did not use the attempt its claim counted.
-            unstarted = self._not_started(conn, [(row.id, row.lease_owner) for row in rows if row.state == ItemState.IN_PROGRESS.value])
-            counted = c.attempts + (case((c.id.in_(unstarted), 0), else_=1) if unstarted else 1)
-            claimed = conn.execute(
-                update(work_items)
-                .where(c.id.in_(ids))
-                .values(
-                    state=ItemState.IN_PROGRESS.value,
-                    lease_owner=owner,
-                    lease_expires_at=expires,
-                    attempts=counted,
-                    not_before=None,
-                    updated_at=now,
-                )
-                .returning(*work_items.c)
-            ).all()
-            conn.execute(
-                insert(audit),
-                [
-                    {
-                        "item_id": row.id,
-                        "at": now,
-                        "actor": owner,
-                        "action": "claim" if row.state != ItemState.IN_PROGRESS.value else "reclaim",
-                        "from_state": row.state,
-                        "to_state": ItemState.IN_PROGRESS.value,
-                        "reason": None
-                        if row.state != ItemState.IN_PROGRESS.value
-                        else f"lease of {row.lease_owner} expired"
-                        + ("; it never started the item, so the attempt is not counted" if row.id in unstarted else ""),
-                    }
-                    for row in rows
-                ],
-            )
+            claimed = self._lease(conn, rows, owner, now, expires=now + timedelta(seconds=lease_seconds))
         return sorted((self._item(row) for row in claimed), key=lambda item: item.id)
+
+    def _claimable(self, conn: Connection, process: str, now: datetime, limit: int) -> list[Any]:
+        """The oldest ``limit`` items of ``process`` a robot may claim now, locked against other claims."""
+        c = work_items.c
+        claimable = or_(
+            c.state.in_([ItemState.NEW.value, ItemState.APPLICATION_FAILED.value]) & (c.not_before.is_(None) | (c.not_before <= now)),
+            (c.state == ItemState.IN_PROGRESS.value) & (c.lease_expires_at < now),
+        )
+        query = (
+            select(c.id, c.state, c.lease_owner)
+            # The explicit state list matches the partial index's predicate so the planner uses it.
+            .where(c.process == process, c.state.in_(ACTIVE_STATES), claimable)
+            .order_by(c.id)
+            .limit(limit)
+        )
+        if self._is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        return list(conn.execute(query).all())
+
+    def _lease(self, conn: Connection, rows: list[Any], owner: str, now: datetime, *, expires: datetime) -> list[Any]:
+        """Lease the claimable ``rows`` to ``owner``, count the attempts and audit each claim; return the updated rows."""
+        c = work_items.c
+        # A reclaimed item its dead robot never started did not use the attempt its claim counted.
+        unstarted = self._not_started(conn, [(row.id, row.lease_owner) for row in rows if row.state == ItemState.IN_PROGRESS.value])
+        counted = c.attempts + (case((c.id.in_(unstarted), 0), else_=1) if unstarted else 1)
+        claimed = conn.execute(
+            update(work_items)
+            .where(c.id.in_([row.id for row in rows]))
+            .values(
+                state=ItemState.IN_PROGRESS.value,
+                lease_owner=owner,
+                lease_expires_at=expires,
+                attempts=counted,
+                not_before=None,
+                updated_at=now,
+            )
+            .returning(*work_items.c)
+        ).all()
+        conn.execute(insert(audit), [_claim_audit_row(row, owner, now, refunded=row.id in unstarted) for row in rows])
+        return list(claimed)
 
     def _abandon_exhausted(self, conn: Connection, process: str, now: datetime) -> None:
         c = work_items.c
@@ -771,17 +745,24 @@ class WorkQueue:
 
 
 def _dialect_insert(is_postgres: bool):
-    if is_postgres:
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert
+    return postgresql_insert if is_postgres else sqlite_insert
 
 
-def _first_line(exc: BaseException) -> str:
-    return redact(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+def _claim_audit_row(row: Any, owner: str, now: datetime, *, refunded: bool) -> dict[str, Any]:
+    """The audit row of one claim; a reclaim names the expired lease and whether its attempt was given back."""
+    reclaimed = row.state == ItemState.IN_PROGRESS.value
+    reason = None
+    if reclaimed:
+        reason = f"lease of {row.lease_owner} expired" + ("; it never started the item, so the attempt is not counted" if refunded else "")
+    return {
+        "item_id": row.id,
+        "at": now,
+        "actor": owner,
+        "action": "reclaim" if reclaimed else "claim",
+        "from_state": row.state,
+        "to_state": ItemState.IN_PROGRESS.value,
+        "reason": reason,
+    }
 
 
 __all__ = ["WorkQueue", "exponential_backoff"]

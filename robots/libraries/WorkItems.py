@@ -20,10 +20,10 @@ base (``DuplicatePatronError`` is a ``BusinessRuleError``):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import Counter
-from enum import Enum
 from typing import Any
 
 from robot.api import logger
@@ -32,25 +32,17 @@ from robot.errors import ExecutionFailed, ExecutionPassed
 from robot.libraries.BuiltIn import BuiltIn
 
 from connectors.errors import AutomationError
+from kuntaflow.outcomes import FailureCategory, RobotOutcome
 from kuntaflow.robot_runner import FailureMessage, runner_alive
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import InvalidTransitionError, LeaseLostError, WorkItem, WorkQueue, WorkQueueError
+from kuntaflow.workitems import InvalidTransitionError, ItemState, LeaseLostError, WorkItem, WorkQueue, WorkQueueError
 from schemas.redaction import redact
 
 #: Robot Framework's message when SIGINT/SIGTERM stops a run (robot/running/signalhandler.py).
 _STOPPED_BY_SIGNAL = "Execution terminated by signal"
 
 
-class FailureKind(str, Enum):
-    """How a failed item is filed."""
-
-    BUSINESS = "BusinessRuleError"
-    TRANSIENT = "TransientError"
-    INTEGRATION = "IntegrationError"
-    UNEXPECTED = "UnexpectedError"
-
-
-def classify_failure(message: str) -> tuple[FailureKind, str, str]:
+def classify_failure(message: str) -> tuple[FailureCategory, str, str]:
     """``(kind, code, text)`` of a Robot Framework failure message.
 
     The exception's class name is looked up among the loaded subclasses of ``AutomationError``
@@ -58,13 +50,13 @@ def classify_failure(message: str) -> tuple[FailureKind, str, str]:
     """
     failure = FailureMessage.parse(message)
     bases = _hierarchy_names(failure.exception)
-    if "BusinessRuleError" in bases:
-        return FailureKind.BUSINESS, failure.code or "BUSINESS_RULE", failure.text
-    if "TransientError" in bases:
-        return FailureKind.TRANSIENT, failure.code or "TRANSIENT_ERROR", failure.text
-    if "IntegrationError" in bases or "PermanentError" in bases or "AutomationError" in bases:
-        return FailureKind.INTEGRATION, failure.code or "INTEGRATION_ERROR", failure.text
-    return FailureKind.UNEXPECTED, "UNEXPECTED_ERROR", message
+    if FailureCategory.BUSINESS in bases:
+        return FailureCategory.BUSINESS, failure.code or "BUSINESS_RULE", failure.text
+    if FailureCategory.TRANSIENT in bases:
+        return FailureCategory.TRANSIENT, failure.code or "TRANSIENT_ERROR", failure.text
+    if FailureCategory.INTEGRATION in bases or "PermanentError" in bases or "AutomationError" in bases:
+        return FailureCategory.INTEGRATION, failure.code or "INTEGRATION_ERROR", failure.text
+    return FailureCategory.UNEXPECTED, "UNEXPECTED_ERROR", message
 
 
 def _hierarchy_names(name: str | None) -> list[str]:
@@ -128,9 +120,9 @@ class WorkItems:
         self._queue = settings.work_queue() if self._ids else None
         self._current: WorkItem | None = None
         self._finished = False
-        #: item id → the state this robot left it in (DONE, BUSINESS_FAILED, APPLICATION_FAILED, ABANDONED, ...)
-        self.outcomes: dict[int, str] = {}
-        self._application_failures: dict[int, tuple[FailureKind, str]] = {}
+        #: item id → what this robot did with it
+        self.outcomes: dict[int, RobotOutcome] = {}
+        self._application_failures: dict[int, tuple[FailureCategory, str]] = {}
 
     # ------------------------------------------------------------------ the loop
 
@@ -200,11 +192,11 @@ class WorkItems:
             return
         kind, code, text = classify_failure(message)
         if failure.timeout:
-            kind, code = FailureKind.UNEXPECTED, "ROBOT_TIMEOUT"
+            kind, code = FailureCategory.UNEXPECTED, "ROBOT_TIMEOUT"
         try:
             if failure.skip:
                 self._release_skipped(item, message)
-            elif kind is FailureKind.BUSINESS:
+            elif kind is FailureCategory.BUSINESS:
                 self._fail_business(item, code, text)
             else:
                 self._fail_application(item, kind, code, message)
@@ -214,32 +206,32 @@ class WorkItems:
     def _release_skipped(self, item: WorkItem, message: str) -> None:
         self._require_queue().release(item.id, owner=self._owner, reason=f"skipped by the robot: {message}")
         self._finished = True
-        self.outcomes[item.id] = "RELEASED"
+        self.outcomes[item.id] = RobotOutcome.RELEASED
         logger.info(f"Work item {item.id}: skipped, back in the queue for a later run.")
 
     def _complete(self, item: WorkItem, output: dict[str, Any] | None = None) -> None:
         self._require_queue().complete(item.id, output=output, owner=self._owner)
         self._finished = True
-        self.outcomes[item.id] = "DONE"
+        self.outcomes[item.id] = RobotOutcome.DONE
         logger.info(f"Work item {item.id}: DONE.")
 
     def _fail_business(self, item: WorkItem, code: str, message: str) -> None:
         self._require_queue().fail_business(item.id, code=code, message=message, owner=self._owner)
         self._finished = True
-        self.outcomes[item.id] = "BUSINESS_FAILED"
+        self.outcomes[item.id] = RobotOutcome.BUSINESS_FAILED
         logger.info(f"Work item {item.id}: BUSINESS_FAILED, {code}.")
 
-    def _fail_application(self, item: WorkItem, kind: FailureKind, code: str, message: str) -> None:
+    def _fail_application(self, item: WorkItem, kind: FailureCategory, code: str, message: str) -> None:
         state = self._require_queue().fail_application(item.id, code=code, message=message, owner=self._owner)
         self._finished = True
-        self.outcomes[item.id] = state.value
+        self.outcomes[item.id] = RobotOutcome.of_state(state)
         self._application_failures[item.id] = (kind, code)
-        later = "no attempts left" if state.value == "ABANDONED" else "retried later"
+        later = "no attempts left" if state is ItemState.ABANDONED else "retried later"
         logger.warn(f"Work item {item.id}: {state.value} on attempt {item.attempts} of {item.max_attempts}, {kind.value} {code}; {later}.")
 
     def _lease_lost(self, item: WorkItem, error: Exception) -> None:
         self._finished = True
-        self.outcomes[item.id] = "LEASE_LOST"
+        self.outcomes[item.id] = RobotOutcome.LEASE_LOST
         logger.warn(f"Work item {item.id}: its outcome was not saved: {redact(str(error))}")
 
     def _report(self) -> None:
@@ -247,13 +239,11 @@ class WorkItems:
         summary = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
         total = len(self._ids)
         if not self._application_failures:
-            try:
+            with contextlib.suppress(RuntimeError):  # called from a suite setup or teardown, which has no task message
                 BuiltIn().set_test_message(f"{total} work items: {summary or 'none processed'}.")
-            except RuntimeError:
-                pass  # called from a suite setup or teardown, which has no task message
             return
         kinds = {kind for kind, _ in self._application_failures.values()}
-        category = "IntegrationError" if FailureKind.INTEGRATION in kinds else "TransientError"
+        category = FailureCategory.INTEGRATION if FailureCategory.INTEGRATION in kinds else FailureCategory.TRANSIENT
         listed = "; ".join(f"item {item_id} {code}" for item_id, (_, code) in self._application_failures.items())
         raise AssertionError(
             f"{category}: {len(self._application_failures)} of {total} work items failed for application reasons: {listed}. Outcomes: {summary}."
@@ -305,7 +295,7 @@ class WorkItems:
 
         The task fails at the end of the batch, as for a ``TransientError`` raised by a library.
         """
-        self._fail_application(self._require_current(), FailureKind.TRANSIENT, code, message)
+        self._fail_application(self._require_current(), FailureCategory.TRANSIENT, code, message)
 
     # ------------------------------------------------------------------ helpers
 

@@ -207,8 +207,7 @@ def test_hr_fills_the_form_in_the_prefect_ui_and_the_run_onboards_suspends_and_r
         # The run onboards the employee, then suspends: the process exits and waits for the supervisor.
         state = _wait_for("the run to suspend", lambda: (s := _run_state(served["api"], run_id)) and s.is_paused() and s)
         assert state.name == "Suspended"
-        queue = KuntaflowSettings().work_queue()
-        try:
+        with KuntaflowSettings().work_queue() as queue:
             [item] = queue.list(process=PROCESS)
             assert item.state is ItemState.DONE and item.payload["title"] == "sairaanhoitaja" and item.payload["laptop_needed"] is True
             employment = served["hr"].state.store.employments[item.output["employment_id"]]
@@ -225,6 +224,4 @@ def test_hr_fills_the_form_in_the_prefect_ui_and_the_run_onboards_suspends_and_r
             final = _wait_for("the resumed run to finish", lambda: (s := _run_state(served["api"], run_id)) and s.is_final() and s)
             assert final.is_completed(), final
             assert [e.actor for e in queue.audit(item.id) if e.action == "supervisor_confirmed"] == ["Satu Lehtonen (sähköpostilinkki)"]
-        finally:
-            queue.dispose()
         browser.close()

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from flows.installation_check import sample_identity_code
-from kuntaflow.robot_runner import ErrorCategory, FailureMessage, SuiteNotFoundError, TaskResult, run_suite
+from kuntaflow.outcomes import FailureCategory
+from kuntaflow.robot_runner import FailureMessage, SuiteNotFoundError, TaskResult, run_suite
 from kuntaflow.settings import KuntaflowSettings
 from schemas.redaction import MASK, find_unmasked, robot_run_texts
 
@@ -41,9 +42,11 @@ def test_a_failure_message_is_taken_apart_into_exception_code_and_text(message, 
 
 
 def test_only_the_three_hierarchy_names_give_a_task_an_error_category():
-    assert TaskResult.from_robot("t", "FAIL", "IntegrationError: BAD_SHAPE: no id").error_category is ErrorCategory.INTEGRATION
+    assert TaskResult.from_robot("t", "FAIL", "IntegrationError: BAD_SHAPE: no id").error_category is FailureCategory.INTEGRATION
     assert TaskResult.from_robot("t", "FAIL", "IntegrationError: BAD_SHAPE: no id").error_code == "BAD_SHAPE"
     other = TaskResult.from_robot("t", "FAIL", "ValueError: BAD: no")
+    # The robot's own category for what is outside the hierarchy is no exception's name.
+    assert TaskResult.from_robot("t", "FAIL", "UnexpectedError: BAD: no").error_category is None
     assert (other.error_category, other.error_code) == (None, None)
     assert TaskResult.from_robot("t", "FAIL", f"BusinessRuleError: X: {HETU}").message == f"BusinessRuleError: X: {MASK}"
 
@@ -53,10 +56,10 @@ def test_results_per_task_with_error_categories_and_kept_logs(tmp_path, capfd):
     run = run_suite(FIXTURES / "outcomes.robot", run_id="outcomes", variables={"HETU": HETU}, settings=settings)
     by_name = {task.name: task for task in run.tasks}
     assert by_name["Passes"].status == "PASS" and by_name["Passes"].error_category is None
-    assert by_name["Business Failure"].error_category is ErrorCategory.BUSINESS
+    assert by_name["Business Failure"].error_category is FailureCategory.BUSINESS
     assert by_name["Business Failure"].error_code == "UNDER_15_NO_GUARDIAN"
     assert by_name["Business Failure"].message == "BusinessRuleError: UNDER_15_NO_GUARDIAN: the applicant is under 15"
-    assert by_name["Transient Failure"].error_category is ErrorCategory.TRANSIENT
+    assert by_name["Transient Failure"].error_category is FailureCategory.TRANSIENT
     assert by_name["Transient Failure"].error_code == "KOHA_UNAVAILABLE"
     assert run.output_dir == settings.robot_output_dir / "outcomes"
     assert run.log_html.exists() and (run.output_dir / "report.html").exists()
@@ -189,6 +192,6 @@ def test_robot_framework_refusing_the_options_is_reported_as_could_not_run(tmp_p
 
 
 def test_a_missing_suite_is_a_clear_error_before_anything_starts(tmp_path):
-    with pytest.raises(SuiteNotFoundError, match="nope.robot does not exist"):
+    with pytest.raises(SuiteNotFoundError, match=r"nope\.robot does not exist"):
         run_suite(tmp_path / "nope.robot", settings=KuntaflowSettings(data_dir=tmp_path))
     assert not (tmp_path / "robot-runs").exists()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import (
     InvalidTransitionError,
     ItemNotFoundError,
@@ -14,6 +15,7 @@ from kuntaflow.workitems import (
     PayloadError,
     QueueUnavailableError,
     WorkQueue,
+    exponential_backoff,
 )
 
 
@@ -223,6 +225,14 @@ def test_error_messages_are_redacted(queue):
     queue.fail_business(item.id, code="INVALID", message="bad hetu 010101-123N given", owner="o")
     assert "010101-123N" not in queue.get(item.id).error_message
     assert "010101-123N" not in repr(queue.get(item.id))
+
+
+def test_the_settings_backoff_starts_at_the_configured_wait_doubles_and_stops_at_an_hour():
+    settings = KuntaflowSettings(retry_backoff_seconds=10)
+    with settings.work_queue() as queue:
+        assert [queue.backoff(attempts) for attempts in (1, 2, 3)] == [timedelta(seconds=s) for s in (10, 20, 40)]
+        assert queue.backoff(30) == timedelta(hours=1)
+    assert exponential_backoff(1) == timedelta(seconds=30)
 
 
 def test_an_unreachable_database_is_a_clear_error():

@@ -105,11 +105,8 @@ def sandboxes_running(env: pytest.MonkeyPatch, data_dir: Any, *, hr_wrap: Any = 
         env.setenv("KUNTAFLOW_SERVICEDESK_BASE_URL", f"{desk_url}/api/v1")
         env.setenv("KUNTAFLOW_EMAIL_HOST", smtp.host)
         env.setenv("KUNTAFLOW_EMAIL_PORT", str(smtp.port))
-        queue = KuntaflowSettings().work_queue()
-        try:
+        with KuntaflowSettings().work_queue() as queue:
             yield Systems(hr, desk, smtp, queue, posts)
-        finally:
-            queue.dispose()
 
 
 # --------------------------------------------------------------------------- one run: the HR form, the queue, business errors

@@ -122,11 +122,8 @@ def sandboxes_running(env: pytest.MonkeyPatch, *, koha_app: Any = None, viestit_
         env.setenv("KUNTAFLOW_VIESTIT_BASE_URL", viestit_url)
         env.setenv("KUNTAFLOW_EMAIL_HOST", smtp.host)
         env.setenv("KUNTAFLOW_EMAIL_PORT", str(smtp.port))
-        queue = KuntaflowSettings().work_queue()
-        try:
+        with KuntaflowSettings().work_queue() as queue:
             yield Systems(koha, viestit, smtp, queue)
-        finally:
-            queue.dispose()
 
 
 def pdf_text(message: Any) -> str:

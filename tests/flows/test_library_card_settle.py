@@ -19,9 +19,8 @@ def queue(tmp_path, monkeypatch):
     monkeypatch.setenv("KUNTAFLOW_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("KUNTAFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'queue.db'}")
     monkeypatch.setenv("KUNTAFLOW_PAYLOAD_KEY", Fernet.generate_key().decode())
-    queue = KuntaflowSettings().work_queue()
-    yield queue
-    queue.dispose()
+    with KuntaflowSettings().work_queue() as queue:
+        yield queue
 
 
 def test_an_application_queued_while_the_run_watches_is_seen(queue):

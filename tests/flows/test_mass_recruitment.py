@@ -84,11 +84,8 @@ def systems(prefect_harness, tmp_path_factory) -> Iterator[Systems]:
             env.setenv("KUNTAFLOW_VALVIRA_BASE_URL", f"{valvira_url}/api/v1")
             env.setenv("KUNTAFLOW_EMAIL_HOST", smtp.host)
             env.setenv("KUNTAFLOW_EMAIL_PORT", str(smtp.port))
-            queue = KuntaflowSettings().work_queue()
-            try:
+            with KuntaflowSettings().work_queue() as queue:
                 yield Systems(helbit, smtp, queue, env)
-            finally:
-                queue.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -25,39 +25,36 @@ def test_the_task_run_is_named_by_process_and_batch_and_the_owner_is_unique_per_
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
 
-    queue = KuntaflowSettings().work_queue()
-    enqueue_samples(queue)
-    first, second = one_batch(PROCESS), one_batch(PROCESS)
-    assert first.claimed == second.claimed == 3 and first.owner != second.owner
-    assert re.fullmatch(rf"{PROCESS}-[0-9a-f]{{8}}-b7-[0-9a-f]{{6}}", first.owner)
-    with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=[f"{PROCESS}: robot batch 7"])))
-    assert len(runs) >= 2
-    queue.dispose()
+    with KuntaflowSettings().work_queue() as queue:
+        enqueue_samples(queue)
+        first, second = one_batch(PROCESS), one_batch(PROCESS)
+        assert first.claimed == second.claimed == 3 and first.owner != second.owner
+        assert re.fullmatch(rf"{PROCESS}-[0-9a-f]{{8}}-b7-[0-9a-f]{{6}}", first.owner)
+        with get_client(sync_client=True) as client:
+            runs = client.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=[f"{PROCESS}: robot batch 7"])))
+        assert len(runs) >= 2
 
 
 @pytest.mark.slow
 def test_a_process_without_a_robot_fails_before_claiming_anything(prefect_harness):
-    queue = KuntaflowSettings().work_queue()
-    item = queue.add("no_such_process", reference="r", payload={"n": 1})
-    with pytest.raises(SuiteNotFoundError, match="process 'no_such_process' has no robot"):
-        one_batch("no_such_process")
-    after = queue.get(item.id)
-    assert (after.state, after.attempts) == (ItemState.NEW, 0)
-    queue.dispose()
+    with KuntaflowSettings().work_queue() as queue:
+        item = queue.add("no_such_process", reference="r", payload={"n": 1})
+        with pytest.raises(SuiteNotFoundError, match="process 'no_such_process' has no robot"):
+            one_batch("no_such_process")
+        after = queue.get(item.id)
+        assert (after.state, after.attempts) == (ItemState.NEW, 0)
 
 
 @pytest.mark.slow
 def test_a_robot_that_cannot_run_releases_its_items_and_fails_the_flow(prefect_harness):
-    queue = KuntaflowSettings().work_queue()
-    ids = enqueue_samples(queue)
-    with pytest.raises(RobotCouldNotRunError, match=r"exit code 252\); its 3 items were released"):
-        one_batch(PROCESS, extra_env={"ROBOT_OPTIONS": "--no-such-option"})
-    claimed = [queue.get(item_id) for item_id in ids[:3]]
-    # Robot Framework refused to start: no item was started, so none used an attempt.
-    assert {(item.state, item.attempts) for item in claimed} == {(ItemState.NEW, 0)}
-    assert queue.audit(ids[0])[-1].action == "release"
-    queue.dispose()
+    with KuntaflowSettings().work_queue() as queue:
+        ids = enqueue_samples(queue)
+        with pytest.raises(RobotCouldNotRunError, match=r"exit code 252\); its 3 items were released"):
+            one_batch(PROCESS, extra_env={"ROBOT_OPTIONS": "--no-such-option"})
+        claimed = [queue.get(item_id) for item_id in ids[:3]]
+        # Robot Framework refused to start: no item was started, so none used an attempt.
+        assert {(item.state, item.attempts) for item in claimed} == {(ItemState.NEW, 0)}
+        assert queue.audit(ids[0])[-1].action == "release"
 
 
 @flow(name="parallel-batches-probe")
@@ -67,33 +64,31 @@ def parallel_batches(parallel: int, max_batches: int | None = None) -> list[Batc
 
 @pytest.mark.slow
 def test_parallel_batches_run_side_by_side_and_finish_every_item_once(prefect_harness):
-    queue = KuntaflowSettings().work_queue()
-    ids = enqueue_samples(queue)
-    reports = parallel_batches(2)
-    assert {queue.get(item_id).state for item_id in ids} <= {ItemState.DONE, ItemState.BUSINESS_FAILED}
-    endings = {item_id: [e for e in queue.audit(item_id) if e.action in ("complete", "fail_business")] for item_id in ids}
-    assert all(len(ended) == 1 for ended in endings.values()), "every item finished exactly once"
-    first, second = sorted(reports, key=lambda report: report.batch_number)[:2]
+    with KuntaflowSettings().work_queue() as queue:
+        ids = enqueue_samples(queue)
+        reports = parallel_batches(2)
+        assert {queue.get(item_id).state for item_id in ids} <= {ItemState.DONE, ItemState.BUSINESS_FAILED}
+        endings = {item_id: [e for e in queue.audit(item_id) if e.action in ("complete", "fail_business")] for item_id in ids}
+        assert all(len(ended) == 1 for ended in endings.values()), "every item finished exactly once"
+        first, second = sorted(reports, key=lambda report: report.batch_number)[:2]
 
-    def claimed_at(report: BatchReport) -> list:
-        return [e.at for o in report.outcomes for e in queue.audit(o.item_id) if e.action == "claim" and e.actor == report.owner]
+        def claimed_at(report: BatchReport) -> list:
+            return [e.at for o in report.outcomes for e in queue.audit(o.item_id) if e.action == "claim" and e.actor == report.owner]
 
-    def finished_at(report: BatchReport) -> list:
-        return [endings[o.item_id][0].at for o in report.outcomes if endings[o.item_id][0].actor == report.owner]
+        def finished_at(report: BatchReport) -> list:
+            return [endings[o.item_id][0].at for o in report.outcomes if endings[o.item_id][0].actor == report.owner]
 
-    # Side by side: the second batch had its items before the first batch's robot finished any of its own.
-    assert max(claimed_at(second)) < min(finished_at(first))
-    assert not {o.item_id for o in first.outcomes} & {o.item_id for o in second.outcomes}
-    queue.dispose()
+        # Side by side: the second batch had its items before the first batch's robot finished any of its own.
+        assert max(claimed_at(second)) < min(finished_at(first))
+        assert not {o.item_id for o in first.outcomes} & {o.item_id for o in second.outcomes}
 
 
 @pytest.mark.slow
 def test_max_batches_counts_the_batches_that_had_work(prefect_harness):
-    queue = KuntaflowSettings().work_queue()
-    ids = enqueue_samples(queue)
-    reports = parallel_batches(2, max_batches=3)
-    assert len(reports) == 3 and all(report.claimed == 2 for report in reports)
-    # Claims go by id, so the three batches had the first six cases; the seventh waits for the next run.
-    never_claimed = [item_id for item_id in ids if not any(e.action == "claim" for e in queue.audit(item_id))]
-    assert never_claimed == ids[6:]
-    queue.dispose()
+    with KuntaflowSettings().work_queue() as queue:
+        ids = enqueue_samples(queue)
+        reports = parallel_batches(2, max_batches=3)
+        assert len(reports) == 3 and all(report.claimed == 2 for report in reports)
+        # Claims go by id, so the three batches had the first six cases; the seventh waits for the next run.
+        never_claimed = [item_id for item_id in ids if not any(e.action == "claim" for e in queue.audit(item_id))]
+        assert never_claimed == ids[6:]

@@ -70,14 +70,11 @@ def test_a_malformed_koha_answer_fails_only_its_item_as_an_integration_error_and
         monkeypatch.setenv("KUNTAFLOW_VIESTIT_BASE_URL", viestit_url)
         monkeypatch.setenv("KUNTAFLOW_EMAIL_HOST", smtp.host)
         monkeypatch.setenv("KUNTAFLOW_EMAIL_PORT", str(smtp.port))
-        queue = KuntaflowSettings().work_queue()
-        try:
+        with KuntaflowSettings().work_queue() as queue:
             first = queue.add(PROCESS, reference="hostile-broken", payload=application(broken, "Rikkinäinen"))
             second = queue.add(PROCESS, reference="hostile-fine", payload=application(fine, "Ehjä"))
             report = process_batch(PROCESS)
             failed, done = queue.get(first.id), queue.get(second.id)
-        finally:
-            queue.dispose()
         output = (report.robot_log.parent / "output.xml").read_text(encoding="utf-8")
 
     assert failed.state is ItemState.APPLICATION_FAILED and failed.error_type == "APPLICATION"

@@ -119,12 +119,11 @@ def test_without_a_truetype_font_no_letter_is_made(tmp_path):
 
 
 def run_one(payload: dict) -> object:
-    queue = KuntaflowSettings().work_queue()
-    item = queue.add(PROCESS, reference="robot-layer", payload=payload)
-    report = process_batch(PROCESS)
-    result = queue.get(item.id)
-    output = (report.robot_log.parent / "output.xml").read_text(encoding="utf-8")
-    queue.dispose()
+    with KuntaflowSettings().work_queue() as queue:
+        item = queue.add(PROCESS, reference="robot-layer", payload=payload)
+        report = process_batch(PROCESS)
+        result = queue.get(item.id)
+        output = (report.robot_log.parent / "output.xml").read_text(encoding="utf-8")
     return result, output
 
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the work-item queue's tables; run them with ``kuntaflow.workitems.migrate``."""
