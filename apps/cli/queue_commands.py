@@ -14,6 +14,7 @@ import typer
 
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkQueue, WorkQueueError
+from schemas.reason_meanings import meaning, with_meaning
 from schemas.redaction import redact_value
 
 app = typer.Typer(help="Inspect the work-item queue and act on single cases.", no_args_is_help=True)
@@ -69,7 +70,7 @@ def list_items(
     except (ValueError, WorkQueueError) as exc:
         _fail(str(exc))
     for item in items:
-        error = f"  {item.error_code}" if item.error_code else ""
+        error = f"  {with_meaning(item.error_code)}" if item.error_code else ""
         typer.echo(f"{item.id:>8}  {item.process:<20} {item.state.value:<19} attempts={item.attempts}{error}")
     if not items:
         typer.echo("No items match.")
@@ -87,6 +88,8 @@ def show(item_id: int) -> None:
         _fail(str(exc))
     fields = item.model_dump(mode="json", exclude={"payload", "output"})
     typer.echo(json.dumps(fields, indent=2))
+    if item.error_code:
+        typer.echo(f"meaning: {meaning(item.error_code)}")
     typer.echo("payload: " + json.dumps(redact_value(item.payload), indent=2, ensure_ascii=False))
     if item.output is not None:
         typer.echo("output: " + json.dumps(redact_value(item.output), indent=2, ensure_ascii=False))

@@ -81,3 +81,13 @@ def test_an_unreachable_database_is_named_without_its_password(monkeypatch):
     result = runner.invoke(app, ["queue", "status"])
     assert result.exit_code == 2
     assert "cannot reach the work-item database" in result.output and "hunter2" not in result.output
+
+
+def test_list_and_show_give_an_error_code_with_its_meaning(queue):
+    item = queue.add("library_card", reference="a", payload={})
+    queue.claim("library_card", owner="o")
+    queue.fail_business(item.id, code="GUARDIANSHIP_NOT_VERIFIED", message="check", owner="o")
+    listed = runner.invoke(app, ["queue", "list", "--state", "BUSINESS_FAILED"])
+    assert "GUARDIANSHIP_NOT_VERIFIED: the guardianship could not be confirmed from the population register" in listed.output
+    shown = runner.invoke(app, ["queue", "show", str(item.id)])
+    assert "meaning: the guardianship could not be confirmed from the population register: staff check it" in shown.output
