@@ -26,14 +26,21 @@ from sqlalchemy import create_engine, text
 # generated population, so the seeds tests count stay put (module fixtures and subprocesses too).
 os.environ["KUNTAFLOW_SANDBOX_POPULATION_SIZE"] = "0"
 
-#: The test files that take longest (the front door's full ``kuntaflow run``, the chaos runs, the flows
-#: with their Prefect server and robots), longest first. Under xdist each file stays on one worker
-#: (``--dist loadfile``: module fixtures run once) and these go out first, so the run does not end
-#: waiting for one of them to start late.
+#: The test files that take longest (the front door's full ``kuntaflow run``, the chaos runs, then the
+#: Prefect servers, flows and browsers), longest first as measured. Under xdist each file stays on one
+#: worker (``--dist loadfile``: module fixtures run once) and these go out first, the first three on
+#: workers of their own, so the run ends on short files instead of waiting for a long one started late.
 LONGEST_FIRST = (
     "tests/engine/test_front_door.py",
     "tests/chaos/test_chaos_short.py",
     "tests/chaos/test_scale_out.py",
+    "tests/engine/test_prefect_server.py",
+    "tests/flows/test_employment_start.py",
+    "tests/flows/test_library_card.py",
+    "tests/flows/test_mass_recruitment.py",
+    "tests/e2e/test_employment_start_form.py",
+    "tests/engine/test_workitems_concurrency.py",
+    "tests/e2e/test_library_card_browser.py",
 )
 
 _SCRATCH = pytest.StashKey[Path]()
