@@ -35,6 +35,7 @@ $(INSTALLED): pyproject.toml
 run: setup
 	$(BIN)/kuntaflow run
 
+# In parallel: pytest-xdist workers, as [tool.pytest.ini_options] in pyproject.toml says; `-n 0` runs one process.
 test: setup lint
 	$(BIN)/python -m pytest -q
 
