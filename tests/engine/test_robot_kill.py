@@ -44,7 +44,11 @@ def test_sigkill_mid_batch_keeps_finished_items_done_and_releases_the_rest(queue
             target=lambda: reports.append(process_batch("killtest", batch_size=10, suite=FIXTURES / "kill_mid_batch.robot", settings=settings))
         )
         worker.start()
-        _wait_for(lambda: queue.counts().get("killtest", {}).get("DONE") == 3 and pid_file.exists(), "three items DONE")
+        # Killed while it holds the fourth item: three are DONE and the robot has started the fourth.
+        _wait_for(
+            lambda: queue.counts().get("killtest", {}).get("DONE") == 3 and pid_file.exists() and any(entry.action == "start" for entry in queue.audit(ids[3])),
+            "three items DONE and the fourth started",
+        )
         os.kill(int(pid_file.read_text()), signal.SIGKILL)
         worker.join(60)
 
@@ -92,7 +96,11 @@ def test_when_the_runner_is_killed_its_robot_dies_too_and_the_items_come_back_wh
         }
         runner = subprocess.Popen([sys.executable, "-c", RUNNER, str(FIXTURES / "kill_mid_batch.robot")], env=env)
         try:
-            _wait_for(lambda: queue.get(ids[0]).state is ItemState.DONE and pid_file.exists(), "the first item DONE")
+            # Killed while it holds the second item: the first is DONE and the robot has started the second.
+            _wait_for(
+                lambda: queue.get(ids[0]).state is ItemState.DONE and pid_file.exists() and any(entry.action == "start" for entry in queue.audit(ids[1])),
+                "the first item DONE and the second started",
+            )
             robot = int(pid_file.read_text())
             runner.kill()
             runner.wait()
