@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, TypedDict, TypeVar, overload
+from typing import Any, Self, TypedDict, TypeVar, overload
 
 import httpx
 import stamina
@@ -378,3 +378,21 @@ __all__ = [
     "request_id_of",
     "safe_path",
 ]
+
+
+class ConnectorClient:
+    """What every HTTP connector's client shares: its ``ApiClient`` (``self.api``), closed with the client.
+
+    A client is a context manager, so ``with KohaClient(settings) as koha:`` closes its connections.
+    """
+
+    api: ApiClient
+
+    def close(self) -> None:
+        self.api.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

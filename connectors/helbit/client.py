@@ -38,7 +38,7 @@ from connectors.helbit.models import (
     check_job_key,
 )
 from connectors.helbit.settings import HelbitSettings
-from connectors.http import ApiClient, ErrorDetails, RetryPolicy
+from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
 
 SYSTEM = "helbit"
 OPEN_JOBS_PATH = "/portal-api/recruitment/v2.3/open-jobs"
@@ -46,7 +46,7 @@ logger = logging.getLogger("connectors.helbit")
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 
 
-class HelbitClient:
+class HelbitClient(ConnectorClient):
     """Helbit's open-jobs API and applications API. Contract: connectors/helbit/README.md."""
 
     def __init__(self, settings: HelbitSettings | None = None, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None) -> None:
@@ -61,15 +61,6 @@ class HelbitClient:
             error_mapper=_map_helbit_error,
             transient_error=HelbitUnavailableError,
         )
-
-    def close(self) -> None:
-        self.api.close()
-
-    def __enter__(self) -> HelbitClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ public open-jobs API
 

@@ -40,7 +40,7 @@ from connectors.hr.models import (
     Unit,
 )
 from connectors.hr.settings import HrSettings
-from connectors.http import ApiClient, ErrorDetails, RetryPolicy
+from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
 from schemas.redaction import HETU_PATTERN
 
 SYSTEM = "hr"
@@ -59,7 +59,7 @@ class ApiErrorBody(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
-class HrClient:
+class HrClient(ConnectorClient):
     """HR/payroll REST API v1. Contract: connectors/hr/README.md."""
 
     def __init__(self, settings: HrSettings | None = None, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None) -> None:
@@ -82,15 +82,6 @@ class HrClient:
             error_mapper=_map_hr_error,
             transient_error=HrUnavailableError,
         )
-
-    def close(self) -> None:
-        self.api.close()
-
-    def __enter__(self) -> HrClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ units
 

@@ -22,7 +22,7 @@ import httpx
 from pydantic import SecretStr
 
 from connectors.errors import AutomationError, IntegrationError
-from connectors.http import ApiClient, ErrorDetails, RetryPolicy
+from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
 from connectors.koha.auth import auth_for
 from connectors.koha.errors import (
     AmbiguousPatronError,
@@ -50,7 +50,7 @@ logger = logging.getLogger("connectors.koha")
 EMBED_ATTRIBUTES = {"x-koha-embed": "extended_attributes"}
 
 
-class KohaClient:
+class KohaClient(ConnectorClient):
     """Koha REST API v1 (patrons). Contract: shared/specs/koha."""
 
     def __init__(
@@ -73,15 +73,6 @@ class KohaClient:
             transient_error=KohaUnavailableError,
         )
         self._categories: dict[str, PatronCategory] | None = None
-
-    def close(self) -> None:
-        self.api.close()
-
-    def __enter__(self) -> KohaClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ patrons
 

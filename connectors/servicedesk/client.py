@@ -15,7 +15,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.errors import AutomationError
-from connectors.http import ApiClient, ErrorDetails, RetryPolicy
+from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
 from connectors.servicedesk.errors import (
     ReferenceConflictError,
     ServiceDeskAuthenticationError,
@@ -42,7 +42,7 @@ class _Cancellation(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class ServiceDeskClient:
+class ServiceDeskClient(ConnectorClient):
     """Service desk REST API v1. Contract: connectors/servicedesk/README.md."""
 
     def __init__(self, settings: ServiceDeskSettings | None = None, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None) -> None:
@@ -57,15 +57,6 @@ class ServiceDeskClient:
             error_mapper=_map_servicedesk_error,
             transient_error=ServiceDeskUnavailableError,
         )
-
-    def close(self) -> None:
-        self.api.close()
-
-    def __enter__(self) -> ServiceDeskClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def create_request(self, request: ServiceRequestCreate) -> TicketCreated:
         """Open a ticket, or get the one the desk already has for ``request.external_reference``.

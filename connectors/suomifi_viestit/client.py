@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 
 from connectors.errors import AutomationError, IntegrationError
-from connectors.http import ApiClient, ErrorDetails, RetryPolicy
+from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
 from connectors.letters.pdf import PostalAddress
 from connectors.suomifi_viestit.auth import ViestitTokenAuth
 from connectors.suomifi_viestit.errors import (
@@ -58,7 +58,7 @@ logger = logging.getLogger("connectors.suomifi_viestit")
 SYSTEM = "suomifi_viestit"
 
 
-class ViestitClient:
+class ViestitClient(ConnectorClient):
     """Suomi.fi Messages REST API. Contract: shared/specs/suomifi/messages-rest/messages-api.yaml."""
 
     def __init__(
@@ -80,15 +80,6 @@ class ViestitClient:
             error_mapper=_map_viestit_error,
             transient_error=ViestitUnavailableError,
         )
-
-    def close(self) -> None:
-        self.api.close()
-
-    def __enter__(self) -> ViestitClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ mailboxes
 

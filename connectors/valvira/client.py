@@ -13,7 +13,7 @@ from datetime import date
 import httpx
 
 from connectors.errors import AutomationError
-from connectors.http import ApiClient, ErrorDetails, RetryPolicy
+from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
 from connectors.valvira.errors import ValviraAuthenticationError, ValviraUnavailableError
 from connectors.valvira.models import Professional
 from connectors.valvira.settings import ValviraSettings
@@ -22,7 +22,7 @@ SYSTEM = "valvira"
 _NUMBER = re.compile(r"^\d{11}$")
 
 
-class ValviraClient:
+class ValviraClient(ConnectorClient):
     """The register lookup. Contract: connectors/valvira/README.md."""
 
     def __init__(self, settings: ValviraSettings | None = None, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None) -> None:
@@ -37,15 +37,6 @@ class ValviraClient:
             transient_error=ValviraUnavailableError,
             headers={"X-Api-Key": self.settings.api_key.get_secret_value()},
         )
-
-    def close(self) -> None:
-        self.api.close()
-
-    def __enter__(self) -> ValviraClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def by_registration_number(self, number: str) -> Professional | None:
         """The holder of an 11-digit registration number; None if the register has no such number.
