@@ -12,6 +12,7 @@ work item, leaves as it is; a connector's, even one of the three base classes (`
 from __future__ import annotations
 
 import functools
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -76,14 +77,15 @@ def re_raise_for_robot(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class WorkItemSteps(Generic[S]):
+class WorkItemSteps(ABC, Generic[S]):
     """Base of a keyword library: the current work item (from the ``WorkItems`` library), its
     checkpoints, and the process's domain service the keywords call (built by ``_build_service``)."""
 
     _service: S | None = None
 
+    @abstractmethod
     def _build_service(self) -> S:
-        raise NotImplementedError
+        """The process's service with its connector clients (each library builds its own)."""
 
     @property
     def service(self) -> S:
