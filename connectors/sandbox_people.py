@@ -367,7 +367,7 @@ class Population:
 
 # --------------------------------------------------------------------------- generated people
 
-_FEMALE = (
+FEMALE_FIRST_NAMES = (
     "Aino",
     "Anna",
     "Elina",
@@ -387,7 +387,7 @@ _FEMALE = (
     "Venla",
     "Sofia",
 )
-_MALE = (
+MALE_FIRST_NAMES = (
     "Antti",
     "Eero",
     "Heikki",
@@ -471,7 +471,7 @@ def population(count: int, *, seed: int = DEFAULT_POPULATION_SEED) -> tuple[Sand
                 taken.add(hetu)
                 break
         female = individual % 2 == 0
-        names = _FEMALE if female else _MALE
+        names = FEMALE_FIRST_NAMES if female else MALE_FIRST_NAMES
         first, second = rng.sample(names, 2)
         surname = rng.choice(_SURNAMES)
         municipality, postcodes, library, _ = rng.choices(_PLACES, weights=weights)[0]

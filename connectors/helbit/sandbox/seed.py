@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from connectors.sandbox_people import FEMALE_FIRST_NAMES, MALE_FIRST_NAMES
+
 HELSINKI = ZoneInfo("Europe/Helsinki")
 CLIENT_ID = "helsinki"
 
@@ -49,54 +51,8 @@ PROFILE_WEIGHTS: dict[str, int] = {
 LANGUAGE_LEVELS = ("alkeet", "tyydyttävä", "hyvä", "erinomainen", "äidinkieli")
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "ruotsi", "en": "englanti", "et": "viro", "ru": "venäjä", "so": "somali", "ar": "arabia"}
 
-_FEMALE = (
-    "Aino",
-    "Anna",
-    "Elina",
-    "Emilia",
-    "Helmi",
-    "Johanna",
-    "Kaisa",
-    "Katja",
-    "Laura",
-    "Maria",
-    "Minna",
-    "Noora",
-    "Pirjo",
-    "Riikka",
-    "Satu",
-    "Tiina",
-    "Venla",
-    "Sofia",
-    "Hanna",
-    "Sari",
-    "Jenni",
-    "Outi",
-    "Eveliina",
-    "Milla",
-)
-_MALE = (
-    "Antti",
-    "Eero",
-    "Heikki",
-    "Ilkka",
-    "Jari",
-    "Juha",
-    "Kalle",
-    "Lauri",
-    "Markku",
-    "Mikael",
-    "Niko",
-    "Olli",
-    "Pekka",
-    "Sami",
-    "Timo",
-    "Ville",
-    "Johan",
-    "Elias",
-    "Tuomas",
-    "Joonas",
-)
+_FEMALE = (*FEMALE_FIRST_NAMES, "Hanna", "Sari", "Jenni", "Outi", "Eveliina", "Milla")
+_MALE = (*MALE_FIRST_NAMES, "Tuomas", "Joonas")
 _SECOND = ("Maria", "Johanna", "Kristiina", "Helena", "Sofia", "Emilia", "Juhani", "Tapani", "Olavi", "Mikael", "Kalevi", "Ilmari")
 _SURNAMES = (
     "Virtanen",
