@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import date
 from pathlib import Path
 
@@ -93,18 +94,22 @@ def test_up_serves_every_address_until_ctrl_c(environment):
         text=True,
     )
     lines: list[str] = []
-    ready = threading.Event()
+    ready, ended = threading.Event(), threading.Event()
 
     def read() -> None:
         for line in process.stdout:
             lines.append(line)
             if line.startswith("Applications sent on the e-service"):
                 ready.set()
+        ended.set()  # the process closed its output: it will never be ready
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     try:
-        assert ready.wait(300), "".join(lines)
+        deadline = time.monotonic() + 240  # under pytest-timeout, so a failure shows what `up` printed
+        while not ready.wait(1) and not ended.is_set() and time.monotonic() < deadline:
+            pass
+        assert ready.is_set(), f"`kuntaflow up` not ready (exit code {process.poll()}):\n" + "".join(lines)
         addresses = {
             what.strip(): url for what, url in (re.match(r"  (.+?)\s+(http://\S+)$", line).groups() for line in lines if re.match(r"  .+http://", line))
         }
