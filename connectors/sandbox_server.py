@@ -187,9 +187,39 @@ def create_app(*, package: str = "connectors", only: Iterable[str] | None = None
 
     routes: list[Any] = [Route("/", index), Route("/_sandboxes", listing)]
     routes += [Mount(sandbox.prefix, app=OwnRouteNames(sandbox.app)) for sandbox in sandboxes if sandbox.app is not None]
-    app = Starlette(routes=routes, lifespan=lambda _: _run_services(sandboxes), middleware=[Middleware(SandboxPagesOnLoopback)])
+    app = Starlette(routes=routes, lifespan=lambda _: _run_services(sandboxes), middleware=[Middleware(DropHungUpRequests), Middleware(SandboxPagesOnLoopback)])
     app.state.sandboxes = {sandbox.name: sandbox for sandbox in sandboxes}
     return app
+
+
+class DropHungUpRequests:
+    """A request whose client hung up mid-way (a robot killed while sending) ends quietly, as on a real server.
+
+    Whatever a sandbox raises because its client is gone (starlette's ``ClientDisconnect`` reading the
+    body, or a middleware's "No response returned") has nobody to answer and is not the sandbox's
+    fault: it is dropped here, at the outermost layer, and only when the client really disconnected.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        hung_up = False
+
+        async def watched_receive() -> dict[str, Any]:
+            nonlocal hung_up
+            message = await receive()
+            hung_up = hung_up or message["type"] == "http.disconnect"
+            return message
+
+        try:
+            await self.app(scope, watched_receive, send)
+        except Exception:
+            if not hung_up:
+                raise
 
 
 class SandboxPagesOnLoopback:

@@ -36,7 +36,6 @@ import httpx
 from anyio.from_thread import start_blocking_portal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from starlette.requests import ClientDisconnect
 
 FAULT_HEADER = "x-sandbox-faults"
 FaultKind = Literal["error", "rate_limit", "timeout", "drop", "lost_response"]
@@ -197,14 +196,6 @@ class FaultMiddleware:
         self.injector = injector
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        try:
-            await self._faulty(scope, receive, send)
-        except ClientDisconnect:
-            # The client hung up mid-request (a robot killed while sending): a real server drops the
-            # request quietly; there is nobody left to answer.
-            return
-
-    async def _faulty(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
