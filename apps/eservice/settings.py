@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.suomifi_tunnistus.settings import SANDBOX, SuomiFiSettings
 from kuntaflow.settings import KuntaflowSettings
+from schemas.web_address import public_base_url
 
 TriggerKind = Literal["event", "deployment", "event_and_deployment", "none"]
 
@@ -65,12 +66,7 @@ class EserviceSettings(BaseSettings):
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("KUNTAFLOW_ESERVICE_BASE_URL must be an absolute http(s) URL, e.g. https://asiointi.example.fi")
-        if parts.query or parts.fragment:
-            raise ValueError("KUNTAFLOW_ESERVICE_BASE_URL must not carry a query or fragment")
-        return value.rstrip("/")
+        return public_base_url(value, setting="KUNTAFLOW_ESERVICE_BASE_URL", example="https://asiointi.example.fi")
 
     @property
     def secure_cookies(self) -> bool:

@@ -1,5 +1,6 @@
-"""The durable work-item queue: ``WorkQueue``, ``WorkItem``, ``ItemState``, its errors, its migrations and its shared engines."""
+"""The durable work-item queue: ``WorkQueue``, ``WorkItem``, ``ItemState``, its errors, its migrations, its shared engines and the access log."""
 
+from kuntaflow.workitems.access_log import AccessEntry, AccessLog, SubjectKind
 from kuntaflow.workitems.engines import dispose_engines
 from kuntaflow.workitems.errors import (
     InvalidTransitionError,
@@ -15,6 +16,8 @@ from kuntaflow.workitems.models import AuditEntry, ItemState, WorkItem
 from kuntaflow.workitems.queue import WorkQueue, exponential_backoff
 
 __all__ = [
+    "AccessEntry",
+    "AccessLog",
     "AuditEntry",
     "InvalidTransitionError",
     "ItemNotFoundError",
@@ -23,6 +26,7 @@ __all__ = [
     "MigrationError",
     "PayloadError",
     "QueueUnavailableError",
+    "SubjectKind",
     "WorkItem",
     "WorkQueue",
     "WorkQueueError",

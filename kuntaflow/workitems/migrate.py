@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Self
 
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.engine import make_url
@@ -36,7 +37,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 FIRST_REVISION = "0001"
 #: The newest revision in ``migrations/versions`` (tests/engine/test_workitems_migrations.py checks it):
 #: a database at this revision needs no Alembic in this process.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 _SCHEMA_LOCK = zlib.crc32(b"kuntaflow-schema")
 
 _lock = threading.Lock()
@@ -135,3 +136,52 @@ def _unavailable_as_queue_error(url: str) -> Iterator[None]:
     except (OperationalError, ProgrammingError) as exc:
         shown = make_url(url).render_as_string(hide_password=True)
         raise QueueUnavailableError(f"cannot reach the work-item database {shown}: {first_line(exc.orig or exc)}") from None
+
+
+class QueueDatabase:
+    """A hold on the queue's database: the shared engine, migrated to the newest revision.
+
+    ``WorkQueue`` and ``AccessLog`` are both this. Close it when done (``with …:``); other holds on
+    the same database keep working.
+
+    Raises:
+        QueueUnavailableError: the database cannot be reached or migrated.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self._display_url = parsed.render_as_string(hide_password=True)
+        self._is_postgres = parsed.get_backend_name() == "postgresql"
+        self._engine = engines.acquire(url)
+        self._closed = False
+        try:
+            ensure_upgraded(self._engine, url)
+        except QueueUnavailableError:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release this hold on the shared engine (idempotent).
+
+        When the last hold on a database in this process is closed, the engine's pooled
+        connections are closed too. ``dispose_engines()`` closes every pool at shutdown or before forking.
+        """
+        if not self._closed:
+            self._closed = True
+            engines.release(self.url)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        """One transaction; a database failure becomes QueueUnavailableError naming the database (never its password)."""
+        try:
+            with self._engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise QueueUnavailableError(f"work-item database {self._display_url} failed: {first_line(exc.orig or exc)}") from None

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,19 +20,15 @@ from pydantic import BaseModel, SecretStr
 from sqlalchemy import Connection, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from kuntaflow.workitems import engines
 from kuntaflow.workitems.errors import (
     InvalidTransitionError,
     ItemNotFoundError,
     LeaseLostError,
     PayloadError,
-    QueueUnavailableError,
-    first_line,
 )
-from kuntaflow.workitems.migrate import ensure_upgraded
+from kuntaflow.workitems.migrate import QueueDatabase
 from kuntaflow.workitems.models import AuditEntry, ItemState, WorkItem
 from kuntaflow.workitems.schema import ACTIVE_STATES, audit, checkpoints, work_items
 from schemas.redaction import redact
@@ -71,7 +66,7 @@ def _json_ready(what: str, value: Any) -> Any:
         raise PayloadError(f"{what} is not JSON-serialisable: {exc}") from None
 
 
-class WorkQueue:
+class WorkQueue(QueueDatabase):
     """The work-item queue on one database.
 
     Args:
@@ -96,52 +91,15 @@ class WorkQueue:
         backoff: Callable[[int], timedelta] = exponential_backoff,
         payload_key: SecretStr | None = None,
     ) -> None:
-        self.url = url
         # Payloads hold personal data (a citizen's henkilötunnus, address): sealed at rest when a key is given.
         self._cipher = Fernet(payload_key.get_secret_value().encode()) if payload_key else None
         self.max_attempts = max_attempts
         self.backoff = backoff
-        parsed = make_url(url)
-        self._display_url = parsed.render_as_string(hide_password=True)
-        self._is_postgres = parsed.get_backend_name() == "postgresql"
-        self._engine = engines.acquire(url)
-        self._closed = False
-        try:
-            ensure_upgraded(self._engine, url)
-        except QueueUnavailableError:
-            self.close()
-            raise
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def close(self) -> None:
-        """Release this queue's hold on the shared engine (idempotent).
-
-        Other queues on the same database keep working; when the last one in this process is
-        closed, the engine's pooled connections are closed too. ``dispose_engines()`` closes
-        every pool at shutdown or before forking.
-        """
-        if not self._closed:
-            self._closed = True
-            engines.release(self.url)
+        super().__init__(url)
 
     def dispose(self) -> None:
         """The same as :meth:`close`; the name callers used when every queue had an engine of its own."""
         self.close()
-
-    def __enter__(self) -> WorkQueue:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        try:
-            with self._engine.begin() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise QueueUnavailableError(f"work-item database {self._display_url} failed: {first_line(exc.orig or exc)}") from None
 
     # ------------------------------------------------------------------ adding
 

@@ -73,3 +73,18 @@ audit = Table(
     Column("to_state", String(24)),
     Column("reason", Text),
 )
+
+# Who looked at whose personal data, when and why (kuntaflow/workitems/access_log.py); append-only.
+access_log = Table(
+    "kf_access_log",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject_kind", String(16), nullable=False),
+    Column("subject_id", String(128), nullable=False),
+    Column("process", String(64)),
+    Column("purpose", Text, nullable=False),
+    Index("ix_kf_access_log_subject", "subject_kind", "subject_id"),
+)

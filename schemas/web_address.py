@@ -1,0 +1,19 @@
+"""Public web addresses in settings: absolute http(s), no query or fragment, no trailing slash.
+
+Links in e-mails and SAML/OIDC redirect addresses are built by appending paths to such an
+address, so one that is relative, carries a query or ends in a slash would build broken links.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+def public_base_url(value: str, *, setting: str, example: str) -> str:
+    """``value`` without its trailing slash; ValueError naming ``setting`` when it cannot be a base address."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{setting} must be an absolute http(s) URL, e.g. {example}")
+    if parts.query or parts.fragment:
+        raise ValueError(f"{setting} must not carry a query or fragment")
+    return value.rstrip("/")
