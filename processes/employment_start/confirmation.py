@@ -21,6 +21,7 @@ import logging
 import secrets
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from time import monotonic, sleep
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -197,17 +198,40 @@ def confirmation_of(queue: WorkQueue, employment_item: WorkItem) -> WorkItem | N
     return queue.get(requested.confirmation_item_id) if requested else None
 
 
-def resume_waiting_run(queue: WorkQueue, confirmation_item_id: int, answer: dict[str, Any]) -> bool:
-    """Resume the Prefect run waiting on this confirmation, if one is paused; True when resumed."""
+#: How long the link waits for a run that is on its way to suspending: the run looked at the confirmation
+#: item just before the answer was recorded, so nobody would resume it otherwise.
+SUSPEND_GRACE_SECONDS = 30.0
+
+
+def resume_waiting_run(queue: WorkQueue, confirmation_item_id: int, answer: dict[str, Any], *, grace_seconds: float = SUSPEND_GRACE_SECONDS) -> bool:
+    """Resume the Prefect run waiting on this confirmation; True when resumed.
+
+    A run that is still running (between its last look at the item and its suspension) is waited
+    for up to ``grace_seconds`` and then resumed; a run that has finished, or is not found, is left alone.
+    """
     from prefect.exceptions import PrefectException  # noqa: PLC0415 (Prefect is heavy; kept off the staff app's start-up, which needs it only here)
     from prefect.flow_runs import resume_flow_run  # noqa: PLC0415 (as above)
 
     waiting = WaitingRun.read(queue.checkpoints(confirmation_item_id))
     if waiting is None:
         return False
-    try:
-        resume_flow_run(waiting.flow_run_id, run_input=answer)
-    except (PrefectException, RuntimeError) as error:  # NotPausedError, ObjectNotFound, a timed-out pause
-        logging.getLogger(__name__).info("Confirmation %s: no paused run to resume (%s)", confirmation_item_id, type(error).__name__)
-        return False
-    return True
+    deadline = monotonic() + grace_seconds
+    while True:
+        try:
+            resume_flow_run(waiting.flow_run_id, run_input=answer)
+        except (PrefectException, RuntimeError) as error:  # NotPausedError, ObjectNotFound, a timed-out pause
+            if type(error).__name__ == "NotPausedError" and monotonic() < deadline and _still_running(waiting.flow_run_id):
+                sleep(0.25)
+                continue
+            logging.getLogger(__name__).info("Confirmation %s: no paused run to resume (%s)", confirmation_item_id, type(error).__name__)
+            return False
+        return True
+
+
+def _still_running(flow_run_id: str) -> bool:
+    """Whether the run has not finished yet (it may still suspend)."""
+    from prefect.client.orchestration import get_client  # noqa: PLC0415 (see resume_waiting_run)
+
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(flow_run_id).state
+    return state is not None and not state.is_final() and not state.is_paused()

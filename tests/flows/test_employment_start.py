@@ -26,6 +26,7 @@ from prefect.flow_runs import resume_flow_run
 from prefect.input.run_input import read_flow_run_input
 from test_library_card import Gate  # the same crash harness (tests/flows is on sys.path)
 
+import flows.employment_start as employment_start_flow
 from apps.staff import create_app as create_staff
 from connectors.email.sandbox import SmtpSandbox
 from connectors.hr.sandbox import create_app as create_hr
@@ -397,6 +398,29 @@ def test_the_e_mail_link_resumes_the_waiting_run(systems, onboarded):
     outcome = result["summary"].employee
     assert (outcome.confirmation, outcome.confirmed_by) == ("vahvistettu", "Satu Lehtonen")
     assert [e.actor for e in systems.queue.audit(outcome.item_id) if e.action == "supervisor_confirmed"] == ["Satu Lehtonen (sähköpostilinkki)"]
+
+
+def test_a_link_answered_while_the_run_is_on_its_way_to_pausing_still_resumes_it(systems, onboarded, monkeypatch):
+    """The run looked at the confirmation item, found it open, and is about to pause when the link records the answer."""
+    about_to_pause = threading.Event()
+    pause = employment_start_flow._wait
+
+    def slow_to_pause(*args: Any, **kwargs: Any) -> Any:
+        about_to_pause.set()
+        time.sleep(2)
+        return pause(*args, **kwargs)
+
+    monkeypatch.setattr(employment_start_flow, "_wait", slow_to_pause)
+    payload = new_employee(945)
+    reference = employment_start_reference(NewEmployee.model_validate(payload), KuntaflowSettings().salt())
+    worker, result = _start_waiting(payload)
+    assert about_to_pause.wait(90)
+    confirmation_id = systems.queue.find(PROCESS, reference).output["confirmation_item_id"]
+    token = confirmation_token(confirmation_id, SUPERVISOR, EmploymentStartSettings())
+    assert TestClient(create_staff()).post(f"/vahvistus/{token}", data={"confirmed_by": "Satu Lehtonen", "plan_confirmed": "true"}).status_code == 200
+    worker.join(60)
+    assert not worker.is_alive(), "the run paused after the answer was recorded and nobody resumed it"
+    assert (result["summary"].employee.confirmation, result["summary"].employee.confirmed_by) == ("vahvistettu", "Satu Lehtonen")
 
 
 # --------------------------------------------------------------------------- outages and a crash between two steps
