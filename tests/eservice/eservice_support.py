@@ -192,7 +192,6 @@ class Citizen:
         assert acs.status_code == 303 and acs.headers["location"].endswith("/login/complete"), acs.text
         return self.follow(self.get(acs.headers["location"]))
 
-
     def pick_in_valtuudet(self, choose, child: str | None, *, action: str = "select"):
         """From the whom-for page to Suomi.fi Valtuudet, pick ``child`` (a person key) there, and come back.
 
