@@ -8,6 +8,7 @@ import base64
 import json
 import logging
 import re
+from dataclasses import replace
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,8 +20,10 @@ from apps.eservice.app import create_app
 from apps.eservice.libraries import LibraryDirectory
 from apps.eservice.sessions import Kind
 from apps.eservice.settings import EserviceSettings
+from connectors.sandbox_people import NAMED, Population, SandboxPerson
+from connectors.suomifi_valtuudet.sandbox import create_app as create_valtuudet
 from kuntaflow.settings import KuntaflowSettings
-from schemas.hetu import hetu_key
+from schemas.hetu import check_character, hetu_key
 from schemas.library_card import PROCESS, GuardianshipVerification, LibraryCardApplication, ReasonCode, check_library_rules
 
 VALID = {
@@ -180,6 +183,27 @@ def test_a_guardian_who_cancels_in_valtuudet_or_replays_the_return_gets_no_ward(
     replayed = citizen.get(urlsplit(citizen.urls_seen[-2]).path + "?" + urlsplit(citizen.urls_seen[-2]).query)
     assert replayed.status_code == 400  # the pending registration was used once
     assert "Onni Eemeli Laine" in citizen.get("/apply").text
+
+
+def test_a_person_valtuudet_does_not_allow_is_not_taken(neighbours, monkeypatch):
+    """Mikko's grown-up son is in his family, but at 26 no guardian acts for him: Valtuudet says DISALLOWED."""
+    monkeypatch.setenv("KUNTAFLOW_SUOMIFI_SANDBOX_IDP_URL", IDP)
+    grown_up = SandboxPerson(
+        key="ville",
+        hetu="150600A" + "950" + check_character("150600950"),
+        first_names="Ville Juhani",
+        surname="Korhonen",
+        description={"fi": "Aikuinen poika", "sv": "Vuxen son", "en": "Grown-up son"},
+    )
+    family = [replace(person, children=(*person.children, "ville")) if person.key == "mikko" else person for person in NAMED.values()]
+    valtuudet = create_valtuudet(people=Population([*family, grown_up]))
+    built = build_eservice(replace(neighbours, valtuudet_app=valtuudet))
+    with TestClient(built.app):
+        citizen = built.citizen()
+        citizen.log_in("mikko")
+        refused = citizen.follow(citizen.pick_in_valtuudet(citizen.get("/apply/for"), "ville"))
+        assert "Et voi hakea korttia tämän henkilön puolesta" in refused.text
+        assert "Ville" not in citizen.get("/apply/for").text and not items(built)
 
 
 def test_a_child_cannot_apply_alone(eservice):

@@ -308,7 +308,7 @@ def authorize_page(
     lang: str = "fi",
 ) -> Response:
     locale = lang if lang in LANGUAGES else "fi"
-    found = _authorize_request(request, client_id, redirect_uri, user)
+    found = _authorize_request(request, client_id, redirect_uri, user, locale)
     if isinstance(found, Response):
         return found
     if response_type != "code":
@@ -329,18 +329,19 @@ def authorize_choice(
     principal: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "select",
 ) -> Response:
-    found = _authorize_request(request, client_id, redirect_uri, user)
+    locale = lang if lang in LANGUAGES else "fi"
+    found = _authorize_request(request, client_id, redirect_uri, user, locale)
     if isinstance(found, Response):
         return found
     session_id, session = found
     if not secrets.compare_digest(form_token.encode(), session.form_token.encode()):
-        return _message(request, 400, "form")
+        return _message(request, 400, "form", locale)
     if action == "cancel":
         return RedirectResponse(_back(redirect_uri, {"error": "access_denied", "state": state}), status_code=303)
     people = _state(request).people
     chosen = people.get(principal) if principal in session_principal_keys(people, session) else None
     if chosen is None or chosen.hetu is None:
-        return _page(request, session, lang if lang in LANGUAGES else "fi", client_id=client_id, redirect_uri=redirect_uri, user=user, state=state, error=True)
+        return _page(request, session, locale, client_id=client_id, redirect_uri=redirect_uri, user=user, state=state, error=True)
     session.chosen = [chosen.hetu]
     code = _state(request).issue_code(session_id, client_id, redirect_uri)
     return RedirectResponse(_back(redirect_uri, {"code": code, "state": state}), status_code=303)
@@ -382,14 +383,14 @@ def session_principal_keys(people: Population, session: Session) -> list[str]:
     return list(delegate.children) if delegate is not None else []
 
 
-def _authorize_request(request: Request, client_id: str, redirect_uri: str, user: str) -> tuple[str, Session] | Response:
+def _authorize_request(request: Request, client_id: str, redirect_uri: str, user: str, locale: str) -> tuple[str, Session] | Response:
     """The registered session behind an authorize request, or the error page (never a redirect to an unchecked URI)."""
     parts = urlsplit(redirect_uri)
     if client_id not in _state(request).clients or parts.scheme not in ("http", "https") or not parts.netloc:
-        return _message(request, 400, "client")
+        return _message(request, 400, "client", locale)
     found = _state(request).by_user(user)
     if found is None or found[1].client_id != client_id:
-        return _message(request, 400, "session")
+        return _message(request, 400, "session", locale)
     return found
 
 
@@ -415,5 +416,5 @@ def _page(request: Request, session: Session, locale: str, *, error: bool = Fals
     return TEMPLATES.TemplateResponse(request, "authorize.html", context, status_code=400 if error else 200, headers={"Cache-Control": "no-store"})
 
 
-def _message(request: Request, status: int, kind: str) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, "message.html", {"kind": kind, "locale": "fi", "t": TEXTS["fi"]}, status_code=status)
+def _message(request: Request, status: int, kind: str, locale: str) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, "message.html", {"kind": kind, "locale": locale, "t": TEXTS[locale]}, status_code=status)
