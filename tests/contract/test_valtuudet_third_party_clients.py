@@ -1,8 +1,9 @@
 """Suomi.fi Valtuudet clients nobody here wrote, replayed against our sandbox request by request.
 
-None of them installs as a Python package we can run (DVV's is a Node.js app, Innofactor's a .NET
-library, Helsinki's a Django app for YPA), so each is a recorded sequence of its requests: the exact
-paths and query strings, headers, timestamp format and HMAC computation, taken from its source:
+DVV's is a Node.js app and Innofactor's a .NET library, so each runs here as a recorded sequence of its
+requests: the exact paths and query strings, headers, timestamp format and HMAC computation, taken from
+its source. Helsinki's is also installed and its own code run (test_valtuudet_helsinki_client.py); its
+HPA-shaped requests are recorded here too:
 
 - DVV ``vrk-kpa/roles-auths-web-api-node-client`` @ 4262a9ccb390f085e6c376a14a7760d4096f1332,
   ``WebApiClient.js`` (register, redirectToWebApiSelection, changeCodeToToken, getDelegate,
