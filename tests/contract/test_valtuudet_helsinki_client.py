@@ -54,7 +54,7 @@ def helsinki(valtuudet_url):
     else:
         for name, value in values.items():
             setattr(settings, name, value)
-    from suomifi_on_behalf import client, views  # noqa: PLC0415 (importable only once Django is configured)
+    from suomifi_on_behalf import client, views  # importable only once Django is configured
 
     return client, views
 
