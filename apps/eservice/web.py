@@ -139,6 +139,7 @@ _PATHS = MappingProxyType(
         "slo": "/saml/slo",
         "metadata": "/saml/metadata",
         "choose": "/apply/for",
+        "valtuudet_callback": "/apply/for/valtuudet",
         "apply": "/apply",
         "status": "/status",
         "logout": "/logout",

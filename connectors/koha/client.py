@@ -234,7 +234,21 @@ class KohaClient(ConnectorClient):
         return self._all_pages(Library, "/libraries")
 
     def list_patron_categories(self) -> list[PatronCategory]:
-        return self._all_pages(PatronCategory, "/patron_categories")
+        """Every category, in one request without parameters: Koha's ``GET /patron_categories`` declares
+        none and ignores paging, answering at most RESTdefaultPageSize categories.
+
+        Raises:
+            IntegrationError: ``CATEGORIES_TRUNCATED`` when X-Total-Count says Koha has more than it sent.
+        """
+        response = self.api.request("GET", "/patron_categories")
+        categories = self.api.decode(response, list[PatronCategory])
+        total = response.headers.get("x-total-count", "")
+        if total.isdigit() and int(total) > len(categories):
+            raise IntegrationError(
+                f"koha: GET /patron_categories sent {len(categories)} of {total} categories; raise Koha's RESTdefaultPageSize to at least {total}",
+                code="CATEGORIES_TRUNCATED",
+            )
+        return categories
 
     # ------------------------------------------------------------------ internals
 

@@ -143,6 +143,15 @@ def test_lists_libraries_across_pages_and_categories(app):
     assert not categories["HENKILO"].is_child
 
 
+def test_more_categories_than_koha_sends_in_one_answer_is_an_error_not_a_short_list(app):
+    """GET /patron_categories declares no paging: Koha sends RESTdefaultPageSize (20) whatever is asked."""
+    for number in range(25):
+        app.state.store.categories[f"C{number:02d}"] = {**app.state.store.categories["HENKILO"], "patron_category_id": f"C{number:02d}"}
+    with make_client(app, page_size=5) as koha, pytest.raises(IntegrationError) as truncated:
+        koha.list_patron_categories()
+    assert truncated.value.code == "CATEGORIES_TRUNCATED" and "of 27" in str(truncated.value)
+
+
 def test_extended_attributes_can_be_added_listed_and_replaced(koha):
     patron = koha.create_patron(adult(), hetu_key=hetu_key(NEW_HETU, SALT))
     koha.add_extended_attribute(patron.patron_id, ExtendedAttributeIn(type="TAKAAJA", value="1"))
