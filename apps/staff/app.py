@@ -12,14 +12,22 @@ on these pages: the token carries item ids only.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
+from apps.i18n import remember_language
+from apps.staff.access import SignInRequiredError, sign_in_url
+from apps.staff.pages import page, staff_catalog, staff_templates, translator
+from apps.staff.settings import StaffSettings
+from apps.staff.signin import build_oauth, signin
+from connectors.oidc import OidcSettings
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemNotFoundError, ItemState, WorkQueue
 from processes.employment_start.confirmation import (
@@ -33,6 +41,7 @@ from processes.employment_start.confirmation import (
     resume_waiting_run,
 )
 from schemas.employee import CONFIRMATION_PROCESS
+from schemas.web_address import same_site_path
 
 _PAGE = """<!doctype html>
 <html lang="fi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -47,13 +56,75 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status)
 
 
-def create_app(settings: EmploymentStartSettings | None = None, *, queue_factory: Callable[[], WorkQueue] | None = None) -> FastAPI:
-    """The staff app. ``queue_factory`` defaults to the engine settings' queue."""
-    app = FastAPI(title="Kuntaflow – henkilöstön sivut", docs_url=None, redoc_url=None, openapi_url=None)
+def create_app(
+    settings: EmploymentStartSettings | None = None,
+    *,
+    queue_factory: Callable[[], WorkQueue] | None = None,
+    staff_settings: StaffSettings | None = None,
+    oidc_settings: OidcSettings | None = None,
+    routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    """The staff app.
+
+    Args:
+        settings: the confirmation links' settings (``KUNTAFLOW_EMPLOYMENT_START_*``).
+        queue_factory: opens the work-item queue for a request; the engine settings' queue by default.
+        staff_settings: address, session secret, roles (``KUNTAFLOW_STAFF_*``).
+        oidc_settings: the identity provider staff sign in with (``KUNTAFLOW_OIDC_*``).
+        routers: more pages, included after sign-in and the confirmation links.
+    """
+    staff = staff_settings or StaffSettings()
+    oidc = oidc_settings or OidcSettings()
+    app = FastAPI(title="Kuntaflow Desk", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.link_settings = settings or EmploymentStartSettings()
     app.state.open_queue = queue_factory or (lambda: KuntaflowSettings().work_queue())
-    app.include_router(confirmation)
+    app.state.staff_settings = staff
+    app.state.oidc_settings = oidc
+    app.state.oauth = build_oauth(oidc)
+    app.state.catalog = staff_catalog()
+    app.state.templates = staff_templates()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=staff.resolved_secret_key().get_secret_value(),
+        session_cookie=staff.session_cookie,
+        max_age=staff.session_hours * 3600,
+        same_site="lax",  # the provider's redirect back to the callback is a top-level GET: Lax sends the cookie
+        https_only=staff.secure_cookies,
+    )
+    app.add_exception_handler(SignInRequiredError, _to_sign_in)
+    app.add_exception_handler(StarletteHTTPException, _error_page)
+    for router in (language, signin, confirmation, *routers):
+        app.include_router(router)
     return app
+
+
+def _to_sign_in(request: Request, error: Exception) -> RedirectResponse:
+    assert isinstance(error, SignInRequiredError)
+    return RedirectResponse(sign_in_url(error.next_path), status_code=303)
+
+
+#: The page shown for each refusal (``HTTPException.detail`` a key of the staff texts).
+_ERROR_KEYS = {403: "error_forbidden", 404: "error_not_found", 405: "error_not_found"}
+
+
+def _error_page(request: Request, error: Exception) -> HTMLResponse:
+    assert isinstance(error, StarletteHTTPException)
+    t = translator(request)
+    title_key = _ERROR_KEYS.get(error.status_code, "error")
+    detail = f"error_{error.detail}" if isinstance(error.detail, str) else ""
+    text_key = detail if detail in t.texts else f"{title_key}_text"
+    return page(request, f"{title_key}_title", text_key, status=error.status_code)
+
+
+language = APIRouter()
+
+
+@language.get("/kieli/{code}")
+def choose_language(request: Request, code: str, seuraava: str | None = None) -> RedirectResponse:
+    """The language switch: remember the language, back to the same page."""
+    if not remember_language(request, code):
+        raise StarletteHTTPException(status_code=404)
+    return RedirectResponse(same_site_path(seuraava), status_code=303)
 
 
 def _confirmation(request: Request, queue: WorkQueue, token: str) -> tuple[int, dict] | HTMLResponse:

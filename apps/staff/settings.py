@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from apps.staff.identity import Role
+from schemas.data_home import DataHome
 from schemas.employee import CONFIRMATION_PROCESS
 from schemas.employee import PROCESS as EMPLOYMENT_START
 from schemas.library_card import PROCESS as LIBRARY_CARD
@@ -47,6 +48,22 @@ class StaffSettings(BaseSettings):
         },
         description="Whose cases each role sees and acts on. An administrator also reads the access log.",
     )
+
+    session_cookie: str = Field(default="kuntaflow_staff", pattern=r"^[A-Za-z0-9_]{1,64}$", description="The name of the signed session cookie.")
+    session_hours: int = Field(default=10, ge=1, le=24, description="A sign-in lasts this long (a working day); then the provider is asked again.")
+    digest_recipients: dict[Role, list[str]] = Field(
+        default={},
+        description="Who gets each role's daily digest of waiting cases (e-mail addresses); a role with nobody gets none.",
+    )
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS when staff reach the app over HTTPS."""
+        return self.public_url.startswith("https://")
+
+    def resolved_secret_key(self, home: DataHome | None = None) -> SecretStr:
+        """The configured key, else one generated once (0600) into the data directory."""
+        return (home or DataHome()).signing_key(self.secret_key, file="staff-secret.key", setting="KUNTAFLOW_STAFF_SECRET_KEY")
 
     @field_validator("public_url")
     @classmethod
