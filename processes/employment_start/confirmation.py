@@ -48,7 +48,10 @@ class EmploymentStartSettings(BaseSettings):
     escalate_after_working_days: int = Field(default=1, ge=0, description="Working days after the reminder before HR is told.")
     ticket_lead_working_days: int = Field(default=3, ge=0, description="onboarding-reminders chases requests not done this many working days before the start.")
     hr_email: str = Field(default="henkilostopalvelut@hel.example", description="HR's shared mailbox for escalations.")
-    staff_url: str = Field(default="http://127.0.0.1:8090", description="Where the staff app (apps.staff) answers the confirmation links.")
+    staff_url: str = Field(
+        default="http://127.0.0.1:8010",
+        description="Where the staff app (apps.staff) answers the confirmation links: its public address (KUNTAFLOW_STAFF_PUBLIC_URL).",
+    )
     link_secret: SecretStr | None = Field(default=None, description="Signs the confirmation links; generated once into the data directory when unset.")
     link_max_age_days: int = Field(default=60, gt=0, description="A confirmation link stops working after this many days.")
 

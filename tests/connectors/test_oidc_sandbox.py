@@ -167,7 +167,9 @@ def test_end_session_returns_to_the_registered_address_and_ends_the_tokens(clien
     assert back.status_code == 302 and back.headers["location"] == f"{SIGNED_OUT}?state=bye"
     assert client.get("/protocol/openid-connect/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}).status_code == 401
     elsewhere = client.get(
-        "/protocol/openid-connect/logout", params={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "http://evil.example/"}, follow_redirects=False
+        "/protocol/openid-connect/logout",
+        params={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": "http://evil.example/"},
+        follow_redirects=False,
     )
     assert elsewhere.status_code == 200 and "location" not in elsewhere.headers
     forged = client.get("/protocol/openid-connect/logout", params={"id_token_hint": tokens["id_token"][:-4] + "AAAA"}, follow_redirects=False)
