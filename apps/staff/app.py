@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from apps.i18n import remember_language
+from apps.i18n import finnish_date, remember_language
 from apps.staff.access import SignInRequiredError, sign_in_url
 from apps.staff.pages import page, staff_catalog, staff_templates, translator
 from apps.staff.settings import StaffSettings
@@ -153,7 +153,7 @@ def _form(token: str, payload: dict, *, problem: str = "", confirmed_by: str | N
     body = (
         (f'<div class="error" role="alert"><p>{html.escape(problem)}</p></div>' if problem else "")
         + f"<p><strong>{html.escape(payload['employee_name'])}</strong>, {html.escape(payload['title'])}, "
-        f"{html.escape(payload['unit_name'])}: aloittaa {html.escape(str(payload['start_date']))}.</p>"
+        f"{html.escape(payload['unit_name'])}: aloittaa {html.escape(finnish_date(payload['start_date']))}.</p>"
         "<p>Tarkista sähköpostin liitteenä oleva perehdytyssuunnitelma ja palvelupyynnöt.</p>"
         f'<form method="post" action="/vahvistus/{html.escape(token)}">'
         '<label for="confirmed_by">Vahvistajan nimi</label>'

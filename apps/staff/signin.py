@@ -29,6 +29,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from httpx import HTTPError
 from pydantic import ValidationError
 
+from apps.i18n import LANGUAGE_KEY
 from apps.staff.access import NEXT_PARAMETER, SIGN_IN_PATH, staff_settings
 from apps.staff.identity import StaffMember, forget, remember, roles_for_groups, signed_in
 from apps.staff.pages import check_csrf, page
@@ -81,6 +82,13 @@ def member_from_claims(claims: dict[str, Any], request: Request) -> StaffMember:
     )
 
 
+def _clear_keeping_language(request: Request) -> None:
+    language = request.session.get(LANGUAGE_KEY)
+    request.session.clear()
+    if language:
+        request.session[LANGUAGE_KEY] = language
+
+
 signin = APIRouter()
 
 
@@ -116,7 +124,7 @@ async def callback(request: Request) -> HTMLResponse | RedirectResponse:
         logger.error("The identity provider cannot be reached to finish sign-in: %s", error)
         return page(request, "signin_unavailable_title", "signin_unavailable", status=503)
     target = same_site_path(request.session.pop(_NEXT_KEY, None))
-    request.session.clear()  # nothing from before the sign-in carries over (session fixation)
+    _clear_keeping_language(request)  # nothing from before the sign-in carries over (session fixation) but the language
     remember(request.session, member)
     request.session[_ID_TOKEN_KEY] = token.get("id_token", "")
     logger.info("Signed in: %s with roles %s", member.subject, sorted(member.roles))
@@ -129,7 +137,7 @@ async def sign_out(request: Request, csrf_token: Annotated[str, Form(max_length=
     check_csrf(request, csrf_token)
     id_token = request.session.get(_ID_TOKEN_KEY)
     forget(request.session)
-    request.session.clear()
+    _clear_keeping_language(request)
     oidc = _oidc(request)
     try:
         return await _client(request).logout_redirect(
