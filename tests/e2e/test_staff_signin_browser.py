@@ -16,11 +16,11 @@ from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from accessibility import assert_accessible, assert_reflows
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import SecretStr
 
-from accessibility import assert_accessible, assert_reflows
 from apps.staff import create_app
 from apps.staff.access import require_member
 from apps.staff.identity import Role, StaffMember
