@@ -27,6 +27,7 @@ from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from httpx import HTTPError
+from joserfc.errors import JoseError
 from pydantic import ValidationError
 
 from apps.i18n import LANGUAGE_KEY
@@ -117,8 +118,8 @@ async def callback(request: Request) -> HTMLResponse | RedirectResponse:
     try:
         token = await _client(request).authorize_access_token(request)
         member = member_from_claims(dict(token.get("userinfo") or {}), request)
-    except (OAuthError, ValueError, ValidationError, KeyError) as error:
-        logger.warning("Sign-in failed: %s", type(error).__name__ if not isinstance(error, OAuthError) else error.error)
+    except (OAuthError, JoseError, ValueError, ValidationError, KeyError) as error:  # a bad state, code, signature, nonce or claim
+        logger.warning("Sign-in failed: %s", error.error if isinstance(error, OAuthError | JoseError) else type(error).__name__)
         return page(request, "signin_failed_title", "signin_failed", status=400, retry=True)
     except HTTPError as error:
         logger.error("The identity provider cannot be reached to finish sign-in: %s", error)
