@@ -20,11 +20,12 @@ from kuntaflow.settings import KuntaflowSettings
 
 
 def _quiet(*, prefect_logs: bool = False) -> None:
-    """Our summary, not Prefect's chatter (unless ``prefect_logs``: the worker's runs log to the UI) or pysaml2's deprecation notices."""
+    """Our summary, not Prefect's chatter (unless ``prefect_logs``: the worker's runs log to the UI) or pysaml2's and Authlib's deprecation notices."""
     if not prefect_logs:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     warnings.filterwarnings("ignore", module="saml2")
     warnings.filterwarnings("ignore", message=".*CFB has been moved.*")
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated")  # Authlib announcing httpx2 at import
 
 
 def run_processes(names: tuple[str, ...] | None = None, samples: int | None = None, *, staff_port: int | None = None) -> int:

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import SecretStr
 
 from apps.staff import create_app
-from apps.staff.access import require_member
+from apps.staff.access import ensure_may_handle, require_member
 from apps.staff.identity import Role, StaffMember
 from apps.staff.pages import render
 from apps.staff.settings import StaffSettings
@@ -48,6 +48,12 @@ def signed_in_page(request: Request, member: Annotated[StaffMember, Depends(requ
     return render(request, "message.html", title=f"Hei {member.name}", text=f"roolit: {roles}")
 
 
+@probe.get("/koe/{process}", response_class=HTMLResponse)
+def process_page(request: Request, process: str, member: Annotated[StaffMember, Depends(require_member)]) -> HTMLResponse:
+    ensure_may_handle(request, member, process)
+    return render(request, "message.html", title=process, text=member.name)
+
+
 class World:
     def __init__(self, staff_url: str, oidc_url: str, provider) -> None:
         self.staff_url, self.oidc_url, self.provider = staff_url, oidc_url, provider
@@ -56,7 +62,9 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[World]:
     with pytest.MonkeyPatch.context() as env, ExitStack() as stack:
-        env.setenv("KUNTAFLOW_DATA_DIR", str(tmp_path_factory.mktemp("staff-signin")))
+        data = tmp_path_factory.mktemp("staff-signin")
+        env.setenv("KUNTAFLOW_DATA_DIR", str(data))
+        env.setenv("KUNTAFLOW_DATABASE_URL", f"sqlite:///{data / 'queue.db'}")
         staff_port, oidc_port = free_port(), free_port()
         staff_url, oidc_url = f"http://127.0.0.1:{staff_port}", f"http://localhost:{oidc_port}"
         oidc = OidcSettings(issuer=oidc_url, client_id="desk", client_secret=SecretStr(SECRET))
@@ -147,7 +155,7 @@ def test_a_librarian_signs_in_through_the_picker_and_out_with_the_keyboard(world
     expect(page).to_have_url(re.compile(rf"^{re.escape(world.oidc_url)}/protocol/openid-connect/auth\?"))
 
 
-def test_a_teacher_with_no_kuntaflow_group_signs_in_with_no_role(world, page):
+def test_a_teacher_with_no_kuntaflow_group_signs_in_with_no_role_and_is_refused_a_process(world, page):
     from playwright.sync_api import expect
 
     page.goto(f"{world.staff_url}/kirjaudu?seuraava=/koe")
@@ -156,3 +164,40 @@ def test_a_teacher_with_no_kuntaflow_group_signs_in_with_no_role(world, page):
     expect(page.get_by_role("heading", level=1)).to_have_text("Hei Olli Nieminen")
     expect(page.get_by_text("roolit:", exact=True)).to_be_visible()
     assert Role.LIBRARIAN.value not in page.content()
+    refused = page.goto(f"{world.staff_url}/koe/library_card")
+    assert refused.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ei käyttöoikeutta")
+    assert_accessible(page)
+    assert_reflows(page)
+
+
+def test_the_supervisors_confirmation_page_is_accessible_in_finnish_and_swedish_and_confirms_with_the_keyboard(world, page):
+    from playwright.sync_api import expect
+
+    from kuntaflow.settings import KuntaflowSettings
+    from processes.employment_start.confirmation import ConfirmationPayload, EmploymentStartSettings, confirmation_token
+    from schemas.employee import CONFIRMATION_PROCESS
+
+    payload = ConfirmationPayload(
+        employment_item_id=1, supervisor_id=100101, supervisor_name="Satu Lehtonen", supervisor_email="satu.lehtonen@kaupunki.example",
+        employee_name="Aino Testinen", title="sairaanhoitaja", unit_name="Laakson sairaala", start_date="2027-01-04", escalate_after_working_days=2,
+    )  # fmt: skip
+    with KuntaflowSettings().work_queue() as queue:
+        item = queue.add(CONFIRMATION_PROCESS, reference="browser-confirmation", payload=payload)
+    link = f"{world.staff_url}/vahvistus/{confirmation_token(item.id, payload.supervisor_id, EmploymentStartSettings())}"
+
+    page.goto(link)
+    expect(page.get_by_text("aloittaa 4.1.2027")).to_be_visible()
+    assert_accessible(page)
+    assert_reflows(page)
+    _tab_to(page, 'a[hreflang="sv"]')
+    page.keyboard.press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bekräftelse av introduktionen för en ny anställd")
+    assert_accessible(page)
+    _tab_to(page, "input[name='plan_confirmed']")
+    page.keyboard.press("Space")
+    _tab_to(page, "button.primary")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Tack!", timeout=60_000)  # recording looks for a waiting Prefect run first
+    assert_accessible(page)
