@@ -96,8 +96,7 @@ def stack_environment(*, data_dir: Path, sandboxes_url: str, eservice_url: str, 
     if queue_url is not None:
         values["KUNTAFLOW_DATABASE_URL"] = queue_url
     if staff_url is not None:  # the staff app's public address: every e-mailed link and the OIDC redirects are built on it
-        values["KUNTAFLOW_EMPLOYMENT_START_STAFF_URL"] = staff_url
-        values["KUNTAFLOW_STAFF_PUBLIC_URL"] = staff_url
+        values["KUNTAFLOW_STAFF_PUBLIC_URL"] = staff_url  # the supervisors' links too (EmploymentStartSettings.staff_url)
         values |= staff_redirects(staff_url)
     return values | client_environment(sandboxes_url)
 

@@ -33,6 +33,7 @@ from kuntaflow.workitems import InvalidTransitionError, ItemState, WorkItem, Wor
 from processes.employment_start.checkpoints import ConfirmationRequested, Confirmed, WaitingRun
 from schemas.hetu import HELSINKI
 from schemas.redaction import HETU_PATTERN
+from schemas.staff_roles import StaffRoleSettings
 from schemas.workdays import add_working_days
 
 #: itsdangerous salt: a token signed for this purpose is useless for any other.
@@ -49,8 +50,8 @@ class EmploymentStartSettings(BaseSettings):
     ticket_lead_working_days: int = Field(default=3, ge=0, description="onboarding-reminders chases requests not done this many working days before the start.")
     hr_email: str = Field(default="henkilostopalvelut@hel.example", description="HR's shared mailbox for escalations.")
     staff_url: str = Field(
-        default="http://127.0.0.1:8010",
-        description="Where the staff app (apps.staff) answers the confirmation links: its public address (KUNTAFLOW_STAFF_PUBLIC_URL).",
+        default_factory=lambda: StaffRoleSettings().public_url,
+        description="Where the staff app (apps.staff) answers the confirmation links: its public address, KUNTAFLOW_STAFF_PUBLIC_URL, unless set here.",
     )
     link_secret: SecretStr | None = Field(default=None, description="Signs the confirmation links; generated once into the data directory when unset.")
     link_max_age_days: int = Field(default=60, gt=0, description="A confirmation link stops working after this many days.")
