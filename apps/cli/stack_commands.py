@@ -17,6 +17,7 @@ import typer
 from apps import demo
 from apps.staff.settings import StaffSettings
 from kuntaflow.settings import KuntaflowSettings
+from schemas.web_address import public_base_url
 
 
 def _quiet(*, prefect_logs: bool = False) -> None:
@@ -92,7 +93,11 @@ def up(
     from apps.local_stack import local_stack  # noqa: PLC0415 (imports Prefect, which must see the logging level _quiet sets)
     from connectors.servers import port_free  # noqa: PLC0415 (imports uvicorn: kept off the CLI's start-up)
 
-    staff_port, staff_url = staff_address(staff_port, staff_url)
+    try:
+        staff_port, staff_url = staff_address(staff_port, staff_url)
+    except ValueError as error:
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
     taken = [port for port in (eservice_port, sandbox_port, prefect_port, staff_port) if port and not port_free(host, port)]
     if taken:
         typer.secho(f"Port(s) {', '.join(map(str, taken))} on {host} are in use: choose others (see --help) or 0 for any.", fg=typer.colors.RED, err=True)
@@ -129,10 +134,16 @@ def up(
 
 def staff_address(port: int | None, url: str | None) -> tuple[int, str | None]:
     """The Desk's port and public address: the options, else ``KUNTAFLOW_STAFF_PORT``/``_PUBLIC_URL`` (a fixed
-    address, so links e-mailed before a restart still work); no URL means ``http://HOST:PORT``."""
+    address, so links e-mailed before a restart still work); no URL means ``http://HOST:PORT``.
+
+    Raises:
+        ValueError: ``url`` is not an absolute http(s) address without query or fragment.
+    """
     settings = StaffSettings()
     if url is None and "public_url" in settings.model_fields_set:
         url = settings.public_url
+    elif url is not None:
+        url = public_base_url(url, setting="--staff-url", example="https://desk.example.fi")
     return (settings.port if port is None else port), url
 
 

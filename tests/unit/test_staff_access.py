@@ -92,3 +92,17 @@ def test_the_language_switch_keeps_the_page_and_the_choice(app):
     page = client.get("/ei-ole")
     assert page.status_code == 404 and '<html lang="sv">' in page.text and "Sidan hittades inte" in page.text
     assert client.get("/kieli/de", follow_redirects=False).status_code == 404
+
+
+def test_the_desks_address_comes_from_the_options_then_the_settings(monkeypatch):
+    from apps.cli.stack_commands import staff_address
+
+    monkeypatch.delenv("KUNTAFLOW_STAFF_PORT", raising=False)
+    monkeypatch.delenv("KUNTAFLOW_STAFF_PUBLIC_URL", raising=False)
+    assert staff_address(None, None) == (8010, None)  # the local stack makes it http://HOST:8010
+    assert staff_address(0, "https://desk.example.fi/") == (0, "https://desk.example.fi")
+    monkeypatch.setenv("KUNTAFLOW_STAFF_PORT", "9010")
+    monkeypatch.setenv("KUNTAFLOW_STAFF_PUBLIC_URL", "https://desk.city.fi")
+    assert staff_address(None, None) == (9010, "https://desk.city.fi")
+    with pytest.raises(ValueError, match="--staff-url must be an absolute"):
+        staff_address(None, "desk.example.fi")
