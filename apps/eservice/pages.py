@@ -23,8 +23,7 @@ from apps.eservice.people import masked_hetu, person_reference
 from apps.eservice.sessions import Kind, SessionStore
 from apps.eservice.settings import EserviceSettings
 from apps.eservice.trigger import Trigger
-from apps.eservice.web import PageError, Urls, page_context
-from apps.i18n import language_of
+from apps.eservice.web import PageError, Urls, language_of, page_context
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import WorkItem, WorkQueue
 from schemas.hetu import helsinki_today

@@ -22,6 +22,7 @@ from fastapi import Depends, Request
 from apps.csrf import FIELD as CSRF_FIELD
 from apps.csrf import csrf_matches, csrf_token
 from apps.i18n import ENDONYMS, LANGUAGES, Translator
+from apps.i18n import language_of as language_of  # the pages take it from here, with the rest of their plumbing
 from schemas.web_address import same_site_path
 
 #: The largest urlencoded form accepted (the application form is well under 2 KB).

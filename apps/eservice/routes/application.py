@@ -31,8 +31,7 @@ from apps.eservice.pages import (
 from apps.eservice.people import person_reference
 from apps.eservice.sessions import Kind
 from apps.eservice.trigger import fire
-from apps.eservice.web import SmallForm, check_csrf
-from apps.i18n import language_of
+from apps.eservice.web import SmallForm, check_csrf, language_of
 from schemas.library_card import ERROR_MESSAGES, PROCESS, Language, LibraryCardApplication, NotificationPreference, describe_errors
 
 logger = logging.getLogger("eservice")

@@ -11,8 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from apps.eservice.login import LoginError, LoginResult
 from apps.eservice.pages import existing_item, message, people_of, redirect, services_of
 from apps.eservice.sessions import Kind, new_token
-from apps.eservice.web import PageError, SamlForm, SmallForm, check_csrf
-from apps.i18n import language_of
+from apps.eservice.web import PageError, SamlForm, SmallForm, check_csrf, language_of
 
 logger = logging.getLogger("eservice")
 
