@@ -52,6 +52,7 @@ def run_main_job(
     ] = "main",
     samples: Annotated[int | None, typer.Option(help="Sample cases per process (default: each process's own, 60 library-card applications).")] = None,
     batch_size: Annotated[int, typer.Option(help="installation-check: work items per robot batch.")] = 5,
+    staff_port: Annotated[int | None, typer.Option(help="Kuntaflow Desk port (default KUNTAFLOW_STAFF_PORT, 8010; 0: any free port).")] = None,
 ) -> None:
     """Run the main job on the embedded defaults and print what happened.
 
@@ -63,7 +64,7 @@ def run_main_job(
     if job != "installation-check":
         if job != "main" and job not in demo.PROCESSES:
             raise typer.BadParameter(f"choose main, installation-check or one of {', '.join(demo.PROCESSES)}", param_hint="--job")
-        raise typer.Exit(code=cli_stack.run_processes(None if job == "main" else (job,), samples))
+        raise typer.Exit(code=cli_stack.run_processes(None if job == "main" else (job,), samples, staff_port=staff_port))
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # our summary, not Prefect's chatter; set before Prefect is imported
     from kuntaflow.prefect_server import embedded_prefect  # noqa: PLC0415 (imports Prefect, which reads PREFECT_LOGGING_LEVEL set just above)
 

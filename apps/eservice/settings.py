@@ -8,7 +8,6 @@ Suomi.fi, Koha and Prefect sides use their own settings (``KUNTAFLOW_SUOMIFI_*``
 
 from __future__ import annotations
 
-import secrets
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -84,11 +83,7 @@ class EserviceSettings(BaseSettings):
 
     def resolved_secret_key(self, engine: KuntaflowSettings) -> SecretStr:
         """The configured key, else one generated once (0600) into the engine's data directory."""
-        if self.secret_key is not None:
-            if len(self.secret_key.get_secret_value()) < 32:
-                raise ValueError("KUNTAFLOW_ESERVICE_SECRET_KEY must be at least 32 characters")
-            return self.secret_key
-        return engine.generated_secret("eservice-secret.key", lambda: secrets.token_urlsafe(48))
+        return engine.signing_key(self.secret_key, file="eservice-secret.key", setting="KUNTAFLOW_ESERVICE_SECRET_KEY")
 
     def resolved_valtuudet(self) -> bool:
         if self.valtuudet is not None:
