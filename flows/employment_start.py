@@ -207,14 +207,13 @@ def register_employment_start(employee: NewEmployee) -> tuple[WorkItem, bool]:
     settings = KuntaflowSettings()
     with settings.work_queue() as queue:
         reference = employment_start_reference(employee, settings.salt())
-        existing = queue.find(PROCESS, reference)
-        item = existing or queue.add(PROCESS, reference=reference, payload=employee, actor="HR (Prefect-lomake)")
+        item = queue.add(PROCESS, reference=reference, payload=employee, actor="HR (Prefect-lomake)")
     logger = get_run_logger()
-    if existing is not None:
+    if not item.created:
         logger.warning("This person and start date were submitted before: work item %s (%s); nothing is started twice.", item.id, item.state.value)
     else:
         logger.info("Employment start queued as work item %s.", item.id)
-    return item, existing is not None
+    return item, not item.created
 
 
 def onboard_queued_employees(batch_size: int = 20, max_batches: int = 50) -> list[BatchReport]:

@@ -41,7 +41,7 @@ from schemas.employee import PROCESS, NewEmployee, employment_start_reference
 from schemas.hetu import helsinki_today
 from schemas.workdays import add_working_days
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.shared_queue]
 
 
 @dataclass

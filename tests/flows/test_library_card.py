@@ -32,7 +32,7 @@ from kuntaflow.workitems import ItemState, WorkQueue
 from schemas.hetu import hetu_key
 from schemas.library_card import PROCESS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.shared_queue]
 
 SALT = "library-card-flow-test-salt"
 ADDRESS = {"street_address": "Kauppakatu 1 A 2", "postal_code": "40100", "post_office": "Jyväskylä"}
