@@ -37,7 +37,7 @@ from processes.employment_start.checkpoints import ReminderSent
 from processes.employment_start.confirmation import ConfirmationPayload, EmploymentStartSettings, confirmation_link, due_after
 from schemas.employee import CONFIRMATION_PROCESS, PROCESS
 from schemas.hetu import helsinki_today
-from schemas.workdays import holiday_name, is_working_day, working_days_between
+from schemas.workdays import day_off_reason, working_days_between
 
 
 class RemindersSummary(BaseModel):
@@ -53,8 +53,7 @@ def onboarding_reminders(day: date | None = None) -> RemindersSummary:
     """Chase late service-desk requests and unanswered confirmations, on working days only."""
     logger = get_run_logger()
     today = day or helsinki_today()
-    if not is_working_day(today):
-        reason = holiday_name(today) or "viikonloppu"
+    if reason := day_off_reason(today):
         logger.info("%s is not a working day (%s): nothing is chased.", today, reason)
         return RemindersSummary(day=today, skipped=reason)
     summary = RemindersSummary(day=today, tickets_reminded=chase_service_requests(today))

@@ -129,6 +129,12 @@ def test_employment_start_is_hr_s_flat_form_and_reminders_run_on_working_days_at
     assert [(d.astimezone(helsinki).strftime("%a %H:%M")) for d in runs][:3] == ["Fri 07:00", "Mon 07:00", "Tue 07:00"]
 
 
+def test_card_expiry_runs_on_working_days_at_seven_under_the_koha_limit():
+    reminders, card_expiry = _deployment("onboarding-reminders"), _deployment("card-expiry")
+    assert card_expiry["entrypoint"] == "flows/card_expiry.py:card_expiry" and "koha" in card_expiry["tags"]
+    assert card_expiry["schedules"] == reminders["schedules"] == [{"cron": "0 7 * * 1-5", "timezone": "Europe/Helsinki"}]
+
+
 def test_onboarding_reminders_do_nothing_on_a_finnish_public_holiday_that_falls_on_a_weekday():
     from datetime import date
 

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -21,10 +20,10 @@ import pytest
 from case_data import START, SUPERVISOR, new_employee
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
+from flow_harness import Gate, robot_processes
 from prefect import get_client
 from prefect.flow_runs import resume_flow_run
 from prefect.input.run_input import read_flow_run_input
-from test_library_card import Gate  # the same crash harness (tests/flows is on sys.path)
 
 from apps.staff import create_app as create_staff
 from connectors.email.sandbox import SmtpSandbox
@@ -421,7 +420,7 @@ def test_a_robot_killed_between_hr_and_the_service_desk_resumes_without_register
         worker.start()
         try:
             assert gate.reached.wait(90), "the robot never reached the service desk"
-            [pid] = robot_processes_for("employment_start")
+            [pid] = robot_processes("employment_start")
             os.kill(pid, signal.SIGKILL)
             worker.join(90)
         finally:
@@ -435,17 +434,3 @@ def test_a_robot_killed_between_hr_and_the_service_desk_resumes_without_register
         assert crash.hr_posts.count("/api/v1/employments") == employment_posts == 1
         assert len(crash.hr.state.store.employments) == 1 and len(crash.tickets_of(item_id)) == 4
         assert [e.action for e in crash.queue.audit(item_id)] == ["add", "claim", "start", "release", "claim", "start", "complete"]
-
-
-def robot_processes_for(suite: str) -> list[int]:
-    """Robot subprocesses of this test process running ``suite``."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == os.getpid() and b"robot" in command and any(suite.encode() in part for part in command):
-            found.append(int(stat.parent.name))
-    return found
