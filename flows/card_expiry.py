@@ -15,10 +15,12 @@ Process ``card_expiry`` (schemas/card_expiry.py, processes/card_expiry/service.p
 # loads the flow from its entrypoint, and string annotations are not resolvable there.
 
 from datetime import date
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
 
 from connectors.koha import KohaClient, KohaSettings
+from flows.parameters import form_field
 from flows.robot_task import run_batches
 from flows.run_summary import RunSummary, summarise_run
 from kuntaflow.settings import KuntaflowSettings
@@ -41,7 +43,11 @@ class CardExpirySummary(RunSummary):
 
 
 @flow(name="card-expiry")
-def card_expiry(day: date | None = None, batch_size: int = 50, max_batches: int | None = None) -> CardExpirySummary:
+def card_expiry(
+    day: Annotated[date | None, form_field("Päivä", "Päivä, jolta vanhenevat kortit haetaan; tyhjä: tänään Helsingin aikaa.")] = None,
+    batch_size: Annotated[int, form_field("Kortteja erässä", "Montako muistutusta yksi robottiajo käsittelee (1–500).", ge=1, le=500)] = 50,
+    max_batches: Annotated[int | None, form_field("Eriä enintään", "Tyhjä: kunnes jonossa ei ole käsiteltävää.", ge=1)] = None,
+) -> CardExpirySummary:
     """Queue today's expiring cards and remind their patrons, on working days only."""
     logger = get_run_logger()
     today = day or helsinki_today()

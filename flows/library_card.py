@@ -15,8 +15,8 @@ import time
 from typing import Annotated
 
 from prefect import flow, get_run_logger, task
-from pydantic import Field
 
+from flows.parameters import form_field
 from flows.robot_task import run_batches
 from flows.run_summary import RunSummary, summarise_run
 from kuntaflow.batches import BatchReport
@@ -39,10 +39,12 @@ class LibraryCardSummary(RunSummary):
 
 @flow(name="library-card", log_prints=False)
 def library_card(
-    batch_size: Annotated[int, Field(ge=1, le=1000)] = 50,
-    max_batches: Annotated[int | None, Field(ge=1)] = None,
-    settle_seconds: Annotated[float, Field(ge=0, le=600)] = 0,
-    parallel_batches: Annotated[int, Field(ge=1, le=8)] = 1,
+    batch_size: Annotated[int, form_field("Hakemuksia erässä", "Montako hakemusta yksi robottiajo käsittelee (1–1000).", ge=1, le=1000)] = 50,
+    max_batches: Annotated[int | None, form_field("Eriä enintään", "Tyhjä: kunnes jonossa ei ole käsiteltävää.", ge=1)] = None,
+    settle_seconds: Annotated[
+        float, form_field("Jonon seuranta (s)", "Näin kauan ajon alusta uusia hakemuksia odotetaan samaan ajoon (0–600).", ge=0, le=600)
+    ] = 0,
+    parallel_batches: Annotated[int, form_field("Robotteja yhtä aikaa", "Montako erää ajetaan rinnakkain (1–8); koha-raja rajoittaa.", ge=1, le=8)] = 1,
 ) -> LibraryCardSummary:
     """Decide every claimable library-card application, batch by batch, and report the outcomes.
 

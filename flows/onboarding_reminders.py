@@ -21,6 +21,7 @@ E-mails carry idempotency keys (Message-ID), so a run retried after a crash send
 
 import uuid
 from datetime import date
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -31,6 +32,7 @@ from connectors.email.models import OutgoingEmail
 from connectors.email.settings import EmailSettings
 from connectors.errors import BusinessRuleError
 from connectors.servicedesk import ServiceDeskClient
+from flows.parameters import form_field
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkQueue
 from processes.employment_start.checkpoints import ReminderSent
@@ -49,7 +51,9 @@ class RemindersSummary(BaseModel):
 
 
 @flow(name="onboarding-reminders")
-def onboarding_reminders(day: date | None = None) -> RemindersSummary:
+def onboarding_reminders(
+    day: Annotated[date | None, form_field("Päivä", "Päivä, jonka muistutukset lähetetään; tyhjä: tänään Helsingin aikaa.")] = None,
+) -> RemindersSummary:
     """Chase late service-desk requests and unanswered confirmations, on working days only."""
     logger = get_run_logger()
     today = day or helsinki_today()

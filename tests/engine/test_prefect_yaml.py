@@ -29,6 +29,21 @@ def test_every_deployment_entrypoint_is_a_prefect_flow_on_the_kuntaflow_pool():
         assert deployment["name"] == function.replace("_", "-")
 
 
+def test_every_parameter_of_every_deployment_has_a_finnish_label_and_help_text_in_the_run_form():
+    """What ``prefect deploy`` stores as the form (``parameter_schema`` of the entrypoint's flow)."""
+    from prefect.flows import load_flow_from_entrypoint
+    from prefect.utilities.callables import parameter_schema
+
+    for deployment in _load()["deployments"]:
+        schema = parameter_schema(load_flow_from_entrypoint(str(ROOT / deployment["entrypoint"]))).model_dump()
+        for name, field in schema["properties"].items():
+            # A model parameter is labelled by its model's title (NewEmployee: "Uusi työntekijä").
+            title = field.get("title") or schema["definitions"][field["$ref"].rsplit("/", 1)[1]]["title"]
+            assert title != name and field.get("description"), f"{deployment['name']}: {name} shows as {title!r}"
+    mass = parameter_schema(load_flow_from_entrypoint(str(ROOT / "flows/mass_recruitment.py:mass_recruitment"))).model_dump()
+    assert mass["properties"]["job_key"]["title"] == "Työavain" and mass["properties"]["night"]["title"] == "Yö"
+
+
 def test_schedule_shapes_are_valid_prefect_schedules():
     from prefect.client.schemas.schedules import construct_schedule
 
