@@ -38,6 +38,8 @@ LONGEST_FIRST = (
     "tests/flows/test_employment_start.py",
     "tests/flows/test_library_card.py",
     "tests/flows/test_mass_recruitment.py",
+    "tests/engine/test_new_process.py",
+    "tests/flows/test_card_expiry.py",
     "tests/e2e/test_employment_start_form.py",
     "tests/engine/test_workitems_concurrency.py",
     "tests/e2e/test_library_card_browser.py",

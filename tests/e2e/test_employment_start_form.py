@@ -194,6 +194,14 @@ def test_hr_fills_the_form_in_the_prefect_ui_and_the_run_onboards_suspends_and_r
             _pick_date(page, "Syntymäaika", BORN)
             _pick_date(page, "Aloituspäivä", START)
             _field(form, "Kannettava tietokone (Optional)").get_by_role("switch").click()
+            # The run's own parameters show their Finnish labels and help texts, never their Python names.
+            for label, help_text in (
+                ("Odota esihenkilön vahvistusta", "Ajo jää odottamaan, kunnes esihenkilö vahvistaa perehdytyksen."),
+                ("Odotuksen enimmäisaika (s)", "Koskee vain prosessin sisäistä odotusta"),
+            ):
+                assert page.locator("label", has_text=re.compile(f"^{re.escape(label)}")).count() == 1, label
+                assert page.get_by_text(help_text).count() >= 1, help_text
+            assert page.locator("label", has_text=re.compile("^(wait_for_confirmation|confirmation_timeout_seconds|employee)")).count() == 0
             page.screenshot(path=str(ARTIFACTS / "employment-start-form.png"))
             page.get_by_role("button", name="Submit").click()
             link = page.get_by_role("link", name="View run")
