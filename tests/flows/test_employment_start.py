@@ -5,8 +5,6 @@ reminders and escalation. Assertions are on the queue AND on what the sandboxes 
 from __future__ import annotations
 
 import io
-import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +18,7 @@ import pytest
 from case_data import START, SUPERVISOR, new_employee
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
-from flow_harness import Gate, robot_processes
+from flow_harness import Gate, kill_robot_at
 from prefect import get_client
 from prefect.flow_runs import resume_flow_run
 from prefect.input.run_input import read_flow_run_input
@@ -416,15 +414,7 @@ def test_a_robot_killed_between_hr_and_the_service_desk_resumes_without_register
     gate = Gate("POST", "/api/v1/requests")
     with sandboxes_running(monkeypatch, tmp_path / "crash", desk_wrap=gate.wrap) as crash:
         item_id = crash.enqueue(new_employee(947))
-        worker = threading.Thread(target=lambda: employment_start_queue(max_batches=1))
-        worker.start()
-        try:
-            assert gate.reached.wait(90), "the robot never reached the service desk"
-            [pid] = robot_processes("employment_start")
-            os.kill(pid, signal.SIGKILL)
-            worker.join(90)
-        finally:
-            gate.opened.set()
+        kill_robot_at(gate, PROCESS, lambda: employment_start_queue(max_batches=1))
         item = crash.queue.get(item_id)
         assert item.state is ItemState.NEW and "employment_created" in crash.queue.checkpoints(item_id)
         employment_posts = crash.hr_posts.count("/api/v1/employments")
