@@ -22,6 +22,13 @@ MEANINGS: dict[str, str] = {
     "UNKNOWN_HOME_LIBRARY": "the chosen home library is not in the library system: staff pick the right one",
     "POSSIBLE_DUPLICATE_STAFF_REVIEW": "a patron with the same name and birth date already exists: staff decide whether it is the same person",
     "INVALID_APPLICATION": "the application's data broke the rules of its form (for example an invalid personal identity code); correct it and retry",
+    # card-expiry reminders (every one ends DONE)
+    "REMINDED": "the patron (a child's guarantor) was reminded that the library card runs out",
+    "NO_CHANNEL": "no e-mail address in the library system and no lawful way to the Suomi.fi mailbox: the library tells the patron at the desk",
+    "NO_GUARANTOR": "a child's card has no guarantor in the library system to remind: staff add one",
+    "CARD_RENEWED": "the card was renewed or removed after the reminder was queued: nothing to remind of",
+    "NOTIFICATION_REFUSED": "on a retry the mail server refused an address an earlier attempt may have reached: a person checks",
+    "INVALID_PAYLOAD": "the work item's data is not what the process reads; correct it and retry",
     # employment start
     "INVALID_EMPLOYEE": "the new employee's details broke the rules of HR's form; correct them and retry",
     "HIRE_DETAILS_MISSING": "a hire from recruitment lacks the personal identity code, unit or supervisor: HR adds them and retries",

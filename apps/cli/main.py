@@ -103,6 +103,24 @@ def _print_outcomes(items, robot_logs: list[str]) -> None:
     typer.echo("Inspect the queue: .venv/bin/kuntaflow queue status | list | show ID")
 
 
+@app.command("new-process")
+def new_process(
+    name: Annotated[str, typer.Argument(help="The process's name: lower-case words joined by underscores, e.g. book_returns.")],
+    title: Annotated[str | None, typer.Option(help="How people call it (Finnish), e.g. 'Palautusmuistutukset'.")] = None,
+    root: Annotated[Path, typer.Option(help="The project to add it to.")] = Path(),
+) -> None:
+    """Add a process in the project's shape: schema, service, robot, flow, deployment, sample and flow test (docs/adding-a-process.md)."""
+    from apps.cli.new_process import NewProcessError, generate  # noqa: PLC0415 (only this command needs it)
+
+    try:
+        written = generate(name, root.resolve(), title=title)
+    except NewProcessError as error:
+        raise typer.BadParameter(str(error), param_hint="NAME") from None
+    for path in written:
+        typer.echo(f"  {path.relative_to(root.resolve())}")
+    typer.echo(f"Next: .venv/bin/python -m pytest -n 0 tests/flows/test_{name}.py, then docs/adding-a-process.md.")
+
+
 @app.command("privacy-sweep")
 def privacy_sweep(
     folder: Annotated[str | None, typer.Argument(help="What to look through; default: the data directory.")] = None,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, TypeVar
 
 import httpx
@@ -97,6 +98,11 @@ class KohaClient(ConnectorClient):
             list[Patron], "GET", "/patrons", params={"cardnumber": cardnumber, "_match": "exact", "_per_page": 2}, headers=EMBED_ATTRIBUTES
         )
         return found[0] if found else None
+
+    def list_patrons_expiring(self, first: date, last: date) -> list[Patron]:
+        """Patrons whose card expires on a day from ``first`` to ``last`` (both included), with their
+        extended attributes (hetu key, guarantor), by ``expiry_date`` in Koha's query language."""
+        return self._search({"expiry_date": {">=": first.isoformat(), "<=": last.isoformat()}}, embed=True)
 
     def get_patron(self, patron_id: int) -> Patron:
         """One patron with its extended attributes.

@@ -90,3 +90,9 @@ class AuditEntry(BaseModel):
     from_state: ItemState | None = None
     to_state: ItemState | None = None
     reason: str | None = None
+
+
+class AddedItem(WorkItem):
+    """What ``WorkQueue.add`` returns: the item, and whether this call created it (False: it was there already)."""
+
+    created: bool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -75,6 +76,17 @@ def test_finds_a_seeded_patron_by_hetu_key(koha):
     patron = koha.find_patron_by_hetu_key(hetu_key(SEEDED_HETU, SALT))
     assert patron is not None and (patron.surname, patron.firstname) == ("Virtanen", "Aino")
     assert patron.attribute_values("SOTU") == [hetu_key(SEEDED_HETU, SALT)]
+
+
+def test_lists_the_patrons_whose_card_expires_in_a_date_range_with_their_guarantor_link(koha, store):
+    today = store.today()
+    expiring = koha.list_patrons_expiring(today, today + timedelta(days=30))
+    # The sandbox's Eetu (12 days, guarantor Mikko) and Laura (20 days); Aino's and Mikko's cards are new.
+    assert sorted((p.firstname, (p.expiry_date - today).days) for p in expiring) == [("Eetu", 12), ("Laura", 20)]
+    [eetu] = [p for p in expiring if p.firstname == "Eetu"]
+    [mikko] = [p for p in store.patrons.values() if p["firstname"] == "Mikko"]
+    assert eetu.attribute_values(koha.settings.guarantor_attribute) == [str(mikko["patron_id"])]
+    assert koha.list_patrons_expiring(today, today + timedelta(days=11)) == []
 
 
 def test_an_unknown_hetu_key_finds_nobody(koha):

@@ -37,7 +37,7 @@ def environment(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def main_run(environment) -> str:
-    """``kuntaflow run`` of every process (12 library-card and 12 employment-start samples, the 200-applicant job)."""
+    """``kuntaflow run`` of every process (12 library-card and 12 employment-start samples, the 200-applicant job, the cards that run out soon)."""
     done = subprocess.run([*KUNTAFLOW, "run", "--samples", "12", "--staff-port", "0"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
@@ -63,6 +63,8 @@ def test_run_onboards_the_employment_starts_and_screens_the_job(main_run):
     assert len(starts) == 12 and all(": DONE – HR employment " in line for line in starts)
     assert re.search(r"sote-03-2180-26: 200 screened of 200 exported: \d+ eligible \(\d+ booked\)", main_run)
     assert "checked against the Helbit and e-mail sandboxes: as it should be" in main_run
+    assert re.search(r"Card-expiry reminders: the run of .*\n\s+\d+ expiring cards, flow run \S+: Completed", main_run)
+    assert "checked against the Koha and e-mail sandboxes: one reminder per card, none twice" in main_run
     assert "Every application reached DONE or BUSINESS_FAILED, decided as the rules say." in main_run
 
 

@@ -5,15 +5,12 @@ reminders and escalation. Assertions are on the queue AND on what the sandboxes 
 from __future__ import annotations
 
 import io
-import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -21,10 +18,10 @@ import pytest
 from case_data import START, SUPERVISOR, new_employee
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
+from flow_harness import Gate, kill_robot_at
 from prefect import get_client
 from prefect.flow_runs import resume_flow_run
 from prefect.input.run_input import read_flow_run_input
-from test_library_card import Gate  # the same crash harness (tests/flows is on sys.path)
 
 import flows.employment_start as employment_start_flow
 from apps.staff import create_app as create_staff
@@ -42,7 +39,7 @@ from schemas.employee import PROCESS, NewEmployee, employment_start_reference
 from schemas.hetu import helsinki_today
 from schemas.workdays import add_working_days
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.shared_queue]
 
 
 @dataclass
@@ -441,15 +438,7 @@ def test_a_robot_killed_between_hr_and_the_service_desk_resumes_without_register
     gate = Gate("POST", "/api/v1/requests")
     with sandboxes_running(monkeypatch, tmp_path / "crash", desk_wrap=gate.wrap) as crash:
         item_id = crash.enqueue(new_employee(947))
-        worker = threading.Thread(target=lambda: employment_start_queue(max_batches=1))
-        worker.start()
-        try:
-            assert gate.reached.wait(90), "the robot never reached the service desk"
-            [pid] = robot_processes_for("employment_start")
-            os.kill(pid, signal.SIGKILL)
-            worker.join(90)
-        finally:
-            gate.opened.set()
+        kill_robot_at(gate, PROCESS, lambda: employment_start_queue(max_batches=1))
         item = crash.queue.get(item_id)
         assert item.state is ItemState.NEW and "employment_created" in crash.queue.checkpoints(item_id)
         employment_posts = crash.hr_posts.count("/api/v1/employments")
@@ -459,17 +448,3 @@ def test_a_robot_killed_between_hr_and_the_service_desk_resumes_without_register
         assert crash.hr_posts.count("/api/v1/employments") == employment_posts == 1
         assert len(crash.hr.state.store.employments) == 1 and len(crash.tickets_of(item_id)) == 4
         assert [e.action for e in crash.queue.audit(item_id)] == ["add", "claim", "start", "release", "claim", "start", "complete"]
-
-
-def robot_processes_for(suite: str) -> list[int]:
-    """Robot subprocesses of this test process running ``suite``."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == os.getpid() and b"robot" in command and any(suite.encode() in part for part in command):
-            found.append(int(stat.parent.name))
-    return found
