@@ -39,7 +39,7 @@ RETENTION = timedelta(days=90)
 
 def hetus(count: int) -> list[str]:
     born = date(1950, 1, 1)
-    return [sample_identity_code(born + timedelta(days=n // 900), 2 + n % 898) for n in range(count)]
+    return [sample_identity_code(born + timedelta(days=n // 898), 2 + n % 898) for n in range(count)]
 
 
 def run(url: str, people: int) -> dict[str, float]:
@@ -90,10 +90,15 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        report(f"SQLite, {args.people} people", run(f"sqlite:///{tmp}/bench.db", args.people))
+        sqlite = run(f"sqlite:///{tmp}/bench.db", args.people)
+    report(f"SQLite, {args.people} people", sqlite)
+    last = {f"sqlite_{name}": value for name, value in sqlite.items()}
     if not args.skip_postgres:
         with postgres_schema() as url:
-            report(f"PostgreSQL, {args.people} people", run(url, args.people))
+            postgres = run(url, args.people)
+        report(f"PostgreSQL, {args.people} people", postgres)
+        last |= {f"postgres_{name}": value for name, value in postgres.items()}
+    print(" ".join(f"{name}={value:.0f}" for name, value in last.items()))
 
 
 if __name__ == "__main__":
