@@ -4,8 +4,8 @@ Deployment ``personal-data-retention`` runs nightly at 03:00 (Europe/Helsinki), 
 
 1. **clear finished payloads**: every work item finished (DONE, BUSINESS_FAILED, ABANDONED) and
    unchanged for ``KUNTAFLOW_PAYLOAD_RETENTION_DAYS`` loses its payload's personal data; ids, codes, the
-   outcome, checkpoints and the audit trail stay, and the fields in :data:`KEPT_PAYLOAD_FIELDS`, which
-   hold none (``kuntaflow.privacy_sweep.clear_finished_payloads``);
+   outcome, checkpoints and the audit trail stay, and the fields ``processes.payload_retention``
+   names, which hold none (``kuntaflow.privacy_sweep.clear_finished_payloads``);
 2. **remove people without a live relationship** from the person vault: no unfinished or recently
    finished work item, no library card in force in Koha, no open employment in HR
    (``kuntaflow.person_vault.apply_retention``; the rule is in docs/person-vault.md).
@@ -29,17 +29,10 @@ from kuntaflow.privacy_sweep import PayloadRetentionReport, clear_finished_paylo
 from kuntaflow.settings import KuntaflowSettings
 from processes.employment_start.retention import OpenEmployment
 from processes.library_card.retention import ActiveLibraryCard
-from schemas.employee import PROCESS as EMPLOYMENT_START
+from processes.payload_retention import KEPT_PAYLOAD_FIELDS
 from schemas.hetu import HELSINKI
 from schemas.person_vault import RelationKind
-from schemas.recruitment import PROCESS as MASS_RECRUITMENT
 
-#: Payload fields that are not personal data, kept per process when the rest is cleared: an employment
-#: start's date and place (the onboarding reminders read the start date of DONE starts), a screening night's job.
-KEPT_PAYLOAD_FIELDS: dict[str, tuple[str, ...]] = {
-    EMPLOYMENT_START: ("start_date", "end_date", "employment_type", "title", "unit_id"),
-    MASS_RECRUITMENT: ("job_key", "night"),
-}
 ACTOR = "personal-data-retention"
 
 

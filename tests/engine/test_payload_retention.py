@@ -13,11 +13,11 @@ from pydantic import SecretStr
 from sqlalchemy import create_engine, select, update
 
 from flows.installation_check import sample_identity_code
-from flows.personal_data_retention import KEPT_PAYLOAD_FIELDS
 from kuntaflow.privacy_sweep import clear_finished_payloads
 from kuntaflow.workitems import ItemState, WorkQueue
 from kuntaflow.workitems.queue import CLEARED_ACTION, CLEARED_FIELD
 from kuntaflow.workitems.schema import work_items
+from processes.payload_retention import KEPT_PAYLOAD_FIELDS
 
 KEY = SecretStr(Fernet.generate_key().decode())
 HETU = sample_identity_code(date(1985, 2, 14), 941)
@@ -122,6 +122,23 @@ def test_a_large_backlog_is_cleared_in_batches(queue, queue_url, monkeypatch):
         queue.mark_done(item_id, reason="handled at the desk", actor="liisa")
         _age(queue_url, item_id, 100)
     assert sorted(clear_finished_payloads(queue, retention=RETENTION, keep={}, actor="retention", now=NOW).cleared) == ids
+
+
+def test_the_privacy_sweep_command_clears_finished_payloads_first_when_asked(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from apps.cli.main import app
+    from kuntaflow.settings import KuntaflowSettings
+
+    monkeypatch.setenv("KUNTAFLOW_DATA_DIR", str(tmp_path / "data"))
+    with KuntaflowSettings().work_queue() as queue:
+        item_id = _run(queue, "library_card", "done", application(1), outcome="done")
+        _age(queue.url, item_id, 91)
+    result = CliRunner().invoke(app, ["privacy-sweep", "--clear-finished-payloads"])
+    assert "1 finished work items lost their payload's personal data" in result.output and HETU not in result.output
+    with KuntaflowSettings().work_queue() as queue:
+        assert set(queue.get(item_id).payload) == {CLEARED_FIELD}
+    assert result.exit_code == 0, result.output  # the sweep that follows finds the code in no file
 
 
 class _AnyTime:
