@@ -14,7 +14,7 @@ file, the member and the byte offset, and never the code.
 The same sweep, on the queue: :func:`clear_finished_payloads` strips the personal data from the payloads
 of work items finished longer ago than the retention period (``KUNTAFLOW_PAYLOAD_RETENTION_DAYS``),
 keeping ids, codes, the outcome and the audit trail. The ``personal-data-retention`` deployment runs it
-nightly (``flows/personal_data_retention.py``).
+nightly (``flows/personal_data_retention.py``), and ``kuntaflow privacy-sweep --clear-finished-payloads`` at once.
 """
 
 from __future__ import annotations
