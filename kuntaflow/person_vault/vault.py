@@ -5,7 +5,7 @@ holds): the henkilötunnus, language and guardian's key as one Fernet token seal
 payload key (``KUNTAFLOW_PAYLOAD_KEY``), the guardian's key also in the clear for the retention check.
 ``kf_person_relations`` lists why each person is kept (a work item, a library card, an employment),
 each with its lawful purpose. Every store, read and removal is recorded in the access log
-(``kf_access_log``) before it happens; a read without a purpose is refused.
+(``kf_access_log``) in the same transaction as the act; a read without a purpose is refused.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from kuntaflow.workitems import AccessLog, SubjectKind
+from kuntaflow.workitems import SubjectKind
+from kuntaflow.workitems.access_log import entry_row, write_entry
 from kuntaflow.workitems.migrate import QueueDatabase
 from kuntaflow.workitems.schema import person_relations, person_vault
 from schemas.hetu import Hetu, hetu_key
@@ -52,12 +53,6 @@ class SealedPersonVault(QueueDatabase):
         self._cipher = Fernet(sealing_key.get_secret_value().encode())
         self._salt = salt
         super().__init__(url)
-        self._log = AccessLog(url)
-
-    def close(self) -> None:
-        if not self._closed:
-            self._log.close()
-        super().close()
 
     def key_for(self, hetu: Hetu | str) -> str:
         return hetu_key(hetu, self._salt)
@@ -76,11 +71,12 @@ class SealedPersonVault(QueueDatabase):
             raise VaultError("the guardian is named by their key (hetu_key), never by their henkilötunnus")
         key = self.key_for(person.hetu)
         purposes = "; ".join(dict.fromkeys(relation.purpose for relation in relations))
-        self._record(actor, "vault_store", key, purposes, relations[0].process)
+        entry = _entry(actor, "vault_store", key, purposes, relations[0].process)
         now = datetime.now(UTC)
         sealed = self._cipher.encrypt(json.dumps(person.model_dump(mode="json"), separators=(",", ":")).encode()).decode()
         insert = postgresql_insert if self._is_postgres else sqlite_insert
         with self._tx() as conn:
+            write_entry(conn, entry)
             conn.execute(
                 insert(person_vault)
                 .values(person_key=key, sealed=sealed, guardian_key=person.guardian_key, created_at=now, updated_at=now)
@@ -96,23 +92,26 @@ class SealedPersonVault(QueueDatabase):
         return key
 
     def forget(self, key: str, *, reason: str, actor: str) -> bool:
-        """Remove the person and their relationships, after recording why in the access log."""
-        self._record(actor, "vault_forget", key, reason, None)
+        """Remove the person and their relationships, recording why in the access log in the same transaction."""
+        entry = _entry(actor, "vault_forget", key, reason, None)
         with self._tx() as conn:
+            write_entry(conn, entry)
             conn.execute(delete(person_relations).where(person_relations.c.person_key == key))
             return conn.execute(delete(person_vault).where(person_vault.c.person_key == key)).rowcount > 0
 
     # ------------------------------------------------------------------ reading
 
     def read(self, key: str, *, purpose: str, actor: str, process: str | None = None) -> VaultPerson | None:
-        """The person with this key, or None; the read is recorded in the access log first.
+        """The person with this key, or None; the read is recorded in the access log in the same transaction,
+        so nothing is handed over unless the entry is written.
 
         Raises:
             PurposeRequiredError: no purpose or no actor; nothing is read or recorded.
             VaultError: the person's record cannot be opened with this payload key.
         """
-        self._record(actor, "vault_read", key, purpose, process)
+        entry = _entry(actor, "vault_read", key, purpose, process)
         with self._tx() as conn:
+            write_entry(conn, entry)
             row = conn.execute(select(person_vault.c.sealed).where(person_vault.c.person_key == key)).first()
             relations = conn.execute(select(person_relations).where(person_relations.c.person_key == key).order_by(person_relations.c.recorded_at)).all()
         if row is None:
@@ -145,15 +144,16 @@ class SealedPersonVault(QueueDatabase):
                 return
             after = keys[-1]
 
-    def _record(self, actor: str, action: str, key: str, purpose: str, process: str | None) -> None:
-        """The access-log entry written before the vault acts; refuses a missing actor or purpose."""
-        if HETU_PATTERN.search(key):
-            raise VaultError("the vault looks people up by their key (hetu_key), never by their henkilötunnus")
-        if not actor.strip():
-            raise PurposeRequiredError("the vault needs the person or process that acts, for the access log")
-        if not purpose.strip():
-            raise PurposeRequiredError("state why the person's data is needed; the purpose goes into the access log")
-        self._log.record(actor=actor, action=action, subject_kind=SubjectKind.PERSON, subject_id=key, purpose=purpose, process=process)
+
+def _entry(actor: str, action: str, key: str, purpose: str, process: str | None) -> dict[str, Any]:
+    """The access-log entry of one act of the vault, written in the act's transaction; refuses a missing actor or purpose."""
+    if HETU_PATTERN.search(key):
+        raise VaultError("the vault looks people up by their key (hetu_key), never by their henkilötunnus")
+    if not actor.strip():
+        raise PurposeRequiredError("the vault needs the person or process that acts, for the access log")
+    if not purpose.strip():
+        raise PurposeRequiredError("state why the person's data is needed; the purpose goes into the access log")
+    return entry_row(actor=actor, action=action, subject_kind=SubjectKind.PERSON, subject_id=key, purpose=purpose, process=process)
 
 
 def _relation(row: Any) -> Relation:
