@@ -35,7 +35,7 @@ from kuntaflow.person_vault import (
 )
 from kuntaflow.privacy_sweep import sweep
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import AccessLog, SubjectKind, WorkQueue
+from kuntaflow.workitems import AccessLog, SubjectKind, WorkQueue, engines
 from kuntaflow.workitems.schema import person_relations, person_vault, work_items
 from processes.employment_start.retention import OpenEmployment
 from processes.library_card.retention import ActiveLibraryCard
@@ -266,3 +266,20 @@ def test_the_vault_tables_are_created_by_the_migration(queue_url):
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
         engine.dispose()
+
+
+def test_on_sqlite_a_forgotten_person_leaves_no_sealed_bytes_in_the_database_file(tmp_path):
+    url = f"sqlite:///{tmp_path / 'queue.db'}"
+    with SealedPersonVault(url, sealing_key=KEY, salt=SALT) as sqlite_vault:
+        keys = [sqlite_vault.store(PersonDetails(hetu=hetu), relations=[relation(RelationKind.WORK_ITEM, 1)], actor="robot") for hetu in (ADULT, CHILD)]
+        raw = engines.acquire(url).raw_connection()  # a connection of the queue's own engine, with its pragmas
+        try:
+            assert raw.execute("PRAGMA secure_delete").fetchone() == (1,)  # whatever the SQLite build's default
+            sealed = dict(raw.execute("SELECT person_key, sealed FROM kf_person_vault").fetchall())
+            sqlite_vault.forget(keys[0], reason="asiakas pyysi poistoa", actor="liisa.kirjasto")
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+            engines.release(url)
+    data = (tmp_path / "queue.db").read_bytes()
+    assert sealed[keys[0]][:40].encode() not in data and sealed[keys[1]][:40].encode() in data
