@@ -5,7 +5,7 @@ The interface (``PersonVault`` and its models) is ``schemas.person_vault``; Kunt
 """
 
 from kuntaflow.person_vault.retention import REMOVAL_REASON, LiveWorkItems, RelationCheck, RetentionReport, apply_retention
-from kuntaflow.person_vault.vault import SealedPersonVault, vault_from_factory
+from kuntaflow.person_vault.vault import SealedPersonVault, VaultHetuSource, vault_from_factory
 from schemas.person_vault import (
     PersonDetails,
     PersonVault,
@@ -30,6 +30,7 @@ __all__ = [
     "SealedPersonVault",
     "VaultEntry",
     "VaultError",
+    "VaultHetuSource",
     "VaultPerson",
     "apply_retention",
     "vault_from_factory",

@@ -156,6 +156,22 @@ def _entry(actor: str, action: str, key: str, purpose: str, process: str | None)
     return entry_row(actor=actor, action=action, subject_kind=SubjectKind.PERSON, subject_id=key, purpose=purpose, process=process)
 
 
+class VaultHetuSource:
+    """A person vault as the henkilötunnus source of a process that knows people by their hetu key only
+    (a reminder that starts from Koha): ``hetu_for(key, purpose=)`` reads the vault as ``actor`` for ``process``,
+    so every look is in the access log with its purpose; None when the vault holds nobody with that key."""
+
+    def __init__(self, vault: PersonVault, *, actor: str, process: str | None = None) -> None:
+        self.vault = vault
+        self.actor = actor
+        self.process = process
+
+    def hetu_for(self, hetu_key: str, *, purpose: str) -> Hetu | None:
+        """Raises: PurposeRequiredError (no purpose), VaultError (a henkilötunnus given as the key)."""
+        person = self.vault.read(hetu_key, purpose=purpose, actor=self.actor, process=self.process)
+        return person.hetu if person is not None else None
+
+
 def _relation(row: Any) -> Relation:
     return Relation(kind=row.kind, ref=row.ref, process=row.process, purpose=row.purpose)
 

@@ -31,6 +31,7 @@ from kuntaflow.person_vault import (
     RelationKind,
     SealedPersonVault,
     VaultError,
+    VaultHetuSource,
     apply_retention,
 )
 from kuntaflow.privacy_sweep import sweep
@@ -283,3 +284,15 @@ def test_on_sqlite_a_forgotten_person_leaves_no_sealed_bytes_in_the_database_fil
             engines.release(url)
     data = (tmp_path / "queue.db").read_bytes()
     assert sealed[keys[0]][:40].encode() not in data and sealed[keys[1]][:40].encode() in data
+
+
+def test_a_process_that_knows_people_by_key_reads_their_code_through_the_vault_with_its_purpose(vault, queue_url):
+    key = vault.store(PersonDetails(hetu=ADULT), relations=[relation(RelationKind.LIBRARY_PATRON, 7)], actor="robot:library_card")
+    people = VaultHetuSource(vault, actor="robot:card_expiry", process="card_expiry")
+    assert people.hetu_for(key, purpose="kirjastokortin vanhenemismuistutus") == ADULT
+    assert people.hetu_for(hetu_key(CHILD, SALT), purpose="kirjastokortin vanhenemismuistutus") is None
+    with pytest.raises(PurposeRequiredError):
+        people.hetu_for(key, purpose="")
+    with AccessLog(queue_url) as log:
+        reads = [(e.actor, e.process, e.purpose) for e in log.entries(actor="robot:card_expiry")]
+    assert reads == [("robot:card_expiry", "card_expiry", "kirjastokortin vanhenemismuistutus")] * 2
