@@ -64,6 +64,12 @@ class LibraryCardKeywords(WorkItemSteps[LibraryCardService]):
         return self._complete(self.service.outcome(case))
 
     def _build_service(self) -> LibraryCardService:
+        engine = KuntaflowSettings()
         return LibraryCardService(
-            KohaClient(KohaSettings()), ViestitClient(ViestitSettings()), EmailClient(EmailSettings()), salt=KuntaflowSettings().salt(), settings=self.settings
+            KohaClient(KohaSettings()),
+            ViestitClient(ViestitSettings()),
+            EmailClient(EmailSettings()),
+            salt=engine.salt(),
+            settings=self.settings,
+            vault=engine.person_vault(),
         )
