@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from connectors.sandbox_support import FaultSpec, SyncASGITransport
 from connectors.suomifi_viestit.models import ATTACHMENT_MAX_BYTES
-from connectors.suomifi_viestit.sandbox import PAGES, create_app
+from connectors.suomifi_viestit.sandbox import OPERATIONS, PAGES, create_app
 from connectors.suomifi_viestit.sandbox.seed import TEST_CITIZENS
 from connectors.suomifi_viestit.settings import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME
 from schemas.hetu import parse_hetu
@@ -383,3 +383,10 @@ def test_unknown_recipients_get_a_mailbox_page_too(http, store):
 def test_the_pages_the_index_advertises_exist(http):
     for _, path in PAGES:
         assert http.get(path).status_code == 200
+
+
+def test_the_operations_the_sandbox_lists_are_exactly_its_api_routes(app):
+    served = {
+        f"{method.upper()} {re.sub(r'{[^}]+}', '{id}', path)}" for path, item in app.openapi()["paths"].items() if path.startswith("/v") for method in item
+    }
+    assert served == OPERATIONS
