@@ -131,4 +131,5 @@ class DecisionDelivery:
 
 
 def electronic(text: DecisionText) -> ElectronicMessage:
-    return ElectronicMessage(title=text.title, body=text.body)
+    """The decision as a Suomi.fi message the citizen may answer: a reply becomes a ``citizen_reply`` work item."""
+    return ElectronicMessage(title=text.title, body=text.body, reply_allowed_by="Anyone")

@@ -4,17 +4,14 @@ on the next run, no worker is ever locked out, and the password is never logged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-import stamina
 from pydantic import SecretStr
 
-from connectors.sandbox_support import FaultSpec, SyncASGITransport
+from connectors.sandbox_support import SyncASGITransport
 from connectors.suomifi_viestit import ViestitSettings, ViestitUnavailableError
-from connectors.suomifi_viestit.sandbox import create_app
 from connectors.suomifi_viestit.sandbox.store import password_policy_problem
 from connectors.suomifi_viestit.settings import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from kuntaflow.secret_store import FileSecretStore
@@ -29,15 +26,12 @@ class CrashError(Exception):
     """The process died here."""
 
 
-@pytest.fixture(autouse=True)
-def _no_backoff() -> Iterator[None]:
-    with stamina.set_testing(True, attempts=3, cap=True):
-        yield
+pytestmark = pytest.mark.usefixtures("no_backoff")
 
 
 @pytest.fixture
-def sandbox():
-    return create_app(faults=FaultSpec())
+def sandbox(viestit_sandbox):
+    return viestit_sandbox
 
 
 @pytest.fixture
