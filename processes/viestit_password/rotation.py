@@ -27,7 +27,7 @@ from enum import StrEnum
 
 from pydantic import SecretStr
 
-from connectors.suomifi_viestit import ViestitClient
+from connectors.suomifi_viestit import ViestitAuthenticationError, ViestitClient
 from processes.viestit_password.passwords import ViestitPasswords
 
 logger = logging.getLogger("processes.viestit_password")
@@ -101,8 +101,9 @@ class PasswordRotation:
         """Recover what an earlier run left, then rotate if due.
 
         Raises:
-            ViestitAuthenticationError: neither the current nor a pending password is taken: a person
-                must set ``KUNTAFLOW_VIESTIT_PASSWORD`` (the pending one, if any, is kept).
+            ViestitAuthenticationError: the service takes neither the stored nor the settings' password: a
+                person must set ``KUNTAFLOW_VIESTIT_PASSWORD``. When only the settings' one works (a person
+                reset it), it is rotated at once, its age being unknown.
             ViestitRejectedError, ViestitUnavailableError: the change was refused or the service was
                 away; the pending password stays for the next run to settle.
         """
@@ -111,13 +112,15 @@ class PasswordRotation:
         if recovered:
             return RotationResult(RotationOutcome.RECOVERED, discarded, self.passwords.current().updated_at)
         current = self.passwords.current()
-        if not force and current.updated_at != datetime.min and self.now() - current.updated_at < self.max_age:
+        working = self._working_password()
+        known_age = current.updated_at != datetime.min and working.get_secret_value() == current.value.get_secret_value()
+        if not force and known_age and self.now() - current.updated_at < self.max_age:
             return RotationResult(RotationOutcome.NOT_DUE, discarded, current.updated_at)
         new = self.generate()
         self._step("generated")
         self.passwords.set_pending(new)
         self._step("pending_stored")
-        self.client.change_password(current.value, new)
+        self.client.change_password(working, new)
         self._step("password_changed")
         self.passwords.promote()
         self._step("promoted")
@@ -135,6 +138,19 @@ class PasswordRotation:
         logger.info("suomifi_viestit: the service never took the pending password of an earlier run; it is dropped")
         self.passwords.discard_pending()
         return False, True
+
+    def _working_password(self) -> SecretStr:
+        """The password the service takes now: the stored current one, else the settings' (a person reset it).
+
+        Raises:
+            ViestitAuthenticationError: the service takes none of them.
+        """
+        for password in self.passwords.candidates():
+            if self.client.password_works(password):
+                return password
+        raise ViestitAuthenticationError(
+            "suomifi_viestit: the service takes neither the stored nor the configured password; set KUNTAFLOW_VIESTIT_PASSWORD to the one DVV has"
+        )
 
     def _step(self, name: str) -> None:
         logger.info("suomifi_viestit: password rotation: %s", name)

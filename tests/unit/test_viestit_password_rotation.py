@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from connectors.sandbox_support import SyncASGITransport
-from connectors.suomifi_viestit import ViestitSettings, ViestitUnavailableError
+from connectors.suomifi_viestit import ViestitAuthenticationError, ViestitSettings, ViestitUnavailableError
 from connectors.suomifi_viestit.sandbox.store import password_policy_problem
 from connectors.suomifi_viestit.settings import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from kuntaflow.secret_store import FileSecretStore
@@ -137,7 +137,7 @@ def test_a_worker_started_before_the_rotation_picks_up_the_new_password_on_its_n
     assert worker.has_active_mailbox(AINO)
     PasswordRotation(passwords, client(sandbox, secrets), generate=lambda: SecretStr("Uusi-Salasana-2026-riittavan-pitka!!")).run()
     assert worker_still_works(sandbox, worker)
-    assert sandbox.state.store.tokens_issued == 3  # the worker's first token, the rotation's login for the change, the worker's new one
+    assert sandbox.state.store.tokens_issued == 4  # the worker's first token; the rotation's check and its login for the change; the worker's new one
 
 
 def test_the_password_never_reaches_a_log(sandbox, secrets, passwords, caplog):
@@ -158,3 +158,18 @@ def test_generated_passwords_meet_the_services_policy_and_files_are_private(secr
     assert (secrets.folder / "viestit-password-pending.json").stat().st_mode & 0o777 == 0o600
     with pytest.raises(ValueError, match="32"):
         new_password(16)
+
+
+def test_a_password_a_person_reset_in_settings_is_used_and_rotated_at_once(sandbox, secrets, passwords):
+    PasswordRotation(passwords, client(sandbox, secrets)).run()
+    sandbox.state.store.credentials[SANDBOX_USERNAME] = SANDBOX_PASSWORD.get_secret_value()  # DVV reset it to the configured one
+    assert worker_still_works(sandbox, client(sandbox, secrets))  # stored current refused, the settings' taken
+    assert PasswordRotation(passwords, client(sandbox, secrets)).run().outcome == RotationOutcome.ROTATED
+    assert settled(sandbox, passwords)
+
+
+def test_no_password_the_service_takes_is_a_clear_error(sandbox, secrets, passwords):
+    sandbox.state.store.credentials[SANDBOX_USERNAME] = "Somebody-Else-Changed-It-2026-xxxxxxxx!"
+    with pytest.raises(ViestitAuthenticationError, match="KUNTAFLOW_VIESTIT_PASSWORD"):
+        PasswordRotation(passwords, client(sandbox, secrets)).run()
+    assert passwords.pending() is None
