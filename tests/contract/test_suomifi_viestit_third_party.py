@@ -5,7 +5,7 @@ github.com/City-of-Helsinki/django-helsinki-suomifi-messages, ``suomifi_messages
 dev dependency. It talks ``requests`` to the API root (``urljoin`` with absolute paths, so the
 sandbox is served at the root as the real service is, not under the local stack's mount), sends
 the raw token in ``Authorization`` (no ``Bearer``), uploads attachments without a part
-Content-Type, and takes its Posti account from Django settings. Every exchange it makes is also
+Content-Type, and takes its Posti account from its settings object (Django's ``SUOMIFI_*``). Every exchange it makes is also
 checked against the spec (shared/specs/suomifi/messages-rest/messages-api.yaml), so where it and
 the sandbox disagree the spec decides.
 """
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from types import SimpleNamespace
 
-import django.conf
 import pytest
-from suomifi_messages import SuomiFiClient, SuomiFiClientError, SuomiFiDuplicateMessageError
+from suomifi_messages import SuomiFiClient, SuomiFiClientError, SuomiFiDuplicateMessageError, app_settings
 from suomifi_messages.schemas import Address, BodyFormat, EventType
 
 from connectors.letters.pdf import Letter, PostalAddress, render_letter
@@ -38,16 +38,21 @@ EXERCISED = OPERATIONS - {"GET /v1/messages/id"}
 @pytest.fixture(scope="module")
 def served(recording_asgi) -> Iterator[tuple[object, object, str]]:
     """The sandbox at the root of a free port, behind a recorder of every exchange."""
-    if not django.conf.settings.configured:
-        django.conf.settings.configure(
-            SUOMIFI_POSTI_EMAIL="viestit@kuntaflow.example",
-            SUOMIFI_POSTI_USERNAME=SANDBOX_POSTI_USERNAME,
-            SUOMIFI_POSTI_PASSWORD=SANDBOX_POSTI_PASSWORD.get_secret_value(),
-        )
+    # Its settings object (Django's SUOMIFI_* settings) is replaced for the module instead of configuring
+    # Django, whose settings are per process and may belong to another test's Django app.
+    posti = SimpleNamespace(
+        USERNAME="",
+        PASSWORD="",
+        SERVICE_ID="",
+        POSTI_EMAIL="viestit@kuntaflow.example",
+        POSTI_USERNAME=SANDBOX_POSTI_USERNAME,
+        POSTI_PASSWORD=SANDBOX_POSTI_PASSWORD.get_secret_value(),
+    )
     app = create_app(faults=FaultSpec())
     port = free_port()
     recorder = recording_asgi(app, f"http://127.0.0.1:{port}")
-    with serve_in_thread(recorder, port=port) as url:
+    with pytest.MonkeyPatch.context() as patch, serve_in_thread(recorder, port=port) as url:
+        patch.setattr(app_settings, "_settings", posti)
         yield app, recorder, url
 
 
