@@ -35,7 +35,7 @@ class ViestitTokenAuth(BearerTokenAuth):
         super().__init__(
             f"{base_url.rstrip('/')}/v1/token",
             system="suomifi_viestit",
-            json={"username": username, "password": SecretStr("")},  # the password is filled in per request
+            json={"username": username},  # the password is read and added at each token request (_request_with)
             unavailable=ViestitUnavailableError,
             refused=ViestitAuthenticationError,
             refused_message="POST /v1/token refused the system's credentials ({status}); check KUNTAFLOW_VIESTIT_USERNAME and KUNTAFLOW_VIESTIT_PASSWORD",
@@ -45,7 +45,9 @@ class ViestitTokenAuth(BearerTokenAuth):
     def _valid_token(self, *, stale: str | None) -> Generator[httpx.Request, httpx.Response, str]:
         with self._lock:
             if self._token is None or self._token == stale or self._clock() >= self._expires_at:
-                candidates = list(self._passwords()) or [SecretStr("")]
+                candidates = list(self._passwords())
+                if not candidates:
+                    raise ViestitAuthenticationError(f"{self.system}: no password to log in with")
                 for index, password in enumerate(candidates):
                     response = yield self._request_with(password)
                     if response.status_code == 400 and index + 1 < len(candidates):
