@@ -240,6 +240,7 @@ def test_a_citizens_reply_is_an_event_a_message_and_attachments_for_60_days(http
     assert http.post("/v2/messages/electronic", json=answer, headers=auth).status_code == 200
     assert http.get(f"/v2/messages/{sent}", headers=auth).status_code == 404  # our own message is not a citizen's
     assert http.get("/v2/messages/abc", headers=auth).status_code == 400
+    assert http.get("/v2/messages/²", headers=auth).status_code == 400  # a digit to str.isdigit, not a number
     store.advance(61 * 24 * 3600)
     auth = login(http)
     assert http.get(f"/v2/messages/{reply.message_id}", headers=auth).status_code == 404

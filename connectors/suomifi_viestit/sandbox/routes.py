@@ -232,7 +232,7 @@ async def send_multichannel(request: Request) -> JSONResponse:
 async def message_from_end_user(request: Request, message_id: str) -> JSONResponse:
     """``getV2Messages``: a message a citizen sent to this system's services, kept 60 days."""
     system = _system_of(request)
-    if not message_id.isdigit():
+    if not (message_id.isascii() and message_id.isdigit()):
         raise MessagesApiError(400, {"reason": "Invalid message id: a number expected"})
     message = _store(request).message_from_end_user(system, int(message_id))
     if message is None:
