@@ -13,12 +13,14 @@ import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from kuntaflow.person_vault import SealedPersonVault, vault_from_factory
+from kuntaflow.secret_store import FileSecretStore, PrefectSecretStore, SecretStore
 from kuntaflow.workitems import WorkQueue, exponential_backoff
 from schemas.data_home import DataHome
 from schemas.person_vault import PersonVault
@@ -81,6 +83,14 @@ class KuntaflowSettings(DataHome):
         default=None, description="Password for the embedded Prefect server's basic auth; generated once into the data directory when unset."
     )
 
+    secret_store: Literal["data-dir", "prefect"] = Field(
+        default="data-dir",
+        description=(
+            "Where secrets the engine changes itself (the Suomi.fi Messages password after a rotation) are kept: files in the data "
+            "directory (one machine), or Prefect Secret blocks on the Prefect server (workers on several machines)."
+        ),
+    )
+
     @property
     def queue_url(self) -> str:
         return self.database_url or f"sqlite:///{self.resolved_data_dir / 'kuntaflow.db'}"
@@ -122,6 +132,12 @@ class KuntaflowSettings(DataHome):
         if self.person_vault_factory is None:
             return SealedPersonVault(self.queue_url, sealing_key=self.sealing_key(), salt=self.salt())
         return vault_from_factory(self.person_vault_factory, self)
+
+    def secrets(self) -> SecretStore:
+        """The store ``secret_store`` names."""
+        if self.secret_store == "prefect":
+            return PrefectSecretStore()
+        return FileSecretStore(self.resolved_data_dir / "secrets")
 
     def prefect_auth_string(self) -> SecretStr:
         """``user:password`` for the embedded Prefect server (its ``PREFECT_SERVER_API_AUTH_STRING``,

@@ -126,7 +126,8 @@ class LibraryCardService:
     ) -> None:
         self.koha = koha
         self.vault = vault
-        self.notifier = Notifier(viestit, email)
+        # A citizen may answer the decision; the answer reaches staff as a citizen_reply work item.
+        self.notifier = Notifier(viestit, email, replies_allowed=True)
         self.salt = salt
         self.settings = settings or LibraryCardSettings()
         self._libraries: dict[str, Library] | None = None

@@ -165,3 +165,11 @@ def test_personal_data_retention_runs_nightly_at_three_helsinki_time():
     assert deployment["entrypoint"] == "flows/personal_data_retention.py:personal_data_retention"
     [schedule] = deployment["schedules"]
     assert (schedule["cron"], schedule["timezone"]) == ("0 3 * * *", "Europe/Helsinki")
+
+
+def test_the_messages_deployments_run_one_at_a_time_on_their_schedules():
+    rotation, replies = _deployment("viestit-password-rotation"), _deployment("citizen-replies")
+    assert [schedule["cron"] for schedule in rotation["schedules"]] == ["0 3 * * *"] and rotation["parameters"] == {"max_age_days": 90}
+    assert [schedule["interval"] for schedule in replies["schedules"]] == [600]
+    for deployment in (rotation, replies):
+        assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}, deployment["name"]
