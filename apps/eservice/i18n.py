@@ -1,6 +1,7 @@
 """The e-service's words in Finnish, Swedish and English: one table per language.
 
-The tables are ``apps/eservice/translations/{fi,sv,en}.json`` (flat ``key: text``); every language
+The tables are ``apps/eservice/translations/{fi,sv,en}.json`` (flat ``key: text``); the staff
+Desk keeps its own in ``apps/staff/desk/translations`` and loads them the same way. Every language
 must have exactly the keys Finnish has, which :func:`load_catalog` checks at start-up, so a
 missing translation fails loudly instead of showing a key to a citizen. Texts that are the
 process's own (validation errors by code, decisions by reason code) come from
@@ -56,15 +57,15 @@ def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def load_catalog() -> Catalog:
-    """Read and check the translation tables.
+def load_catalog(package: str = "apps.eservice.translations") -> Catalog:
+    """Read and check the translation tables in ``package`` (the e-service's by default; the Desk has its own).
 
     Raises:
         CatalogError: a table is missing or not a flat object of strings, or its keys or a
             text's placeholders differ from Finnish.
     """
     tables: dict[Language, dict[str, str]] = {}
-    folder = resources.files("apps.eservice.translations")
+    folder = resources.files(package)
     for language in LANGUAGES:
         try:
             table = json.loads(folder.joinpath(f"{language.value}.json").read_text(encoding="utf-8"))

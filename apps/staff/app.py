@@ -1,4 +1,8 @@
-"""Staff pages (FastAPI, no JavaScript): the supervisor confirms an employment start through a signed link.
+"""Staff pages (FastAPI, no JavaScript): Kuntaflow Desk, and the supervisor's confirmation through a signed link.
+
+The Desk (``apps.staff.desk``, its README) is where signed-in staff handle the cases that wait
+for a person; it needs the signed session cookie this app sets (``KUNTAFLOW_STAFF_SECRET_KEY``, or a
+key generated once into the data directory).
 
 ``GET /vahvistus/{token}`` shows what is being confirmed and a short form; ``POST`` records the
 answer (flows/employment_confirmation.py): the confirmation work item is closed, who confirmed and
@@ -12,14 +16,24 @@ on these pages: the token carries item ids only.
 from __future__ import annotations
 
 import html
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
+from apps.eservice.web import PageError
+from apps.staff.desk import ROUTERS as DESK_ROUTERS
+from apps.staff.desk.access import SignInRequiredError
+from apps.staff.desk.pages import HERE as DESK_HERE
+from apps.staff.desk.pages import build_desk, render
+from apps.staff.settings import StaffSettings
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemNotFoundError, ItemState, WorkQueue
 from processes.employment_start.confirmation import (
@@ -47,13 +61,64 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status)
 
 
-def create_app(settings: EmploymentStartSettings | None = None, *, queue_factory: Callable[[], WorkQueue] | None = None) -> FastAPI:
+def create_app(
+    settings: EmploymentStartSettings | None = None,
+    *,
+    queue_factory: Callable[[], WorkQueue] | None = None,
+    staff_settings: StaffSettings | None = None,
+    engine_settings: KuntaflowSettings | None = None,
+) -> FastAPI:
     """The staff app. ``queue_factory`` defaults to the engine settings' queue."""
+    engine = engine_settings or KuntaflowSettings()
+    staff = staff_settings or StaffSettings()
     app = FastAPI(title="Kuntaflow – henkilöstön sivut", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.link_settings = settings or EmploymentStartSettings()
-    app.state.open_queue = queue_factory or (lambda: KuntaflowSettings().work_queue())
+    app.state.open_queue = queue_factory or engine.work_queue
+    app.state.staff_settings = staff
+    app.state.desk = build_desk(staff, app.state.open_queue, engine.external_prefect_api_url)
+    secret = staff.secret_key or engine.generated_secret("staff-secret.key", lambda: secrets.token_urlsafe(48))
+    app.add_middleware(SessionMiddleware, secret_key=secret.get_secret_value(), session_cookie="kuntaflow_staff", max_age=8 * 3600, same_site="lax")
+    app.middleware("http")(_security_headers)
+    app.mount("/desk-static", StaticFiles(directory=str(DESK_HERE / "static")), name="desk-static")
+    app.add_exception_handler(SignInRequiredError, _sign_in_first)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(PageError, _page_error)
     app.include_router(confirmation)
+    for router in DESK_ROUTERS:
+        app.include_router(router)
     return app
+
+
+async def _security_headers(request: Request, call_next):
+    response = await call_next(request)
+    response.headers.setdefault(
+        "Content-Security-Policy", "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.url.path.startswith("/desk-static"):
+        response.headers.setdefault("Cache-Control", "no-store")  # pages hold personal data
+    return response
+
+
+def _sign_in_first(request: Request, error: Exception) -> RedirectResponse:
+    assert isinstance(error, SignInRequiredError)
+    return RedirectResponse(error.location, status_code=303)
+
+
+#: The message of each refusal, by HTTP status (translation keys).
+_REFUSALS = {400: "error_bad_request", 403: "error_forbidden", 404: "error_not_found", 405: "error_not_found", 422: "error_bad_request"}
+
+
+def _http_error(request: Request, error: Exception) -> HTMLResponse:
+    assert isinstance(error, StarletteHTTPException)
+    detail = error.detail if isinstance(error.detail, str) and error.detail.startswith("filter_") else None
+    return render(request, "message.html", status=error.status_code, key=_REFUSALS.get(error.status_code, "error"), detail=detail)
+
+
+def _page_error(request: Request, error: Exception) -> HTMLResponse:
+    assert isinstance(error, PageError)
+    return render(request, "message.html", status=error.status_code, key="error_csrf" if error.key == "csrf" else "error_bad_request", detail=None)
 
 
 def _confirmation(request: Request, queue: WorkQueue, token: str) -> tuple[int, dict] | HTMLResponse:

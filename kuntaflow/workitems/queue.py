@@ -477,7 +477,7 @@ class WorkQueue(QueueDatabase):
             result = conn.execute(statement, params)
             if result.rowcount == 0:
                 self._raise_why_not(conn, item_id, owner, action)
-            detail = reason or (f"{code}: {message}" if code else None)
+            detail = reason or (f"{code}: {params['b_error_message']}" if code else None)  # the masked message, never the raw one
             self._audit(conn, [item_id], owner or "system", action, ItemState.IN_PROGRESS, to_state, detail, now)
 
     @functools.cache  # noqa: B019 - four statements per queue, built once: the per-item hot path
