@@ -46,10 +46,17 @@ def desk_app(queue_url: str):
     return create_app(staff_settings=StaffSettings(secret_key=SecretStr(SECRET)), engine_settings=engine, queue_factory=lambda: WorkQueue(queue_url))
 
 
+def claim_only(queue: WorkQueue, process: str, item_id: int) -> None:
+    """Claim ``item_id`` as robot-1, giving back (unstarted) any other case a claim took along."""
+    for other in queue.claim(process, owner="robot-1", limit=1000):
+        if other.id != item_id:
+            queue.release(other.id, owner="robot-1", reason="another test case")
+
+
 def refused(queue: WorkQueue, reference: str, code: str = "UNKNOWN_HOME_LIBRARY", *, process: str = "library_card", payload=None) -> int:
     """A case a robot left for a person (BUSINESS_FAILED with ``code``); returns its id."""
     item = queue.add(process, reference=reference, payload=payload if payload is not None else library_application(home_library="XYZ"))
-    queue.claim(process, owner="robot-1", limit=1)
+    claim_only(queue, process, item.id)
     queue.checkpoint(item.id, "applicant_checked", {"age": 36})
     queue.fail_business(item.id, code=code, message="home library XYZ is not in Koha", owner="robot-1", output={"flow_run_id": "0b3c-run"})
     return item.id
@@ -58,6 +65,6 @@ def refused(queue: WorkQueue, reference: str, code: str = "UNKNOWN_HOME_LIBRARY"
 def failed(queue: WorkQueue, reference: str, code: str = "KOHA_UNAVAILABLE") -> int:
     """A case the robots will retry themselves (APPLICATION_FAILED); returns its id."""
     item = queue.add("library_card", reference=reference, payload=library_application())
-    queue.claim("library_card", owner="robot-1", limit=1)
+    claim_only(queue, "library_card", item.id)
     queue.fail_application(item.id, code=code, message="Koha answered 503", owner="robot-1", retry_in=timedelta(hours=1))
     return item.id
