@@ -206,5 +206,5 @@ def test_every_desk_page_passes_axe_and_reflows_at_320_px(world):
             problems.append(f"{path} at 320 px scrolls sideways by {overflow} px")
     for page in pages.values():
         page.context.close()
-    assert problems == []
+    assert not problems, "\n".join(problems)
     assert checked > 10 * len(_pages(world, cases)), "axe ran its rules on every page"
