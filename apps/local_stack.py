@@ -78,7 +78,7 @@ class Stack:
                 if path != "/docs":
                     found.append((f"{mounted.title.split(' · ')[-1]}: {label.split(' · ')[-1]}", f"{self.sandboxes_url}{mounted.prefix}{path}"))
         if self.staff_url:
-            found.append(("Staff pages (the supervisor's confirmation links)", self.staff_url))
+            found.append(("Kuntaflow Desk (staff; cases waiting for a person)", f"{self.staff_url}/"))
         found.append(("Prefect UI", self.prefect_ui_url))
         return found
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import html
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -71,7 +71,7 @@ def create_app(
     """The staff app. ``queue_factory`` defaults to the engine settings' queue."""
     engine = engine_settings or KuntaflowSettings()
     staff = staff_settings or StaffSettings()
-    app = FastAPI(title="Kuntaflow – henkilöstön sivut", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Kuntaflow – henkilöstön sivut", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.link_settings = settings or EmploymentStartSettings()
     app.state.open_queue = queue_factory or engine.work_queue
     app.state.staff_settings = staff
@@ -87,6 +87,14 @@ def create_app(
     for router in DESK_ROUTERS:
         app.include_router(router)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Hold the queue's database while serving: each request's queue then reuses the pooled connections
+    (the shared engine closes its pool when its last holder closes)."""
+    with app.state.open_queue():
+        yield
 
 
 async def _security_headers(request: Request, call_next):

@@ -34,6 +34,11 @@ class ItemState(StrEnum):
     def is_final(self) -> bool:
         return self in (ItemState.DONE, ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
 
+    @property
+    def waits_for_a_person(self) -> bool:
+        """No robot takes the case up again by itself: a person decides (the Desk's "waiting" cases)."""
+        return self in (ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
+
 
 def _utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:

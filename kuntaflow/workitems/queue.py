@@ -638,7 +638,7 @@ class WorkQueue(QueueDatabase):
         c = work_items.c
         now = _now()
         states = [state.value for state in self.RETRYABLE if matching.state is None or state is matching.state]
-        query = select(c.id, c.state).where(*_conditions(matching), c.state.in_(states), c.id <= up_to_id).order_by(c.id)
+        query = select(c.id, c.state).where(*_conditions(matching, is_postgres=self._is_postgres), c.state.in_(states), c.id <= up_to_id).order_by(c.id)
         if self._is_postgres:
             query = query.with_for_update(skip_locked=True)  # a robot's claim of the same item wins; it is skipped
         retried = 0
@@ -759,7 +759,7 @@ class WorkQueue(QueueDatabase):
         migration 0003, so a page deep in 100,000 items costs what the first one does.
         """
         c = work_items.c
-        query = select(*_SUMMARY_COLUMNS).where(*_conditions(matching)).order_by(c.id.desc()).limit(limit + 1)
+        query = select(*_SUMMARY_COLUMNS).where(*_conditions(matching, is_postgres=self._is_postgres)).order_by(c.id.desc()).limit(limit + 1)
         if before_id is not None:
             query = query.where(c.id < before_id)
         with self._tx() as conn:
@@ -770,7 +770,7 @@ class WorkQueue(QueueDatabase):
     def count(self, matching: ItemFilter, *, states: Sequence[ItemState] | None = None) -> tuple[int, int | None]:
         """How many items ``matching`` selects (only those in ``states`` when given), and the newest one's id."""
         c = work_items.c
-        query = select(func.count(), func.max(c.id)).where(*_conditions(matching))
+        query = select(func.count(), func.max(c.id)).where(*_conditions(matching, is_postgres=self._is_postgres))
         if states is not None:
             query = query.where(c.state.in_([state.value for state in states]))
         with self._tx() as conn:
@@ -778,17 +778,26 @@ class WorkQueue(QueueDatabase):
         return total, newest
 
     def state_summary(self, processes: Sequence[str]) -> list[StateSummary]:
-        """Per process and state: how many items, and since when the longest-waiting one has been in it (one query)."""
+        """Per process and state: how many items, and for the states that wait for a person, since when the longest-waiting one has.
+
+        Two queries: the counts from the (process, state, id) index alone, the oldest change only over
+        the waiting states' rows (the finished ones, most of the table, are never read).
+        """
         c = work_items.c
-        query = (
-            select(c.process, c.state, func.count(), func.min(c.updated_at))
-            .where(c.process.in_(list(processes)))
-            .group_by(c.process, c.state)
-            .order_by(c.process, c.state)
-        )
+        mine = c.process.in_(list(processes))
+        waiting = [state.value for state in ItemState if state.waits_for_a_person]
         with self._tx() as conn:
-            rows = conn.execute(query).all()
-        return [StateSummary(process=process, state=ItemState(state), count=count, oldest_since=_aware(oldest)) for process, state, count, oldest in rows]
+            counts = conn.execute(select(c.process, c.state, func.count()).where(mine).group_by(c.process, c.state).order_by(c.process, c.state)).all()
+            oldest = {
+                (process, state): since
+                for process, state, since in conn.execute(
+                    select(c.process, c.state, func.min(c.updated_at)).where(mine, c.state.in_(waiting)).group_by(c.process, c.state)
+                )
+            }
+        return [
+            StateSummary(process=process, state=ItemState(state), count=count, oldest_since=_aware(oldest.get((process, state))))
+            for process, state, count in counts
+        ]
 
     def audit(self, item_id: int) -> list[AuditEntry]:
         """Every change of the item, oldest first."""
@@ -850,7 +859,7 @@ _SUMMARY_COLUMNS = tuple(
 )
 
 
-def _conditions(matching: ItemFilter) -> list[Any]:
+def _conditions(matching: ItemFilter, *, is_postgres: bool) -> list[Any]:
     """The WHERE clauses of a filter; each one an index of migration 0003 serves."""
     c = work_items.c
     conditions: list[Any] = [c.process.in_(sorted(matching.processes))]
@@ -859,8 +868,12 @@ def _conditions(matching: ItemFilter) -> list[Any]:
     if matching.error_code:
         conditions.append(c.error_code == matching.error_code)
     if matching.reference_prefix:
-        # The lower bound lets the (process, reference) unique index start at the prefix on both databases.
-        conditions += [c.reference >= matching.reference_prefix, c.reference.startswith(matching.reference_prefix, autoescape=True)]
+        # Bounds let the (process, reference) unique index read just the prefix's range; LIKE keeps it exact
+        # whatever the collation (SQLite's is binary, so there the upper bound is exact too).
+        prefix = matching.reference_prefix
+        conditions += [c.reference >= prefix, c.reference.startswith(prefix, autoescape=True)]
+        if not is_postgres:
+            conditions.append(c.reference < prefix[:-1] + chr(ord(prefix[-1]) + 1))
     if matching.created_before is not None:
         conditions.append(c.created_at < matching.created_before)
     return conditions

@@ -32,7 +32,8 @@ def _schema_of(url: str) -> list[tuple]:
                 for table in [row.name for row in rows if row.type == "table"]:
                     described += [(table, *row) for row in conn.execute(text(f"PRAGMA table_xinfo('{table}')"))]
                     described += [(table, *row) for row in conn.execute(text(f"PRAGMA foreign_key_list('{table}')"))]
-                    described += [(table, *row) for row in conn.execute(text(f"PRAGMA index_list('{table}')"))]
+                    # (name, unique, origin, partial); not the position, which is the order the indexes were made in
+                    described += sorted((table, *row[1:]) for row in conn.execute(text(f"PRAGMA index_list('{table}')")))
                 return described
             schema = conn.execute(text("SELECT current_schema()")).scalar()
             columns = conn.execute(

@@ -256,3 +256,15 @@ def test_no_henkilotunnus_in_the_pages_of_a_case_whose_every_text_holds_one(app,
     client = client_for(app, LIBRARIAN)
     for path in ("/", "/tapaukset", f"/tapaukset/{item.id}"):
         assert not HETU_PATTERN.search(client.get(path).text), path
+
+
+def test_make_runs_summary_says_how_many_cases_wait_and_where(queue, queue_url):
+    from apps.cli.stack_commands import waiting_lines
+
+    assert waiting_lines(queue_url, fresh_queue=True) == ["No case waits for a person."]
+    refused(queue, "r1")
+    refused(queue, "r2")
+    failed(queue, "f1")  # the robots retry it: not waiting for a person
+    lines = waiting_lines(queue_url, fresh_queue=True)
+    assert lines[0] == "Cases waiting for a person: 2 (library_card 2)."
+    assert f"KUNTAFLOW_DATABASE_URL={queue_url} .venv/bin/kuntaflow up" in lines[1] and "/tapaukset" in lines[1]

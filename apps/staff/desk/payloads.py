@@ -14,7 +14,7 @@ only for the page a member asked for with a stated reason (the access log has it
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -75,7 +75,18 @@ def editable_fields(process: str, payload: dict[str, Any]) -> list[str]:
     if model is None:
         return []
     missing = set(payload.get("missing") or [])
-    return [name for name in model.model_fields if name in missing or not isinstance(payload.get(name), (dict, list))]
+    return [
+        name
+        for name, field in model.model_fields.items()
+        if name in missing or (not isinstance(payload.get(name), (dict, list)) and not _holds_a_model(field.annotation))
+    ]
+
+
+def _holds_a_model(annotation: Any) -> bool:
+    """Whether a field's type is (or may be) a nested model: those are not one typed-in value."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_a_model(argument) for argument in get_args(annotation))
 
 
 def _problems(model: type[BaseModel], payload: dict[str, Any]) -> tuple[set[tuple[Any, ...]], ValidationError | None]:
