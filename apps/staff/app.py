@@ -77,7 +77,14 @@ def create_app(
     app.state.staff_settings = staff
     app.state.desk = build_desk(staff, app.state.open_queue, engine.external_prefect_api_url)
     secret = staff.secret_key or engine.generated_secret("staff-secret.key", lambda: secrets.token_urlsafe(48))
-    app.add_middleware(SessionMiddleware, secret_key=secret.get_secret_value(), session_cookie="kuntaflow_staff", max_age=8 * 3600, same_site="lax")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret.get_secret_value(),
+        session_cookie="kuntaflow_staff",
+        max_age=8 * 3600,  # a working day
+        same_site="lax",
+        https_only=staff.public_url.startswith("https://"),
+    )
     app.middleware("http")(_security_headers)
     app.mount("/desk-static", StaticFiles(directory=str(DESK_HERE / "static")), name="desk-static")
     app.add_exception_handler(SignInRequiredError, _sign_in_first)

@@ -268,3 +268,18 @@ def test_make_runs_summary_says_how_many_cases_wait_and_where(queue, queue_url):
     lines = waiting_lines(queue_url, fresh_queue=True)
     assert lines[0] == "Cases waiting for a person: 2 (library_card 2)."
     assert f"KUNTAFLOW_DATABASE_URL={queue_url} .venv/bin/kuntaflow up" in lines[1] and "/tapaukset" in lines[1]
+
+
+def test_a_henkilotunnus_is_added_in_a_hidden_field_and_never_shown_back(app, queue):
+    hire = {"first_names": "Aino", "last_name": "Testinen", "date_of_birth": "1990-05-17", "start_date": "2027-01-04", "title": "sairaanhoitaja"}
+    item_id = refused(queue, "h2", "HIRE_DETAILS_MISSING", process="employment_start", payload={**hire, "missing": ["hetu"]})
+    client = client_for(app, HR_OFFICER)
+    page = client.get(f"/tapaukset/{item_id}").text
+    assert 'id="edit-hetu" name="value" type="password"' in page
+    data = {"csrf_token": csrf_of(page), "version": str(queue.get(item_id).version), "field": "hetu", "reason": "HR"}
+    wrong = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "value": HETU[:-1] + ("A" if HETU[-1] != "A" else "B")})
+    assert wrong.status_code == 422 and not HETU_PATTERN.search(wrong.text)
+    assert client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "value": HETU}).status_code == 303
+    item = queue.get(item_id)
+    assert (item.payload["hetu"], item.payload["missing"]) == (HETU, [])
+    assert not HETU_PATTERN.search(client.get(f"/tapaukset/{item_id}").text)
