@@ -30,6 +30,8 @@ def seed(queue: WorkQueue) -> dict[str, int]:
     claim_only(queue, "library_card", done.id)
     queue.complete(done.id, owner="robot-1")
     cases["done"] = done.id
+    hire = {"first_names": "Aino", "last_name": "Testinen", "date_of_birth": "1990-05-17", "start_date": "2027-01-04", "title": "sairaanhoitaja"}
+    cases["hire"] = refused(queue, f"e{tag}", "HIRE_DETAILS_MISSING", process="employment_start", payload={**hire, "missing": ["hetu", "unit_id"]})
     return cases
 
 

@@ -180,6 +180,7 @@ def _pages(world, cases: dict[str, int]) -> list[tuple[object, str]]:
         (LIBRARIAN, "/kayttoloki"),  # the 403 page
         (ADMINISTRATOR, "/kayttoloki"),
         (ADMINISTRATOR, "/"),
+        (ADMINISTRATOR, f"/tapaukset/{cases['hire']}"),  # a hire's page: the henkilötunnus's own form
     ]
 
 
