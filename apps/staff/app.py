@@ -75,7 +75,7 @@ def create_app(
     app.state.link_settings = settings or EmploymentStartSettings()
     app.state.open_queue = queue_factory or engine.work_queue
     app.state.staff_settings = staff
-    app.state.desk = build_desk(staff, app.state.open_queue, engine.external_prefect_api_url)
+    app.state.desk = build_desk(staff, app.state.open_queue, engine)
     secret = staff.secret_key or engine.generated_secret("staff-secret.key", lambda: secrets.token_urlsafe(48))
     app.add_middleware(
         SessionMiddleware,

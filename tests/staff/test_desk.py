@@ -283,3 +283,24 @@ def test_a_henkilotunnus_is_added_in_a_hidden_field_and_never_shown_back(app, qu
     item = queue.get(item_id)
     assert (item.payload["hetu"], item.payload["missing"]) == (HETU, [])
     assert not HETU_PATTERN.search(client.get(f"/tapaukset/{item_id}").text)
+
+
+def test_the_robots_log_of_each_attempt_opens_from_the_case_in_a_sandbox(app, queue):
+    from kuntaflow.robot_runner import run_output_dir
+    from kuntaflow.settings import KuntaflowSettings
+
+    item = queue.add("library_card", reference="logged", payload=library_application())
+    owner = "library_card-b1-0a1b2c3d"
+    queue.claim("library_card", owner=owner)
+    queue.start(item.id, owner=owner)
+    queue.fail_business(item.id, code="UNKNOWN_HOME_LIBRARY", message="no such library", owner=owner)
+    log = run_output_dir(owner, KuntaflowSettings()) / "log.html"
+    log.parent.mkdir(parents=True)
+    log.write_text("<html><body>Robot log of the batch</body></html>", encoding="utf-8")
+    client = client_for(app, LIBRARIAN)
+    assert f'href="/tapaukset/{item.id}/robottiloki/1"' in client.get(f"/tapaukset/{item.id}").text
+    opened = client.get(f"/tapaukset/{item.id}/robottiloki/1")
+    assert opened.status_code == 200 and "Robot log of the batch" in opened.text
+    assert opened.headers["content-security-policy"] == "sandbox allow-scripts"
+    assert client.get(f"/tapaukset/{item.id}/robottiloki/2").status_code == 404
+    assert client_for(app, HR_OFFICER).get(f"/tapaukset/{item.id}/robottiloki/1").status_code == 403

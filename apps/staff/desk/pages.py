@@ -22,6 +22,7 @@ from apps.eservice.i18n import Catalog, load_catalog
 from apps.eservice.web import csrf_token, language_of
 from apps.staff.identity import StaffMember, signed_in
 from apps.staff.settings import StaffSettings
+from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import AccessLog, ItemState, WorkQueue
 from schemas.reason_meanings import meaning
 from schemas.redaction import redact
@@ -43,20 +44,22 @@ class Desk:
     catalog: Catalog
     templates: Jinja2Templates
     prefect_ui_url: str | None
+    engine: KuntaflowSettings
 
     def access_log(self, queue: WorkQueue) -> AccessLog:
         """The access log in the queue's database (close it after use)."""
         return AccessLog(queue.url)
 
 
-def build_desk(settings: StaffSettings, open_queue: Callable[[], WorkQueue], prefect_api_url: str | None) -> Desk:
+def build_desk(settings: StaffSettings, open_queue: Callable[[], WorkQueue], engine: KuntaflowSettings) -> Desk:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["fi_date"] = finnish_date
     templates.env.filters["fi_time"] = finnish_time
     # Whatever a robot or a person wrote is shown through the one mask, also where it should already be masked.
     templates.env.filters["masked"] = lambda text: redact(str(text)) if text is not None else ""
-    ui = prefect_api_url.rstrip("/").removesuffix("/api") if prefect_api_url else None
-    return Desk(settings, open_queue, load_catalog("apps.staff.desk.translations"), templates, ui)
+    api = engine.external_prefect_api_url
+    ui = api.rstrip("/").removesuffix("/api") if api else None
+    return Desk(settings, open_queue, load_catalog("apps.staff.desk.translations"), templates, ui, engine)
 
 
 def desk_of(request: Request) -> Desk:

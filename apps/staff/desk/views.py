@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 
 from apps.staff.desk.access import Member, check_administrator, check_may_handle, processes_of
 from apps.staff.desk.pages import HELSINKI, WAITING_STATES, desk_of, render
 from apps.staff.desk.payloads import editable_fields, hetus, shown_fields
 from apps.staff.identity import StaffMember
-from kuntaflow.workitems import ItemFilter, ItemNotFoundError, ItemState, WorkItem, WorkQueue
+from kuntaflow.robot_runner import run_output_dir
+from kuntaflow.settings import KuntaflowSettings
+from kuntaflow.workitems import AuditEntry, ItemFilter, ItemNotFoundError, ItemState, WorkItem, WorkQueue
 from schemas.workdays import working_days_between
 
 #: Items on one list page.
@@ -147,6 +150,21 @@ def _known_links(desk_ui: str | None, item: WorkItem, checkpoints: dict[str, dic
     return links
 
 
+def robot_logs(desk_engine: KuntaflowSettings, trail: list[AuditEntry]) -> list[tuple[int, AuditEntry, Path]]:
+    """Each attempt a robot started on the item whose log.html is still there: (number, the start, the file).
+
+    A robot batch's run id is its lease owner, the actor of the item's ``start`` rows, so the log
+    is found from the audit trail alone (kuntaflow.robot_runner.run_output_dir).
+    """
+    starts = [entry for entry in trail if entry.action == "start"]
+    found = []
+    for number, entry in enumerate(starts, 1):
+        log = run_output_dir(entry.actor, desk_engine) / "log.html"
+        if log.is_file():
+            found.append((number, entry, log))
+    return found
+
+
 def item_page(
     request: Request,
     queue: WorkQueue,
@@ -160,6 +178,7 @@ def item_page(
 ) -> HTMLResponse:
     """A case's page: state, error and its meaning, data (masked), checkpoints, audit trail, actions."""
     checkpoints = queue.checkpoints(item.id)
+    trail = queue.audit(item.id)
     return render(
         request,
         "item.html",
@@ -169,7 +188,8 @@ def item_page(
         has_hetu=bool(hetus(item.payload)),
         editable=editable_fields(item.process, item.payload),
         checkpoints=checkpoints,
-        trail=queue.audit(item.id),
+        trail=trail,
+        robot_runs=[(number, entry) for number, entry, _ in robot_logs(desk_of(request).engine, trail)],
         links=_known_links(desk_of(request).prefect_ui_url, item, checkpoints),
         retryable=item.state in WorkQueue.RETRYABLE,
         closable=item.state not in (ItemState.DONE, ItemState.IN_PROGRESS),
@@ -199,6 +219,22 @@ def load_item(request: Request, queue: WorkQueue, member: StaffMember, item_id: 
 def show_item(request: Request, member: Member, item_id: int) -> HTMLResponse:
     with desk_of(request).open_queue() as queue:
         return item_page(request, queue, load_item(request, queue, member, item_id))
+
+
+@pages.get("/tapaukset/{item_id}/robottiloki/{number}")
+def robot_log(request: Request, member: Member, item_id: int, number: int) -> FileResponse:
+    """A robot's log.html of one attempt on the case (masked as the runner wrote it), in a sandbox of its own.
+
+    The log is Robot Framework's page, which needs its own scripts: it is served with a CSP sandbox, a
+    unique origin with no access to the staff app's cookies or pages.
+    """
+    with desk_of(request).open_queue() as queue:
+        load_item(request, queue, member, item_id)
+        trail = queue.audit(item_id)
+    for found, _, log in robot_logs(desk_of(request).engine, trail):
+        if found == number:
+            return FileResponse(log, media_type="text/html", headers={"Content-Security-Policy": "sandbox allow-scripts", "Cache-Control": "no-store"})
+    raise HTTPException(404)
 
 
 # --------------------------------------------------------------------------- the access log
