@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connectors.oidc.settings import staff_redirects
 from connectors.sandbox_server import client_environment
 from connectors.sandbox_server import create_app as create_sandboxes
 from connectors.servers import free_port, serve_in_thread
@@ -33,6 +34,7 @@ from kuntaflow.prefect_server import embedded_prefect
 from kuntaflow.settings import KuntaflowSettings, environment
 from kuntaflow.workitems import upgrade_database
 from schemas.redaction import install as install_redaction
+from schemas.web_address import public_base_url
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Stack:
                 if path != "/docs":
                     found.append((f"{mounted.title.split(' · ')[-1]}: {label.split(' · ')[-1]}", f"{self.sandboxes_url}{mounted.prefix}{path}"))
         if self.staff_url:
-            found.append(("Kuntaflow Desk (staff; cases waiting for a person)", f"{self.staff_url}/"))
+            found.append(("Kuntaflow Desk (staff sign in, cases waiting for a person; supervisors' links)", self.staff_url))
         found.append(("Prefect UI", self.prefect_ui_url))
         return found
 
@@ -93,8 +95,9 @@ def stack_environment(*, data_dir: Path, sandboxes_url: str, eservice_url: str, 
     }
     if queue_url is not None:
         values["KUNTAFLOW_DATABASE_URL"] = queue_url
-    if staff_url is not None:  # the links in the supervisors' e-mails (flows/employment_confirmation.py)
-        values["KUNTAFLOW_EMPLOYMENT_START_STAFF_URL"] = staff_url
+    if staff_url is not None:  # the staff app's public address: every e-mailed link and the OIDC redirects are built on it
+        values["KUNTAFLOW_STAFF_PUBLIC_URL"] = staff_url  # the supervisors' links too (EmploymentStartSettings.staff_url)
+        values |= staff_redirects(staff_url)
     return values | client_environment(sandboxes_url)
 
 
@@ -106,6 +109,8 @@ def local_stack(
     eservice_port: int | None = None,
     queue_url: str | None = None,
     prefect_port: int | None = None,
+    staff_port: int | None = None,
+    staff_public_url: str | None = None,
     deployments: Sequence[str] = (),
     worker: bool = False,
     eservice_trigger: Any = None,
@@ -114,7 +119,9 @@ def local_stack(
 
     Args:
         host: where the sandboxes and the e-service listen.
-        sandbox_port, eservice_port, prefect_port: fixed ports; free ones are chosen when unset.
+        sandbox_port, eservice_port, prefect_port, staff_port: fixed ports; free ones are chosen when unset.
+        staff_public_url: the address staff reach the staff app at, when it is not ``http://{host}:{staff_port}``
+            (a proxy); e-mailed links and the sign-in redirects use it.
         queue_url: the work-item queue (and e-service sessions) database; the engine's when unset.
         deployments: ``prefect.yaml`` deployments to deploy on the server (``prefect deploy``).
         worker: run a process worker on the ``kuntaflow`` pool for the block.
@@ -128,7 +135,10 @@ def local_stack(
     """
     sandboxes_url = f"http://{host}:{sandbox_port or free_port(host)}"
     eservice_url = f"http://{host}:{eservice_port or free_port(host)}"
-    staff_url = f"http://{host}:{free_port(host)}"
+    staff_port = staff_port or free_port(host)
+    staff_url = (
+        public_base_url(staff_public_url, setting="--staff-url", example="https://desk.example.fi") if staff_public_url else f"http://{host}:{staff_port}"
+    )
     data_dir = KuntaflowSettings().resolved_data_dir
     values = stack_environment(data_dir=data_dir, sandboxes_url=sandboxes_url, eservice_url=eservice_url, queue_url=queue_url, staff_url=staff_url)
     with environment(values), ExitStack() as stack:
@@ -146,7 +156,7 @@ def local_stack(
                 if worker
                 else None
             )
-            sandbox_app, eservice_app = _serve_apps(stack, host, (sandboxes_url, eservice_url, staff_url), eservice_trigger)
+            sandbox_app, eservice_app = _serve_apps(stack, host, (sandboxes_url, eservice_url, staff_port), eservice_trigger)
         yield Stack(
             settings=settings,
             sandboxes_url=sandboxes_url,
@@ -172,7 +182,7 @@ def _start_prefect(stack: ExitStack, settings: KuntaflowSettings, *, port: int |
     return prefect_api_url
 
 
-def _serve_apps(stack: ExitStack, host: str, urls: tuple[str, str, str], eservice_trigger: Any) -> tuple[Any, Any]:
+def _serve_apps(stack: ExitStack, host: str, urls: tuple[str, str, int], eservice_trigger: Any) -> tuple[Any, Any]:
     """Build and serve the sandboxes, the e-service and the staff pages on their ports; (sandboxes app, e-service app).
 
     The e-service and the staff pages are imported here, not at the top: their imports (FastAPI, pysaml2, the
@@ -181,12 +191,12 @@ def _serve_apps(stack: ExitStack, host: str, urls: tuple[str, str, str], eservic
     from apps.eservice.app import create_app as create_eservice  # noqa: PLC0415 (imported while the worker starts, see above)
     from apps.staff import create_app as create_staff  # noqa: PLC0415 (imported while the worker starts, see above)
 
-    sandboxes_url, eservice_url, staff_url = urls
+    sandboxes_url, eservice_url, staff_port = urls
     sandbox_app = create_sandboxes()
     stack.enter_context(serve_in_thread(sandbox_app, host=host, port=_port(sandboxes_url)))
     eservice_app = create_eservice(trigger=eservice_trigger)
     stack.enter_context(serve_in_thread(eservice_app, host=host, port=_port(eservice_url)))
-    stack.enter_context(serve_in_thread(create_staff(), host=host, port=_port(staff_url)))
+    stack.enter_context(serve_in_thread(create_staff(), host=host, port=staff_port))
     return sandbox_app, eservice_app
 
 

@@ -11,7 +11,7 @@ Named people (``NAMED``; ages on 1 Jan 2026 in brackets):
 
 - ``aino`` Aino Virtanen (40), Jyväskylä: e-mail and a Messages mailbox; a Koha patron.
 - ``mikko`` Mikko Korhonen (46), Äänekoski: guardian of ``eetu`` Eetu Korhonen (7); no mailbox.
-  Both are Koha patrons, Eetu with Mikko as guarantor.
+  Both are Koha patrons, Eetu with Mikko as guarantor; Eetu's card runs out in 12 days.
 - ``sanna`` Sanna Laine (43), Jyväskylä: guardian of ``ella`` Ella Laine (14; 15 from Feb 2026) and
   ``onni`` Onni Laine (9). Neither child is a patron.
 - ``tuuli`` Tuuli Salonen (35): a non-disclosure marking (no address is released).
@@ -27,7 +27,8 @@ register, so a guardian's application for a child can pass the address rule.
 Generated people (``population(count, seed=…)``): ``count`` further adults aged 15–90 on 1 Jan
 2026, keys ``p0001``, ``p0002``, …, deterministic for a given ``seed``: municipalities of the Keski
 area mostly (some from Vaasa, Helsinki, Tampere), about 75 % with an active Messages mailbox,
-about 15 % without an e-mail address, about 10 % already Koha patrons at their local library.
+about 15 % without an e-mail address, about 10 % already Koha patrons at their local library (every
+fourth generated person's card, if they have one, runs out within 30 days).
 
 Which people the sandboxes serve: :func:`sandbox_population` = ``NAMED`` + ``population(size,
 seed)`` with ``KUNTAFLOW_SANDBOX_POPULATION_SIZE`` (default 200) and
@@ -101,6 +102,7 @@ class KohaPatronship:
     library_id: str
     mobile: str | None = None
     guarantor: str | None = None
+    card_expires_in_days: int | None = None  # None: a card enrolled today (the category's period)
 
 
 @dataclass(frozen=True, repr=False)
@@ -204,7 +206,7 @@ _NAMED: tuple[SandboxPerson, ...] = (
         surname="Korhonen",
         municipality=AANEKOSKI,
         address=KORHONEN_HOME,
-        koha=KohaPatronship("AANPK", guarantor="mikko"),
+        koha=KohaPatronship("AANPK", guarantor="mikko", card_expires_in_days=12),
         description={"fi": "Alle 15-vuotias lapsi, huoltaja Mikko", "sv": "Barn under 15 år, vårdnadshavare Mikko", "en": "Child under 15, guardian Mikko"},
     ),
     SandboxPerson(
@@ -444,6 +446,11 @@ _OLD_SIGNS = {1900: "-YXWVU", 2000: "ABCDEF"}  # century signs; the 2023 ones ar
 _ASCII = str.maketrans({"ä": "a", "ö": "o", "å": "a", "Ä": "A", "Ö": "O", "Å": "A"})
 
 
+def _card_expiry_days(number: int) -> int | None:
+    """Every fourth generated person's card runs out within 30 days (card-expiry reminders have work); the rest are new."""
+    return (number * 7) % 30 + 1 if number % 4 == 0 else None
+
+
 def population(count: int, *, seed: int = DEFAULT_POPULATION_SEED) -> tuple[SandboxPerson, ...]:
     """``count`` generated adults (keys ``p0001``…), the same for the same ``seed`` on every machine.
 
@@ -491,7 +498,7 @@ def population(count: int, *, seed: int = DEFAULT_POPULATION_SEED) -> tuple[Sand
                 address=Address(street, postal_code, post_office),
                 email=email,
                 messages_mailbox=mailbox,
-                koha=KohaPatronship(library) if patron and library else None,
+                koha=KohaPatronship(library, card_expires_in_days=_card_expiry_days(number)) if patron and library else None,
                 description=_describe(mailbox=mailbox, email=has_email, patron=patron),
                 generated=True,
             )

@@ -57,6 +57,7 @@ from prefect.input import RunInput
 from prefect.runtime import deployment, flow_run
 from pydantic import BaseModel, Field, ValidationError
 
+from flows.parameters import form_field
 from flows.robot_task import run_batches
 from kuntaflow.batches import BatchReport
 from kuntaflow.settings import KuntaflowSettings
@@ -126,9 +127,13 @@ class EmploymentStartSummary(BaseModel):
 # employee has been read back: its stored parameters no longer hold the henkilötunnus.
 @flow(name="employment-start", persist_result=True, validate_parameters=False)
 def employment_start(
-    employee: NewEmployee,
-    wait_for_confirmation: bool = True,
-    confirmation_timeout_seconds: Annotated[int, Field(ge=1)] = 7 * 24 * 3600,
+    employee: Annotated[NewEmployee, form_field("Uusi työntekijä", "HR:n tiedot aloittavasta työntekijästä.")],
+    wait_for_confirmation: Annotated[
+        bool, form_field("Odota esihenkilön vahvistusta", "Ajo jää odottamaan, kunnes esihenkilö vahvistaa perehdytyksen.")
+    ] = True,
+    confirmation_timeout_seconds: Annotated[
+        int, form_field("Odotuksen enimmäisaika (s)", "Koskee vain prosessin sisäistä odotusta; keskeytetty ajo odottaa, kunnes se jatkuu.", ge=1)
+    ] = 7 * 24 * 3600,
 ) -> EmploymentStartSummary:
     """Onboard a new employee from HR's form, then wait for the supervisor's confirmation.
 
@@ -154,7 +159,10 @@ def employment_start(
 
 
 @flow(name="employment-start-queue")
-def employment_start_queue(batch_size: Annotated[int, Field(ge=1, le=500)] = 20, max_batches: Annotated[int, Field(ge=1)] = 50) -> EmploymentStartSummary:
+def employment_start_queue(
+    batch_size: Annotated[int, form_field("Aloituksia erässä", "Montako aloitusta yksi robottiajo käsittelee (1–500).", ge=1, le=500)] = 20,
+    max_batches: Annotated[int, form_field("Eriä enintään", "Robottiajoja enintään tässä ajossa.", ge=1)] = 50,
+) -> EmploymentStartSummary:
     """Onboard every claimable employment start in the queue (hires from mass recruitment, retries)."""
     reports = onboard_queued_employees(batch_size=batch_size, max_batches=max_batches)
     return EmploymentStartSummary(
@@ -207,14 +215,13 @@ def register_employment_start(employee: NewEmployee) -> tuple[WorkItem, bool]:
     settings = KuntaflowSettings()
     with settings.work_queue() as queue:
         reference = employment_start_reference(employee, settings.salt())
-        existing = queue.find(PROCESS, reference)
-        item = existing or queue.add(PROCESS, reference=reference, payload=employee, actor="HR (Prefect-lomake)")
+        item = queue.add(PROCESS, reference=reference, payload=employee, actor="HR (Prefect-lomake)")
     logger = get_run_logger()
-    if existing is not None:
+    if not item.created:
         logger.warning("This person and start date were submitted before: work item %s (%s); nothing is started twice.", item.id, item.state.value)
     else:
         logger.info("Employment start queued as work item %s.", item.id)
-    return item, existing is not None
+    return item, not item.created
 
 
 def onboard_queued_employees(batch_size: int = 20, max_batches: int = 50) -> list[BatchReport]:

@@ -17,8 +17,9 @@ from datetime import date
 from typing import Annotated
 
 from prefect import flow, get_run_logger
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
+from flows.parameters import form_field
 from flows.robot_task import run_batches
 from kuntaflow.workitems import WorkQueue
 from schemas.redaction import install as install_redaction
@@ -76,8 +77,8 @@ def enqueue_samples(queue: WorkQueue) -> list[int]:
 
 @flow(name="installation-check", log_prints=False)
 def installation_check(
-    batch_size: Annotated[int, Field(ge=1, le=1000)] = 5,
-    max_batches: Annotated[int, Field(ge=1, le=1000)] = 20,
+    batch_size: Annotated[int, form_field("Tapauksia erässä", "Montako testitapausta yksi robottiajo käsittelee (1–1000).", ge=1, le=1000)] = 5,
+    max_batches: Annotated[int, form_field("Eriä enintään", "Robottiajoja enintään tässä ajossa (1–1000).", ge=1, le=1000)] = 20,
 ) -> CheckSummary:
     """Work through every claimable sample case in robot batches and summarise the outcomes.
 

@@ -12,15 +12,14 @@ run (the deployment runs every few minutes as a safety net).
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import Annotated
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
-from pydantic import BaseModel, Field
 
+from flows.parameters import form_field
 from flows.robot_task import run_batches
-from kuntaflow.batches import BatchReport, ItemOutcome
+from flows.run_summary import RunSummary, summarise_run
+from kuntaflow.batches import BatchReport
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
 from processes.library_card.checkpoints import DecisionSent
@@ -30,23 +29,22 @@ from schemas.library_card import PROCESS, ReasonCode
 KOHA_TAG = "koha"
 
 
-class LibraryCardSummary(BaseModel):
-    """What one run of the library-card flow did (no personal data)."""
+class LibraryCardSummary(RunSummary):
+    """What one run of the library-card flow did (no personal data); ``by_channel``: how the decisions went out."""
 
-    batches: int = 0
-    applications: int = 0
-    by_state: dict[str, int] = Field(default_factory=dict, description="Work-item states at the end of the run.")
-    by_reason: dict[str, int] = Field(default_factory=dict, description="CARD_GRANTED, business reason codes, error codes.")
-    by_channel: dict[str, int] = Field(default_factory=dict, description="How the decisions went out: suomifi, email, letter, none.")
-    robot_logs: list[str] = Field(default_factory=list)
+    @property
+    def applications(self) -> int:
+        return self.items
 
 
 @flow(name="library-card", log_prints=False)
 def library_card(
-    batch_size: Annotated[int, Field(ge=1, le=1000)] = 50,
-    max_batches: Annotated[int | None, Field(ge=1)] = None,
-    settle_seconds: Annotated[float, Field(ge=0, le=600)] = 0,
-    parallel_batches: Annotated[int, Field(ge=1, le=8)] = 1,
+    batch_size: Annotated[int, form_field("Hakemuksia erässä", "Montako hakemusta yksi robottiajo käsittelee (1–1000).", ge=1, le=1000)] = 50,
+    max_batches: Annotated[int | None, form_field("Eriä enintään", "Tyhjä: kunnes jonossa ei ole käsiteltävää.", ge=1)] = None,
+    settle_seconds: Annotated[
+        float, form_field("Jonon seuranta (s)", "Näin kauan ajon alusta uusia hakemuksia odotetaan samaan ajoon (0–600).", ge=0, le=600)
+    ] = 0,
+    parallel_batches: Annotated[int, form_field("Robotteja yhtä aikaa", "Montako erää ajetaan rinnakkain (1–8); koha-raja rajoittaa.", ge=1, le=8)] = 1,
 ) -> LibraryCardSummary:
     """Decide every claimable library-card application, batch by batch, and report the outcomes.
 
@@ -93,35 +91,13 @@ def new_applications_before(deadline: float, poll_seconds: float = 1.0) -> bool:
 @task(task_run_name="summarise {process_name} outcomes")
 def summarise_applications(reports: list[BatchReport], process_name: str = PROCESS) -> LibraryCardSummary:
     """Count each application's final outcome in this run and how its decision went out; publish the table."""
-    final: dict[int, ItemOutcome] = {outcome.item_id: outcome for report in reports for outcome in report.outcomes}
-    with KuntaflowSettings().work_queue() as queue:
-        channels = Counter(
-            sent.channel.value
-            for item_id, outcome in final.items()
-            if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED) and (sent := DecisionSent.read(queue.checkpoints(item_id))) is not None
-        )
-    summary = LibraryCardSummary(
-        batches=len(reports),
-        applications=len(final),
-        by_state=dict(Counter(o.state.value for o in final.values())),
-        by_reason=dict(Counter(_reason(o) for o in final.values())),
-        by_channel=dict(channels),
-        robot_logs=[str(report.robot_log) for report in reports if report.robot_log],
+    summary = summarise_run(
+        reports,
+        done_reason=ReasonCode.CARD_GRANTED.value,
+        title="Library cards",
+        artifact_key="library-card-summary",
+        sent=DecisionSent,
+        summary_type=LibraryCardSummary,
     )
-    if reports:
-        rows = [{"what": "state", "code": k, "applications": v} for k, v in sorted(summary.by_state.items())]
-        rows += [{"what": "reason", "code": k, "applications": v} for k, v in sorted(summary.by_reason.items())]
-        rows += [{"what": "decision sent by", "code": k, "applications": v} for k, v in sorted(summary.by_channel.items())]
-        create_table_artifact(
-            key="library-card-summary",
-            table=rows,
-            description=f"**Library cards**: {summary.applications} applications in {summary.batches} batches.  \n"
-            + "  \n".join(f"Robot log, batch {n}: `{path}`" for n, path in enumerate(summary.robot_logs, 1)),
-        )
+    assert isinstance(summary, LibraryCardSummary)
     return summary
-
-
-def _reason(outcome: ItemOutcome) -> str:
-    if outcome.state is ItemState.DONE:
-        return ReasonCode.CARD_GRANTED.value
-    return outcome.error_code or outcome.state.value

@@ -26,6 +26,7 @@ from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
 
 from connectors.helbit import HelbitClient, check_job_key
+from flows.parameters import form_field
 from flows.robot_task import run_batches
 from kuntaflow.batches import BatchReport
 from kuntaflow.settings import KuntaflowSettings
@@ -90,10 +91,11 @@ def helsinki_today() -> date:
 @flow(name="mass-recruitment", log_prints=False)
 def mass_recruitment(
     job_key: Annotated[
-        str | None, Field(pattern=JOB_KEY_PATTERN, title="Job key (työavain)", description="Only this job, e.g. sote-03-2180-26; empty: every open job.")
+        str | None,
+        form_field("Työavain", "Vain tämä työpaikka, esim. sote-03-2180-26; tyhjä: kaikki avoimet työpaikat.", pattern=JOB_KEY_PATTERN),
     ] = None,
-    night: Annotated[date | None, Field(title="Night", description="The night the screening belongs to; empty: today in Helsinki.")] = None,
-    batch_size: Annotated[int, Field(ge=1, le=50, description="Jobs per robot run.")] = 5,
+    night: Annotated[date | None, form_field("Yö", "Yö, jolle seulonta kirjataan; tyhjä: tämä päivä Helsingin aikaa.")] = None,
+    batch_size: Annotated[int, form_field("Työpaikkoja robottia kohden", "Montako työpaikkaa yksi robottiajo käsittelee (1–50).", ge=1, le=50)] = 5,
 ) -> MassRecruitmentSummary:
     """Screen the new applicants of every open job (or of one), job by job, and report the night."""
     logger = get_run_logger()

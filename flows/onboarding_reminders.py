@@ -21,6 +21,7 @@ E-mails carry idempotency keys (Message-ID), so a run retried after a crash send
 
 import uuid
 from datetime import date
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -31,13 +32,14 @@ from connectors.email.models import OutgoingEmail
 from connectors.email.settings import EmailSettings
 from connectors.errors import BusinessRuleError
 from connectors.servicedesk import ServiceDeskClient
+from flows.parameters import form_field
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkQueue
 from processes.employment_start.checkpoints import ReminderSent
 from processes.employment_start.confirmation import ConfirmationPayload, EmploymentStartSettings, confirmation_link, due_after
 from schemas.employee import CONFIRMATION_PROCESS, PROCESS
 from schemas.hetu import helsinki_today
-from schemas.workdays import holiday_name, is_working_day, working_days_between
+from schemas.workdays import day_off_reason, working_days_between
 
 
 class RemindersSummary(BaseModel):
@@ -49,12 +51,13 @@ class RemindersSummary(BaseModel):
 
 
 @flow(name="onboarding-reminders")
-def onboarding_reminders(day: date | None = None) -> RemindersSummary:
+def onboarding_reminders(
+    day: Annotated[date | None, form_field("Päivä", "Päivä, jonka muistutukset lähetetään; tyhjä: tänään Helsingin aikaa.")] = None,
+) -> RemindersSummary:
     """Chase late service-desk requests and unanswered confirmations, on working days only."""
     logger = get_run_logger()
     today = day or helsinki_today()
-    if not is_working_day(today):
-        reason = holiday_name(today) or "viikonloppu"
+    if reason := day_off_reason(today):
         logger.info("%s is not a working day (%s): nothing is chased.", today, reason)
         return RemindersSummary(day=today, skipped=reason)
     summary = RemindersSummary(day=today, tickets_reminded=chase_service_requests(today))

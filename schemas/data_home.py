@@ -36,6 +36,18 @@ class DataHome(BaseSettings):
             return self.hetu_salt
         return self.generated_secret("hetu-salt", lambda: secrets.token_hex(32))
 
+    def signing_key(self, configured: SecretStr | None, *, file: str, setting: str) -> SecretStr:
+        """A cookie-signing key: ``configured`` (at least 32 characters), else one generated once into ``file``.
+
+        Raises:
+            ValueError: the configured key is too short; the message names ``setting``.
+        """
+        if configured is not None:
+            if len(configured.get_secret_value()) < 32:
+                raise ValueError(f"{setting} must be at least 32 characters")
+            return configured
+        return self.generated_secret(file, lambda: secrets.token_urlsafe(48))
+
     def generated_secret(self, name: str, make: Callable[[], str]) -> SecretStr:
         """A secret created once (mode 0600) in the data directory: the embedded default only."""
         path = self.resolved_data_dir / name

@@ -20,7 +20,6 @@ are left out of ``repr`` and every hetu is a :class:`schemas.hetu.Hetu` (masked 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -31,6 +30,7 @@ from pydantic_core import PydanticCustomError
 
 from schemas.email_address import check_address
 from schemas.hetu import HELSINKI, Hetu
+from schemas.messages import Channel, Language, MessageTemplate, MessageText, NotificationPreference, choose_channel, format_date
 
 PROCESS = "library_card"
 
@@ -48,31 +48,6 @@ _EIDAS_ID = re.compile(r"[A-Z]{2}/[A-Z]{2}/\S{1,200}")
 #: UTF-8), text-direction overrides and isolates (they make a name display as something else),
 #: the byte-order mark and the non-characters U+FFFE/U+FFFF.
 _UNUSABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069\ufeff\ufffe\uffff]")
-
-
-class Language(StrEnum):
-    """The citizen's language for the decision (the e-service's language choice)."""
-
-    FI = "fi"
-    SV = "sv"
-    EN = "en"
-
-
-class NotificationPreference(StrEnum):
-    """How the citizen would like to hear, when they have no active Suomi.fi mailbox."""
-
-    SUOMI_FI = "suomifi"
-    EMAIL = "email"
-    LETTER = "letter"
-
-
-class Channel(StrEnum):
-    """How the decision actually went out."""
-
-    SUOMI_FI = "suomifi"
-    EMAIL = "email"
-    LETTER = "letter"
-    NONE = "none"
 
 
 class GuardianshipVerification(StrEnum):
@@ -625,34 +600,6 @@ def card_expiry(category: PatronCategoryLike, *, enrolled_on: date) -> date:
     return enrolled_on + relativedelta(months=int(category.enrolment_period))
 
 
-# --------------------------------------------------------------------------- choosing the channel
-
-
-def choose_channel(
-    *,
-    mailbox_active: bool,
-    preference: NotificationPreference,
-    email: str | None,
-    postal_address: FinnishAddress | None,
-) -> Channel:
-    """How the decision goes out.
-
-    An active Suomi.fi mailbox wins: public authorities deliver there first. Otherwise e-mail
-    when one was given (a citizen who asked for a letter gets a letter when there is an
-    address), else a paper letter to the permanent address, else nothing can be sent (the
-    case is then with staff, who call or meet the person).
-    """
-    if mailbox_active:
-        return Channel.SUOMI_FI
-    if preference is NotificationPreference.LETTER and postal_address is not None:
-        return Channel.LETTER
-    if email is not None:
-        return Channel.EMAIL
-    if postal_address is not None:
-        return Channel.LETTER
-    return Channel.NONE
-
-
 # --------------------------------------------------------------------------- what the robot decided
 
 
@@ -689,23 +636,7 @@ class DecisionFacts(BaseModel):
     child_first_name: str | None = Field(default=None, repr=False, description="Set when the guardian is the recipient.")
 
 
-class DecisionText(BaseModel):
-    """A decision as the citizen reads it: a title and paragraphs (why, and what to do next)."""
-
-    language: Language
-    title: str = Field(max_length=256)
-    paragraphs: list[str]
-
-    @property
-    def body(self) -> str:
-        return "\n\n".join(self.paragraphs)
-
-
-@dataclass(frozen=True)
-class _Text:
-    title: str
-    paragraphs: tuple[str, ...]
-
+_Text = MessageTemplate
 
 _PICK_UP = {
     Language.FI: (
@@ -1115,7 +1046,7 @@ _GUARDIAN_TEXTS: dict[ReasonCode, dict[Language, _Text]] = {
 }
 
 
-def decision_text(reason: ReasonCode, language: Language | str, facts: DecisionFacts) -> DecisionText:
+def decision_text(reason: ReasonCode, language: Language | str, facts: DecisionFacts) -> MessageText:
     """The decision for ``reason`` in plain language: why, and what to do next.
 
     With ``facts.child_first_name`` set (a guardian applied) the text speaks about the child.
@@ -1126,24 +1057,14 @@ def decision_text(reason: ReasonCode, language: Language | str, facts: DecisionF
     values = {
         "library": facts.library_name,
         "existing_library": facts.existing_library_name or facts.library_name,
-        "expiry": _format_date(facts.expiry_date, language) if facts.expiry_date else "",
+        "expiry": format_date(facts.expiry_date, language) if facts.expiry_date else "",
         "child": facts.child_first_name or "",
     }
-    return DecisionText(
-        language=language,
-        title=text.title.format(**values),
-        paragraphs=[paragraph.format(**values) for paragraph in text.paragraphs],
-    )
+    return text.render(language, **values)
 
 
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
-
-
-def _format_date(day: date, language: Language) -> str:
-    """Finnish and Swedish write 31.12.2031; English 31 December 2031 (no locale needed)."""
-    if language is Language.EN:
-        return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-    return f"{day.day}.{day.month}.{day.year}"
+#: A decision is a message like any other (``schemas.messages``).
+DecisionText = MessageText
 
 
 def decided_on(moment: datetime) -> date:

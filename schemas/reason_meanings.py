@@ -26,6 +26,13 @@ MEANINGS: dict[str, str] = {
     "UNKNOWN_HOME_LIBRARY": "the chosen home library is not in the library system: staff pick the right one",
     "POSSIBLE_DUPLICATE_STAFF_REVIEW": "a patron with the same name and birth date already exists: staff decide whether it is the same person",
     "INVALID_APPLICATION": "the application's data broke the rules of its form (for example an invalid personal identity code); correct it and retry",
+    # card-expiry reminders (every one ends DONE)
+    "REMINDED": "the patron (a child's guarantor) was reminded that the library card runs out",
+    "NO_CHANNEL": "no e-mail address in the library system and no lawful way to the Suomi.fi mailbox: the library tells the patron at the desk",
+    "NO_GUARANTOR": "a child's card has no guarantor in the library system to remind: staff add one",
+    "CARD_RENEWED": "the card was renewed or removed after the reminder was queued: nothing to remind of",
+    "NOTIFICATION_REFUSED": "on a retry the mail server refused an address an earlier attempt may have reached: a person checks",
+    "INVALID_PAYLOAD": "the work item's data is not what the process reads; correct it and retry",
     # employment start
     "INVALID_EMPLOYEE": "the new employee's details broke the rules of HR's form; correct them and retry",
     "HIRE_DETAILS_MISSING": "a hire from recruitment lacks the personal identity code, unit or supervisor: HR adds them and retries",
@@ -109,6 +116,12 @@ TRANSLATED: dict[str, dict[str, str]] = {
         "UNEXPECTED_DATA": "järjestelmän vastaus tai omat tietomme eivät olleet odotetun muotoisia: integraatiovika IT:lle",
         "UNEXPECTED_ERROR": "odottamaton virhe pysäytti asian: IT lukee robotin lokin",
         "CATEGORY_CONFIGURATION": "kirjaston asiakasryhmiä ei ole määritetty niin kuin Kuntaflow odottaa: IT korjaa asetukset",
+        "REMINDED": "asiakkaalle (lapsen takaajalle) muistutettiin, että kirjastokortti vanhenee",
+        "NO_CHANNEL": "kirjastojärjestelmässä ei ole sähköpostiosoitetta eikä Suomi.fi-viesteihin ole lainmukaista tietä: kirjasto kertoo asiakkaalle tiskillä",
+        "NO_GUARANTOR": "lapsen kortilla ei ole kirjastojärjestelmässä takaajaa, jota muistuttaa: henkilökunta lisää hänet",
+        "CARD_RENEWED": "kortti uusittiin tai poistettiin muistutuksen jonoon laiton jälkeen: ei muistutettavaa",
+        "NOTIFICATION_REFUSED": "uusintayrityksellä sähköpostipalvelin hylkäsi osoitteen, jonka aiempi yritys on ehkä tavoittanut: ihminen tarkistaa",
+        "INVALID_PAYLOAD": "asian tiedot eivät ole sitä, mitä prosessi lukee; korjaa ja yritä uudelleen",
     },
     "sv": {
         "CARD_GRANTED": "lånekortet beviljades och kunden skapades i bibliotekssystemet",
@@ -154,6 +167,12 @@ TRANSLATED: dict[str, dict[str, str]] = {
         "UNEXPECTED_DATA": "ett systems svar eller våra egna uppgifter hade inte den väntade formen: ett integrationsfel för IT",
         "UNEXPECTED_ERROR": "ett oväntat fel stoppade ärendet: IT läser robotens logg",
         "CATEGORY_CONFIGURATION": "bibliotekets kundkategorier är inte inställda som Kuntaflow förväntar sig: IT rättar inställningarna",
+        "REMINDED": "kunden (ett barns borgensman) påmindes om att lånekortet går ut",
+        "NO_CHANNEL": "ingen e-postadress i bibliotekssystemet och ingen laglig väg till Suomi.fi-meddelanden: biblioteket meddelar kunden vid disken",
+        "NO_GUARANTOR": "ett barns kort har ingen borgensman i bibliotekssystemet att påminna: personalen lägger till en",
+        "CARD_RENEWED": "kortet förnyades eller togs bort efter att påminnelsen köades: inget att påminna om",
+        "NOTIFICATION_REFUSED": "vid ett nytt försök avvisade e-postservern en adress som ett tidigare försök kan ha nått: en person kontrollerar",
+        "INVALID_PAYLOAD": "ärendets uppgifter är inte det som processen läser; rätta och försök igen",
     },
 }
 

@@ -17,3 +17,20 @@ def public_base_url(value: str, *, setting: str, example: str) -> str:
     if parts.query or parts.fragment:
         raise ValueError(f"{setting} must not carry a query or fragment")
     return value.rstrip("/")
+
+
+def same_site_path(candidate: str | None, *, default: str = "/") -> str:
+    """``candidate``'s path and query if it is a path on this site (``/tapaukset?x=1``), else ``default``.
+
+    Where a person is sent back to (after sign-in, a language switch) comes from the request, so
+    it must not leave the site: absolute URLs, scheme-relative ``//host``, backslash tricks
+    (``/\\host``) and control characters give ``default``.
+    """
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+        return default
+    if any(ord(character) < 32 or ord(character) == 127 for character in candidate):
+        return default
+    parts = urlsplit(candidate)
+    if parts.scheme or parts.netloc:
+        return default
+    return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -29,6 +29,15 @@ def holiday_name(day: date) -> str | None:
     return holidays.country_holidays("FI", years=day.year, language="fi").get(day)
 
 
+def day_off_reason(day: date) -> str | None:
+    """Why a scheduled working-day run does nothing on ``day`` (the holiday's Finnish name, or
+    "viikonloppu"), or None on a working day. A deployment scheduled Monday to Friday at 07:00 calls
+    this first, since cron knows no public holidays."""
+    if is_working_day(day):
+        return None
+    return holiday_name(day) or "viikonloppu"
+
+
 def add_working_days(day: date, count: int) -> date:
     """The working day ``count`` working days after ``day`` (before it when negative).
 

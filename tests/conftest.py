@@ -38,6 +38,8 @@ LONGEST_FIRST = (
     "tests/flows/test_employment_start.py",
     "tests/flows/test_library_card.py",
     "tests/flows/test_mass_recruitment.py",
+    "tests/engine/test_new_process.py",
+    "tests/flows/test_card_expiry.py",
     "tests/e2e/test_employment_start_form.py",
     "tests/engine/test_workitems_concurrency.py",
     "tests/e2e/test_library_card_browser.py",
@@ -128,9 +130,19 @@ def another_queue_url(queue_url, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path, monkeypatch):
-    """Every test gets its own data directory, so nothing leaks between tests or into the tree."""
+def _isolated_data_dir(request, tmp_path, monkeypatch):
+    """Every test gets its own data directory, and with it its own queue database, so nothing leaks
+    between tests or into the tree.
+
+    A ``KUNTAFLOW_DATABASE_URL`` (or payload key) left in the environment, by the shell or by a module
+    fixture, would make tests share one queue without noticing, so it is dropped, unless the test
+    asks to share one: ``@pytest.mark.shared_queue`` (a module whose tests read one run's results). A
+    test that sets its own URL with ``monkeypatch`` after this fixture keeps it.
+    """
     monkeypatch.setenv("KUNTAFLOW_DATA_DIR", str(tmp_path / "kuntaflow-data"))
+    if request.node.get_closest_marker("shared_queue") is None:
+        monkeypatch.delenv("KUNTAFLOW_DATABASE_URL", raising=False)
+        monkeypatch.delenv("KUNTAFLOW_PAYLOAD_KEY", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,7 @@ def run_main_job(
     ] = "main",
     samples: Annotated[int | None, typer.Option(help="Sample cases per process (default: each process's own, 60 library-card applications).")] = None,
     batch_size: Annotated[int, typer.Option(help="installation-check: work items per robot batch.")] = 5,
+    staff_port: Annotated[int | None, typer.Option(help="Kuntaflow Desk port (default KUNTAFLOW_STAFF_PORT, 8010; 0: any free port).")] = None,
 ) -> None:
     """Run the main job on the embedded defaults and print what happened.
 
@@ -63,7 +64,7 @@ def run_main_job(
     if job != "installation-check":
         if job != "main" and job not in demo.PROCESSES:
             raise typer.BadParameter(f"choose main, installation-check or one of {', '.join(demo.PROCESSES)}", param_hint="--job")
-        raise typer.Exit(code=cli_stack.run_processes(None if job == "main" else (job,), samples))
+        raise typer.Exit(code=cli_stack.run_processes(None if job == "main" else (job,), samples, staff_port=staff_port))
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # our summary, not Prefect's chatter; set before Prefect is imported
     from kuntaflow.prefect_server import embedded_prefect  # noqa: PLC0415 (imports Prefect, which reads PREFECT_LOGGING_LEVEL set just above)
 
@@ -100,6 +101,24 @@ def _print_outcomes(items, robot_logs: list[str]) -> None:
         for log in robot_logs:
             typer.echo(f"  {log}")
     typer.echo("Inspect the queue: .venv/bin/kuntaflow queue status | list | show ID")
+
+
+@app.command("new-process")
+def new_process(
+    name: Annotated[str, typer.Argument(help="The process's name: lower-case words joined by underscores, e.g. book_returns.")],
+    title: Annotated[str | None, typer.Option(help="How people call it (Finnish), e.g. 'Palautusmuistutukset'.")] = None,
+    root: Annotated[Path, typer.Option(help="The project to add it to.")] = Path(),
+) -> None:
+    """Add a process in the project's shape: schema, service, robot, flow, deployment, sample and flow test (docs/adding-a-process.md)."""
+    from apps.cli.new_process import NewProcessError, generate  # noqa: PLC0415 (only this command needs it)
+
+    try:
+        written = generate(name, root.resolve(), title=title)
+    except NewProcessError as error:
+        raise typer.BadParameter(str(error), param_hint="NAME") from None
+    for path in written:
+        typer.echo(f"  {path.relative_to(root.resolve())}")
+    typer.echo(f"Next: .venv/bin/python -m pytest -n 0 tests/flows/test_{name}.py, then docs/adding-a-process.md.")
 
 
 @app.command("privacy-sweep")

@@ -15,22 +15,31 @@ from typing import Annotated
 import typer
 
 from apps import demo
+from apps.staff.settings import StaffSettings
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import WorkQueue
+from schemas.web_address import public_base_url
 
 
 def _quiet(*, prefect_logs: bool = False) -> None:
-    """Our summary, not Prefect's chatter (unless ``prefect_logs``: the worker's runs log to the UI) or pysaml2's deprecation notices."""
+    """Our summary, not Prefect's chatter (unless ``prefect_logs``: the worker's runs log to the UI) or pysaml2's and Authlib's deprecation notices."""
     if not prefect_logs:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     warnings.filterwarnings("ignore", module="saml2")
     warnings.filterwarnings("ignore", message=".*CFB has been moved.*")
+    warnings.filterwarnings("ignore", message="The httpx module is deprecated")  # Authlib announcing httpx2 at import
 
 
-def run_processes(names: tuple[str, ...] | None = None, samples: int | None = None) -> int:
+def run_processes(names: tuple[str, ...] | None = None, samples: int | None = None, *, staff_port: int | None = None) -> int:
     """The main job: every process's sample cases on a fresh local stack; 0 when all were as they should be."""
     _quiet()
     from apps.local_stack import local_stack  # noqa: PLC0415 (imports Prefect, which must see the logging level _quiet sets)
+    from connectors.servers import port_free  # noqa: PLC0415 (imports uvicorn: kept off the CLI's start-up)
+
+    staff_port, staff_url = staff_address(staff_port, None)
+    if staff_port and not port_free("127.0.0.1", staff_port):
+        typer.secho(f"The Desk's port {staff_port} is in use (kuntaflow up?): stop it, or pass --staff-port 0 for any.", fg=typer.colors.RED, err=True)
+        return 1
 
     began = time.monotonic()
     loaded = demo.modules(names or demo.PROCESSES)
@@ -43,9 +52,12 @@ def run_processes(names: tuple[str, ...] | None = None, samples: int | None = No
     typer.echo(f"Data directory: {settings.resolved_data_dir}")
     typer.echo("Starting the local stack: sandboxes, e-service, Prefect server, deployments and a worker …")
     results = []
-    with local_stack(queue_url=queue_url, deployments=demo.deployments(loaded), worker=True) as stack:
+    with local_stack(
+        queue_url=queue_url, staff_port=staff_port or None, staff_public_url=staff_url, deployments=demo.deployments(loaded), worker=True
+    ) as stack:
         typer.echo(
-            f"  ready in {time.monotonic() - began:.0f} s: e-service {stack.eservice_url}, sandboxes {stack.sandboxes_url}/, Prefect {stack.prefect_ui_url}"
+            f"  ready in {time.monotonic() - began:.0f} s: e-service {stack.eservice_url}, Desk {stack.staff_url}, sandboxes {stack.sandboxes_url}/, "
+            f"Prefect {stack.prefect_ui_url}"
         )
         for module in loaded:
             count = samples if samples is not None else module.DEFAULT_COUNT
@@ -74,13 +86,22 @@ def up(
     eservice_port: Annotated[int, typer.Option(help="E-service port (0: any free port).")] = 8000,
     sandbox_port: Annotated[int, typer.Option(help="Port for every sandbox (0: any free port).")] = 8080,
     prefect_port: Annotated[int, typer.Option(help="Prefect API and UI port (0: any free port).")] = 4200,
+    staff_port: Annotated[int | None, typer.Option(help="Kuntaflow Desk port (default KUNTAFLOW_STAFF_PORT, 8010; 0: any free port).")] = None,
+    staff_url: Annotated[
+        str | None, typer.Option(help="The Desk's public address for e-mailed links and sign-in (default KUNTAFLOW_STAFF_PUBLIC_URL, else http://HOST:PORT).")
+    ] = None,
 ) -> None:
     """Keep the e-service, every sandbox, Prefect's UI and a worker running for a person until Ctrl+C."""
     _quiet(prefect_logs=True)
     from apps.local_stack import local_stack  # noqa: PLC0415 (imports Prefect, which must see the logging level _quiet sets)
     from connectors.servers import port_free  # noqa: PLC0415 (imports uvicorn: kept off the CLI's start-up)
 
-    taken = [port for port in (eservice_port, sandbox_port, prefect_port) if port and not port_free(host, port)]
+    try:
+        staff_port, staff_url = staff_address(staff_port, staff_url)
+    except ValueError as error:
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from None
+    taken = [port for port in (eservice_port, sandbox_port, prefect_port, staff_port) if port and not port_free(host, port)]
     if taken:
         typer.secho(f"Port(s) {', '.join(map(str, taken))} on {host} are in use: choose others (see --help) or 0 for any.", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1)
@@ -93,6 +114,8 @@ def up(
             eservice_port=eservice_port or None,
             sandbox_port=sandbox_port or None,
             prefect_port=prefect_port or None,
+            staff_port=staff_port or None,
+            staff_public_url=staff_url,
             deployments=demo.deployments(demo.modules()),
             worker=True,
         ) as stack:
@@ -128,6 +151,21 @@ def waiting_lines(queue_url: str, *, fresh_queue: bool) -> list[str]:
         f"  Staff handle them in Kuntaflow Desk: {up}, then open the staff pages' address it prints (/tapaukset);",
         "  or on the command line: kuntaflow queue list --state BUSINESS_FAILED (and --state ABANDONED).",
     ]
+
+
+def staff_address(port: int | None, url: str | None) -> tuple[int, str | None]:
+    """The Desk's port and public address: the options, else ``KUNTAFLOW_STAFF_PORT``/``_PUBLIC_URL`` (a fixed
+    address, so links e-mailed before a restart still work); no URL means ``http://HOST:PORT``.
+
+    Raises:
+        ValueError: ``url`` is not an absolute http(s) address without query or fragment.
+    """
+    settings = StaffSettings()
+    if url is None and "public_url" in settings.model_fields_set:
+        url = settings.public_url
+    elif url is not None:
+        url = public_base_url(url, setting="--staff-url", example="https://desk.example.fi")
+    return (settings.port if port is None else port), url
 
 
 def prefect_login_hint(settings, *, embedded: bool = True) -> str:

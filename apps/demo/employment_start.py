@@ -10,7 +10,7 @@ confirmation and resumes the run, which finishes. Everything is checked against 
 records, not the flow's word.
 
 The link is followed as the e-mail has it: the local stack serves the staff app and points the
-links at it (``KUNTAFLOW_EMPLOYMENT_START_STAFF_URL``).
+links at it (``KUNTAFLOW_STAFF_PUBLIC_URL``).
 """
 
 from __future__ import annotations

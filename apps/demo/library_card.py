@@ -2,7 +2,7 @@
 
 Each sample citizen is a person of the sandbox population (``connectors.sandbox_people``) and goes
 the way a browser without JavaScript would: the e-service's start page → *Tunnistaudu Suomi.fi:llä*
-→ the sandbox IdP's person picker → its auto-post form → the ACS → (a guardian: whom for) → the
+→ the sandbox IdP's person picker → its auto-post form → the ACS → (a guardian: whom for, the child picked on Suomi.fi Valtuudet's page) → the
 form → submit → the status page. The e-service queues the application and emits its Prefect
 event; the ``library-card`` deployment's trigger starts a run on the worker. Nothing here calls
 the flow.
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 
@@ -157,19 +158,20 @@ def _go_through(stack: Stack, case: Case, person: Any, people: Any) -> str:
         choice = {"person": person.key} if not person.generated else {"person": "_other", "person_key": person.key}
         autopost = browser.submit(picker, "/idp/login", {**choice, "action": "login"})
         page = browser.submit(autopost, "/saml/acs")
-        if page.path.endswith("/apply/for"):
-            page = browser.submit(page, "/apply/for", {"applicant": _whom_for(page, people[case.child] if case.child else None)})
+        if case.child and page.path.endswith("/apply"):
+            page = _child_from_valtuudet(browser, page, people[case.child])
         return _fill_in(browser, page, case, person)
 
 
-def _whom_for(page: Page, child: Any) -> str:
-    """The guardian's choice on the e-service's page: themselves, or the child by name."""
-    if child is None:
-        return "self"
-    for value, label in page.choices("applicant", "/apply/for").items():
-        if f"{child.first_names} {child.surname}" in label:
-            return value
-    raise PageError(f"the e-service does not offer the child of the sample case ({child.key}) to the guardian")
+def _child_from_valtuudet(browser: Browser, page: Page, child: Any) -> Page:
+    """The guardian's way: "whom for" → Suomi.fi Valtuudet's page, where the child is picked → back to the form."""
+    choose = browser.get(urljoin(page.url, "/apply/for"))
+    if "valtuudet" not in choose.choices("applicant", "/apply/for"):
+        raise PageError("the e-service does not offer applying for a child through Suomi.fi Valtuudet")
+    valtuudet = browser.submit(choose, "/apply/for", {"applicant": "valtuudet"})
+    if child.key not in valtuudet.choices("principal", "/oauth/authorize"):
+        raise PageError(f"Suomi.fi Valtuudet does not offer the child of the sample case ({child.key}) to the guardian")
+    return browser.submit(valtuudet, "/oauth/authorize", {"principal": child.key, "action": "select"})
 
 
 def _fill_in(browser: Browser, page: Page, case: Case, person: Any) -> str:

@@ -64,7 +64,7 @@ def create_app(
     Args:
         settings: ``KUNTAFLOW_ESERVICE_*``; engine_settings: ``KUNTAFLOW_*`` (data dir, salt).
         queue: the work-item queue (closed at shutdown only when built here).
-        login: Suomi.fi login and the guardianship lookup.
+        login: Suomi.fi login, and Suomi.fi Valtuudet for guardians.
         libraries: the home-library list (Koha).
         trigger: called with each newly queued work item to start the flow at once.
     """
@@ -78,7 +78,7 @@ def create_app(
         queue=queue or engine.work_queue(),
         sessions=SessionStore(settings.resolved_session_database_url(engine), secret),
         libraries=libraries if libraries is not None else LibraryDirectory(KohaClient, ttl_seconds=settings.libraries_cache_seconds),
-        login=login or SuomiFiLogin.from_settings(settings.base_url, settings.resolved_guardianship_url()),
+        login=login or SuomiFiLogin.from_settings(settings.base_url, settings.resolved_valtuudet()),
         trigger=trigger if trigger is not None else trigger_from_settings(settings.trigger, settings.deployment_name),
         salt=engine.salt(),
         catalog=load_catalog(),
@@ -121,7 +121,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _security_headers(services: Services):
     idp_origins = " ".join(services.login.idp_origins())
-    form_action = f"form-action 'self' {idp_origins}".strip()
+    form_action = f"form-action 'self' {' '.join(services.login.form_targets())}".strip()
 
     async def add_headers(request: Request, call_next):
         response = await call_next(request)

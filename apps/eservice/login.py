@@ -1,28 +1,34 @@
-"""The e-service's side of Suomi.fi e-Identification: whom a login verified, and whose guardian they are.
+"""The e-service's side of Suomi.fi: whom a login verified, and for which children a guardian may act.
 
 The SAML work is ``connectors.suomifi_tunnistus.ServiceProvider`` (SAML 2.0 Web SSO, IdP metadata
 shared/specs/suomifi/tunnistus). This module turns its :class:`SuomiFiIdentity` into the
-``schemas.library_card.VerifiedPerson`` an application carries, asks who the guardian's children
-under 15 are, and keeps the SAML session for single logout.
+``schemas.library_card.VerifiedPerson`` an application carries and keeps the SAML session for single logout.
 
-Children come from a :class:`GuardianshipLookup`: the population register's "Huoltaja-Huollettavat"
-answer, which the sandbox IdP serves as ``POST /guardianship/children`` (body: the guardian's hetu,
-never in a URL). The answer is what lets the e-service record the guardianship as verified (VTJ).
+A guardian's children come from **Suomi.fi Valtuudet** (HPA web API, reference/suomifi.md §3) through
+:class:`ValtuudetGuardianship`: the e-service registers the logged-in guardian, the browser goes to
+Valtuudet's page where the guardian picks the child, and on return the e-service exchanges the code,
+reads whom the guardian chose and asks the rules engine; only an ``ALLOWED`` child under 15 becomes
+a ward. Valtuudet tells a principal's henkilötunnus and name, not an address: the child's address and
+home municipality are taken to be the guardian's (a child under 15 lives with the guardian who
+applies, in the population register's data this project has), and a guardian's non-disclosure
+marking covers the child too.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-from pydantic import TypeAdapter, ValidationError
+from pydantic import SecretStr, ValidationError
 
+from connectors.errors import AutomationError
 from connectors.suomifi_tunnistus import AuthenticationError, SamlSession, ServiceProvider, SuomiFiIdentity, SuomiFiSettings
-from connectors.suomifi_tunnistus.models import Child, SamlSessionStore
+from connectors.suomifi_tunnistus.models import SamlSessionStore
+from connectors.suomifi_valtuudet import Principal, Registration, ValtuudetClient
 from schemas.hetu import Hetu, helsinki_today
 from schemas.library_card import INDEPENDENT_AGE, FinnishAddress, GuardianshipVerification, Language, VerifiedPerson
 
@@ -37,43 +43,115 @@ class LoginError(Exception):
         self.code = code
 
 
-class GuardianshipLookup(Protocol):
-    """Whose guardian the logged-in person is, per the population register."""
-
-    def children_of(self, guardian: Hetu) -> list[Child]: ...
-
-
 class GuardianshipUnavailableError(RuntimeError):
-    """The guardianship register could not be asked."""
+    """Suomi.fi Valtuudet could not be asked, or refused the e-service's request (no personal data in the message)."""
 
 
-class HttpGuardianship:
-    """The register's answer over HTTP (the sandbox IdP's ``POST /guardianship/children``).
+@dataclass(frozen=True)
+class WardCheck:
+    """What Valtuudet said about the people the guardian chose: the wards, and how many it did not allow."""
+
+    wards: tuple[VerifiedPerson, ...]
+    verified_at: datetime
+    disallowed: int = 0
+    not_under_15: int = 0
+
+
+def ward_person(principal: Principal, guardian: VerifiedPerson) -> VerifiedPerson:
+    """A child Valtuudet allowed, as an applicant.
+
+    Valtuudet gives the name as the population register writes it, surname first; the first word
+    is taken as the surname. The address and home municipality are the guardian's (see the module).
+
+    Raises:
+        pydantic.ValidationError: the answer does not make a valid applicant.
+        ValueError: the personId is not a henkilötunnus.
+    """
+    surname, _, first_names = " ".join(principal.name.split()).partition(" ")
+    return VerifiedPerson(
+        hetu=Hetu(principal.person_id),
+        first_names=first_names or surname,
+        surname=surname,
+        home_municipality_code=guardian.home_municipality_code,
+        home_municipality=guardian.home_municipality,
+        permanent_address=guardian.permanent_address,
+        non_disclosure=guardian.non_disclosure,
+    )
+
+
+class ValtuudetGuardianship:
+    """The guardian's way through Suomi.fi Valtuudet, in two halves around the browser's visit there.
 
     Args:
-        url: the endpoint; the hetu goes in the JSON body.
-        transport: an httpx transport (tests mount the sandbox in-process).
+        client: the HPA web API client (``KUNTAFLOW_VALTUUDET_*``).
     """
 
-    _CHILDREN = TypeAdapter(list[Child])
+    def __init__(self, client: ValtuudetClient) -> None:
+        self.client = client
 
-    def __init__(self, url: str, *, transport: httpx.BaseTransport | None = None, timeout: float = 10.0) -> None:
-        self.url = url
-        self._client = httpx.Client(transport=transport, timeout=timeout)
+    def origin(self) -> str:
+        parts = urlsplit(self.client.settings.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
-    def children_of(self, guardian: Hetu) -> list[Child]:
-        """Raises: GuardianshipUnavailableError: no answer, an error status or a malformed answer."""
+    def start(self, guardian: VerifiedPerson, *, redirect_uri: str, language: Language) -> tuple[dict[str, Any], str]:
+        """(what to keep in the session until the browser returns, the URL to send the browser to).
+
+        Raises:
+            GuardianshipUnavailableError: the session could not be registered.
+        """
+        if guardian.hetu is None:
+            raise GuardianshipUnavailableError("a person without a Finnish henkilötunnus cannot act for others in Suomi.fi Valtuudet")
         try:
-            response = self._client.post(self.url, json={"guardian_hetu": guardian.value})
-            response.raise_for_status()
-            return self._CHILDREN.validate_python(response.json())
-        except (httpx.HTTPError, ValueError, ValidationError) as error:
-            raise GuardianshipUnavailableError(f"the guardianship register did not answer usably ({type(error).__name__})") from None
+            registration = self.client.register(guardian.hetu)
+        except AutomationError as error:
+            raise GuardianshipUnavailableError(f"Suomi.fi Valtuudet did not register the session ({error.code})") from None
+        state = secrets.token_urlsafe(24)
+        url = self.client.authorize_url(registration, redirect_uri=redirect_uri, state=state, language=language.value)
+        return {"registration": registration.model_dump(by_alias=True), "state": state}, url
+
+    def finish(self, pending: dict[str, Any], code: str, *, redirect_uri: str, guardian: VerifiedPerson) -> WardCheck:
+        """Exchange the code, read whom the guardian chose, and keep the children Valtuudet allows.
+
+        Raises:
+            GuardianshipUnavailableError: the code, token or an answer was refused or unusable.
+        """
+        registration = Registration.model_validate(pending["registration"])
+        try:
+            token = self.client.exchange_code(code, redirect_uri=redirect_uri)
+            return self._check(registration, token, guardian)
+        except AutomationError as error:
+            raise GuardianshipUnavailableError(f"Suomi.fi Valtuudet did not confirm the choice ({error.code})") from None
+        finally:
+            self._unregister(registration)
+
+    def _check(self, registration: Registration, token: SecretStr, guardian: VerifiedPerson) -> WardCheck:
+        wards: list[VerifiedPerson] = []
+        disallowed = too_old = 0
+        today = helsinki_today()
+        for principal in self.client.principals(registration, token):
+            try:
+                ward = ward_person(principal, guardian)
+            except ValueError:  # pydantic's ValidationError is one too
+                logger.warning("A person chosen in Suomi.fi Valtuudet is not a valid applicant; left out.")
+                continue
+            if not self.client.authorization(registration, token, principal).allowed:
+                disallowed += 1
+            elif ward.age_on(today) >= INDEPENDENT_AGE:
+                too_old += 1
+            else:
+                wards.append(ward)
+        return WardCheck(tuple(wards), datetime.now(UTC), disallowed=disallowed, not_under_15=too_old)
+
+    def _unregister(self, registration: Registration) -> None:
+        try:
+            self.client.unregister(registration)
+        except AutomationError as error:
+            logger.info("Suomi.fi Valtuudet session was not unregistered (%s); it expires on its own.", error.code)
 
 
 @dataclass(frozen=True)
 class LoginResult:
-    """A verified login: the person, the children they may apply for, the SAML session."""
+    """A verified login: the person, the children Suomi.fi Valtuudet allowed them to apply for (none at login), the SAML session."""
 
     person: VerifiedPerson
     wards: tuple[VerifiedPerson, ...]
@@ -143,52 +221,36 @@ def verified_person(identity: SuomiFiIdentity) -> VerifiedPerson:
     )
 
 
-def ward_person(child: Child) -> VerifiedPerson:
-    """A child from the guardianship register as an applicant.
-
-    The register's answer carries the child's home municipality and permanent address (the same
-    as the guardian's in practice), so a guardian's application can pass the address rule; a child
-    with a non-disclosure marking has neither, as Suomi.fi would send for an adult.
-
-    Raises:
-        pydantic.ValidationError: the register's data does not make a valid applicant.
-    """
-    address = child.permanent_address
-    return VerifiedPerson(
-        hetu=child.hetu,
-        first_names=child.first_names,
-        surname=child.surname,
-        home_municipality_code=child.home_municipality_number,
-        home_municipality=child.home_municipality,
-        permanent_address=FinnishAddress(street_address=address.street_address, postal_code=address.postal_code, post_office=address.post_office)
-        if address is not None and not child.non_disclosure
-        else None,
-        non_disclosure=child.non_disclosure,
-    )
-
-
 class SuomiFiLogin:
     """Login, the guardian's children and single logout for the e-service's pages.
 
     Args:
         service_provider: the SAML SP.
-        guardianship: who the person is guardian of; None turns applying for a child off.
+        guardianship: Suomi.fi Valtuudet for guardians; None turns applying for a child off.
     """
 
-    def __init__(self, service_provider: ServiceProvider, guardianship: GuardianshipLookup | None = None) -> None:
+    def __init__(self, service_provider: ServiceProvider, guardianship: ValtuudetGuardianship | None = None) -> None:
         self.sp = service_provider
         self.guardianship = guardianship
 
     @classmethod
-    def from_settings(cls, base_url: str, guardianship_url: str | None) -> SuomiFiLogin:
-        """The SP for ``KUNTAFLOW_SUOMIFI_*`` at the e-service's base URL (the e-service's wins)."""
+    def from_settings(cls, base_url: str, valtuudet: bool) -> SuomiFiLogin:
+        """The SP for ``KUNTAFLOW_SUOMIFI_*`` at the e-service's base URL (the e-service's wins), and
+        Suomi.fi Valtuudet from ``KUNTAFLOW_VALTUUDET_*`` when ``valtuudet``."""
         sp = ServiceProvider(SuomiFiSettings(base_url=base_url))
-        return cls(sp, HttpGuardianship(guardianship_url) if guardianship_url else None)
+        return cls(sp, ValtuudetGuardianship(ValtuudetClient()) if valtuudet else None)
 
     def idp_origins(self) -> list[str]:
         """Origins of the IdP's endpoints (for the CSP: forms redirect there, SLO is framed there)."""
         parts = urlsplit(self.sp.idp_entity_id)
         return [f"{parts.scheme}://{parts.netloc}"]
+
+    def form_targets(self) -> list[str]:
+        """Origins a form's redirect may lead to: the IdP, and Suomi.fi Valtuudet's page."""
+        origins = self.idp_origins()
+        if self.guardianship is not None and self.guardianship.origin() not in origins:
+            origins.append(self.guardianship.origin())
+        return origins
 
     def metadata(self) -> str:
         return self.sp.metadata_xml()
@@ -214,29 +276,7 @@ class SuomiFiLogin:
         except ValidationError as error:
             fields = ", ".join(sorted({str(problem["type"]) for problem in error.errors(include_url=False)}))
             raise LoginError(f"the identity does not make a valid applicant ({fields})", "IDENTITY_INVALID") from None
-        wards, verified_by, verified_at = self._wards(person)
-        return LoginResult(person=person, wards=wards, wards_verified_by=verified_by, wards_verified_at=verified_at, saml_session=identity.session)
-
-    def _wards(self, person: VerifiedPerson) -> tuple[tuple[VerifiedPerson, ...], GuardianshipVerification | None, datetime | None]:
-        """Children under 15 in the person's care; none (and the login still works) if the register is away."""
-        if self.guardianship is None or person.hetu is None:
-            return (), None, None
-        try:
-            children = self.guardianship.children_of(person.hetu)
-        except GuardianshipUnavailableError as error:
-            logger.warning("Guardianship lookup failed, applying for a child is not offered: %s", error)
-            return (), None, None
-        today = helsinki_today()
-        wards = []
-        for child in children:
-            try:
-                ward = ward_person(child)
-            except ValidationError:
-                logger.warning("A child in the guardianship answer is not a valid applicant; left out.")
-                continue
-            if ward.age_on(today) < INDEPENDENT_AGE:
-                wards.append(ward)
-        return tuple(wards), GuardianshipVerification.VTJ, datetime.now(UTC)
+        return LoginResult(person=person, wards=(), wards_verified_by=None, wards_verified_at=None, saml_session=identity.session)
 
     def logout(self, result: LoginResult, *, relay_state: str = "") -> tuple[str, str]:
         """(LogoutRequest id, redirect URL to the IdP's SLO); call after the local session is gone."""

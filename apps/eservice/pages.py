@@ -131,6 +131,11 @@ def existing_item(services: Services, person: VerifiedPerson) -> WorkItem | None
     return services.queue.find(PROCESS, person_reference(person, services.salt))
 
 
+def valtuudet_offered(services: Services, person: VerifiedPerson) -> bool:
+    """Whether the person can pick a child in Suomi.fi Valtuudet: it is configured, and they have a henkilötunnus."""
+    return services.login.guardianship is not None and person.hetu is not None
+
+
 def too_young(person: VerifiedPerson) -> bool:
     """Under 15 a card needs a guardian's application."""
     return person.age_on(helsinki_today()) < INDEPENDENT_AGE

@@ -8,7 +8,6 @@ Suomi.fi, Koha and Prefect sides use their own settings (``KUNTAFLOW_SUOMIFI_*``
 
 from __future__ import annotations
 
-import secrets
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -16,6 +15,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.suomifi_tunnistus.settings import SANDBOX, SuomiFiSettings
+from connectors.suomifi_valtuudet.settings import SANDBOX_URL as VALTUUDET_SANDBOX_URL
+from connectors.suomifi_valtuudet.settings import ValtuudetSettings
 from kuntaflow.settings import KuntaflowSettings
 from schemas.web_address import public_base_url
 
@@ -50,10 +51,10 @@ class EserviceSettings(BaseSettings):
         "a run of the deployment, both, or none (the deployment's schedule picks it up).",
     )
     deployment_name: str = Field(default="library-card/library-card", description="<flow name>/<deployment name> run by the 'deployment' trigger.")
-    guardianship_url: str | None = Field(
+    valtuudet: bool | None = Field(
         default=None,
-        description="Where to ask whose guardian the logged-in person is (POST, hetu in the body); unset: the sandbox IdP's "
-        "/guardianship/children when Suomi.fi is the sandbox, else none. Empty: guardians cannot apply for children.",
+        description="Let a guardian apply for a child through Suomi.fi Valtuudet (KUNTAFLOW_VALTUUDET_*). Unset: on when Suomi.fi "
+        "is the sandbox or KUNTAFLOW_VALTUUDET_BASE_URL is set; false: guardians cannot apply for children here.",
     )
     library_rules_url: str = Field(
         default="https://keski.finna.fi/Content/kayttosaannot", description="The library rules the applicant accepts (linked from the form)."
@@ -82,17 +83,12 @@ class EserviceSettings(BaseSettings):
 
     def resolved_secret_key(self, engine: KuntaflowSettings) -> SecretStr:
         """The configured key, else one generated once (0600) into the engine's data directory."""
-        if self.secret_key is not None:
-            if len(self.secret_key.get_secret_value()) < 32:
-                raise ValueError("KUNTAFLOW_ESERVICE_SECRET_KEY must be at least 32 characters")
-            return self.secret_key
-        return engine.generated_secret("eservice-secret.key", lambda: secrets.token_urlsafe(48))
+        return engine.signing_key(self.secret_key, file="eservice-secret.key", setting="KUNTAFLOW_ESERVICE_SECRET_KEY")
 
-    def resolved_guardianship_url(self) -> str | None:
-        if self.guardianship_url is not None:
-            return self.guardianship_url or None
-        suomifi = SuomiFiSettings()
-        return f"{suomifi.sandbox_idp_url}/guardianship/children" if suomifi.idp_metadata == SANDBOX else None
+    def resolved_valtuudet(self) -> bool:
+        if self.valtuudet is not None:
+            return self.valtuudet
+        return SuomiFiSettings().idp_metadata == SANDBOX or ValtuudetSettings().base_url != VALTUUDET_SANDBOX_URL
 
     def resolved_session_database_url(self, engine: KuntaflowSettings) -> str:
         return self.session_database_url or engine.queue_url

@@ -11,18 +11,19 @@ The signed cookie (Starlette ``SessionMiddleware``) holds only these keys, none 
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from fastapi import Depends, Request
 
-from apps.eservice.i18n import ENDONYMS, LANGUAGES, Translator, negotiate
-from schemas.library_card import Language
+from apps.csrf import FIELD as CSRF_FIELD
+from apps.csrf import csrf_matches, csrf_token
+from apps.i18n import ENDONYMS, LANGUAGES, Translator
+from apps.i18n import language_of as language_of  # the pages take it from here, with the rest of their plumbing
+from schemas.web_address import same_site_path
 
 #: The largest urlencoded form accepted (the application form is well under 2 KB).
 MAX_FORM_BYTES = 16 * 1024
@@ -43,28 +44,9 @@ class PageError(Exception):
         self.action_key = action_key
 
 
-def language_of(request: Request) -> Language:
-    """The cookie's language, else the browser's preference among fi/sv/en, else Finnish."""
-    chosen = request.session.get("lang")
-    if chosen in {language.value for language in LANGUAGES}:
-        return Language(chosen)
-    return negotiate(request.headers.get("accept-language"))
-
-
-def csrf_token(request: Request) -> str:
-    """This browser's CSRF token, created on first use."""
-    token = request.session.get("csrf")
-    if not isinstance(token, str) or len(token) < 32:
-        token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
-    return token
-
-
 def check_csrf(request: Request, form: Mapping[str, str]) -> None:
     """Raises: PageError(403): the form's token is missing or is not this browser's."""
-    expected = request.session.get("csrf")
-    sent = form.get("csrf_token", "")
-    if not isinstance(expected, str) or not sent or not hmac.compare_digest(expected.encode(), sent.encode()):
+    if not csrf_matches(request, form.get(CSRF_FIELD, "")):
         raise PageError(403, "csrf")
 
 
@@ -110,12 +92,7 @@ SamlForm = Annotated[dict[str, str], Depends(_saml_form)]
 
 def safe_next(path: str | None, root: str) -> str:
     """A same-site path to return to after a language switch; anything else goes to the start."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return f"{root}/"
-    parts = urlsplit(path)
-    if parts.scheme or parts.netloc:
-        return f"{root}/"
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return same_site_path(path, default=f"{root}/")
 
 
 @dataclass(frozen=True)
@@ -139,6 +116,7 @@ _PATHS = MappingProxyType(
         "slo": "/saml/slo",
         "metadata": "/saml/metadata",
         "choose": "/apply/for",
+        "valtuudet_callback": "/apply/for/valtuudet",
         "apply": "/apply",
         "status": "/status",
         "logout": "/logout",

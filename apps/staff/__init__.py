@@ -1,5 +1,15 @@
-"""The staff app: small pages for city employees that a flow sends them to (the supervisor's confirmation link)."""
+"""Kuntaflow Desk, the staff app (``create_app`` in app.py); imported lazily, so reading its settings loads no web stack."""
 
-from apps.staff.app import create_app
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "create_app":
+        from apps.staff.app import create_app  # noqa: PLC0415 (lazy: the CLI reads StaffSettings without FastAPI and Authlib)
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,64 +1,46 @@
-"""Staff pages (FastAPI, no JavaScript): Kuntaflow Desk, and the supervisor's confirmation through a signed link.
+"""Kuntaflow Desk, the staff app (FastAPI, server-rendered, no JavaScript): ``create_app`` puts it together.
 
-The Desk (``apps.staff.desk``, its README) is where signed-in staff handle the cases that wait
-for a person; it needs the signed session cookie this app sets (``KUNTAFLOW_STAFF_SECRET_KEY``, or a
-key generated once into the data directory).
+- sign-in with the city's OpenID Connect provider (``apps.staff.signin``) and the access
+  dependencies every Desk view uses (``apps.staff.access``: ``require_member``,
+  ``ensure_may_handle``, ``require_administrator``);
+- the supervisors' confirmation links (``apps.staff.confirmation``, no sign-in: the link is the key);
+- the language switch ``/kieli/{fi,sv,en}?seuraava=<page>``, kept in the signed session cookie;
+- error pages in the person's language (403 says why: not one's process, not an administrator,
+  a stale form); a page that needs sign-in sends the person to ``/kirjaudu`` and back.
 
-``GET /vahvistus/{token}`` shows what is being confirmed and a short form; ``POST`` records the
-answer (flows/employment_confirmation.py): the confirmation work item is closed, who confirmed and
-when goes into both items' audit trails, and a Prefect run waiting on it is resumed. GET never
-confirms anything (mail scanners open links). The link is one-time: once confirmed, it shows who
-confirmed and when, and records nothing more. An incomplete form is shown again with the reason
-(422); a forged, altered or expired link gets 400 and records nothing. No henkilötunnus is ever
-on these pages: the token carries item ids only.
+The session cookie is signed (``KUNTAFLOW_STAFF_SECRET_KEY`` or a key generated once into the data
+directory), ``SameSite=Lax``, ``Secure`` when the public address is https, and lasts a working day.
+The Desk's own pages (``apps.staff.desk``: the dashboard, the list, a case and its actions, the
+access log) are always included; more pages come in through ``create_app(routers=…)``.
 """
 
 from __future__ import annotations
 
-import html
-import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from apps.eservice.web import PageError
+from apps.i18n import remember_language
+from apps.staff.access import SignInRequiredError, sign_in_url
+from apps.staff.confirmation import confirmation
 from apps.staff.desk import ROUTERS as DESK_ROUTERS
-from apps.staff.desk.access import SignInRequiredError
-from apps.staff.desk.pages import HERE as DESK_HERE
-from apps.staff.desk.pages import build_desk, render
+from apps.staff.desk.pages import STATIC as DESK_STATIC
+from apps.staff.desk.pages import build_desk
+from apps.staff.pages import page, staff_catalog, staff_templates, translator
 from apps.staff.settings import StaffSettings
+from apps.staff.signin import build_oauth, signin
+from connectors.oidc import OidcSettings
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import ItemNotFoundError, ItemState, WorkQueue
-from processes.employment_start.confirmation import (
-    ConfirmationAnswer,
-    ConfirmationResult,
-    EmploymentStartSettings,
-    LinkError,
-    confirmation_problem,
-    read_token,
-    record_confirmation,
-    resume_waiting_run,
-)
-from schemas.employee import CONFIRMATION_PROCESS
-
-_PAGE = """<!doctype html>
-<html lang="fi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} – Kuntaflow</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}
-.error{{border-left:4px solid #b00020;padding:.5rem 1rem;background:#fdecea}}label{{display:block;margin-top:1rem}}
-input[type=text],textarea{{width:100%;padding:.4rem;font-size:1rem}}button{{margin-top:1rem;padding:.6rem 1.2rem;font-size:1rem}}</style>
-</head><body><main><h1>{title}</h1>{body}</main></body></html>"""
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status)
+from kuntaflow.workitems import WorkQueue
+from processes.employment_start.confirmation import EmploymentStartSettings
+from schemas.web_address import same_site_path
 
 
 def create_app(
@@ -66,32 +48,46 @@ def create_app(
     *,
     queue_factory: Callable[[], WorkQueue] | None = None,
     staff_settings: StaffSettings | None = None,
+    oidc_settings: OidcSettings | None = None,
     engine_settings: KuntaflowSettings | None = None,
+    routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
-    """The staff app. ``queue_factory`` defaults to the engine settings' queue."""
-    engine = engine_settings or KuntaflowSettings()
+    """The staff app.
+
+    Args:
+        settings: the confirmation links' settings (``KUNTAFLOW_EMPLOYMENT_START_*``).
+        queue_factory: opens the work-item queue for a request; the engine settings' queue by default.
+        staff_settings: address, session secret, roles (``KUNTAFLOW_STAFF_*``).
+        oidc_settings: the identity provider staff sign in with (``KUNTAFLOW_OIDC_*``).
+        engine_settings: ``KUNTAFLOW_*`` (the queue, Prefect's address for flow-run links, the robots' logs).
+        routers: more pages, included after sign-in and the confirmation links.
+    """
     staff = staff_settings or StaffSettings()
-    app = FastAPI(title="Kuntaflow – henkilöstön sivut", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
+    oidc = oidc_settings or OidcSettings()
+    app = FastAPI(title="Kuntaflow Desk", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.link_settings = settings or EmploymentStartSettings()
-    app.state.open_queue = queue_factory or engine.work_queue
+    # The engine's settings are read when a request needs them, unless given: they follow the environment.
+    app.state.open_queue = queue_factory or (lambda: (engine_settings or KuntaflowSettings()).work_queue())
     app.state.staff_settings = staff
-    app.state.desk = build_desk(staff, app.state.open_queue, engine)
-    secret = staff.secret_key or engine.generated_secret("staff-secret.key", lambda: secrets.token_urlsafe(48))
+    app.state.oidc_settings = oidc
+    app.state.oauth = build_oauth(oidc)
+    app.state.catalog = staff_catalog()
+    app.state.templates = staff_templates()
+    app.state.desk = build_desk(app.state.open_queue, engine_settings, app.state.templates)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=secret.get_secret_value(),
-        session_cookie="kuntaflow_staff",
-        max_age=8 * 3600,  # a working day
-        same_site="lax",
-        https_only=staff.public_url.startswith("https://"),
+        secret_key=staff.resolved_secret_key().get_secret_value(),
+        session_cookie=staff.session_cookie,
+        max_age=staff.session_hours * 3600,
+        same_site="lax",  # the provider's redirect back to the callback is a top-level GET: Lax sends the cookie
+        https_only=staff.secure_cookies,
     )
-    app.middleware("http")(_security_headers)
-    app.mount("/desk-static", StaticFiles(directory=str(DESK_HERE / "static")), name="desk-static")
-    app.add_exception_handler(SignInRequiredError, _sign_in_first)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(PageError, _page_error)
-    app.include_router(confirmation)
-    for router in DESK_ROUTERS:
+    app.middleware("http")(_security_headers(oidc))
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.mount("/desk-static", StaticFiles(directory=str(DESK_STATIC)), name="desk-static")
+    app.add_exception_handler(SignInRequiredError, _to_sign_in)
+    app.add_exception_handler(StarletteHTTPException, _error_page)
+    for router in (language, signin, confirmation, *DESK_ROUTERS, *routers):
         app.include_router(router)
     return app
 
@@ -104,117 +100,50 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
 
 
-async def _security_headers(request: Request, call_next):
-    response = await call_next(request)
-    response.headers.setdefault(
-        "Content-Security-Policy", "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+def _security_headers(oidc: OidcSettings):
+    """No scripts, no framing, forms only to this app and the provider (sign-out's redirect goes there), nothing cached."""
+    provider = urlsplit(oidc.issuer)
+    policy = (
+        "default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; img-src 'self' data:; "
+        f"form-action 'self' {provider.scheme}://{provider.netloc}; frame-ancestors 'none'"
     )
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    if not request.url.path.startswith("/desk-static"):
-        response.headers.setdefault("Cache-Control", "no-store")  # pages hold personal data
-    return response
+
+    async def add_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")  # a confirmation link's token must not leak to other sites
+        if not request.url.path.startswith(("/static", "/desk-static")):
+            response.headers.setdefault("Cache-Control", "no-store")  # pages hold personal data
+        return response
+
+    return add_headers
 
 
-def _sign_in_first(request: Request, error: Exception) -> RedirectResponse:
+def _to_sign_in(request: Request, error: Exception) -> RedirectResponse:
     assert isinstance(error, SignInRequiredError)
-    return RedirectResponse(error.location, status_code=303)
+    return RedirectResponse(sign_in_url(error.next_path), status_code=303)
 
 
-#: The message of each refusal, by HTTP status (translation keys).
-_REFUSALS = {400: "error_bad_request", 403: "error_forbidden", 404: "error_not_found", 405: "error_not_found", 422: "error_bad_request"}
+#: The page shown for each refusal (``HTTPException.detail`` a key of the staff texts).
+_ERROR_KEYS = {403: "error_forbidden", 404: "error_not_found", 405: "error_not_found"}
 
 
-def _http_error(request: Request, error: Exception) -> HTMLResponse:
+def _error_page(request: Request, error: Exception) -> HTMLResponse:
     assert isinstance(error, StarletteHTTPException)
-    detail = error.detail if isinstance(error.detail, str) and error.detail.startswith("filter_") else None
-    return render(request, "message.html", status=error.status_code, key=_REFUSALS.get(error.status_code, "error"), detail=detail)
+    t = translator(request)
+    title_key = _ERROR_KEYS.get(error.status_code, "error")
+    detail = f"error_{error.detail}" if isinstance(error.detail, str) else ""
+    text_key = detail if detail in t.texts else f"{title_key}_text"
+    return page(request, f"{title_key}_title", text_key, status=error.status_code)
 
 
-def _page_error(request: Request, error: Exception) -> HTMLResponse:
-    assert isinstance(error, PageError)
-    return render(request, "message.html", status=error.status_code, key="error_csrf" if error.key == "csrf" else "error_bad_request", detail=None)
+language = APIRouter()
 
 
-def _confirmation(request: Request, queue: WorkQueue, token: str) -> tuple[int, dict] | HTMLResponse:
-    """The confirmation item the link names, or the page saying why the link is no good."""
-    try:
-        item_id, supervisor_id = read_token(token, request.app.state.link_settings)
-        item = queue.get(item_id)
-    except LinkError as error:
-        return _page("Linkki ei kelpaa", f'<p class="error">{html.escape(str(error))}</p>', 400)
-    except ItemNotFoundError:
-        return _page("Linkki ei kelpaa", '<p class="error">Vahvistettavaa asiaa ei löydy.</p>', 404)
-    if item.process != CONFIRMATION_PROCESS or item.payload.get("supervisor_id") != supervisor_id:
-        return _page("Linkki ei kelpaa", '<p class="error">Linkki ei kuulu tähän vahvistukseen.</p>', 400)
-    return item_id, item.payload
-
-
-@contextmanager
-def _opened(request: Request, token: str) -> Iterator[tuple[WorkQueue, tuple[int, dict] | HTMLResponse]]:
-    """A queue for this request (closed afterwards) and what the link leads to."""
-    with request.app.state.open_queue() as queue:
-        yield queue, _confirmation(request, queue, token)
-
-
-def _form(token: str, payload: dict, *, problem: str = "", confirmed_by: str | None = None, note: str = "", status: int = 200) -> HTMLResponse:
-    name = payload.get("supervisor_name", "") if confirmed_by is None else confirmed_by
-    body = (
-        (f'<div class="error" role="alert"><p>{html.escape(problem)}</p></div>' if problem else "")
-        + f"<p><strong>{html.escape(payload['employee_name'])}</strong>, {html.escape(payload['title'])}, "
-        f"{html.escape(payload['unit_name'])}: aloittaa {html.escape(str(payload['start_date']))}.</p>"
-        "<p>Tarkista sähköpostin liitteenä oleva perehdytyssuunnitelma ja palvelupyynnöt.</p>"
-        f'<form method="post" action="/vahvistus/{html.escape(token)}">'
-        '<label for="confirmed_by">Vahvistajan nimi</label>'
-        f'<input type="text" id="confirmed_by" name="confirmed_by" value="{html.escape(name)}" required>'
-        '<label><input type="checkbox" name="plan_confirmed" value="true"> Perehdytyssuunnitelma ja tilaukset on tarkistettu</label>'
-        f'<label for="note">Huomiot HR:lle (valinnainen)</label><textarea id="note" name="note" rows="3">{html.escape(note)}</textarea>'
-        '<button type="submit">Vahvista</button></form>'
-    )
-    return _page("Uuden työntekijän perehdytyksen vahvistus", body, status)
-
-
-def _already(queue: WorkQueue, item_id: int) -> HTMLResponse:
-    confirmed = queue.checkpoints(item_id).get("confirmed") or {}
-    who = html.escape(str(confirmed.get("by", "")))
-    return _page("Vahvistettu", f"<p>Perehdytys on jo vahvistettu{(': ' + who) if who else ''}. Kiitos!</p>")
-
-
-#: The supervisor's confirmation link: GET shows, POST records.
-confirmation = APIRouter(prefix="/vahvistus")
-
-
-@confirmation.get("/{token}", response_class=HTMLResponse)
-def show(request: Request, token: str) -> HTMLResponse:
-    with _opened(request, token) as (queue, found):
-        if isinstance(found, HTMLResponse):
-            return found
-        item_id, payload = found
-        if queue.get(item_id).state is ItemState.DONE:
-            return _already(queue, item_id)
-        return _form(token, payload)
-
-
-@confirmation.post("/{token}", response_class=HTMLResponse)
-def confirm(
-    request: Request,
-    token: str,
-    confirmed_by: Annotated[str, Form(max_length=100)] = "",
-    plan_confirmed: Annotated[bool, Form()] = False,
-    note: Annotated[str, Form(max_length=500)] = "",
-) -> HTMLResponse:
-    with _opened(request, token) as (queue, found):
-        if isinstance(found, HTMLResponse):
-            return found
-        item_id, payload = found
-        try:
-            answer = ConfirmationAnswer(confirmed_by=confirmed_by, plan_confirmed=plan_confirmed, note=note)
-        except ValidationError as error:
-            return _form(token, payload, problem=confirmation_problem(error), confirmed_by=confirmed_by, note=note, status=422)
-        result = record_confirmation(queue, item_id, confirmed_by=answer.confirmed_by, via="sähköpostilinkki", note=answer.note)
-        if result is ConfirmationResult.ALREADY_CONFIRMED:
-            return _already(queue, item_id)
-        if result is ConfirmationResult.BUSY:
-            return _form(token, payload, problem="Vahvistusta käsitellään juuri nyt; lähetä lomake hetken kuluttua uudelleen.", status=409)
-        resume_waiting_run(queue, item_id, {"confirmed_by": answer.confirmed_by, "plan_confirmed": True, "note": answer.note})
-        return _page("Kiitos!", f"<p>Vahvistus on kirjattu: {html.escape(answer.confirmed_by)}. Henkilöstöpalvelut näkee sen.</p>")
+@language.get("/kieli/{code}")
+def choose_language(request: Request, code: str, seuraava: str | None = None) -> RedirectResponse:
+    """The language switch: remember the language, back to the same page."""
+    if not remember_language(request, code):
+        raise StarletteHTTPException(status_code=404)
+    return RedirectResponse(same_site_path(seuraava), status_code=303)

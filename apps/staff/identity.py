@@ -10,22 +10,14 @@ act. The signed-in member is kept in the staff app's signed session cookie under
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from schemas.staff_roles import Role
+
 #: Where the signed-in staff member lives in the session.
 SESSION_KEY = "staff_member"
-
-
-class Role(StrEnum):
-    """What a member of staff does; each role handles its own processes' cases."""
-
-    LIBRARIAN = "librarian"
-    HR = "hr"
-    RECRUITER = "recruiter"
-    ADMINISTRATOR = "administrator"
 
 
 class StaffMember(BaseModel):

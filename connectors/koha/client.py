@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, TypeVar
 
 import httpx
@@ -97,6 +98,11 @@ class KohaClient(ConnectorClient):
             list[Patron], "GET", "/patrons", params={"cardnumber": cardnumber, "_match": "exact", "_per_page": 2}, headers=EMBED_ATTRIBUTES
         )
         return found[0] if found else None
+
+    def list_patrons_expiring(self, first: date, last: date) -> list[Patron]:
+        """Patrons whose card expires on a day from ``first`` to ``last`` (both included), with their
+        extended attributes (hetu key, guarantor), by ``expiry_date`` in Koha's query language."""
+        return self._search({"expiry_date": {">=": first.isoformat(), "<=": last.isoformat()}}, embed=True)
 
     def get_patron(self, patron_id: int) -> Patron:
         """One patron with its extended attributes.
@@ -234,7 +240,21 @@ class KohaClient(ConnectorClient):
         return self._all_pages(Library, "/libraries")
 
     def list_patron_categories(self) -> list[PatronCategory]:
-        return self._all_pages(PatronCategory, "/patron_categories")
+        """Every category, in one request without parameters: Koha's ``GET /patron_categories`` declares
+        none and ignores paging, answering at most RESTdefaultPageSize categories.
+
+        Raises:
+            IntegrationError: ``CATEGORIES_TRUNCATED`` when X-Total-Count says Koha has more than it sent.
+        """
+        response = self.api.request("GET", "/patron_categories")
+        categories = self.api.decode(response, list[PatronCategory])
+        total = response.headers.get("x-total-count", "")
+        if total.isdigit() and int(total) > len(categories):
+            raise IntegrationError(
+                f"koha: GET /patron_categories sent {len(categories)} of {total} categories; raise Koha's RESTdefaultPageSize to at least {total}",
+                code="CATEGORIES_TRUNCATED",
+            )
+        return categories
 
     # ------------------------------------------------------------------ internals
 

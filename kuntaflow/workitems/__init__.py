@@ -13,12 +13,13 @@ from kuntaflow.workitems.errors import (
     WorkQueueError,
 )
 from kuntaflow.workitems.migrate import current_revision, upgrade_database
-from kuntaflow.workitems.models import AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, StateSummary, WorkItem
+from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, StateSummary, WorkItem
 from kuntaflow.workitems.queue import WorkQueue, exponential_backoff
 
 __all__ = [
     "AccessEntry",
     "AccessLog",
+    "AddedItem",
     "AuditEntry",
     "InvalidTransitionError",
     "ItemChangedError",

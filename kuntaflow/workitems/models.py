@@ -150,3 +150,9 @@ class StateSummary(BaseModel):
     state: ItemState
     count: int
     oldest_since: datetime | None = None
+
+
+class AddedItem(WorkItem):
+    """What ``WorkQueue.add`` returns: the item, and whether this call created it (False: it was there already)."""
+
+    created: bool

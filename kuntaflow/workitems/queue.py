@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,7 +30,7 @@ from kuntaflow.workitems.errors import (
     PayloadError,
 )
 from kuntaflow.workitems.migrate import QueueDatabase
-from kuntaflow.workitems.models import AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, StateSummary, WorkItem
+from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, StateSummary, WorkItem
 from kuntaflow.workitems.schema import ACTIVE_STATES, audit, checkpoints, work_items
 from schemas.redaction import redact
 
@@ -115,8 +115,8 @@ class WorkQueue(QueueDatabase):
         not_before: datetime | None = None,
         max_attempts: int | None = None,
         actor: str = "system",
-    ) -> WorkItem:
-        """Add a case, or return the existing one with the same (process, reference).
+    ) -> AddedItem:
+        """Add a case, or return the existing one with the same (process, reference); ``.created`` tells which.
 
         Raises:
             PayloadError: the payload cannot be stored as JSON, or process/reference is empty.
@@ -152,8 +152,8 @@ class WorkQueue(QueueDatabase):
             existing = self.find(process, reference)
             if existing is None:
                 raise PayloadError(f"parent item {parent_id} does not exist") from None
-            return existing
-        return self._item(row)
+            return AddedItem(**dict(existing), created=False)
+        return AddedItem(**dict(self._item(row)), created=True)
 
     # ------------------------------------------------------------------ robots
 
@@ -721,6 +721,21 @@ class WorkQueue(QueueDatabase):
         if missing := [item_id for item_id in item_ids if item_id not in rows]:
             raise ItemNotFoundError(f"work item {missing[0]} does not exist")
         return [self._item(rows[item_id]) for item_id in item_ids]
+
+    def find_ids(self, process: str, references: Iterable[str]) -> dict[str, int]:
+        """``{reference: item id}`` for the references that have an item; no payload is read or opened."""
+        wanted = list(dict.fromkeys(references))
+        found: dict[str, int] = {}
+        with self._tx() as conn:
+            for start in range(0, len(wanted), 500):  # well under SQLite's bound-parameter limit
+                chunk = wanted[start : start + 500]
+                query = select(work_items.c.reference, work_items.c.id).where(work_items.c.process == process, work_items.c.reference.in_(chunk))
+                found |= {row.reference: row.id for row in conn.execute(query)}
+        return found
+
+    def exists(self, process: str, reference: str) -> bool:
+        """Whether the case was added, without reading its payload (a payload-key problem does not fail it)."""
+        return bool(self.find_ids(process, [reference]))
 
     def find(self, process: str, reference: str) -> WorkItem | None:
         with self._tx() as conn:

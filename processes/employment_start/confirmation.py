@@ -21,6 +21,7 @@ import logging
 import secrets
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
+from time import monotonic, sleep
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -33,6 +34,7 @@ from kuntaflow.workitems import InvalidTransitionError, ItemState, WorkItem, Wor
 from processes.employment_start.checkpoints import ConfirmationRequested, Confirmed, WaitingRun
 from schemas.hetu import HELSINKI
 from schemas.redaction import HETU_PATTERN
+from schemas.staff_roles import StaffRoleSettings
 from schemas.workdays import add_working_days
 
 #: itsdangerous salt: a token signed for this purpose is useless for any other.
@@ -48,7 +50,10 @@ class EmploymentStartSettings(BaseSettings):
     escalate_after_working_days: int = Field(default=1, ge=0, description="Working days after the reminder before HR is told.")
     ticket_lead_working_days: int = Field(default=3, ge=0, description="onboarding-reminders chases requests not done this many working days before the start.")
     hr_email: str = Field(default="henkilostopalvelut@hel.example", description="HR's shared mailbox for escalations.")
-    staff_url: str = Field(default="http://127.0.0.1:8090", description="Where the staff app (apps.staff) answers the confirmation links.")
+    staff_url: str = Field(
+        default_factory=lambda: StaffRoleSettings().public_url,
+        description="Where the staff app (apps.staff) answers the confirmation links: its public address, KUNTAFLOW_STAFF_PUBLIC_URL, unless set here.",
+    )
     link_secret: SecretStr | None = Field(default=None, description="Signs the confirmation links; generated once into the data directory when unset.")
     link_max_age_days: int = Field(default=60, gt=0, description="A confirmation link stops working after this many days.")
 
@@ -61,7 +66,12 @@ class EmploymentStartSettings(BaseSettings):
 
 
 class LinkError(ValueError):
-    """A confirmation link that is forged, altered or expired (the message is for the page)."""
+    """A confirmation link that is forged, altered or expired (the message is for the page; ``kind`` is
+    ``expired`` or ``invalid``, for a page in another language)."""
+
+    def __init__(self, message: str, *, kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def confirmation_token(confirmation_item_id: int, supervisor_id: int, settings: EmploymentStartSettings) -> str:
@@ -82,7 +92,7 @@ def read_token(token: str, settings: EmploymentStartSettings) -> tuple[int, int]
     try:
         data = settings.signer().loads(token, max_age=settings.link_max_age_days * 86400)
     except SignatureExpired:
-        raise LinkError("Linkki on vanhentunut. Pyydä HR:ltä uusi.") from None
+        raise LinkError("Linkki on vanhentunut. Pyydä HR:ltä uusi.", kind="expired") from None
     except BadSignature:
         raise LinkError("Linkki on virheellinen. Tarkista, että kopioit sen kokonaan.") from None
     if not isinstance(data, dict) or not isinstance(data.get("c"), int) or not isinstance(data.get("s"), int):
@@ -109,16 +119,26 @@ class ConfirmationAnswer(BaseModel):
     @model_validator(mode="after")
     def _checked(self) -> ConfirmationAnswer:
         """Runs after the UI's schema check, so the flow asks again with this message instead of failing."""
-        problems = []
+        problems = {}
         if sum(ch.isalpha() for ch in self.confirmed_by) < 2:
-            problems.append("kirjoita nimesi (Vahvistajan nimi)")
+            problems["name"] = "kirjoita nimesi (Vahvistajan nimi)"
         if not self.plan_confirmed:
-            problems.append("rastita 'Perehdytyssuunnitelma ja tilaukset on tarkistettu'")
+            problems["plan"] = "rastita 'Perehdytyssuunnitelma ja tilaukset on tarkistettu'"
         if HETU_PATTERN.search(self.confirmed_by) or HETU_PATTERN.search(self.note):
-            problems.append("älä kirjoita henkilötunnusta lomakkeelle")
+            problems["hetu"] = "älä kirjoita henkilötunnusta lomakkeelle"
         if problems:
-            raise PydanticCustomError("confirmation_incomplete", "Vahvistus puuttuu: {what}.", {"what": "; ".join(problems)})
+            context = {"what": "; ".join(problems.values()), "problems": ",".join(problems)}
+            raise PydanticCustomError("confirmation_incomplete", "Vahvistus puuttuu: {what}.", context)
         return self
+
+
+def confirmation_problem_codes(error: Exception) -> list[str]:
+    """What is missing from an answer, as codes (``name``, ``plan``, ``hetu``) a page can say in its own language."""
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return ["plan"]
+    codes = [code for e in errors(include_input=False, include_url=False) for code in str((e.get("ctx") or {}).get("problems", "")).split(",") if code]
+    return codes or ["plan"]
 
 
 def confirmation_problem(error: Exception) -> str:
@@ -197,17 +217,40 @@ def confirmation_of(queue: WorkQueue, employment_item: WorkItem) -> WorkItem | N
     return queue.get(requested.confirmation_item_id) if requested else None
 
 
-def resume_waiting_run(queue: WorkQueue, confirmation_item_id: int, answer: dict[str, Any]) -> bool:
-    """Resume the Prefect run waiting on this confirmation, if one is paused; True when resumed."""
+#: How long the link waits for a run that is on its way to suspending: the run looked at the confirmation
+#: item just before the answer was recorded, so nobody would resume it otherwise.
+SUSPEND_GRACE_SECONDS = 30.0
+
+
+def resume_waiting_run(queue: WorkQueue, confirmation_item_id: int, answer: dict[str, Any], *, grace_seconds: float = SUSPEND_GRACE_SECONDS) -> bool:
+    """Resume the Prefect run waiting on this confirmation; True when resumed.
+
+    A run that is still running (between its last look at the item and its suspension) is waited
+    for up to ``grace_seconds`` and then resumed; a run that has finished, or is not found, is left alone.
+    """
     from prefect.exceptions import PrefectException  # noqa: PLC0415 (Prefect is heavy; kept off the staff app's start-up, which needs it only here)
     from prefect.flow_runs import resume_flow_run  # noqa: PLC0415 (as above)
 
     waiting = WaitingRun.read(queue.checkpoints(confirmation_item_id))
     if waiting is None:
         return False
-    try:
-        resume_flow_run(waiting.flow_run_id, run_input=answer)
-    except (PrefectException, RuntimeError) as error:  # NotPausedError, ObjectNotFound, a timed-out pause
-        logging.getLogger(__name__).info("Confirmation %s: no paused run to resume (%s)", confirmation_item_id, type(error).__name__)
-        return False
-    return True
+    deadline = monotonic() + grace_seconds
+    while True:
+        try:
+            resume_flow_run(waiting.flow_run_id, run_input=answer)
+        except (PrefectException, RuntimeError) as error:  # NotPausedError, ObjectNotFound, a timed-out pause
+            if type(error).__name__ == "NotPausedError" and monotonic() < deadline and _still_running(waiting.flow_run_id):
+                sleep(0.25)
+                continue
+            logging.getLogger(__name__).info("Confirmation %s: no paused run to resume (%s)", confirmation_item_id, type(error).__name__)
+            return False
+        return True
+
+
+def _still_running(flow_run_id: str) -> bool:
+    """Whether the run has not finished yet (it may still suspend)."""
+    from prefect.client.orchestration import get_client  # noqa: PLC0415 (see resume_waiting_run)
+
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(flow_run_id).state
+    return state is not None and not state.is_final() and not state.is_paused()

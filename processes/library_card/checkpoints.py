@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date
 
 from processes.checkpoints import Checkpoint
-from schemas.library_card import Channel, ReasonCode
+from processes.notify import MessageSent
+from schemas.library_card import ReasonCode
 
 
 class RulesChecked(Checkpoint):
@@ -49,10 +50,7 @@ class PatronCreated(Checkpoint):
     guarantor_patron_id: int | None = None
 
 
-class DecisionSent(Checkpoint):
-    """How the decision went out; ``external_id`` makes a resend after a crash a no-op."""
+class DecisionSent(MessageSent):
+    """How the decision went out (``processes.notify`` records it; ``decision_channel`` before sending)."""
 
     STEP = "decision_sent"
-    channel: Channel
-    message_id: str | None = None
-    external_id: str | None = None

@@ -25,8 +25,8 @@ from connectors.errors import BusinessRuleError
 from connectors.koha import DuplicatePatronError, GuarantorLink, KohaClient, Library, Patron, PatronCategory, PatronCreate
 from connectors.suomifi_viestit import ViestitClient
 from processes.checkpoints import Checkpoints
-from processes.library_card.checkpoints import DecisionSent, GuarantorRegistered, PatronCreated, PatronLookup, RulesChecked
-from processes.library_card.delivery import DecisionDelivery
+from processes.library_card.checkpoints import GuarantorRegistered, PatronCreated, PatronLookup, RulesChecked
+from processes.notify import LetterHeading, Notifier, Recipient
 from processes.validation import problems
 from schemas.hetu import Hetu, hetu_key
 from schemas.library_card import (
@@ -45,6 +45,12 @@ from schemas.library_card import (
 )
 
 log = logging.getLogger(__name__)
+
+#: The decision letter's file name as the recipient sees it.
+FILE_NAME = {Language.FI: "Kirjastokorttipaatos", Language.SV: "Beslut-om-bibliotekskort", Language.EN: "Library-card-decision"}
+
+#: How a decision letter names the case, by language.
+CASE_NAME = {Language.FI: "Kirjastokorttihakemus", Language.SV: "Ansökan om bibliotekskort", Language.EN: "Library card application"}
 
 #: Koha's notice languages for the e-service's languages.
 KOHA_LANGUAGES = {Language.FI: "fi-FI", Language.SV: "sv-SE", Language.EN: "en"}
@@ -99,7 +105,7 @@ class LibraryCardService:
 
     def __init__(self, koha: KohaClient, viestit: ViestitClient, email: EmailClient, *, salt: SecretStr, settings: LibraryCardSettings | None = None) -> None:
         self.koha = koha
-        self.delivery = DecisionDelivery(viestit, email)
+        self.notifier = Notifier(viestit, email)
         self.salt = salt
         self.settings = settings or LibraryCardSettings()
         self._libraries: dict[str, Library] | None = None
@@ -200,17 +206,13 @@ class LibraryCardService:
         log.info("Work item %s: patron %s created in %s at %s.", case.item_id, patron.patron_id, patron.category_id, patron.library_id)
 
     def send_decision(self, case: LibraryCardCase) -> None:
-        """Send the citizen (the guardian, when a guardian applied) the decision, in their language.
-        Skipped once ``decision_sent`` exists; the message's externalId makes a resend after a crash a no-op."""
-        done = case.checkpoints.get(DecisionSent)
-        if done is not None:
-            log.info("The decision went out on an earlier attempt by %s (checkpoint decision_sent); skipped.", done.channel.value)
-            case.decision.channel, case.decision.message_id = done.channel, done.message_id
-            return
+        """Send the citizen (the guardian, when a guardian applied) the decision, in their language
+        (``processes.notify``: the channel is checkpointed before sending; ``decision_sent`` skips it on a retry)."""
         text = decision_text(case.reason, case.application.language, self.facts(case))
         external_id = f"{self.settings.external_id_prefix}-{case.item_id}-decision"
-        sent = self.delivery.deliver(case.application, text, external_id=external_id, item_id=case.item_id, dated=case.decided_on)
-        case.checkpoints.record(DecisionSent(channel=sent.channel, message_id=sent.message_id, external_id=external_id))
+        application = case.application
+        heading = LetterHeading(FILE_NAME[application.language], f"{CASE_NAME[application.language]} {case.item_id}", case.decided_on)
+        sent = self.notifier.notify(recipient_of(application), text, external_id=external_id, checkpoints=case.checkpoints, step="decision", letter=heading)
         case.decision.channel, case.decision.message_id = sent.channel, sent.message_id
         log.info("Work item %s: decision %s sent by %s (message %s).", case.item_id, case.reason.value, sent.channel.value, sent.message_id)
 
@@ -292,6 +294,19 @@ class LibraryCardService:
     def key(self, hetu: Hetu | str) -> str:
         """The salted key Koha holds instead of the hetu."""
         return hetu_key(hetu, self.salt)
+
+
+def recipient_of(application: LibraryCardApplication) -> Recipient:
+    """Who hears the decision (the guardian, when a guardian applied) and how they can be reached."""
+    person = application.recipient
+    return Recipient(
+        name=person.full_name,
+        language=application.language,
+        hetu=person.hetu,
+        email=application.email,
+        postal_address=person.permanent_address,
+        preference=application.notification_preference,
+    )
 
 
 def patron_record(person: VerifiedPerson, application: LibraryCardApplication, *, category_id: str, item_id: int, guarantor: bool = False) -> PatronCreate:

@@ -321,8 +321,7 @@ class MassRecruitmentService:
                     log.warning("Hired application %s is not in the export; not passed on.", application.id)
                     continue
                 reference = f"helbit-application-{application.id}"
-                existing = queue.find(EMPLOYMENT_START_PROCESS, reference)
-                if existing is None:
+                if not queue.exists(EMPLOYMENT_START_PROCESS, reference):
                     payload = hired_candidate(run.job, run.requirements, exported, application.start_date)
                     item = queue.add(EMPLOYMENT_START_PROCESS, reference=reference, payload=payload, parent_id=run.item_id, actor="mass_recruitment")
                     run.hires_passed_on.append(item.id)

@@ -39,8 +39,7 @@ class EmploymentStartKeywords(WorkItemSteps[EmploymentStartService]):
     def check_employment_start(self) -> EmploymentStartCase:
         """Read the new employee from the work item and check what HR must fix before anything is done.
         The payload is read here so the person stays out of the robot log."""
-        work_items = self._work_items()
-        return self.service.check_start(work_items.get_work_item_id(), work_items.get_work_item_payload(), self._checkpoints())
+        return self.service.check_start(*self._current_item())
 
     @keyword("Create Employment In HR")
     @re_raise_for_robot

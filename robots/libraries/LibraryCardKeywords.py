@@ -35,13 +35,8 @@ class LibraryCardKeywords(WorkItemSteps[LibraryCardService]):
     @keyword("Check Application Against Library Rules")
     @re_raise_for_robot
     def check_application_against_library_rules(self) -> LibraryCardCase:
-        """Read the current work item's application and apply the library's rules.
-
-        The payload is read here rather than passed in, so the citizen's details never appear
-        in the robot log.
-        """
-        work_items = self._work_items()
-        return self.service.check_application(work_items.get_work_item_id(), work_items.get_work_item_payload(), self._checkpoints())
+        """Read the current work item's application (not passed in: the citizen's details stay out of the robot log) and apply the library's rules."""
+        return self.service.check_application(*self._current_item())
 
     @keyword("Look For Existing Patron")
     @re_raise_for_robot

@@ -108,6 +108,15 @@ class WorkItemSteps(ABC, Generic[S]):
         except (RuntimeError, AttributeError):
             return None
 
+    def _current_item(self) -> tuple[int, Any, Checkpoints]:
+        """The current work item's id, payload and checkpoints: what a process's first step reads.
+
+        The payload is read here rather than passed in as a keyword argument, so personal data never
+        appears in the robot log.
+        """
+        work_items = self._work_items()
+        return work_items.get_work_item_id(), work_items.get_work_item_payload(), self._checkpoints()
+
     def _checkpoints(self) -> Checkpoints:
         """The current item's checkpoints, recorded through WorkItems the moment a step is done."""
         work_items = self._work_items()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -77,6 +78,17 @@ def test_finds_a_seeded_patron_by_hetu_key(koha):
     assert patron.attribute_values("SOTU") == [hetu_key(SEEDED_HETU, SALT)]
 
 
+def test_lists_the_patrons_whose_card_expires_in_a_date_range_with_their_guarantor_link(koha, store):
+    today = store.today()
+    expiring = koha.list_patrons_expiring(today, today + timedelta(days=30))
+    # The sandbox's Eetu (12 days, guarantor Mikko) and Laura (20 days); Aino's and Mikko's cards are new.
+    assert sorted((p.firstname, (p.expiry_date - today).days) for p in expiring) == [("Eetu", 12), ("Laura", 20)]
+    [eetu] = [p for p in expiring if p.firstname == "Eetu"]
+    [mikko] = [p for p in store.patrons.values() if p["firstname"] == "Mikko"]
+    assert eetu.attribute_values(koha.settings.guarantor_attribute) == [str(mikko["patron_id"])]
+    assert koha.list_patrons_expiring(today, today + timedelta(days=11)) == []
+
+
 def test_an_unknown_hetu_key_finds_nobody(koha):
     assert koha.find_patron_by_hetu_key(hetu_key(NEW_HETU, SALT)) is None
 
@@ -141,6 +153,15 @@ def test_lists_libraries_across_pages_and_categories(app):
     assert {library.library_id for library in libraries} >= {"JYVPK", "AANPK", "PIHPK"}
     assert categories["LAPSI"].is_child and categories["LAPSI"].upper_age_limit == 15
     assert not categories["HENKILO"].is_child
+
+
+def test_more_categories_than_koha_sends_in_one_answer_is_an_error_not_a_short_list(app):
+    """GET /patron_categories declares no paging: Koha sends RESTdefaultPageSize (20) whatever is asked."""
+    for number in range(25):
+        app.state.store.categories[f"C{number:02d}"] = {**app.state.store.categories["HENKILO"], "patron_category_id": f"C{number:02d}"}
+    with make_client(app, page_size=5) as koha, pytest.raises(IntegrationError) as truncated:
+        koha.list_patron_categories()
+    assert truncated.value.code == "CATEGORIES_TRUNCATED" and "of 27" in str(truncated.value)
 
 
 def test_extended_attributes_can_be_added_listed_and_replaced(koha):

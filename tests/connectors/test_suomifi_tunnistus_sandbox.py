@@ -184,7 +184,7 @@ def test_the_index_lists_persons_and_sessions_without_hetus(browser, kit):
     assert not any(person.hetu and person.hetu in page for person in PERSONS.values())
 
 
-def test_persons_and_guardianship_endpoints(browser):
+def test_persons_endpoints_and_no_invented_guardianship_lookup(browser):
     listed = browser.get("/suomifi_tunnistus/persons").json()
     assert {person["key"] for person in listed} == set(PERSONS)
     assert not any(person.hetu and person.hetu in str(listed) for person in PERSONS.values())
@@ -197,11 +197,7 @@ def test_persons_and_guardianship_endpoints(browser):
     ]
     home = {"street_address": "Väinönkatu 26 B 12", "postal_code": "40100", "post_office": "JYVÄSKYLÄ"}  # Sanna's
     assert all((child["permanent_address"], child["home_municipality_number"], child["home_municipality"]) == (home, "179", "Jyväskylä") for child in children)
-    asked = browser.post("/suomifi_tunnistus/guardianship/children", json={"guardian_hetu": "070779-912Y"}).json()
-    assert [child["key"] for child in asked] == ["eetu"]
-    assert browser.post("/suomifi_tunnistus/guardianship/children", json={"guardian_hetu": "150385-9046"}).json() == []
-    bad = browser.post("/suomifi_tunnistus/guardianship/children", json={"guardian_hetu": "150385-9047"})
-    assert bad.status_code == 422 and "150385-9047" not in bad.text
+    assert browser.post("/suomifi_tunnistus/guardianship/children", json={"guardian_hetu": "070779-912Y"}).status_code in (404, 405)
     assert browser.get("/suomifi_tunnistus/persons/nobody/children").status_code == 404
 
 

@@ -74,6 +74,19 @@ def _pointer(document: Any, pointer: str) -> Any:
     return node
 
 
+#: Entries a contract adds to a spec's root document in memory (the file on disk stays as upstream wrote it).
+_ADDITIONS: dict[Path, dict[str, dict[str, Any]]] = {}
+
+
+def _document(path: Path) -> Any:
+    """A spec file as loaded, with any entries added to it for a contract."""
+    document = load_yaml(path)
+    additions = _ADDITIONS.get(path.resolve())
+    if not additions:
+        return document
+    return {**document, **{section: {**document.get(section, {}), **entries} for section, entries in additions.items()}}
+
+
 def _inline(node: Any, base: Path, seen: tuple[str, ...] = ()) -> Any:
     """Inline every $ref (relative files and JSON pointers) below ``node``."""
     if isinstance(node, list):
@@ -86,7 +99,7 @@ def _inline(node: Any, base: Path, seen: tuple[str, ...] = ()) -> Any:
         key = f"{path}#{pointer}"
         if key in seen:
             raise ValueError(f"recursive $ref {key}")
-        return _inline(_pointer(load_yaml(path), pointer), path, (*seen, key))
+        return _inline(_pointer(_document(path), pointer), path, (*seen, key))
     return {key: _inline(value, base, seen) for key, value in node.items()}
 
 
@@ -139,8 +152,11 @@ def _operation(operation: dict[str, Any], shared: list[dict[str, Any]], consumes
     return out
 
 
-def swagger2_to_openapi31(root: Path) -> dict[str, Any]:
-    document = load_yaml(root)
+def swagger2_to_openapi31(root: Path, additions: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``additions``: ``{"paths": {route: {"$ref": …}}, "definitions": {name: {"$ref": …}}}`` the root lacks."""
+    if additions:
+        _ADDITIONS[root.resolve()] = additions
+    document = _document(root)
     paths: dict[str, Any] = {}
     for route, item in document.get("paths", {}).items():
         target = str(item.get("$ref", "")).partition("#")[0]
@@ -259,10 +275,10 @@ class ContractReport:
 class OpenAPIContract:
     """A loaded spec that checks exchanges against it."""
 
-    def __init__(self, spec_path: Path, *, servers: list[str] | None = None) -> None:
+    def __init__(self, spec_path: Path, *, servers: list[str] | None = None, additions: dict[str, dict[str, Any]] | None = None) -> None:
         document = load_yaml(spec_path)
         # Swagger 2 is converted; an OpenAPI 3 document is used as a private, JSON-clean copy.
-        spec = swagger2_to_openapi31(spec_path) if str(document.get("swagger", "")).startswith("2") else json.loads(json.dumps(document))
+        spec = swagger2_to_openapi31(spec_path, additions) if str(document.get("swagger", "")).startswith("2") else json.loads(json.dumps(document))
         if servers is not None:
             spec["servers"] = [{"url": url} for url in servers]
         self.spec = spec
@@ -311,16 +327,18 @@ def recording_transport() -> Callable[[httpx.BaseTransport], RecordingTransport]
 
 @pytest.fixture(scope="session")
 def openapi_contract() -> Callable[..., OpenAPIContract]:
-    """``openapi_contract(path, servers=None)``; loaded specs are cached for the session."""
-    loaded: dict[tuple[Path, tuple[str, ...] | None], OpenAPIContract] = {}
+    """``openapi_contract(path, servers=None, additions=None)``; loaded specs are cached for the session.
 
-    def load(spec_path: Path | str, *, servers: list[str] | None = None) -> OpenAPIContract:
+    ``additions`` adds paths and definitions a Swagger 2 root does not list (see :func:`swagger2_to_openapi31`)."""
+    loaded: dict[tuple[Path, tuple[str, ...] | None, str], OpenAPIContract] = {}
+
+    def load(spec_path: Path | str, *, servers: list[str] | None = None, additions: dict[str, dict[str, Any]] | None = None) -> OpenAPIContract:
         path = Path(spec_path)
         if not path.is_absolute():
             path = SPECS / path
-        key = (path, tuple(servers) if servers is not None else None)
+        key = (path, tuple(servers) if servers is not None else None, json.dumps(additions, sort_keys=True))
         if key not in loaded:
-            loaded[key] = OpenAPIContract(path, servers=servers)
+            loaded[key] = OpenAPIContract(path, servers=servers, additions=additions)
         return loaded[key]
 
     return load

@@ -38,7 +38,7 @@ from schemas.employee import PROCESS
 from schemas.hetu import helsinki_today
 from schemas.workdays import add_working_days
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.shared_queue]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -194,6 +194,14 @@ def test_hr_fills_the_form_in_the_prefect_ui_and_the_run_onboards_suspends_and_r
             _pick_date(page, "Syntymäaika", BORN)
             _pick_date(page, "Aloituspäivä", START)
             _field(form, "Kannettava tietokone (Optional)").get_by_role("switch").click()
+            # The run's own parameters show their Finnish labels and help texts, never their Python names.
+            for label, help_text in (
+                ("Odota esihenkilön vahvistusta", "Ajo jää odottamaan, kunnes esihenkilö vahvistaa perehdytyksen."),
+                ("Odotuksen enimmäisaika (s)", "Koskee vain prosessin sisäistä odotusta"),
+            ):
+                assert page.locator("label", has_text=re.compile(f"^{re.escape(label)}")).count() == 1, label
+                assert page.get_by_text(help_text).count() >= 1, help_text
+            assert page.locator("label", has_text=re.compile("^(wait_for_confirmation|confirmation_timeout_seconds|employee)")).count() == 0
             page.screenshot(path=str(ARTIFACTS / "employment-start-form.png"))
             page.get_by_role("button", name="Submit").click()
             link = page.get_by_role("link", name="View run")

@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from apps.eservice.app import create_app
-from apps.eservice.login import HttpGuardianship, SuomiFiLogin
+from apps.eservice.login import SuomiFiLogin, ValtuudetGuardianship
 from apps.eservice.settings import EserviceSettings
 from apps.eservice.trigger import BackgroundFlowTrigger
 from connectors.email.sandbox import SmtpSandbox
@@ -30,6 +30,8 @@ from connectors.servers import free_port, serve_in_thread
 from connectors.suomifi_tunnistus import ServiceProvider, SuomiFiSettings
 from connectors.suomifi_tunnistus.sandbox import create_app as create_idp
 from connectors.suomifi_tunnistus.sandbox.persons import PERSONS
+from connectors.suomifi_valtuudet import ValtuudetClient, ValtuudetSettings
+from connectors.suomifi_valtuudet.sandbox import create_app as create_valtuudet
 from connectors.suomifi_viestit.sandbox import create_app as create_viestit
 from flows.library_card import library_card
 from kuntaflow.settings import KuntaflowSettings
@@ -37,7 +39,7 @@ from schemas.hetu import hetu_key
 from schemas.library_card import PROCESS
 from schemas.redaction import HETU_PATTERN
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.shared_queue]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -47,8 +49,9 @@ SALT = "eservice-browser-test-salt-1"
 
 
 class World:
-    def __init__(self, eservice_url: str, idp_url: str, smtp: SmtpSandbox, trigger: BackgroundFlowTrigger, app) -> None:
+    def __init__(self, eservice_url: str, idp_url: str, smtp: SmtpSandbox, trigger: BackgroundFlowTrigger, app, valtuudet_url: str) -> None:
         self.eservice_url = eservice_url
+        self.valtuudet_url = valtuudet_url
         self.idp_url = idp_url
         self.smtp = smtp
         self.trigger = trigger
@@ -87,10 +90,12 @@ def world(prefect_harness, tmp_path_factory) -> Iterator[World]:
         stack.enter_context(serve_in_thread(create_idp(sp_metadata=[sp.metadata_xml()], base_url=idp_url), host="127.0.0.1", port=idp_port))
         trigger = BackgroundFlowTrigger(lambda: library_card(batch_size=5))
         settings = EserviceSettings(base_url=eservice_url, status_refresh_seconds=2)
-        app = create_app(settings, login=SuomiFiLogin(sp, HttpGuardianship(f"{idp_url}/guardianship/children")), trigger=trigger)
+        valtuudet_url = stack.enter_context(serve_in_thread(create_valtuudet()))
+        valtuudet = ValtuudetGuardianship(ValtuudetClient(ValtuudetSettings(base_url=valtuudet_url)))
+        app = create_app(settings, login=SuomiFiLogin(sp, valtuudet), trigger=trigger)
         stack.enter_context(serve_in_thread(app, port=eservice_port))
         try:
-            yield World(eservice_url, idp_url, smtp, trigger, app)
+            yield World(eservice_url, idp_url, smtp, trigger, app, valtuudet_url)
         finally:
             trigger.wait_idle(120)
 
@@ -179,3 +184,47 @@ def test_a_citizen_logs_in_with_suomifi_applies_and_sees_the_card_ready(world, p
     expect(page.get_by_role("heading", level=1)).to_have_text("Olet kirjautunut ulos")
     page.goto(f"{world.eservice_url}/status")
     expect(page.get_by_role("heading", level=1)).to_have_text("Et ole tunnistautunut")
+
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+def test_a_guardian_picks_the_child_in_suomifi_valtuudet_with_the_keyboard_alone(world, page):
+    """The guardian path end to end: e-service → Valtuudet's page (axe WCAG 2.1 AA, keyboard only) → the child's form."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
+
+    hetus = [PERSONS[key].hetu for key in ("sanna", "onni")]
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.goto(world.eservice_url)
+    page.get_by_role("button", name="Tunnistaudu Suomi.fi:llä").click()
+    page.locator("#person-sanna").check()
+    page.get_by_role("button", name=re.compile("^Tunnistaudu")).click()
+    expect(page).to_have_url(f"{world.eservice_url}/apply")
+    page.get_by_role("link", name="Vaihda hakija").click()
+    page.get_by_label(re.compile("^Lapselle, jonka huoltaja olen")).check()
+    page.get_by_role("button", name="Jatka").click()
+
+    # Suomi.fi Valtuudet's page, on its own site: the guardian's children, in Finnish.
+    expect(page).to_have_url(re.compile(rf"^{re.escape(world.valtuudet_url)}/oauth/authorize\?.*lang=fi"))
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Valitse, kenen puolesta asioit")
+    results = Axe().run(page, options=WCAG_21_AA)
+    assert results.violations_count == 0, results.generate_report()
+
+    # Keyboard alone: into the radio group, down to Onni, on to the button.
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label(re.compile("^Ella Sofia Laine"))).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label(re.compile("^Onni Eemeli Laine"))).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Valitse")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    # Back in the e-service: the form is for Onni, Sanna as guarantor, Valtuudet having said ALLOWED.
+    expect(page).to_have_url(f"{world.eservice_url}/apply")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kirjastokorttihakemus lapselle")
+    expect(page.get_by_text("Onni Eemeli Laine").first).to_be_visible()
+    assert not [url for url in urls for hetu in hetus if hetu and hetu in url]

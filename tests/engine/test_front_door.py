@@ -37,8 +37,8 @@ def environment(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def main_run(environment) -> str:
-    """``kuntaflow run`` of every process (12 library-card and 12 employment-start samples, the 200-applicant job)."""
-    done = subprocess.run([*KUNTAFLOW, "run", "--samples", "12"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900)
+    """``kuntaflow run`` of every process (12 library-card and 12 employment-start samples, the 200-applicant job, the cards that run out soon)."""
+    done = subprocess.run([*KUNTAFLOW, "run", "--samples", "12", "--staff-port", "0"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=900)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     return output
@@ -65,6 +65,8 @@ def test_run_onboards_the_employment_starts_and_screens_the_job(main_run):
     assert len(starts) == 12 and all(": DONE – HR employment " in line for line in starts)
     assert re.search(r"sote-03-2180-26: 200 screened of 200 exported: \d+ eligible \(\d+ booked\)", main_run)
     assert "checked against the Helbit and e-mail sandboxes: as it should be" in main_run
+    assert re.search(r"Card-expiry reminders: the run of .*\n\s+\d+ expiring cards, flow run \S+: Completed", main_run)
+    assert "checked against the Koha and e-mail sandboxes: one reminder per card, none twice" in main_run
     assert "Every application reached DONE or BUSINESS_FAILED, decided as the rules say." in main_run
 
 
@@ -88,7 +90,7 @@ def test_privacy_sweep_nothing_the_run_wrote_holds_a_henkilotunnus(main_run, env
 
 def test_up_serves_every_address_until_ctrl_c(environment):
     process = subprocess.Popen(
-        [*KUNTAFLOW, "up", "--eservice-port", "0", "--sandbox-port", "0", "--prefect-port", "0"],
+        [*KUNTAFLOW, "up", "--eservice-port", "0", "--sandbox-port", "0", "--prefect-port", "0", "--staff-port", "0"],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,
@@ -126,6 +128,11 @@ def test_up_serves_every_address_until_ctrl_c(environment):
             [url] = [url for what, url in addresses.items() if what.startswith(wanted)]
             assert httpx.get(url, timeout=30).status_code == 200, (wanted, url)
         assert httpx.get(f"{addresses['Prefect UI']}/api/health", timeout=30).status_code == 200
+        # The Desk sends a person to the OIDC sandbox's staff picker, with its registered callback.
+        [desk] = [url for what, url in addresses.items() if what.startswith("Kuntaflow Desk")]
+        sign_in = httpx.get(f"{desk}/kirjaudu", timeout=30)
+        assert sign_in.status_code == 302 and sign_in.headers["location"].startswith(f"{addresses['Sandboxes (index)']}oidc/protocol/openid-connect/auth?")
+        assert httpx.get(sign_in.headers["location"], timeout=30).status_code == 200
         # Served mode: Prefect's API (and so the UI) answers only with the password from settings.
         password = Path(environment["KUNTAFLOW_DATA_DIR"], "prefect-ui.password").read_text().strip()
         assert f"log in with 'kuntaflow:' followed by the password in {environment['KUNTAFLOW_DATA_DIR']}" in "".join(lines)

@@ -29,6 +29,21 @@ def test_every_deployment_entrypoint_is_a_prefect_flow_on_the_kuntaflow_pool():
         assert deployment["name"] == function.replace("_", "-")
 
 
+def test_every_parameter_of_every_deployment_has_a_finnish_label_and_help_text_in_the_run_form():
+    """What ``prefect deploy`` stores as the form (``parameter_schema`` of the entrypoint's flow)."""
+    from prefect.flows import load_flow_from_entrypoint
+    from prefect.utilities.callables import parameter_schema
+
+    for deployment in _load()["deployments"]:
+        schema = parameter_schema(load_flow_from_entrypoint(str(ROOT / deployment["entrypoint"]))).model_dump()
+        for name, field in schema["properties"].items():
+            # A model parameter is labelled by its model's title (NewEmployee: "Uusi työntekijä").
+            title = field.get("title") or schema["definitions"][field["$ref"].rsplit("/", 1)[1]]["title"]
+            assert title != name and field.get("description"), f"{deployment['name']}: {name} shows as {title!r}"
+    mass = parameter_schema(load_flow_from_entrypoint(str(ROOT / "flows/mass_recruitment.py:mass_recruitment"))).model_dump()
+    assert mass["properties"]["job_key"]["title"] == "Työavain" and mass["properties"]["night"]["title"] == "Yö"
+
+
 def test_schedule_shapes_are_valid_prefect_schedules():
     from prefect.client.schemas.schedules import construct_schedule
 
@@ -127,6 +142,12 @@ def test_employment_start_is_hr_s_flat_form_and_reminders_run_on_working_days_at
     helsinki = ZoneInfo("Europe/Helsinki")
     runs = anyio.run(lambda: schedule.get_dates(6, start=datetime(2026, 12, 24, 8, tzinfo=helsinki)))
     assert [(d.astimezone(helsinki).strftime("%a %H:%M")) for d in runs][:3] == ["Fri 07:00", "Mon 07:00", "Tue 07:00"]
+
+
+def test_card_expiry_runs_on_working_days_at_seven_under_the_koha_limit():
+    reminders, card_expiry = _deployment("onboarding-reminders"), _deployment("card-expiry")
+    assert card_expiry["entrypoint"] == "flows/card_expiry.py:card_expiry" and "koha" in card_expiry["tags"]
+    assert card_expiry["schedules"] == reminders["schedules"] == [{"cron": "0 7 * * 1-5", "timezone": "Europe/Helsinki"}]
 
 
 def test_onboarding_reminders_do_nothing_on_a_finnish_public_holiday_that_falls_on_a_weekday():

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 
 from apps.local_stack import stack_environment
+from apps.staff.settings import StaffSettings
 from connectors.email.settings import EmailSettings
 from connectors.koha.settings import KohaSettings
+from connectors.oidc import OidcSettings
 from connectors.sandbox_server import client_environment
 from connectors.suomifi_tunnistus.settings import SuomiFiSettings
 from connectors.suomifi_viestit.settings import ViestitSettings
 from kuntaflow.settings import environment
+from processes.employment_start.confirmation import EmploymentStartSettings
 
 
 def test_every_connector_client_is_pointed_at_its_mount_under_the_sandbox_server(tmp_path):
@@ -24,6 +27,19 @@ def test_every_connector_client_is_pointed_at_its_mount_under_the_sandbox_server
         email = EmailSettings()
         assert (email.host, str(email.port)) == ("127.0.0.1", values["KUNTAFLOW_EMAIL_SANDBOX_SMTP_PORT"])
     assert "KUNTAFLOW_KOHA_BASE_URL" not in os.environ or os.environ["KUNTAFLOW_KOHA_BASE_URL"] != values["KUNTAFLOW_KOHA_BASE_URL"]
+
+
+def test_the_staff_apps_public_address_makes_every_link_and_the_sign_in_redirects(tmp_path):
+    values = stack_environment(
+        data_dir=tmp_path, sandboxes_url="http://127.0.0.1:9999", eservice_url="http://127.0.0.1:9998", staff_url="https://desk.example.fi"
+    )
+    with environment(values):
+        oidc = OidcSettings()
+        assert oidc.issuer == "http://127.0.0.1:9999/oidc"
+        assert oidc.callback_url() == "https://desk.example.fi/kirjaudu/paluu"
+        assert oidc.signed_out_url() == "https://desk.example.fi/kirjaudu/uloskirjautunut"
+        assert StaffSettings().public_url == "https://desk.example.fi"
+        assert EmploymentStartSettings().staff_url == "https://desk.example.fi"
 
 
 def test_only_named_sandboxes_contribute_and_the_environment_is_restored(monkeypatch):

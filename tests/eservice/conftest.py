@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from connectors.koha.sandbox import create_app as create_koha
 from connectors.suomifi_tunnistus import ServiceProvider, SuomiFiSettings
 from connectors.suomifi_tunnistus.sandbox import create_app as create_idp
+from connectors.suomifi_valtuudet.sandbox import create_app as create_valtuudet
 from kuntaflow.settings import KuntaflowSettings
 
 
@@ -22,7 +23,7 @@ def neighbours(tmp_path_factory) -> Iterator[Neighbours]:
         sp = ServiceProvider(SuomiFiSettings(base_url=ESERVICE))
         idp_app = create_idp(sp_metadata=[sp.metadata_xml()], base_url=IDP)
         koha_app = create_koha(salt=KuntaflowSettings().salt())
-        yield Neighbours(sp, idp_app, koha_app)
+        yield Neighbours(sp, idp_app, koha_app, create_valtuudet())
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Helpers for the e-service's HTTP tests: the e-service with its neighbours in-process (the
-sandbox Suomi.fi IdP with its guardianship register, and the Koha sandbox), each its own app behind
+sandbox Suomi.fi IdP, the Suomi.fi Valtuudet sandbox, and the Koha sandbox), each its own app behind
 its own address, like the real thing.
 
 A :class:`Citizen` drives the e-service the way a browser does: its cookie jar goes to the
@@ -19,17 +19,19 @@ from fastapi.testclient import TestClient
 
 from apps.eservice.app import create_app
 from apps.eservice.libraries import LibraryDirectory
-from apps.eservice.login import HttpGuardianship, SuomiFiLogin
+from apps.eservice.login import SuomiFiLogin, ValtuudetGuardianship
 from apps.eservice.settings import EserviceSettings
 from connectors.koha import KohaClient, KohaSettings, KohaUnavailableError
 from connectors.sandbox_support import SyncASGITransport
 from connectors.suomifi_tunnistus import ServiceProvider
 from connectors.suomifi_tunnistus.sandbox.persons import PERSONS
+from connectors.suomifi_valtuudet import ValtuudetClient, ValtuudetSettings
 from kuntaflow.workitems import WorkItem
 
 ESERVICE = "http://127.0.0.1:8000"
 IDP = "http://idp.test"
 KOHA = "http://koha.test/api/v1"
+VALTUUDET = "http://valtuudet.test"
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Neighbours:
     sp: ServiceProvider
     idp_app: Any
     koha_app: Any
+    valtuudet_app: Any
 
 
 class RecordingTrigger:
@@ -76,11 +79,16 @@ def build_eservice(neighbours: Neighbours, **settings: Any) -> Eservice:
     koha = KohaSettings(base_url=KOHA)
     app = create_app(
         eservice_settings,
-        login=SuomiFiLogin(neighbours.sp, HttpGuardianship(f"{IDP}/guardianship/children", transport=SyncASGITransport(neighbours.idp_app))),
+        login=SuomiFiLogin(neighbours.sp, valtuudet_for(neighbours.valtuudet_app)),
         libraries=LibraryDirectory(lambda: KohaClient(koha, transport=SyncASGITransport(neighbours.koha_app))),
         trigger=trigger,
     )
     return Eservice(app, trigger, neighbours, eservice_settings)
+
+
+def valtuudet_for(app: Any) -> ValtuudetGuardianship:
+    """Suomi.fi Valtuudet for the e-service: the sandbox ``app`` in-process at VALTUUDET."""
+    return ValtuudetGuardianship(ValtuudetClient(ValtuudetSettings(base_url=VALTUUDET), transport=SyncASGITransport(app)))
 
 
 class ScriptedKoha:
@@ -183,6 +191,24 @@ class Citizen:
         acs = self.post_to_acs(fields)
         assert acs.status_code == 303 and acs.headers["location"].endswith("/login/complete"), acs.text
         return self.follow(self.get(acs.headers["location"]))
+
+    def pick_in_valtuudet(self, choose, child: str | None, *, action: str = "select"):
+        """From the whom-for page to Suomi.fi Valtuudet, pick ``child`` (a person key) there, and come back.
+
+        Returns the e-service's answer to the callback (not followed)."""
+        to_valtuudet = self.post("/apply/for", {"applicant": "valtuudet", "csrf_token": csrf_of(choose.text)})
+        assert to_valtuudet.status_code == 303 and to_valtuudet.headers["location"].startswith(f"{VALTUUDET}/oauth/authorize?"), to_valtuudet.text
+        valtuudet = TestClient(self.eservice.neighbours.valtuudet_app, base_url=VALTUUDET, follow_redirects=False)
+        target = urlsplit(to_valtuudet.headers["location"])
+        page = valtuudet.get(f"{target.path}?{target.query}")
+        assert page.status_code == 200, page.text
+        self.urls_seen.append(str(page.request.url))
+        form = {**hidden_fields(page.text), "action": action} | ({"principal": child} if child else {})
+        back = valtuudet.post("/oauth/authorize", data=form)
+        assert back.status_code == 303 and back.headers["location"].startswith(f"{ESERVICE}/apply/for/valtuudet?"), back.text
+        self.urls_seen.append(back.headers["location"])
+        location = urlsplit(back.headers["location"])
+        return self.get(f"{location.path}?{location.query}")
 
 
 def hetu_of(person: str) -> str:

@@ -8,6 +8,7 @@ import base64
 import json
 import logging
 import re
+from dataclasses import replace
 from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,8 +20,10 @@ from apps.eservice.app import create_app
 from apps.eservice.libraries import LibraryDirectory
 from apps.eservice.sessions import Kind
 from apps.eservice.settings import EserviceSettings
+from connectors.sandbox_people import NAMED, Population, SandboxPerson
+from connectors.suomifi_valtuudet.sandbox import create_app as create_valtuudet
 from kuntaflow.settings import KuntaflowSettings
-from schemas.hetu import hetu_key
+from schemas.hetu import check_character, hetu_key
 from schemas.library_card import PROCESS, GuardianshipVerification, LibraryCardApplication, ReasonCode, check_library_rules
 
 VALID = {
@@ -124,11 +127,11 @@ def test_applying_twice_shows_the_existing_application_instead_of_a_second_one(e
 
 def test_a_guardian_applies_for_their_child_and_becomes_the_guarantor(eservice):
     citizen = eservice.citizen()
-    choose = citizen.log_in("mikko")
-    assert choose.request.url.path == "/apply/for"
-    assert "Itselleni (Mikko Juhani Korhonen)" in choose.text and "Lapselleni: Eetu Matias Korhonen, syntynyt 12.3.2018" in choose.text
-    chosen = citizen.post("/apply/for", {"applicant": "ward-0", "csrf_token": csrf_of(choose.text)})
-    form = citizen.follow(chosen)
+    own_form = citizen.log_in("mikko")
+    assert own_form.request.url.path == "/apply" and 'href="/apply/for"' in own_form.text
+    choose = citizen.get("/apply/for")
+    assert "Itselleni (Mikko Juhani Korhonen)" in choose.text and "Suomi.fi-valtuuksissa" in choose.text
+    form = citizen.follow(citizen.pick_in_valtuudet(choose, "eetu"))
     assert "Kirjastokorttihakemus lapselle" in form.text and "Eetu Matias Korhonen" in form.text and "120318A****" in form.text
     assert "Sinusta (Mikko Juhani Korhonen) tulee lapsen kirjastokortin takaaja" in form.text
     assert hetu_of("eetu") not in form.text and hetu_of("mikko") not in form.text
@@ -139,30 +142,68 @@ def test_a_guardian_applies_for_their_child_and_becomes_the_guarantor(eservice):
     assert item.reference == hetu_key(hetu_of("eetu"), KuntaflowSettings().salt())
     application = LibraryCardApplication.model_validate(item.payload)
     assert application.applicant.hetu == hetu_of("eetu") and application.applicant.first_names == "Eetu Matias"
-    # The register's address and municipality come with the child, so the address rule can pass.
+    # Valtuudet tells no address: the guardian's is the child's, so the address rule can pass.
     assert (application.applicant.home_municipality_code, application.applicant.permanent_address.postal_code) == ("992", "44100")
     assert check_library_rules(application, today=date(2026, 11, 25)) is ReasonCode.CARD_GRANTED
     assert application.guardian.hetu == hetu_of("mikko")
-    assert application.guardian.relationship_verified_by is GuardianshipVerification.VTJ
+    assert application.guardian.relationship_verified_by is GuardianshipVerification.SUOMI_FI_VALTUUDET
     assert application.guardian.relationship_verified_at is not None
     assert application.recipient.hetu == hetu_of("mikko")
 
     status = citizen.follow(response)
     assert "Hakemus lapselle Eetu Matias" in status.text
-    # the guardian can still apply for themselves: the choice page stays reachable
+    # the guardian can still apply for themselves: the choice page stays reachable and offers Eetu again
     assert 'href="/apply/for"' in status.text
+    assert "Lapselleni: Eetu Matias Korhonen, syntynyt 12.3.2018" in citizen.get("/apply/for").text
 
 
-def test_only_children_under_15_are_offered_and_the_guardian_may_apply_for_themselves(eservice):
+def test_a_child_of_15_is_not_taken_and_the_guardian_may_apply_for_themselves(eservice):
     citizen = eservice.citizen()
-    choose = citizen.log_in("sanna")
-    assert "Onni Eemeli Laine" in choose.text and "Ella" not in choose.text  # Ella is 15: she applies herself
+    citizen.log_in("sanna")
+    choose = citizen.get("/apply/for")
+    over_15 = citizen.follow(citizen.pick_in_valtuudet(choose, "ella"))  # Valtuudet allows it, but Ella is 15: she applies herself
+    assert "15 vuotta täyttänyt hakee korttia itse" in over_15.text
+    choose = citizen.get("/apply/for")
+    assert "Ella" not in choose.text
     missing = citizen.post("/apply/for", {"csrf_token": csrf_of(choose.text)})
     assert missing.status_code == 400 and "Valitse, kenelle haet korttia." in missing.text and 'href="#applicant-0"' in missing.text
     forged = citizen.post("/apply/for", {"applicant": "ward-7", "csrf_token": csrf_of(choose.text)})
     assert forged.status_code == 400
     own = citizen.follow(citizen.post("/apply/for", {"applicant": "self", "csrf_token": csrf_of(choose.text)}))
     assert "Sanna Kristiina Laine" in own.text and "takaaja" not in own.text
+
+
+def test_a_guardian_who_cancels_in_valtuudet_or_replays_the_return_gets_no_ward(eservice):
+    citizen = eservice.citizen()
+    citizen.log_in("sanna")
+    cancelled = citizen.pick_in_valtuudet(citizen.get("/apply/for"), None, action="cancel")
+    assert "Lasta ei valittu" in citizen.follow(cancelled).text
+    back = citizen.pick_in_valtuudet(citizen.get("/apply/for"), "onni")
+    assert back.status_code == 303 and back.headers["location"] == "/apply"
+    replayed = citizen.get(urlsplit(citizen.urls_seen[-2]).path + "?" + urlsplit(citizen.urls_seen[-2]).query)
+    assert replayed.status_code == 400  # the pending registration was used once
+    assert "Onni Eemeli Laine" in citizen.get("/apply").text
+
+
+def test_a_person_valtuudet_does_not_allow_is_not_taken(neighbours, monkeypatch):
+    """Mikko's grown-up son is in his family, but at 26 no guardian acts for him: Valtuudet says DISALLOWED."""
+    monkeypatch.setenv("KUNTAFLOW_SUOMIFI_SANDBOX_IDP_URL", IDP)
+    grown_up = SandboxPerson(
+        key="ville",
+        hetu="150600A" + "950" + check_character("150600950"),
+        first_names="Ville Juhani",
+        surname="Korhonen",
+        description={"fi": "Aikuinen poika", "sv": "Vuxen son", "en": "Grown-up son"},
+    )
+    family = [replace(person, children=(*person.children, "ville")) if person.key == "mikko" else person for person in NAMED.values()]
+    valtuudet = create_valtuudet(people=Population([*family, grown_up]))
+    built = build_eservice(replace(neighbours, valtuudet_app=valtuudet))
+    with TestClient(built.app):
+        citizen = built.citizen()
+        citizen.log_in("mikko")
+        refused = citizen.follow(citizen.pick_in_valtuudet(citizen.get("/apply/for"), "ville"))
+        assert "Et voi hakea korttia tämän henkilön puolesta" in refused.text
+        assert "Ville" not in citizen.get("/apply/for").text and not items(built)
 
 
 def test_a_child_cannot_apply_alone(eservice):
@@ -332,9 +373,10 @@ def test_no_hetu_in_any_url_redirect_page_or_log_line(eservice, caplog):
     hetus = [hetu_of(person) for person in ("mikko", "eetu")]
     citizen = eservice.citizen()
     bodies = []
-    choose = citizen.log_in("mikko")
+    bodies.append(citizen.log_in("mikko").text)
+    choose = citizen.get("/apply/for")
     bodies.append(choose.text)
-    form = citizen.follow(citizen.post("/apply/for", {"applicant": "ward-0", "csrf_token": csrf_of(choose.text)}))
+    form = citizen.follow(citizen.pick_in_valtuudet(choose, "eetu"))
     bodies.append(form.text)
     bodies.append(submit(citizen, form, email="bad").text)
     status = citizen.follow(submit(citizen, form))

@@ -5,15 +5,12 @@ reminders and escalation. Assertions are on the queue AND on what the sandboxes 
 from __future__ import annotations
 
 import io
-import os
-import signal
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -21,11 +18,12 @@ import pytest
 from case_data import START, SUPERVISOR, new_employee
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
+from flow_harness import Gate, kill_robot_at
 from prefect import get_client
 from prefect.flow_runs import resume_flow_run
 from prefect.input.run_input import read_flow_run_input
-from test_library_card import Gate  # the same crash harness (tests/flows is on sys.path)
 
+import flows.employment_start as employment_start_flow
 from apps.staff import create_app as create_staff
 from connectors.email.sandbox import SmtpSandbox
 from connectors.hr.sandbox import create_app as create_hr
@@ -41,7 +39,7 @@ from schemas.employee import PROCESS, NewEmployee, employment_start_reference
 from schemas.hetu import helsinki_today
 from schemas.workdays import add_working_days
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.shared_queue]
 
 
 @dataclass
@@ -399,6 +397,29 @@ def test_the_e_mail_link_resumes_the_waiting_run(systems, onboarded):
     assert [e.actor for e in systems.queue.audit(outcome.item_id) if e.action == "supervisor_confirmed"] == ["Satu Lehtonen (sähköpostilinkki)"]
 
 
+def test_a_link_answered_while_the_run_is_on_its_way_to_pausing_still_resumes_it(systems, onboarded, monkeypatch):
+    """The run looked at the confirmation item, found it open, and is about to pause when the link records the answer."""
+    about_to_pause = threading.Event()
+    pause = employment_start_flow._wait
+
+    def slow_to_pause(*args: Any, **kwargs: Any) -> Any:
+        about_to_pause.set()
+        time.sleep(2)
+        return pause(*args, **kwargs)
+
+    monkeypatch.setattr(employment_start_flow, "_wait", slow_to_pause)
+    payload = new_employee(945)
+    reference = employment_start_reference(NewEmployee.model_validate(payload), KuntaflowSettings().salt())
+    worker, result = _start_waiting(payload)
+    assert about_to_pause.wait(90)
+    confirmation_id = systems.queue.find(PROCESS, reference).output["confirmation_item_id"]
+    token = confirmation_token(confirmation_id, SUPERVISOR, EmploymentStartSettings())
+    assert TestClient(create_staff()).post(f"/vahvistus/{token}", data={"confirmed_by": "Satu Lehtonen", "plan_confirmed": "true"}).status_code == 200
+    worker.join(60)
+    assert not worker.is_alive(), "the run paused after the answer was recorded and nobody resumed it"
+    assert (result["summary"].employee.confirmation, result["summary"].employee.confirmed_by) == ("vahvistettu", "Satu Lehtonen")
+
+
 # --------------------------------------------------------------------------- outages and a crash between two steps
 
 
@@ -417,15 +438,7 @@ def test_a_robot_killed_between_hr_and_the_service_desk_resumes_without_register
     gate = Gate("POST", "/api/v1/requests")
     with sandboxes_running(monkeypatch, tmp_path / "crash", desk_wrap=gate.wrap) as crash:
         item_id = crash.enqueue(new_employee(947))
-        worker = threading.Thread(target=lambda: employment_start_queue(max_batches=1))
-        worker.start()
-        try:
-            assert gate.reached.wait(90), "the robot never reached the service desk"
-            [pid] = robot_processes_for("employment_start")
-            os.kill(pid, signal.SIGKILL)
-            worker.join(90)
-        finally:
-            gate.opened.set()
+        kill_robot_at(gate, PROCESS, lambda: employment_start_queue(max_batches=1))
         item = crash.queue.get(item_id)
         assert item.state is ItemState.NEW and "employment_created" in crash.queue.checkpoints(item_id)
         employment_posts = crash.hr_posts.count("/api/v1/employments")
@@ -435,17 +448,3 @@ def test_a_robot_killed_between_hr_and_the_service_desk_resumes_without_register
         assert crash.hr_posts.count("/api/v1/employments") == employment_posts == 1
         assert len(crash.hr.state.store.employments) == 1 and len(crash.tickets_of(item_id)) == 4
         assert [e.action for e in crash.queue.audit(item_id)] == ["add", "claim", "start", "release", "claim", "start", "complete"]
-
-
-def robot_processes_for(suite: str) -> list[int]:
-    """Robot subprocesses of this test process running ``suite``."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == os.getpid() and b"robot" in command and any(suite.encode() in part for part in command):
-            found.append(int(stat.parent.name))
-    return found

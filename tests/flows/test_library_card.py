@@ -5,34 +5,25 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pypdf
 import pytest
 from cryptography.fernet import Fernet
+from flow_harness import Gate, LibrarySystems, kill_robot_at, library_sandboxes_running
 from pydantic import SecretStr
 
-from connectors.email.sandbox import SmtpSandbox
-from connectors.koha.sandbox import create_app as create_koha
-from connectors.servers import serve_in_thread
-from connectors.suomifi_viestit.sandbox import create_app as create_viestit
 from flows.installation_check import sample_identity_code
 from flows.library_card import LibraryCardSummary, library_card
-from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import ItemState, WorkQueue
+from kuntaflow.workitems import ItemState
 from schemas.hetu import hetu_key
 from schemas.library_card import PROCESS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.shared_queue]
 
 SALT = "library-card-flow-test-salt"
 ADDRESS = {"street_address": "Kauppakatu 1 A 2", "postal_code": "40100", "post_office": "Jyväskylä"}
@@ -73,29 +64,9 @@ MIKKO_AS_GUARDIAN = {
 }
 
 
-@dataclass
-class Systems:
-    koha: Any
-    viestit: Any
-    smtp: SmtpSandbox
-    queue: WorkQueue
-
-    @property
-    def patrons(self) -> dict[int, dict[str, Any]]:
-        return self.koha.state.store.patrons
-
-    @property
-    def messages(self) -> list[Any]:
-        return list(self.viestit.state.store.messages.values())
-
+class Systems(LibrarySystems):
     def enqueue(self, reference: str, payload: dict[str, Any]) -> int:
         return self.queue.add(PROCESS, reference=reference, payload=payload).id
-
-    def patron_with_key(self, hetu: str) -> dict[str, Any]:
-        key = hetu_key(hetu, SecretStr(SALT))
-        store = self.koha.state.store
-        [patron_id] = [a["patron_id"] for a in store.attributes.values() if a["type"] == "SOTU" and a["value"] == key]
-        return {**store.patrons[patron_id], "attributes": {a["type"]: a["value"] for a in store.patron_attributes(patron_id)}}
 
     def messages_for(self, reference: str) -> list[Any]:
         item = self.queue.find(PROCESS, reference)
@@ -104,26 +75,8 @@ class Systems:
 
 @contextmanager
 def sandboxes_running(env: pytest.MonkeyPatch, *, koha_app: Any = None, viestit_app: Any = None) -> Iterator[Systems]:
-    """Koha and Suomi.fi Messages on real ports (``*_app`` may wrap the sandbox), SMTP too, and the
-    connectors' settings pointed at them through the environment the robot inherits."""
-    env.setenv("KUNTAFLOW_HETU_SALT", SALT)
-    env.setenv("KUNTAFLOW_RETRY_BACKOFF_SECONDS", "0")
-    env.setenv("KUNTAFLOW_KOHA_RETRY_ATTEMPTS", "2")
-    env.setenv("KUNTAFLOW_VIESTIT_RETRY_ATTEMPTS", "2")
-    env.setenv("KUNTAFLOW_EMAIL_RETRY_ATTEMPTS", "1")
-    koha = create_koha(salt=SecretStr(SALT))
-    viestit = create_viestit()
-    with (
-        serve_in_thread(koha_app(koha) if koha_app else koha) as koha_url,
-        serve_in_thread(viestit_app(viestit) if viestit_app else viestit) as viestit_url,
-        SmtpSandbox() as smtp,
-    ):
-        env.setenv("KUNTAFLOW_KOHA_BASE_URL", f"{koha_url}/api/v1")
-        env.setenv("KUNTAFLOW_VIESTIT_BASE_URL", viestit_url)
-        env.setenv("KUNTAFLOW_EMAIL_HOST", smtp.host)
-        env.setenv("KUNTAFLOW_EMAIL_PORT", str(smtp.port))
-        with KuntaflowSettings().work_queue() as queue:
-            yield Systems(koha, viestit, smtp, queue)
+    with library_sandboxes_running(env, salt=SALT, koha_app=koha_app, viestit_app=viestit_app) as running:
+        yield Systems(running.koha, running.viestit, running.smtp, running.queue, running.salt)
 
 
 def pdf_text(message: Any) -> str:
@@ -384,76 +337,6 @@ def systems(prefect_harness, monkeypatch) -> Iterator[Systems]:
         yield running
 
 
-class Gate:
-    """Holds the first ``method path`` request until the test opens the gate; with ``after_app`` the
-    sandbox acts on it first and only the answer is held (a crash between the call and the checkpoint)."""
-
-    def __init__(self, method: str, path: str, *, after_app: bool = False) -> None:
-        self.method, self.path, self.after_app = method, path, after_app
-        self.reached, self.opened = threading.Event(), threading.Event()
-        self.app: Any = None
-        self._armed = True
-
-    def wrap(self, app: Any) -> Gate:
-        self.app = app
-        return self
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if not (scope["type"] == "http" and self._armed and scope["method"] == self.method and scope["path"] == self.path):
-            await self.app(scope, receive, send)
-            return
-        self._armed = False
-        if not self.after_app:
-            self.reached.set()
-            await self._wait()
-            await self.app(scope, receive, send)
-            return
-        held: list[dict[str, Any]] = []
-
-        async def keep(message: dict[str, Any]) -> None:
-            held.append(message)
-
-        await self.app(scope, receive, keep)
-        self.reached.set()
-        await self._wait()
-        for message in held:
-            await send(message)
-
-    async def _wait(self) -> None:
-        while not self.opened.is_set():
-            await anyio.sleep(0.02)
-
-
-def kill_robot_at(gate: Gate) -> LibraryCardSummary:
-    """Run one batch in a thread, SIGKILL its robot while the gate holds it, and return the run's summary."""
-    result: dict[str, LibraryCardSummary] = {}
-    worker = threading.Thread(target=lambda: result.setdefault("summary", library_card(max_batches=1)))
-    worker.start()
-    try:
-        assert gate.reached.wait(90), "the robot never reached the gate"
-        [pid] = robot_processes()
-        os.kill(pid, signal.SIGKILL)
-        worker.join(90)
-    finally:
-        gate.opened.set()
-    assert not worker.is_alive()
-    return result["summary"]
-
-
-def robot_processes() -> list[int]:
-    """Robot subprocesses of this test process (started by the flow's robot task) running the library-card suite."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == os.getpid() and b"robot" in command and any(b"library_card" in part for part in command):
-            found.append(int(stat.parent.name))
-    return found
-
-
 def an_adult(systems: Systems, individual: int, *, mailbox: bool = True) -> tuple[str, str]:
     applicant = person(date(1991, 3, 3), individual)
     if mailbox:
@@ -513,7 +396,7 @@ def test_a_robot_killed_after_koha_created_the_patron_carries_on_with_that_patro
     gate = Gate("POST", "/api/v1/patrons", after_app=True)
     with sandboxes_running(monkeypatch, koha_app=gate.wrap) as systems:
         reference, hetu = an_adult(systems, 925)
-        kill_robot_at(gate)
+        kill_robot_at(gate, PROCESS, lambda: library_card(max_batches=1))
         item = systems.queue.find(PROCESS, reference)
         assert item.state is ItemState.NEW and "patron_created" not in systems.queue.checkpoints(item.id)
         created = systems.patron_with_key(hetu)  # Koha has it; the robot died before it heard
@@ -530,7 +413,7 @@ def test_a_robot_killed_between_the_patron_and_the_decision_resumes_at_the_decis
     gate = Gate("POST", "/v1/mailboxes/active")
     with sandboxes_running(monkeypatch, viestit_app=gate.wrap) as systems:
         reference, hetu = an_adult(systems, 927)
-        kill_robot_at(gate)
+        kill_robot_at(gate, PROCESS, lambda: library_card(max_batches=1))
         item = systems.queue.find(PROCESS, reference)
         assert item.state is ItemState.NEW and "patron_created" in systems.queue.checkpoints(item.id)
         assert systems.messages == []

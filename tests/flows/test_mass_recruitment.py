@@ -29,7 +29,7 @@ from kuntaflow.workitems import ItemState, WorkQueue
 from schemas.recruitment import EMPLOYMENT_START_PROCESS, PROCESS
 from schemas.redaction import HETU_PATTERN
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.shared_queue]
 
 
 @dataclass

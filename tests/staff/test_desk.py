@@ -62,7 +62,7 @@ def test_without_a_signed_in_member_every_page_sends_to_sign_in(app, queue):
     client = client_for(app, None)
     for path in ("/", "/tapaukset", f"/tapaukset/{item_id}", "/kayttoloki"):
         response = client.get(path)
-        assert (response.status_code, response.headers["location"]) == (303, f"/kirjaudu?next={path}")
+        assert (response.status_code, response.headers["location"]) == (303, f"/kirjaudu?seuraava={path}")
     assert client.post(f"/tapaukset/{item_id}/uudelleen", data={"version": "1", "reason": "x"}).status_code == 303
     assert queue.get(item_id).state is ItemState.BUSINESS_FAILED
 
@@ -167,7 +167,7 @@ def test_a_role_that_does_not_handle_the_process_gets_403_and_nothing_changes(ap
     assert client.get(f"/tapaukset/{item_id}").status_code == 403
     fields = ACTIONS.get(action, ({"reason": "uteliaisuus"},))[0]
     response = client.post(f"/tapaukset/{item_id}/{action}", data={"csrf_token": token, "version": str(before[1]), **fields})
-    assert response.status_code == 403 and "Ei oikeutta" in response.text
+    assert response.status_code == 403 and "Ei käyttöoikeutta" in response.text
     assert snapshot(queue, item_id) == before
     with AccessLog(queue.url) as log:
         assert log.entries() == []
@@ -180,7 +180,7 @@ def test_a_form_without_this_sessions_csrf_token_changes_nothing(app, queue):
     client.get(f"/tapaukset/{item_id}")
     for token in ("", "forged-token-forged-token-forged-token"):
         response = client.post(f"/tapaukset/{item_id}/uudelleen", data={"csrf_token": token, "version": str(before[1]), "reason": "x"})
-        assert response.status_code == 403 and "Lomake vanheni" in response.text
+        assert response.status_code == 403 and "Lomake oli vanhentunut" in response.text
     assert client.get(f"/tapaukset/{item_id}/uudelleen").status_code == 405  # no change on GET
     assert snapshot(queue, item_id) == before
 

@@ -190,3 +190,33 @@ def test_an_invalid_payload_goes_to_staff_naming_fields_not_values(systems):
     with pytest.raises(BusinessRuleError) as refused:
         systems.decide(10, application(applicant(920, surname="Testinen\x00"), home_library="??"))
     assert refused.value.code == "INVALID_APPLICATION" and "Testinen" not in str(refused.value) and "home_library" in str(refused.value)
+
+
+class RobotDied(BaseException):
+    """The robot process ending between a side effect and its checkpoint (a SIGKILL, as far as the item knows)."""
+
+
+def test_a_decision_delivered_to_a_mailbox_that_closed_before_the_retry_is_not_sent_again_by_email(systems):
+    """Messages took the decision, the robot died before ``decision_sent``, the mailbox closed: the retry must
+    stay on Messages (whose externalId makes the resend a no-op), never fall back to e-mail."""
+    person = applicant(921)
+    systems.viestit_app.state.store.set_mailbox(person["hetu"], True)
+    stored: dict[str, dict[str, Any]] = {}
+
+    def save_until_the_decision(step: str, data: dict[str, Any]) -> None:
+        if step == DecisionSent.STEP:
+            raise RobotDied
+        stored[step] = data
+
+    first = systems.service.check_application(11, application(person, email="twice@example.org"), Checkpoints(stored, save_until_the_decision))
+    systems.service.look_for_existing_patron(first)
+    systems.service.create_patron(first)
+    with pytest.raises(RobotDied):
+        systems.service.send_decision(first)
+    [delivered] = systems.messages()
+    systems.viestit_app.state.store.set_mailbox(person["hetu"], False)
+
+    systems.stored[11] = stored
+    output = systems.decide(11, application(person, email="twice@example.org"))
+    assert systems.email.sent == [] and systems.messages() == [delivered]
+    assert output["channel"] == "suomifi" and output["message_id"] == str(delivered.message_id)

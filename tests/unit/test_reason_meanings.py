@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from schemas.card_expiry import ReminderOutcome
 from schemas.employee import StartCheck
 from schemas.library_card import ReasonCode as LibraryCardReason
 from schemas.reason_meanings import MEANINGS, TRANSLATED, meaning, with_meaning
 from schemas.recruitment import ReasonCode as RecruitmentReason
 
 
-@pytest.mark.parametrize("code", [*LibraryCardReason, *RecruitmentReason, *StartCheck], ids=str)
+@pytest.mark.parametrize("code", [*LibraryCardReason, *RecruitmentReason, *StartCheck, *ReminderOutcome], ids=str)
 def test_every_business_reason_has_its_own_meaning(code):
     assert code.value in MEANINGS, f"{code.value} has no plain-language meaning in schemas/reason_meanings.py"
 

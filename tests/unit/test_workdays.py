@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from schemas.workdays import add_working_days, holiday_name, is_working_day, working_days_between
+from schemas.workdays import add_working_days, day_off_reason, holiday_name, is_working_day, working_days_between
 
 
 def test_weekends_and_finnish_public_holidays_are_not_working_days():
@@ -23,3 +23,9 @@ def test_counting_working_days_skips_easter():
     assert add_working_days(date(2026, 4, 4), 0) == date(2026, 4, 7)
     assert working_days_between(date(2026, 3, 31), date(2026, 4, 7)) == 3
     assert working_days_between(date(2026, 4, 7), date(2026, 3, 31)) == -3
+
+
+def test_a_working_day_run_is_told_why_it_has_nothing_to_do():
+    assert day_off_reason(date(2026, 12, 4)) is None  # a Friday
+    assert day_off_reason(date(2026, 12, 5)) == "viikonloppu"
+    assert day_off_reason(date(2026, 12, 24)) == "Jouluaatto"

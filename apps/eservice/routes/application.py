@@ -7,6 +7,7 @@ applicant's hetu (applying twice finds the same item) and the flow triggered; th
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from apps.eservice.i18n import LANGUAGE_NAMES, LANGUAGES, Translator
+from apps.eservice.login import GuardianshipUnavailableError
 from apps.eservice.pages import (
     Services,
     applicant_of,
@@ -27,14 +29,18 @@ from apps.eservice.pages import (
     services_of,
     show_person,
     too_young,
+    valtuudet_offered,
 )
 from apps.eservice.people import person_reference
 from apps.eservice.sessions import Kind
 from apps.eservice.trigger import fire
-from apps.eservice.web import SmallForm, check_csrf, language_of
-from schemas.library_card import ERROR_MESSAGES, PROCESS, Language, LibraryCardApplication, NotificationPreference, describe_errors
+from apps.eservice.web import PageError, SmallForm, check_csrf, language_of
+from schemas.library_card import ERROR_MESSAGES, PROCESS, GuardianshipVerification, Language, LibraryCardApplication, NotificationPreference, describe_errors
 
 logger = logging.getLogger("eservice")
+
+#: The choice that sends a guardian to Suomi.fi Valtuudet to pick the child.
+VALTUUDET = "valtuudet"
 
 #: Where each form field's error points in the error summary (the first control of a group).
 FIELD_TARGETS = {
@@ -66,12 +72,14 @@ def choose_submit(request: Request, form: SmallForm) -> Response:
     check_csrf(request, form)
     services = services_of(request)
     sid, data = require_session(request)
-    _, wards = people_of(data)
+    person, wards = people_of(data)
     choice = form.get("applicant", "")
     if choice == "self":
         data["applying_for"] = "self"
     elif choice.startswith("ward-") and choice[5:].isdigit() and int(choice[5:]) < len(wards):
         data["applying_for"] = int(choice[5:])
+    elif choice == VALTUUDET and valtuudet_offered(services, person):
+        return _to_valtuudet(request, sid, data)
     else:
         t = services.translator(request)
         return _choose_page(request, data, [{"target": "applicant-0", "message": t("choose_required")}])
@@ -79,16 +87,70 @@ def choose_submit(request: Request, form: SmallForm) -> Response:
     return redirect(services.urls("apply"))
 
 
+def _to_valtuudet(request: Request, sid: str, data: dict[str, Any]) -> Response:
+    """Register the guardian at Suomi.fi Valtuudet and send the browser to pick the child there."""
+    services = services_of(request)
+    person, _ = people_of(data)
+    assert services.login.guardianship is not None  # valtuudet_offered checked it
+    try:
+        pending, url = services.login.guardianship.start(person, redirect_uri=_callback_url(services), language=language_of(request))
+    except GuardianshipUnavailableError as error:
+        logger.warning("Suomi.fi Valtuudet could not be started: %s", error)
+        raise PageError(503, "unavailable", action_url=services.urls("choose"), action_key="try_again") from None
+    data["valtuudet"] = pending
+    services.sessions.save(Kind.SESSION, sid, data)
+    return redirect(url)
+
+
+@application.get("/apply/for/valtuudet", name="valtuudet_callback")
+def valtuudet_callback(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
+    """Back from Suomi.fi Valtuudet: the pending registration is used once, whatever the answer."""
+    services = services_of(request)
+    sid, data = require_session(request)
+    pending = data.pop("valtuudet", None)
+    services.sessions.save(Kind.SESSION, sid, data)
+    urls = services.urls
+    if not isinstance(pending, dict) or not secrets.compare_digest(state.encode(), str(pending.get("state", "")).encode()):
+        raise PageError(400, "csrf", action_url=urls("choose"), action_key="try_again")
+    if error or not code or services.login.guardianship is None:
+        return message(request, "valtuudet_cancelled", 200, action_url=urls("choose"), action_key="continue")
+    person, wards = people_of(data)
+    try:
+        check = services.login.guardianship.finish(pending, code, redirect_uri=_callback_url(services), guardian=person)
+    except GuardianshipUnavailableError as failure:
+        logger.warning("Suomi.fi Valtuudet did not confirm the guardian's choice: %s", failure)
+        raise PageError(503, "unavailable", action_url=urls("choose"), action_key="try_again") from None
+    if not check.wards:
+        key = "valtuudet_over_15" if check.not_under_15 and not check.disallowed else "valtuudet_not_allowed"
+        return message(request, key, 200, action_url=urls("choose"), action_key="continue")
+    known = {ward.hetu for ward in wards}
+    every = [*wards, *(ward for ward in check.wards if ward.hetu not in known)]
+    data["wards"] = [ward.model_dump(mode="json") for ward in every]
+    data["wards_verified_by"] = GuardianshipVerification.SUOMI_FI_VALTUUDET.value
+    data["wards_verified_at"] = check.verified_at.isoformat()
+    data["applying_for"] = [ward.hetu for ward in every].index(check.wards[0].hetu)
+    services.sessions.save(Kind.SESSION, sid, data)
+    return redirect(urls("apply"))
+
+
+def _callback_url(services: Services) -> str:
+    """Where Valtuudet sends the browser back: the e-service's public address, not the request's Host."""
+    return services.settings.base_url + services.urls("valtuudet_callback")[len(services.settings.root_path) :]
+
+
 def _choose_page(request: Request, data: dict[str, Any], errors: list[dict[str, str]] | None = None) -> Response:
     services = services_of(request)
     t = services.translator(request)
     person, wards = people_of(data)
-    if not wards:
+    offered = valtuudet_offered(services, person)
+    if not wards and not offered:
         return redirect(services.urls("apply"))
     options = [{"value": "self", "label": t("choose_self", name=f"{person.first_names} {person.surname}")}]
     for index, ward in enumerate(wards):
         born = t("date_format", day=ward.birth_date.day, month=ward.birth_date.month, year=ward.birth_date.year)
         options.append({"value": f"ward-{index}", "label": t("choose_child", name=f"{ward.first_names} {ward.surname}", born=born)})
+    if offered:
+        options.append({"value": VALTUUDET, "label": t("choose_valtuudet")})
     chosen = data.get("applying_for")
     selected = f"ward-{chosen}" if isinstance(chosen, int) else ("self" if chosen == "self" else None)
     return render(
@@ -167,7 +229,7 @@ def _form_page(
         status_code=400 if errors else 200,
         person=show_person(applicant, t),
         guardian=show_person(guardian, t) if guardian else None,
-        can_change_applicant=bool(wards),
+        can_change_applicant=bool(wards) or valtuudet_offered(services, applicant if guardian is None else guardian),
         libraries=services.libraries.choices(),
         notification_choices=[choice.value for choice in NotificationPreference],
         decision_languages=[(language.value, LANGUAGE_NAMES[language]) for language in LANGUAGES],

@@ -75,10 +75,10 @@ def login_complete(request: Request) -> RedirectResponse:
         subject=services.sessions.subject(result.logout_subject),
     )
     request.session["sid"] = sid
-    person, wards = people_of(verified)
+    person, _ = people_of(verified)
     if existing_item(services, person) is not None:
         return redirect(urls("status"))
-    return redirect(urls("choose") if wards else urls("apply"))
+    return redirect(urls("apply"))
 
 
 @login.post("/logout", name="logout")

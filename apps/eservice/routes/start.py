@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from apps.eservice.pages import redirect, render, services_of
 from apps.eservice.web import PageError, safe_next
-from schemas.library_card import Language
+from apps.i18n import remember_language
 
 start = APIRouter()
 language = APIRouter()
@@ -20,8 +20,6 @@ def start_page(request: Request) -> HTMLResponse:
 
 @language.get("/language/{code}", name="language")
 def choose_language(request: Request, code: str, next: str | None = None) -> RedirectResponse:
-    try:
-        request.session["lang"] = Language(code).value
-    except ValueError:
-        raise PageError(404, "not_found") from None
+    if not remember_language(request, code):
+        raise PageError(404, "not_found")
     return redirect(safe_next(next, services_of(request).settings.root_path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from apps.eservice.pages import existing_item, people_of, render, require_session, services_of
+from apps.eservice.pages import existing_item, people_of, render, require_session, services_of, valtuudet_offered
 from apps.eservice.status import Phase, StatusView, describe
 
 status = APIRouter()
@@ -29,7 +29,7 @@ def status_page(request: Request) -> Response:
         views=views,
         view_steps=_steps,
         any_in_progress=in_progress,
-        can_apply_for_child=bool(wards),
+        can_apply_for_child=bool(wards) or valtuudet_offered(services, person),
         refresh_seconds=services.settings.status_refresh_seconds if in_progress else 0,
     )
 

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from apps.eservice.web import SmallForm, check_csrf
-from apps.staff.desk.access import Member
+from apps.csrf import FIELD as CSRF_FIELD
+from apps.eservice.web import SmallForm
 from apps.staff.desk.pages import desk_of, notify, render
 from apps.staff.desk.payloads import FieldRejectedError, corrected_payload, hetus
-from apps.staff.desk.views import FilterError, item_filter, item_page, load_item
+from apps.staff.desk.views import FilterError, Member, item_filter, item_page, load_item
 from apps.staff.identity import StaffMember
+from apps.staff.pages import check_csrf
 from kuntaflow.workitems import InvalidTransitionError, ItemChangedError, SubjectKind, WorkItem, WorkQueue
 
 actions = APIRouter()
@@ -93,7 +94,7 @@ def _version(form: dict[str, str]) -> int:
 @actions.post("/tapaukset/{item_id}/henkilotunnus", response_class=HTMLResponse)
 def reveal_hetu(request: Request, member: Member, item_id: int, form: SmallForm) -> HTMLResponse:
     """The case's page with its henkilötunnus shown, after the reason went into the access log."""
-    check_csrf(request, form)
+    check_csrf(request, form.get(CSRF_FIELD))
     desk = desk_of(request)
     with desk.open_queue() as queue:
         item = load_item(request, queue, member, item_id)
@@ -112,12 +113,12 @@ def reveal_hetu(request: Request, member: Member, item_id: int, form: SmallForm)
 @actions.post("/tapaukset/uudelleenyritys", response_class=HTMLResponse)
 def bulk_retry(request: Request, member: Member, form: SmallForm) -> Response:
     """Retry the set the member confirmed: the filter, up to the newest item the confirmation counted."""
-    check_csrf(request, form)
+    check_csrf(request, form.get(CSRF_FIELD))
     params = {name: form.get(name, "") for name in ("process", "state", "error_code", "reference", "older_than_days")}
     try:
         matching = item_filter(request, member, params)
     except FilterError as error:
-        raise HTTPException(422, str(error)) from None
+        raise HTTPException(422, str(error).removeprefix("error_")) from None
     up_to = form.get("up_to_id", "")
     if not up_to.isdigit():
         raise HTTPException(400)
@@ -133,7 +134,7 @@ def bulk_retry(request: Request, member: Member, form: SmallForm) -> Response:
 @actions.post("/tapaukset/{item_id}/{action}", response_class=HTMLResponse)
 def act(request: Request, member: Member, item_id: int, action: str, form: SmallForm) -> Response:
     """Apply one action; afterwards back to the case's page (303), or the page with why not."""
-    check_csrf(request, form)
+    check_csrf(request, form.get(CSRF_FIELD))
     if action not in ACTIONS:
         raise HTTPException(404)
     version = _version(form)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from apps.staff.desk.access import Member, check_administrator, check_may_handle, processes_of
+from apps.staff.access import ensure_may_handle, require_administrator, require_member, staff_settings
 from apps.staff.desk.pages import HELSINKI, WAITING_STATES, desk_of, render
 from apps.staff.desk.payloads import editable_fields, hetus, shown_fields
 from apps.staff.identity import StaffMember
@@ -22,6 +22,17 @@ from schemas.workdays import working_days_between
 
 #: Items on one list page.
 PAGE_SIZE = 50
+
+#: The signed-in member (sign-in first, else); every Desk route depends on it (``apps.staff.access``).
+Member = Annotated[StaffMember, Depends(require_member)]
+#: An administrator (403 for anyone else).
+Administrator = Annotated[StaffMember, Depends(require_administrator)]
+
+
+def processes_of(request: Request, member: StaffMember) -> list[str]:
+    """The processes whose cases ``member`` sees, in a stable order."""
+    return sorted(member.processes(staff_settings(request).role_processes))
+
 
 pages = APIRouter()
 
@@ -73,18 +84,18 @@ def item_filter(request: Request, member: StaffMember, params: dict[str, str]) -
     """
     process = params.get("process") or ""
     if process:
-        check_may_handle(request, member, process)
+        ensure_may_handle(request, member, process)
     state = None
     if params.get("state"):
         try:
             state = ItemState.parse(params["state"])
         except ValueError:
-            raise FilterError("filter_bad_state") from None
+            raise FilterError("error_filter_bad_state") from None
     created_before = None
     if params.get("older_than_days"):
         text = params["older_than_days"].strip()
         if not text.isdigit() or int(text) > 3650:
-            raise FilterError("filter_bad_age")
+            raise FilterError("error_filter_bad_age")
         created_before = datetime.now(UTC) - timedelta(days=int(text))
     return ItemFilter(
         processes=frozenset([process] if process else processes_of(request, member)),
@@ -126,7 +137,7 @@ def bulk_retry_confirmation(request: Request, member: Member) -> HTMLResponse:
     try:
         matching = item_filter(request, member, params)
     except FilterError as error:
-        raise HTTPException(422, str(error)) from None
+        raise HTTPException(422, str(error).removeprefix("error_")) from None
     with desk_of(request).open_queue() as queue:
         count, up_to_id = queue.count(matching, states=sorted(WorkQueue.RETRYABLE))
     return render(request, "bulk_retry.html", params=params, count=count, up_to_id=up_to_id or 0, problem=None)
@@ -211,7 +222,7 @@ def load_item(request: Request, queue: WorkQueue, member: StaffMember, item_id: 
         item = queue.get(item_id)
     except ItemNotFoundError:
         raise HTTPException(404) from None
-    check_may_handle(request, member, item.process)
+    ensure_may_handle(request, member, item.process)
     return item
 
 
@@ -241,9 +252,8 @@ def robot_log(request: Request, member: Member, item_id: int, number: int) -> Fi
 
 
 @pages.get("/kayttoloki", response_class=HTMLResponse)
-def access_log(request: Request, member: Member, before: int | None = None) -> HTMLResponse:
+def access_log(request: Request, member: Administrator, before: int | None = None) -> HTMLResponse:
     """Who looked at whose personal data, when and why: for administrators."""
-    check_administrator(member)
     desk = desk_of(request)
     with desk.open_queue() as queue, desk.access_log(queue) as log:
         entries = log.entries(before_id=before, limit=PAGE_SIZE)

@@ -263,13 +263,20 @@ def _int_param(request: Request, name: str, default: int) -> int:
         raise SpecViolationError([{"message": "Expected integer - got string.", "path": f"/{name}"}]) from None
 
 
-def paginate(request: Request, rows: list[dict[str, Any]], base_total: int, default_order: str) -> JSONResponse:
-    order_by = [part for value in request.query_params.getlist("_order_by") for part in value.split(",") if part]
+def paginate(request: Request, rows: list[dict[str, Any]], base_total: int, default_order: str, *, declared: bool = True) -> JSONResponse:
+    """One page of ``rows`` with Koha's X-Total-Count, X-Base-Total-Count and Link headers.
+
+    ``declared=False`` is an operation whose spec declares no ``_page``/``_per_page``/``_order_by``
+    (``GET /patron_categories``): Koha takes the reserved parameters from the validated input, which
+    holds declared parameters only (Koha/REST/Plugin/Objects.pm ``search_rs``), so it ignores them and
+    answers page 1 of RESTdefaultPageSize in its default order, whatever the client sent.
+    """
+    order_by = [part for value in request.query_params.getlist("_order_by") for part in value.split(",") if part] if declared else []
     for key in reversed(order_by or [default_order]):
         field = key.lstrip("+-")
         rows.sort(key=lambda row: (row.get(field) is None, str(row.get(field) or "").casefold()), reverse=key.startswith("-"))
-    page = max(_int_param(request, "_page", 1), 1)
-    per_page = _int_param(request, "_per_page", DEFAULT_PER_PAGE)
+    page = max(_int_param(request, "_page", 1), 1) if declared else 1
+    per_page = _int_param(request, "_per_page", DEFAULT_PER_PAGE) if declared else DEFAULT_PER_PAGE
     total = len(rows)
     chunk = rows if per_page == -1 else rows[(page - 1) * per_page : page * per_page]
     headers = {"X-Total-Count": str(total), "X-Base-Total-Count": str(base_total)}

@@ -294,7 +294,7 @@ patron_categories = APIRouter(prefix=f"{API}/patron_categories")
 async def list_categories(request: Request) -> JSONResponse:
     _authorize(request, "parameters:manage_patron_categories")
     rows = [dict(c) for c in _store(request).categories.values()]
-    return paginate(request, rows, len(rows), "patron_category_id")
+    return paginate(request, rows, len(rows), "patron_category_id", declared=False)
 
 
 #: In the order the app includes them; each is one resource of the API.

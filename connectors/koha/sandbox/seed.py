@@ -11,7 +11,9 @@ keys, computed with the salt the connector will use.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
 from pydantic import SecretStr
 
 from connectors.koha.sandbox.store import ApiKey, AttributeType, KohaStore
@@ -72,10 +74,11 @@ class SeedPatron:
     email: str | None = None
     mobile: str | None = None
     guarantor_of_index: int | None = None  # index of this patron's guarantor in the seed list
+    card_expires_in_days: int | None = None  # None: enrolled today, the category's period
 
 
-LEGACY_PATRONS = [SeedPatron(None, "Nieminen", "Laura", "1992-07-23", "JYVVAA", "HENKILO", "laura.nieminen@example.org")]
-"""Patrons without a hetu key (registered before keys were kept); no other sandbox knows them."""
+LEGACY_PATRONS = [SeedPatron(None, "Nieminen", "Laura", "1992-07-23", "JYVVAA", "HENKILO", "laura.nieminen@example.org", card_expires_in_days=20)]
+"""Patrons without a hetu key (registered before keys were kept); no other sandbox knows them. Laura's card runs out in 20 days."""
 
 
 def seed_patrons(people: Population) -> list[SeedPatron]:
@@ -99,6 +102,7 @@ def seed_patrons(people: Population) -> list[SeedPatron]:
                 email=person.email,
                 mobile=person.koha.mobile,
                 guarantor_of_index=index[guarantor] if guarantor is not None else None,
+                card_expires_in_days=person.koha.card_expires_in_days,
             )
         )
     return found + LEGACY_PATRONS
@@ -145,4 +149,8 @@ def seed(store: KohaStore, salt: SecretStr, *, hetu_key_attribute: str = "SOTU",
             "relationship_type": "huoltaja" if person.guarantor_of_index is not None else None,
             "extended_attributes": attributes,
         }
+        if person.card_expires_in_days is not None:  # enrolled one enrolment period before that day
+            expires = store.today() + timedelta(days=person.card_expires_in_days)
+            enrolled = expires - relativedelta(months=int(store.categories[person.category_id]["enrolment_period"]))
+            body |= {"expiry_date": expires.isoformat(), "date_enrolled": enrolled.isoformat()}
         ids.append(store.add_patron(body)["patron_id"])

@@ -13,8 +13,8 @@ Suomi.fi's (shared/specs/suomifi/tunnistus):
   XML-signed LogoutRequest (answered over Redirect);
 - ``POST /_sandbox/sessions/{id}/logout``: starts an IdP-initiated logout the way Suomi.fi does,
   in an iframe on the IdP's page;
-- ``GET /persons``, ``GET /persons/{key}/children``, ``POST /guardianship/children``: the test
-  persons and who is whose guardian (what Suomi.fi Valtuudet / VTJ would tell the e-service).
+- ``GET /persons``, ``GET /persons/{key}/children``: the test persons and who is whose guardian,
+  for a person to look at (an e-service asks Suomi.fi Valtuudet, ``connectors/suomifi_valtuudet``).
 
 The people are :func:`connectors.sandbox_people.sandbox_population` (named ones and a generated
 population, shared with the Messages and Koha sandboxes). The picker lists the named ones and has
@@ -29,13 +29,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Body, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from saml2.samlp import STATUS_AUTHN_FAILED
 
@@ -46,7 +45,6 @@ from connectors.suomifi_tunnistus.metadata import build_sp_metadata, sandbox_idp
 from connectors.suomifi_tunnistus.models import Child, ChildAddress
 from connectors.suomifi_tunnistus.sandbox.idp import AuthnRequestInfo, TestIdP
 from connectors.suomifi_tunnistus.settings import SuomiFiSettings
-from schemas import Hetu
 from schemas.hetu import helsinki_today
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -132,12 +130,6 @@ class PersonSummary(BaseModel):
     guardians: list[str]
     children: list[str]
     description: dict[str, str]
-
-
-class GuardianQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
-
-    guardian_hetu: Hetu
 
 
 def summary(person: SandboxPerson, today: date, people: Population) -> PersonSummary:
@@ -381,24 +373,6 @@ def children(request: Request, key: str) -> list[Child] | JSONResponse:
     if person is None:
         return JSONResponse({"error": "no such test person"}, status_code=404)
     return children_of(person, helsinki_today(), people)
-
-
-@persons.post("/guardianship/children", name="guardianship", response_model=None)
-def guardianship(request: Request, payload: Annotated[dict[str, Any], Body()]) -> list[Child] | JSONResponse:
-    """Children whose guardian has this hetu (what a VTJ Huoltaja-Huollettavat query answers).
-
-    Body: ``{"guardian_hetu": "…"}``. A bad hetu is a 422 that does not echo it.
-    """
-    people = _state(request).people
-    try:
-        query = GuardianQuery.model_validate(payload)
-    except ValidationError as error:
-        problems = [
-            {"loc": list(problem["loc"]), "msg": problem["msg"], "type": problem["type"]} for problem in error.errors(include_url=False, include_input=False)
-        ]
-        return JSONResponse({"detail": problems}, status_code=422)
-    guardian = people.by_hetu(query.guardian_hetu.value)
-    return children_of(guardian, helsinki_today(), people) if guardian is not None else []
 
 
 def _picker(request: Request, state: SandboxState, info: AuthnRequestInfo, *, token: str | None = None, error: bool = False) -> HTMLResponse:

@@ -6,9 +6,9 @@ non-disclosure marking, Matti without e-mail, Liisa abroad, Erik from eIDAS, Nor
 generated population (keys ``p0001``…). The IdP can log any of them in.
 
 This module maps a person to the attribute statement of reference/suomifi.md §1.4 and the level
-of assurance. The guardian → child relation is what Suomi.fi itself does not send; in real life
-the e-service asks Suomi.fi Valtuudet or the Population Information System. The sandbox
-publishes it as ``GET /persons/{key}/children`` and ``POST /guardianship/children``.
+of assurance. The guardian → child relation is what Suomi.fi itself does not send; an e-service
+asks Suomi.fi Valtuudet (its sandbox, ``connectors/suomifi_valtuudet``, reads the same people). The
+IdP shows it to a person as ``GET /persons/{key}/children``.
 """
 
 from __future__ import annotations
