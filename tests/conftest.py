@@ -44,6 +44,7 @@ LONGEST_FIRST = (
     "tests/engine/test_workitems_concurrency.py",
     "tests/e2e/test_library_card_browser.py",
     "tests/staff/test_desk_browser.py",
+    "tests/staff/test_desk_signin_browser.py",
     "tests/staff/test_desk.py",
     "tests/e2e/test_eservice_accessibility.py",
 )
