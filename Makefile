@@ -51,6 +51,7 @@ lint: setup
 bench: setup bench-library-card
 	$(BIN)/python bench/queue_bench.py
 	$(BIN)/python bench/mass_recruitment_bench.py
+	$(BIN)/python bench/person_vault_bench.py
 	$(BIN)/python bench/compare.py
 	$(BIN)/python bench/scale_out.py
 	$(BIN)/python bench/latency_curve.py

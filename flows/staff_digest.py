@@ -13,6 +13,7 @@ role and the day, so a retried run sends nothing twice.
 # No `from __future__ import annotations`: Prefect resolves a flow's parameter types when a worker loads it.
 
 from datetime import date
+from typing import Annotated
 from urllib.parse import urlencode
 
 from prefect import flow, get_run_logger
@@ -21,12 +22,13 @@ from pydantic import BaseModel, Field
 from connectors.email.client import EmailClient
 from connectors.email.models import OutgoingEmail
 from connectors.email.settings import EmailSettings
+from flows.parameters import form_field
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkItem, WorkQueue
 from schemas.hetu import helsinki_today
 from schemas.reason_meanings import meaning
 from schemas.staff_roles import Role, StaffRoleSettings
-from schemas.workdays import holiday_name, is_working_day
+from schemas.workdays import day_off_reason
 
 #: The states in which a case waits for a person.
 WAITING = (ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
@@ -64,12 +66,13 @@ def digest_text(role: Role, waiting: dict[str, list[WorkItem]], public_url: str,
 
 
 @flow(name="staff-digest")
-def staff_digest(day: date | None = None) -> DigestSummary:
+def staff_digest(
+    day: Annotated[date | None, form_field("Päivä", "Päivä, jonka kooste lähetetään; tyhjä: tänään Helsingin aikaa.")] = None,
+) -> DigestSummary:
     """Send each role's digest of the cases waiting for a person, on working days only."""
     logger = get_run_logger()
     today = day or helsinki_today()
-    if not is_working_day(today):
-        reason = holiday_name(today) or "viikonloppu"
+    if reason := day_off_reason(today):
         logger.info("%s is not a working day (%s): no digest.", today, reason)
         return DigestSummary(day=today, skipped=reason)
     staff = StaffRoleSettings()

@@ -10,6 +10,11 @@ a henkilötunnus with a valid check character and a real date (``schemas.parse_h
 file, the member and the byte offset, and never the code.
 
     kuntaflow privacy-sweep [FOLDER]     # exit 1 when anything is found
+
+The same sweep, on the queue: :func:`clear_finished_payloads` strips the personal data from the payloads
+of work items finished longer ago than the retention period (``KUNTAFLOW_PAYLOAD_RETENTION_DAYS``),
+keeping ids, codes, the outcome and the audit trail. The ``personal-data-retention`` deployment runs it
+nightly (``flows/personal_data_retention.py``), and ``kuntaflow privacy-sweep --clear-finished-payloads`` at once.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ import gzip
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from kuntaflow.workitems import WorkQueue
 from schemas.hetu import parse_hetu
 
 #: The pattern of schemas.redaction, on bytes: six digits, a century sign, three digits, a check
@@ -109,3 +116,31 @@ def sweep(root: Path, *, known: Iterable[str] = ()) -> list[Finding]:
 
 def files_swept(root: Path) -> int:
     return sum(1 for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+#: Items cleared per transaction: a night's backlog goes in short transactions beside the robots.
+CLEAR_BATCH = 500
+
+
+@dataclass(frozen=True)
+class PayloadRetentionReport:
+    """What :func:`clear_finished_payloads` did: the items cleared and the cut-off they finished before."""
+
+    finished_before: datetime
+    cleared: tuple[int, ...]
+
+
+def clear_finished_payloads(
+    queue: WorkQueue, *, retention: timedelta, keep: Mapping[str, Collection[str]], actor: str, now: datetime | None = None
+) -> PayloadRetentionReport:
+    """Clear the personal data of every item finished (DONE, BUSINESS_FAILED, ABANDONED) more than
+    ``retention`` ago; ``keep`` names, per process, the payload fields that are not personal data.
+
+    Idempotent and in the audit trail (``WorkQueue.clear_personal_data``)."""
+    finished_before = (now or datetime.now(UTC)) - retention
+    cleared: list[int] = []
+    while batch := queue.clear_personal_data(finished_before=finished_before, keep=keep, actor=actor, limit=CLEAR_BATCH):
+        cleared += batch
+        if len(batch) < CLEAR_BATCH:
+            break
+    return PayloadRetentionReport(finished_before=finished_before, cleared=tuple(cleared))

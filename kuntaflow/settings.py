@@ -13,13 +13,17 @@ import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from kuntaflow.person_vault import SealedPersonVault, vault_from_factory
+from kuntaflow.secret_store import FileSecretStore, PrefectSecretStore, SecretStore
 from kuntaflow.workitems import WorkQueue, exponential_backoff
 from schemas.data_home import DataHome
+from schemas.person_vault import PersonVault
 
 
 class KuntaflowSettings(DataHome):
@@ -43,6 +47,22 @@ class KuntaflowSettings(DataHome):
         default=30, ge=0, description="First wait before an APPLICATION_FAILED item is retried; doubles per attempt, capped at one hour."
     )
     robot_timeout_seconds: int = Field(default=1800, gt=0, description="Hard limit for one robot batch subprocess.")
+    payload_retention_days: int = Field(
+        default=90,
+        gt=0,
+        description=(
+            "Days a finished work item (DONE, BUSINESS_FAILED, ABANDONED) keeps its payload's personal data; then the "
+            "personal-data-retention deployment clears it, keeping ids, codes, the outcome and the audit trail."
+        ),
+    )
+    person_vault_factory: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description=(
+            "A city's own person vault: 'package.module:factory', a callable taking these settings and returning a "
+            "schemas.person_vault.PersonVault. Unset: Kuntaflow's vault, sealed in the queue's database."
+        ),
+    )
     worker_limit: int = Field(
         default=4,
         ge=1,
@@ -61,6 +81,14 @@ class KuntaflowSettings(DataHome):
     prefect_user: str = Field(default="kuntaflow", pattern=r"^[^:\s]+$", description="User name for the embedded Prefect server's basic auth (API and UI).")
     prefect_password: SecretStr | None = Field(
         default=None, description="Password for the embedded Prefect server's basic auth; generated once into the data directory when unset."
+    )
+
+    secret_store: Literal["data-dir", "prefect"] = Field(
+        default="data-dir",
+        description=(
+            "Where secrets the engine changes itself (the Suomi.fi Messages password after a rotation) are kept: files in the data "
+            "directory (one machine), or Prefect Secret blocks on the Prefect server (workers on several machines)."
+        ),
     )
 
     @property
@@ -86,8 +114,30 @@ class KuntaflowSettings(DataHome):
             self.queue_url,
             max_attempts=self.max_attempts,
             backoff=functools.partial(exponential_backoff, base_seconds=self.retry_backoff_seconds),
-            payload_key=self.payload_key or self.generated_secret("payload.key", _fernet_key),
+            payload_key=self.sealing_key(),
         )
+
+    def sealing_key(self) -> SecretStr:
+        """The Fernet key that seals payloads and the person vault: from settings, else generated once into the data directory."""
+        return self.payload_key or self.generated_secret("payload.key", _fernet_key)
+
+    def person_vault(self) -> PersonVault:
+        """The person vault these settings name: a city's own (``KUNTAFLOW_PERSON_VAULT_FACTORY``) or Kuntaflow's.
+
+        Close it when done (``with closing(settings.person_vault()) as vault:``).
+
+        Raises:
+            VaultError: the named factory cannot be imported, or does not give a PersonVault.
+        """
+        if self.person_vault_factory is None:
+            return SealedPersonVault(self.queue_url, sealing_key=self.sealing_key(), salt=self.salt())
+        return vault_from_factory(self.person_vault_factory, self)
+
+    def secrets(self) -> SecretStore:
+        """The store ``secret_store`` names."""
+        if self.secret_store == "prefect":
+            return PrefectSecretStore()
+        return FileSecretStore(self.resolved_data_dir / "secrets")
 
     def prefect_auth_string(self) -> SecretStr:
         """``user:password`` for the embedded Prefect server (its ``PREFECT_SERVER_API_AUTH_STRING``,

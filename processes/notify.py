@@ -105,9 +105,11 @@ class NoHetuSource:
 class Notifier:
     """Sends one message to one person through the first channel that takes it, at most one channel per message."""
 
-    def __init__(self, viestit: ViestitClient, email: EmailClient) -> None:
+    def __init__(self, viestit: ViestitClient, email: EmailClient, *, replies_allowed: bool = False) -> None:
+        """``replies_allowed``: the citizen may answer a Suomi.fi message; a reply becomes a ``citizen_reply`` work item."""
         self.viestit = viestit
         self.email = email
+        self.replies_allowed = replies_allowed
 
     def notify(self, recipient: Recipient, text: MessageText, *, external_id: str, checkpoints: Checkpoints, step: str, letter: LetterHeading) -> MessageSent:
         """Send ``text`` once; ``step`` names this message's checkpoints (``<step>_channel``, ``<step>_sent``).
@@ -172,7 +174,9 @@ class Notifier:
     def send_electronic(self, external_id: str, recipient: Recipient, text: MessageText) -> str | None:
         assert recipient.hetu is not None
         try:
-            result = self.viestit.send_electronic(NewElectronicMessage(external_id=external_id, recipient=recipient.hetu, electronic=electronic(text)))
+            result = self.viestit.send_electronic(
+                NewElectronicMessage(external_id=external_id, recipient=recipient.hetu, electronic=electronic(text, replies_allowed=self.replies_allowed))
+            )
         except MailboxNotInUseError:
             log.warning("Suomi.fi Messages: the mailbox is no longer in use; falling back.")
             return None
@@ -198,7 +202,7 @@ class Notifier:
             NewMultichannelMessage(
                 external_id=external_id,
                 recipient=recipient.hetu,
-                electronic=electronic(text),
+                electronic=electronic(text, replies_allowed=self.replies_allowed),
                 paper_mail=PaperMail(attachment=attachment, recipient_address=letter.recipient, sender_address=letter.sender),
             )
         )
@@ -225,8 +229,9 @@ def _letter_address(recipient: Recipient) -> FinnishAddress | None:
     return recipient.postal_address if recipient.hetu is not None else None
 
 
-def electronic(text: MessageText) -> ElectronicMessage:
-    return ElectronicMessage(title=text.title, body=text.body)
+def electronic(text: MessageText, *, replies_allowed: bool = False) -> ElectronicMessage:
+    """The message as Suomi.fi Messages takes it; with ``replies_allowed`` anyone may answer it."""
+    return ElectronicMessage(title=text.title, body=text.body, reply_allowed_by="Anyone" if replies_allowed else "No one")
 
 
 __all__ = ["ChannelChosen", "HetuSource", "LetterHeading", "MessageSent", "NoHetuSource", "Notifier", "Recipient"]

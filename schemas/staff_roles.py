@@ -13,6 +13,8 @@ from enum import StrEnum
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.card_expiry import PROCESS as CARD_EXPIRY
+from schemas.citizen_reply import PROCESS as CITIZEN_REPLY
 from schemas.email_address import check_address
 from schemas.employee import CONFIRMATION_PROCESS
 from schemas.employee import PROCESS as EMPLOYMENT_START
@@ -50,10 +52,10 @@ class StaffRoleSettings(BaseSettings):
     )
     role_processes: dict[Role, list[str]] = Field(
         default={
-            Role.LIBRARIAN: [LIBRARY_CARD],
+            Role.LIBRARIAN: [LIBRARY_CARD, CARD_EXPIRY, CITIZEN_REPLY],
             Role.HR: [EMPLOYMENT_START, CONFIRMATION_PROCESS],
             Role.RECRUITER: [MASS_RECRUITMENT],
-            Role.ADMINISTRATOR: [LIBRARY_CARD, EMPLOYMENT_START, CONFIRMATION_PROCESS, MASS_RECRUITMENT],
+            Role.ADMINISTRATOR: [LIBRARY_CARD, CARD_EXPIRY, CITIZEN_REPLY, EMPLOYMENT_START, CONFIRMATION_PROCESS, MASS_RECRUITMENT],
         },
         description="Whose cases each role sees and acts on. An administrator also reads the access log.",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +15,10 @@ from apps.cli import db_commands as cli_db
 from apps.cli import queue_commands as cli_queue
 from apps.cli import sandbox_commands as cli_sandbox
 from apps.cli import stack_commands as cli_stack
+from kuntaflow.privacy_sweep import clear_finished_payloads as clear_payloads
 from kuntaflow.privacy_sweep import files_swept, sweep
 from kuntaflow.settings import KuntaflowSettings
+from processes.payload_retention import KEPT_PAYLOAD_FIELDS
 from schemas.redaction import install as install_redaction
 
 app = typer.Typer(
@@ -124,12 +127,27 @@ def new_process(
 @app.command("privacy-sweep")
 def privacy_sweep(
     folder: Annotated[str | None, typer.Argument(help="What to look through; default: the data directory.")] = None,
+    clear_finished_payloads: Annotated[
+        bool,
+        typer.Option(
+            "--clear-finished-payloads",
+            help="First clear the personal data of work items finished more than KUNTAFLOW_PAYLOAD_RETENTION_DAYS ago, "
+            "as the nightly personal-data-retention deployment does.",
+        ),
+    ] = False,
 ) -> None:
     """Look through every file Kuntaflow wrote (databases, robot outputs, workbooks, logs) for a
     henkilötunnus; print where each is (never the code) and exit 1 if any is found."""
-    root = Path(folder) if folder else KuntaflowSettings().resolved_data_dir
+    settings = KuntaflowSettings()
+    root = Path(folder) if folder else settings.resolved_data_dir
     if not root.is_dir():
         raise typer.BadParameter(f"{root} is not a folder", param_hint="FOLDER")
+    if clear_finished_payloads:
+        with settings.work_queue() as queue:
+            retention = timedelta(days=settings.payload_retention_days)
+            cleared = clear_payloads(queue, retention=retention, keep=KEPT_PAYLOAD_FIELDS, actor="kuntaflow privacy-sweep")
+        before = f"{cleared.finished_before:%Y-%m-%d %H:%M} UTC"
+        typer.echo(f"{len(cleared.cleared)} finished work items lost their payload's personal data (finished before {before}).")
     findings = sweep(root)
     for finding in findings:
         typer.echo(str(finding))

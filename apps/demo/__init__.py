@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 #: Modules under ``apps.demo``, in the order ``kuntaflow run`` runs them.
-PROCESSES: tuple[str, ...] = ("library_card", "employment_start", "mass_recruitment", "card_expiry")
+PROCESSES: tuple[str, ...] = ("library_card", "citizen_replies", "employment_start", "mass_recruitment", "card_expiry")
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Suomi.fi Messages (Suomi.fi-viestit) REST API connector: mailbox check, electronic and multichannel
-messages with paper fallback, attachments, events. Contract: shared/specs/suomifi/messages-rest/messages-api.yaml."""
+messages with paper fallback, paper mail by address, attachments, events, citizens' messages, password change.
+Contract: shared/specs/suomifi/messages-rest/messages-api.yaml."""
 
 from connectors.suomifi_viestit.client import ViestitClient
 from connectors.suomifi_viestit.errors import (
@@ -22,8 +23,10 @@ from connectors.suomifi_viestit.models import (
     EventType,
     LocalisedContent,
     LocalisedTitle,
+    MessageFromEndUser,
     NewElectronicMessage,
     NewMultichannelMessage,
+    NewPaperMailWithoutId,
     Notifications,
     PaperMail,
     SendResult,
@@ -43,8 +46,10 @@ __all__ = [
     "LocalisedContent",
     "LocalisedTitle",
     "MailboxNotInUseError",
+    "MessageFromEndUser",
     "NewElectronicMessage",
     "NewMultichannelMessage",
+    "NewPaperMailWithoutId",
     "Notifications",
     "PaperMail",
     "RepliedMessageNotFoundError",

@@ -1,8 +1,10 @@
 """Typed client for the Suomi.fi Messages REST API: mailbox check, v2 messages, attachments, events.
 
 Contract: shared/specs/suomifi/messages-rest/messages-api.yaml (OpenAPI 3.0.1, info.version
-1.0.0): ``POST /v1/token`` (in :mod:`.auth`), ``POST /v1/mailboxes/active``, ``POST
-/v2/messages/electronic``, ``POST /v2/messages``, ``POST /v2/attachments``, ``GET /v2/events``.
+1.0.0): ``POST /v1/token`` (in :mod:`.auth`), ``POST /v1/change-password``, ``POST
+/v1/mailboxes/active``, ``POST /v2/messages/electronic``, ``POST /v2/messages``, ``POST
+/v2/paper-mail-without-id``, ``POST /v2/attachments``, ``GET /v2/events``, ``GET
+/v2/messages/{id}``, ``GET /v1/attachments/{id}`` and ``GET /v1/messages/id``.
 
 Idempotency: ``externalId`` is the key. "If the same externalId is used more than once, a 409
 response is returned, containing the original messageId … These HTTP 409 responses should be
@@ -22,11 +24,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from connectors.errors import AutomationError, IntegrationError
 from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
 from connectors.letters.pdf import PostalAddress
-from connectors.suomifi_viestit.auth import ViestitTokenAuth
+from connectors.suomifi_viestit.auth import PasswordSource, ViestitTokenAuth
 from connectors.suomifi_viestit.errors import (
     AttachmentTooLargeError,
     MailboxNotInUseError,
@@ -40,14 +43,18 @@ from connectors.suomifi_viestit.models import (
     ATTACHMENT_MAX_BYTES,
     ATTACHMENT_MEDIA_TYPES,
     MAILBOX_BATCH_LIMIT,
+    AccessTokenResponse,
     AttachmentReference,
     ElectronicMessage,
     EndUsersWithActiveMailbox,
     EventsPage,
     MessageAlreadyExistsResponse,
+    MessageFromEndUser,
+    MessageIdResponse,
     MessageResponse,
     NewElectronicMessage,
     NewMultichannelMessage,
+    NewPaperMailWithoutId,
     PaperMail,
     SendResult,
 )
@@ -67,19 +74,57 @@ class ViestitClient(ConnectorClient):
         *,
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        passwords: PasswordSource | None = None,
     ) -> None:
+        """``passwords`` gives the password(s) to try at each token fetch (a rotated password's store);
+        by default the settings' one."""
         self.settings = settings or ViestitSettings()
-        self.auth = ViestitTokenAuth(self.settings.base_url, self.settings.username, self.settings.password)
-        self.api = ApiClient(
-            self.settings.base_url,
-            system=SYSTEM,
-            auth=self.auth,
-            timeout=self.settings.timeout_seconds,
-            transport=transport,
-            retry=retry or RetryPolicy(attempts=self.settings.retry_attempts),
-            error_mapper=_map_viestit_error,
-            transient_error=ViestitUnavailableError,
+        self.auth = ViestitTokenAuth(self.settings.base_url, self.settings.username, passwords or self.settings.password)
+        options: dict[str, Any] = {
+            "system": SYSTEM,
+            "timeout": self.settings.timeout_seconds,
+            "transport": transport,
+            "retry": retry or RetryPolicy(attempts=self.settings.retry_attempts),
+            "error_mapper": _map_viestit_error,
+            "transient_error": ViestitUnavailableError,
+        }
+        self.api = ApiClient(self.settings.base_url, auth=self.auth, **options)
+        # /v1/token and /v1/change-password carry their credentials in the body, not in Authorization.
+        self.account_api = ApiClient(self.settings.base_url, **options)
+
+    def close(self) -> None:
+        self.account_api.close()
+        super().close()
+
+    # ------------------------------------------------------------------ the system's password
+
+    def password_works(self, password: SecretStr) -> bool:
+        """Whether ``POST /v1/token`` accepts the system's username with ``password`` (400: it does not)."""
+        response = self.account_api.request(
+            "POST", "/v1/token", json={"username": self.settings.username, "password": password.get_secret_value()}, accept={400}, resend=True
         )
+        return response.status_code == 200
+
+    def change_password(self, current: SecretStr, new: SecretStr) -> None:
+        """``POST /v1/change-password``: a token got with ``current`` goes in the body with both passwords.
+
+        Not resent after a lost answer: the service may have changed the password already, and then
+        ``current`` no longer works. Whoever calls this keeps ``new`` until it is known whether the
+        service took it (see ``password_works``).
+
+        Raises:
+            ViestitAuthenticationError: ``current`` is refused.
+            ViestitRejectedError: the service refused the change (the policy, or too soon after the last one).
+            ViestitUnavailableError: 5xx or no answer.
+        """
+        login = {"username": self.settings.username, "password": current.get_secret_value()}
+        answer = self.account_api.request("POST", "/v1/token", json=login, accept={400}, resend=True)
+        if answer.status_code == 400:
+            raise ViestitAuthenticationError(f"{SYSTEM}: POST /v1/token refused the current password; the password was not changed", status_code=400)
+        token = self.account_api.decode(answer, AccessTokenResponse)
+        body = {"accessToken": token.access_token, "currentPassword": current.get_secret_value(), "newPassword": new.get_secret_value()}
+        self.account_api.request("POST", "/v1/change-password", json=body, resend=False)
+        logger.info("%s: the system's password was changed", SYSTEM)
 
     # ------------------------------------------------------------------ mailboxes
 
@@ -172,6 +217,48 @@ class ViestitClient(ConnectorClient):
             )
         # Resending after a lost answer only leaves an unused copy, which the service removes after 24 h.
         return self.api.request_model(AttachmentReference, "POST", "/v2/attachments", files=files, resend=True)
+
+    def send_paper_mail_without_id(self, message: NewPaperMailWithoutId) -> SendResult:
+        """Print and post a letter to an address, no hetu needed (``POST /v2/paper-mail-without-id``).
+
+        A reused ``externalId`` answers 409 without the messageId here (``ErrorResponseV1``), so it
+        is looked up with ``GET /v1/messages/id``; the result is then ``already_sent=True`` as for
+        the other sends.
+        """
+        body = {"externalId": message.external_id, "sender": {"serviceId": self.settings.service_id}, "paperMail": self._paper_mail(message.paper_mail)}
+        ids = {"external_id": message.external_id}
+        response = self.api.request("POST", "/v2/paper-mail-without-id", json=body, accept={409}, resend=True, business_ids=ids)
+        trace_id = response.headers.get("traceId")
+        if response.status_code == 409:
+            existing = self.message_id_for(message.external_id)
+            if existing is None:
+                raise IntegrationError(f"{SYSTEM}: externalId {message.external_id} is in use but has no message", code="UNEXPECTED_RESPONSE", business_ids=ids)
+            return SendResult(message_id=existing, external_id=message.external_id, already_sent=True, trace_id=trace_id)
+        created = self.api.decode(response, MessageResponse, business_ids=ids)
+        logger.info("%s: externalId %s posted as paper mail %s", SYSTEM, message.external_id, created.message_id)
+        return SendResult(message_id=created.message_id, external_id=message.external_id, already_sent=False, trace_id=trace_id)
+
+    def message_id_for(self, external_id: str) -> int | None:
+        """The messageId of the message sent with ``external_id`` (``GET /v1/messages/id``); None if there is none."""
+        response = self.api.request("GET", "/v1/messages/id", params={"externalId": external_id}, accept={404}, business_ids={"external_id": external_id})
+        if response.status_code == 404:
+            return None
+        return self.api.decode(response, MessageIdResponse).message_id
+
+    # ------------------------------------------------------------------ messages from citizens
+
+    def message_from_end_user(self, message_id: int) -> MessageFromEndUser:
+        """A message a citizen sent us (``GET /v2/messages/{id}``), e.g. a reply; its id comes from an event.
+
+        Raises:
+            NotFoundError: no such message, or older than 60 days.
+        """
+        return self.api.request_model(MessageFromEndUser, "GET", f"/v2/messages/{message_id}", business_ids={"message_id": message_id})
+
+    def end_user_attachment(self, attachment_id: str) -> bytes:
+        """The content of a file a citizen attached (``GET /v1/attachments/{id}``), kept 60 days."""
+        response = self.api.request("GET", f"/v1/attachments/{attachment_id}", headers={"Accept": "*/*"}, business_ids={"attachment_id": attachment_id})
+        return response.content
 
     # ------------------------------------------------------------------ events
 

@@ -428,6 +428,13 @@ class NewMultichannelMessage(_Input):
     paper_mail: PaperMail
 
 
+class NewPaperMailWithoutId(_Input):
+    """Paper mail to an address only, no hetu or business ID (``POST /v2/paper-mail-without-id``)."""
+
+    external_id: str = Field(min_length=1, max_length=256)
+    paper_mail: PaperMail
+
+
 # ------------------------------------------------------------------------------ what the service answers
 
 
@@ -440,6 +447,70 @@ class MessageAlreadyExistsResponse(_Answer):
 
     message_id: int
     reason: str | None = None
+
+
+class MessageIdResponse(_Answer):
+    """``GET /v1/messages/id``: the messageId the service gave a message, by its externalId."""
+
+    message_id: int
+
+
+class AccessTokenResponse(_Answer):
+    access_token: str = Field(min_length=1, repr=False)
+    expires_in: int
+    token_type: str
+
+
+class EndUserAttachment(_Answer):
+    """A file a citizen attached (``Attachment``); download it with ``end_user_attachment(attachment_id)``."""
+
+    attachment_id: str
+    filename: str | None = None
+    media_type: str | None = None
+    size_bytes: int | None = None
+
+
+class MessageThread(_Answer):
+    """``ThreadV2``: the thread's first message and, when we started it, our externalId for it."""
+
+    root_message_id: int
+    thread_external_id: str | None = None
+
+
+class EndUserMessageContent(_Answer):
+    """``ElectronicMessageFromEndUserV2``: the title and body are the citizen's words, kept out of reprs."""
+
+    message_id: int
+    created_at: datetime
+    title: str = Field(repr=False)
+    body: str = Field(repr=False)
+    attachments: list[EndUserAttachment] = []
+    thread: MessageThread | None = None
+
+
+class MessageSenderActor(_Answer):
+    """A person or organisation; ``id`` is a hetu or a business ID, so it never appears in a repr."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, alias_generator=to_camel, populate_by_name=True, hide_input_in_errors=True)
+
+    id: str = Field(repr=False)
+    name: str = Field(repr=False)
+
+
+class MessageSender(_Answer):
+    mailbox_owner: MessageSenderActor
+    person_sending_message_on_behalf_of_mailbox_owner: MessageSenderActor | None = None
+
+
+class MessageFromEndUser(_Answer):
+    """``GET /v2/messages/{id}`` (``MessageFromEndUserResponseV2``): what a citizen sent, kept 60 days."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, alias_generator=to_camel, populate_by_name=True, hide_input_in_errors=True)
+
+    message_id: int
+    created_at: datetime
+    electronic: EndUserMessageContent
+    sender: MessageSender | None = None
 
 
 class ErrorResponse(_Answer):
@@ -499,7 +570,10 @@ class EventType(StrEnum):
 
 
 class EventMetadata(_Answer):
-    """The union of every v2 event's metadata; which fields are set depends on the event type."""
+    """The union of every v2 event's metadata; which fields are set depends on the event type.
+
+    ``Electronic message from end user`` carries only ``messageId`` (the citizen's message, read it
+    with ``message_from_end_user``) and ``serviceId``."""
 
     message_id: int
     service_id: str

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
 from kuntaflow.workitems.migrate import QueueDatabase
 from kuntaflow.workitems.schema import access_log
@@ -69,28 +70,9 @@ class AccessLog(QueueDatabase):
         Raises:
             ValueError: no actor, no action or no stated purpose (nothing is written).
         """
-        purpose = " ".join(purpose.split())
-        if not actor.strip():
-            raise ValueError("an access-log entry needs the person or process that looks")
-        if not action.strip():
-            raise ValueError("an access-log entry needs the action, e.g. 'show_hetu'")
-        if not purpose:
-            raise ValueError("state why you need to see the personal data; the reason goes into the access log")
-        if len(purpose) > MAX_PURPOSE_LENGTH:
-            raise ValueError(f"the reason is {len(purpose)} characters; keep it under {MAX_PURPOSE_LENGTH}")
-        row = {
-            "at": datetime.now(UTC),
-            "actor": actor.strip(),
-            "action": action.strip(),
-            "subject_kind": SubjectKind(subject_kind).value,
-            "subject_id": str(subject_id),
-            "process": process,
-            # A purpose is free text a person typed: a henkilötunnus in it is masked like anywhere else.
-            "purpose": redact(purpose),
-        }
+        row = entry_row(actor=actor, action=action, subject_kind=subject_kind, subject_id=subject_id, purpose=purpose, process=process)
         with self._tx() as conn:
-            entry_id = conn.execute(insert(access_log).values(**row).returning(access_log.c.id)).scalar_one()
-        return AccessEntry(id=entry_id, **row)
+            return write_entry(conn, row)
 
     def entries(
         self,
@@ -114,6 +96,40 @@ class AccessLog(QueueDatabase):
         with self._tx() as conn:
             rows = conn.execute(query).all()
         return [AccessEntry.model_validate({**row._mapping, "at": _utc(row.at)}) for row in rows]
+
+
+def entry_row(*, actor: str, action: str, subject_kind: SubjectKind | str, subject_id: str | int, purpose: str, process: str | None = None) -> dict[str, Any]:
+    """One entry's row, checked: what :meth:`AccessLog.record` writes, for a caller that writes it in its
+    own transaction beside the act it records (the person vault).
+
+    Raises:
+        ValueError: no actor, no action or no stated purpose.
+    """
+    purpose = " ".join(purpose.split())
+    if not actor.strip():
+        raise ValueError("an access-log entry needs the person or process that looks")
+    if not action.strip():
+        raise ValueError("an access-log entry needs the action, e.g. 'show_hetu'")
+    if not purpose:
+        raise ValueError("state why you need to see the personal data; the reason goes into the access log")
+    if len(purpose) > MAX_PURPOSE_LENGTH:
+        raise ValueError(f"the reason is {len(purpose)} characters; keep it under {MAX_PURPOSE_LENGTH}")
+    return {
+        "at": datetime.now(UTC),
+        "actor": actor.strip(),
+        "action": action.strip(),
+        "subject_kind": SubjectKind(subject_kind).value,
+        "subject_id": str(subject_id),
+        "process": process,
+        # A purpose is free text a person typed: a henkilötunnus in it is masked like anywhere else.
+        "purpose": redact(purpose),
+    }
+
+
+def write_entry(conn: Connection, row: dict[str, Any]) -> AccessEntry:
+    """Insert a row from :func:`entry_row` on ``conn`` (in the caller's transaction); return the entry."""
+    entry_id = conn.execute(insert(access_log).values(**row).returning(access_log.c.id)).scalar_one()
+    return AccessEntry(id=entry_id, **row)
 
 
 def _utc(value: datetime) -> datetime:

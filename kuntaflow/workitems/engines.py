@@ -95,6 +95,9 @@ def _create_engine(url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # A cleared payload or a forgotten person is overwritten with zeros, not left in free space. Debian's
+        # SQLite is built with this on; other builds (macOS, python.org) are not.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

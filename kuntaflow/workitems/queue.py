@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +36,9 @@ from schemas.redaction import redact
 
 DEFAULT_LEASE_SECONDS = 300
 SEALED = "_sealed"
+#: What a finished payload keeps once its personal data is cleared (clear_personal_data), and its audit action.
+CLEARED_FIELD = "_personal_data_cleared"
+CLEARED_ACTION = "clear_personal_data"
 _AUDIT_INSERT = insert(audit)
 DEFAULT_MAX_ATTEMPTS = 5
 
@@ -866,6 +869,30 @@ class WorkQueue(QueueDatabase):
         with self._tx() as conn:
             self._current(conn, item_id, action, expected_version)
             self._audit(conn, [item_id], actor, action, None, None, redact(reason), _now())
+
+    def clear_personal_data(self, *, finished_before: datetime, keep: Mapping[str, Collection[str]], actor: str, limit: int = 500) -> list[int]:
+        """Strip the payloads of items finished before ``finished_before`` down to the fields ``keep`` names
+        for their process, plus ``_personal_data_cleared`` (when); return the ids cleared, at most ``limit``.
+
+        State, codes, output, checkpoints and the audit trail stay; each clearing is an audit entry
+        ``clear_personal_data``. An item cleared since its last change is left alone, so a second run clears
+        nothing twice; one an operator changed since (an edit, a retry) is cleared again when it is finished again.
+        """
+        c, a = work_items.c, audit.c
+        cleared_since_change = select(a.id).where(a.item_id == c.id, a.action == CLEARED_ACTION, a.at >= c.updated_at).exists()
+        final = [state.value for state in ItemState if state.is_final]
+        query = select(work_items).where(c.state.in_(final), c.updated_at < finished_before, ~cleared_since_change).order_by(c.id).limit(limit)
+        now = _now()
+        cleared: list[int] = []
+        with self._tx() as conn:
+            for row in conn.execute(query.with_for_update(skip_locked=True) if self._is_postgres else query).all():
+                kept = {name: value for name, value in self._item(row).payload.items() if name in keep.get(row.process, ())}
+                payload = self._seal({**kept, CLEARED_FIELD: now.isoformat(timespec="seconds")})
+                conn.execute(update(work_items).where(c.id == row.id).values(payload=payload, version=c.version + 1))
+                reason = f"personal data removed from the payload; kept: {', '.join(sorted(kept)) or 'nothing'}"
+                self._audit(conn, [row.id], actor, CLEARED_ACTION, None, None, reason, now)
+                cleared.append(row.id)
+        return cleared
 
 
 #: What a list shows of an item: everything but the payload and the output.

@@ -95,3 +95,26 @@ access_log = Table(
     Column("purpose", Text, nullable=False),
     Index("ix_kf_access_log_subject", "subject_kind", "subject_id"),
 )
+
+# The person vault (kuntaflow/person_vault): a person's henkilötunnus and how to reach them, sealed with the
+# payload key, under the salted key Koha holds; and the relationships they are kept for (retention).
+person_vault = Table(
+    "kf_person_vault",
+    metadata,
+    Column("person_key", String(64), primary_key=True),
+    Column("sealed", Text, nullable=False),
+    Column("guardian_key", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+person_relations = Table(
+    "kf_person_relations",
+    metadata,
+    Column("person_key", String(64), ForeignKey("kf_person_vault.person_key"), primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("ref", String(128), primary_key=True),
+    Column("process", String(64), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)

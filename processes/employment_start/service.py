@@ -56,11 +56,16 @@ from processes.employment_start.confirmation import ConfirmationPayload, Employm
 from processes.employment_start.documents import checklist_text, welcome_text, write_plan_workbook
 from processes.employment_start.orientation import orientation_plan
 from processes.validation import problems
-from schemas.employee import CONFIRMATION_PROCESS, HIRE_FIELD_NAMES, NewEmployee, StartCheck, check_start, employee_from_payload, hire_fields_missing
+from schemas.employee import CONFIRMATION_PROCESS, HIRE_FIELD_NAMES, PROCESS, NewEmployee, StartCheck, check_start, employee_from_payload, hire_fields_missing
 from schemas.hetu import helsinki_today
+from schemas.person_vault import PersonDetails, PersonVault, Relation, RelationKind
 from schemas.workdays import add_working_days
 
 log = logging.getLogger(__name__)
+
+#: Why the person vault keeps a new employee (the access log shows it); who stores them.
+EMPLOYEE_PURPOSE = "palvelussuhde: työsuhteen aloitus ja työnantajan ilmoitukset työntekijälle"
+VAULT_ACTOR = f"robot:{PROCESS}"
 
 
 class EmploymentStartCase:
@@ -92,7 +97,11 @@ class EmploymentStartCase:
 
 
 class EmploymentStartService:
-    """The steps of one employment start, over an HR, a service-desk and an e-mail client."""
+    """The steps of one employment start, over an HR, a service-desk and an e-mail client.
+
+    ``vault``: the person vault the new employee is kept in once HR has them (by their hetu key); None
+    keeps nobody (tests of other steps).
+    """
 
     def __init__(
         self,
@@ -102,8 +111,10 @@ class EmploymentStartService:
         *,
         engine: KuntaflowSettings | None = None,
         settings: EmploymentStartSettings | None = None,
+        vault: PersonVault | None = None,
     ) -> None:
         self.hr = hr
+        self.vault = vault
         self.desk = desk
         self.email = email
         self.engine = engine or KuntaflowSettings()
@@ -177,6 +188,7 @@ class EmploymentStartService:
                 ),
                 idempotency_key=f"{case.reference}:employee",
             )
+            self.remember(case, made.employee.employee_id)
             case.checkpoints.record(EmployeeCreated(employee_id=made.employee.employee_id, created=made.created))
         done = case.checkpoints.get(EmploymentCreated)
         if done is not None:
@@ -198,6 +210,17 @@ class EmploymentStartService:
         done = EmploymentCreated(employment_id=job.employment.employment_id, status=job.employment.status, created=job.created)
         case.checkpoints.record(done)
         log.info("Work item %s: employment %s registered in HR (%s).", case.item_id, done.employment_id, done.status)
+
+    def remember(self, case: EmploymentStartCase, employee_id: int) -> None:
+        """Keep the employee in the person vault (this start and the HR employee as the relationships), in
+        Finnish, HR's language for them. Before the step's checkpoint, so a retry stores again rather than never."""
+        if self.vault is None:
+            return
+        relations = [
+            Relation(kind=RelationKind.WORK_ITEM, ref=str(case.item_id), process=PROCESS, purpose=EMPLOYEE_PURPOSE),
+            Relation(kind=RelationKind.EMPLOYEE, ref=str(employee_id), process=PROCESS, purpose=EMPLOYEE_PURPOSE),
+        ]
+        self.vault.store(PersonDetails(hetu=case.employee.hetu), relations=relations, actor=VAULT_ACTOR)
 
     def open_service_requests(self, case: EmploymentStartCase) -> None:
         """Open one service-desk request per thing the person needs, each due before the start date."""

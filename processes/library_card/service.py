@@ -30,6 +30,7 @@ from processes.notify import LetterHeading, Notifier, Recipient
 from processes.validation import problems
 from schemas.hetu import Hetu, hetu_key
 from schemas.library_card import (
+    PROCESS,
     ApplicationDecision,
     DecisionFacts,
     Language,
@@ -43,6 +44,7 @@ from schemas.library_card import (
     decision_text,
     needs_guarantor,
 )
+from schemas.person_vault import PersonDetails, PersonVault, Relation, RelationKind
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,10 @@ CASE_NAME = {Language.FI: "Kirjastokorttihakemus", Language.SV: "Ansökan om bib
 
 #: Koha's notice languages for the e-service's languages.
 KOHA_LANGUAGES = {Language.FI: "fi-FI", Language.SV: "sv-SE", Language.EN: "en"}
+#: Why the person vault keeps a patron and a child's guarantor (the access log shows it); who stores them.
+PATRON_PURPOSE = "kirjastokortin haltija: päätökset ja ilmoitukset kortista"
+GUARANTOR_PURPOSE = "lapsen kirjastokortin takaaja (huoltaja): ilmoitukset lapsen kortista"
+VAULT_ACTOR = f"robot:{PROCESS}"
 
 
 class LibraryCardSettings(BaseSettings):
@@ -101,11 +107,27 @@ class LibraryCardCase:
 
 
 class LibraryCardService:
-    """The steps of one application, over a Koha, a Messages and an e-mail client."""
+    """The steps of one application, over a Koha, a Messages and an e-mail client.
 
-    def __init__(self, koha: KohaClient, viestit: ViestitClient, email: EmailClient, *, salt: SecretStr, settings: LibraryCardSettings | None = None) -> None:
+    ``vault``: the person vault a registered patron, an existing patron and a child's guarantor are kept
+    in (by their hetu key, the key Koha holds), so processes that start from Koha can reach them; None
+    keeps nobody (tests of other steps).
+    """
+
+    def __init__(
+        self,
+        koha: KohaClient,
+        viestit: ViestitClient,
+        email: EmailClient,
+        *,
+        salt: SecretStr,
+        settings: LibraryCardSettings | None = None,
+        vault: PersonVault | None = None,
+    ) -> None:
         self.koha = koha
-        self.notifier = Notifier(viestit, email)
+        self.vault = vault
+        # A citizen may answer the decision; the answer reaches staff as a citizen_reply work item.
+        self.notifier = Notifier(viestit, email, replies_allowed=True)
         self.salt = salt
         self.settings = settings or LibraryCardSettings()
         self._libraries: dict[str, Library] | None = None
@@ -152,6 +174,8 @@ class LibraryCardService:
         if lookup is None:
             found = self.koha.find_patron_by_hetu_key(self.key(hetu))
             lookup = PatronLookup(existing_patron_id=found.patron_id if found else None, existing_library_id=found.library_id if found else None)
+            if found is not None:
+                self.remember(case, case.application.applicant, patron_id=found.patron_id, purpose=PATRON_PURPOSE)
             case.checkpoints.record(lookup)
         else:
             log.info("Looked up on an earlier attempt (checkpoint patron_lookup).")
@@ -194,6 +218,7 @@ class LibraryCardService:
         if patron is None:
             case.set_reason(ReasonCode.POSSIBLE_DUPLICATE_STAFF_REVIEW)
             return
+        self.remember(case, applicant, patron_id=patron.patron_id, purpose=PATRON_PURPOSE, guardian=application.guardian if guarantor else None)
         created = PatronCreated(
             patron_id=patron.patron_id,
             category_id=patron.category_id,
@@ -265,6 +290,7 @@ class LibraryCardService:
                     raise
                 found = self.koha.get_patron(duplicate.existing_patron_id)
                 created = False
+        self.remember(case, guardian, patron_id=found.patron_id, purpose=GUARANTOR_PURPOSE)
         case.checkpoints.record(GuarantorRegistered(patron_id=found.patron_id, created=created))
         log.info("Guarantor: patron %s (%s).", found.patron_id, "registered now" if created else "already a patron")
         return found.patron_id
@@ -294,6 +320,20 @@ class LibraryCardService:
     def key(self, hetu: Hetu | str) -> str:
         """The salted key Koha holds instead of the hetu."""
         return hetu_key(hetu, self.salt)
+
+    def remember(self, case: LibraryCardCase, person: VerifiedPerson, *, patron_id: int, purpose: str, guardian: VerifiedPerson | None = None) -> None:
+        """Keep the patron in the person vault (this application and the patron record as the relationships),
+        in the application's language, a child naming the guardian's key. Before the step's checkpoint,
+        so a retried step stores again (idempotent) rather than never."""
+        if self.vault is None or person.hetu is None:
+            return
+        guardian_key = self.key(guardian.hetu) if guardian and guardian.hetu else None
+        details = PersonDetails(hetu=person.hetu, language=case.application.language, guardian_key=guardian_key)
+        relations = [
+            Relation(kind=RelationKind.WORK_ITEM, ref=str(case.item_id), process=PROCESS, purpose=purpose),
+            Relation(kind=RelationKind.LIBRARY_PATRON, ref=str(patron_id), process=PROCESS, purpose=purpose),
+        ]
+        self.vault.store(details, relations=relations, actor=VAULT_ACTOR)
 
 
 def recipient_of(application: LibraryCardApplication) -> Recipient:

@@ -17,8 +17,11 @@ from connectors.email.client import EmailClient
 from connectors.email.settings import EmailSettings
 from connectors.koha import KohaClient, KohaSettings
 from connectors.suomifi_viestit import ViestitClient, ViestitSettings
+from kuntaflow.person_vault import VaultHetuSource
+from kuntaflow.settings import KuntaflowSettings
 from processes.card_expiry.service import CardExpiryService, ReminderCase
 from robots.libraries.keyword_support import WorkItemSteps, re_raise_for_robot
+from schemas.card_expiry import PROCESS
 
 __all__ = ["CardExpiryKeywords"]
 
@@ -46,4 +49,7 @@ class CardExpiryKeywords(WorkItemSteps[CardExpiryService]):
         return self._complete(self.service.outcome(case))
 
     def _build_service(self) -> CardExpiryService:
-        return CardExpiryService(KohaClient(KohaSettings()), ViestitClient(ViestitSettings()), EmailClient(EmailSettings()))
+        # The person vault is how a reminder that starts from Koha's hetu key reaches a Suomi.fi mailbox or an address;
+        # every read is in the access log with its purpose.
+        people = VaultHetuSource(KuntaflowSettings().person_vault(), actor=f"robot:{PROCESS}", process=PROCESS)
+        return CardExpiryService(KohaClient(KohaSettings()), ViestitClient(ViestitSettings()), EmailClient(EmailSettings()), people=people)

@@ -84,6 +84,7 @@ class EmploymentStartKeywords(WorkItemSteps[EmploymentStartService]):
         return self._complete(self.service.outcome(case))
 
     def _build_service(self) -> EmploymentStartService:
+        engine = KuntaflowSettings()
         return EmploymentStartService(
-            HrClient(HrSettings()), ServiceDeskClient(), EmailClient(EmailSettings()), engine=KuntaflowSettings(), settings=self.settings
+            HrClient(HrSettings()), ServiceDeskClient(), EmailClient(EmailSettings()), engine=engine, settings=self.settings, vault=engine.person_vault()
         )

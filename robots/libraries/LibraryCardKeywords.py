@@ -17,9 +17,9 @@ from robot.api.deco import keyword, library
 from connectors.email.client import EmailClient
 from connectors.email.settings import EmailSettings
 from connectors.koha import KohaClient, KohaSettings
-from connectors.suomifi_viestit import ViestitClient, ViestitSettings
 from kuntaflow.settings import KuntaflowSettings
 from processes.library_card.service import LibraryCardCase, LibraryCardService, LibraryCardSettings
+from processes.viestit_password import viestit_client
 from robots.libraries.keyword_support import WorkItemSteps, as_robot_error, re_raise_for_robot
 
 __all__ = ["LibraryCardCase", "LibraryCardKeywords", "LibraryCardSettings", "as_robot_error"]
@@ -64,6 +64,12 @@ class LibraryCardKeywords(WorkItemSteps[LibraryCardService]):
         return self._complete(self.service.outcome(case))
 
     def _build_service(self) -> LibraryCardService:
+        engine = KuntaflowSettings()
         return LibraryCardService(
-            KohaClient(KohaSettings()), ViestitClient(ViestitSettings()), EmailClient(EmailSettings()), salt=KuntaflowSettings().salt(), settings=self.settings
+            KohaClient(KohaSettings()),
+            viestit_client(),
+            EmailClient(EmailSettings()),
+            salt=engine.salt(),
+            settings=self.settings,
+            vault=engine.person_vault(),
         )

@@ -12,7 +12,7 @@ import pytest
 import stamina
 from pydantic import SecretStr, ValidationError
 
-from connectors.errors import BusinessRuleError, IntegrationError, TransientError
+from connectors.errors import BusinessRuleError, IntegrationError, NotFoundError, TransientError
 from connectors.http import RetryPolicy
 from connectors.letters.pdf import Letter, PostalAddress, render_letter
 from connectors.sandbox_support import FaultSpec, SyncASGITransport
@@ -24,6 +24,7 @@ from connectors.suomifi_viestit import (
     MailboxNotInUseError,
     NewElectronicMessage,
     NewMultichannelMessage,
+    NewPaperMailWithoutId,
     PaperMail,
     UnsupportedAttachmentError,
     ViestitAuthenticationError,
@@ -456,3 +457,70 @@ def test_posti_credentials_have_the_specs_lengths():
         ViestitSettings(posti_password=SecretStr("12345"))
     with pytest.raises(ValidationError, match="posti_username"):
         ViestitSettings(posti_username="SHORT")
+
+
+# ------------------------------------------------------------------------------- password, paper mail by address, citizens' messages
+
+ROTATED = SecretStr("Kiertava-Salasana-2026-riittavan-pitka!")
+
+
+def test_change_password_then_only_the_new_one_gets_a_token(viestit, recorder):
+    old = ViestitSettings().password
+    viestit.change_password(old, ROTATED)
+    assert viestit.password_works(ROTATED) and not viestit.password_works(old)
+    change = [call for call in recorder.calls if call[1] == "/v1/change-password"]
+    assert change == [("POST", "/v1/change-password", 200)]
+
+
+def test_a_refused_new_password_is_rejected_and_the_old_one_still_works(viestit):
+    with pytest.raises(ViestitRejectedError, match="Invalid new password") as raised:
+        viestit.change_password(ViestitSettings().password, SecretStr("too-short"))
+    assert "too-short" not in str(raised.value)
+    assert viestit.password_works(ViestitSettings().password)
+
+
+def test_the_password_is_read_anew_at_each_token_fetch_and_a_pending_one_is_tried_next(store, recorder):
+    """A worker whose current password the service no longer takes (a rotation got half-way) tries the pending one."""
+    old = ViestitSettings().password
+    passwords = [old]
+    client = ViestitClient(ViestitSettings(base_url=BASE), transport=recorder, passwords=lambda: list(passwords))
+    assert client.has_active_mailbox(AINO)
+    client.change_password(old, ROTATED)
+    passwords.append(ROTATED)  # the store: current (now refused) and pending
+    store.expire_tokens()
+    assert client.has_active_mailbox(AINO)  # 401, the old password refused, the pending one taken
+    assert recorder.paths("/v1/token")[-2:] == [400, 200]
+    passwords[:] = [ROTATED]
+    store.expire_tokens()
+    assert client.has_active_mailbox(AINO)
+    assert recorder.paths("/v1/token")[-1] == 200
+
+
+def test_paper_mail_without_id_is_sent_once_and_a_resend_finds_the_original(viestit, store):
+    pdf = viestit.upload_attachment("kirje.pdf", letter_pdf(), "application/pdf")
+    letter = NewPaperMailWithoutId(external_id="letter-9", paper_mail=PaperMail(attachment=pdf, recipient_address=MIKKO_ADDRESS))
+    first = viestit.send_paper_mail_without_id(letter)
+    again = viestit.send_paper_mail_without_id(letter)
+    assert not first.already_sent and again.already_sent and again.message_id == first.message_id
+    message = store.messages[first.message_id]
+    assert message.endpoint == "paper-mail-without-id" and message.paper.recipient_address[0] == "Mikko Korhonen" and message.ignored_fields == []
+    assert message.paper.posti_username == SANDBOX_POSTI_USERNAME
+
+
+def test_a_citizens_reply_is_read_with_its_attachment_and_never_shown_in_a_repr(viestit, store):
+    sent = viestit.send_electronic(NewElectronicMessage(external_id="d-1", recipient=AINO, electronic=note(reply_allowed_by="Anyone")))
+    reply = store.receive_reply(sent.message_id, "Vs: kortti", "Salainen vastaus", [("liite.txt", "text/plain", b"hei")])
+    (event,) = [e for page in viestit.poll_events() for e in page.events if e.type == EventType.ELECTRONIC_MESSAGE_FROM_END_USER]
+    message = viestit.message_from_end_user(event.metadata.message_id)
+    assert message.message_id == reply.message_id and message.electronic.body == "Salainen vastaus"
+    assert message.electronic.thread.root_message_id == sent.message_id and message.electronic.thread.thread_external_id == "d-1"
+    assert message.sender.mailbox_owner.id == AINO.value
+    assert viestit.end_user_attachment(message.electronic.attachments[0].attachment_id) == b"hei"
+    assert "Salainen" not in repr(message) and AINO.value not in repr(message) and "Vs: kortti" not in repr(message)
+
+
+def test_a_message_that_is_not_a_citizens_is_not_found(viestit):
+    sent = viestit.send_electronic(NewElectronicMessage(external_id="d-2", recipient=AINO, electronic=note()))
+    with pytest.raises(NotFoundError) as raised:
+        viestit.message_from_end_user(sent.message_id)
+    assert raised.value.status_code == 404 and raised.value.business_ids == {"message_id": sent.message_id}

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from connectors.sandbox_support import FaultSpec, SyncASGITransport
 from connectors.suomifi_viestit.models import ATTACHMENT_MAX_BYTES
-from connectors.suomifi_viestit.sandbox import PAGES, create_app
+from connectors.suomifi_viestit.sandbox import OPERATIONS, PAGES, create_app
 from connectors.suomifi_viestit.sandbox.seed import TEST_CITIZENS
 from connectors.suomifi_viestit.settings import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME
 from schemas.hetu import parse_hetu
@@ -142,11 +142,131 @@ def test_multichannel_400s_are_error_responses(http):
     assert answer.status_code == 400 and list(answer.json()) == ["reason"] and "paperMail: Field required" in answer.json()["reason"]
 
 
-def test_unknown_fields_are_refused_so_typos_show(http):
+def test_unknown_fields_are_accepted_like_the_real_service_and_remembered_so_typos_show(http, store):
     auth = login(http)
     attachment = upload(http, auth).json()["attachmentId"]
     answer = http.post("/v2/messages", json=multichannel("m-2", attachment, colourPrinting=True), headers=auth)
-    assert answer.status_code == 400 and "colourPrinting: Extra inputs are not permitted" in answer.json()["reason"]
+    assert answer.status_code == 200
+    assert store.messages[answer.json()["messageId"]].ignored_fields == ["paperMail.colourPrinting"]
+
+
+def test_an_attachment_without_a_part_content_type_is_typed_by_its_name(http, store):
+    """python-requests' files={"file": (name, data)} sends no part Content-Type; the extension decides."""
+    auth = login(http)
+    typed = http.post("/v2/attachments", files={"file": ("liite.pdf", PDF)}, headers=auth)
+    assert typed.status_code == 201 and store.attachments[typed.json()["attachmentId"]].media_type == "application/pdf"
+    assert upload(http, auth, b"PK", "application/octet-stream", "taulukko.xlsx").status_code == 201
+    assert http.post("/v2/attachments", files={"file": ("ohjelma.exe", b"MZ")}, headers=auth).status_code == 415
+
+
+STRONG = "Uusi-Salasana-2026-joka-on-riittavan-pitka!"
+
+
+def test_change_password_takes_the_token_in_the_body_and_the_new_password_works(http, store):
+    token = login(http)["Authorization"].removeprefix("Bearer ")
+    body = {"accessToken": token, "currentPassword": SANDBOX_PASSWORD_TEXT, "newPassword": STRONG}
+    answer = http.post("/v1/change-password", json=body)
+    assert answer.status_code == 200 and answer.json() == {}
+    assert http.post("/v1/token", json={"username": SANDBOX_USERNAME, "password": SANDBOX_PASSWORD_TEXT}).status_code == 400
+    assert http.post("/v1/token", json={"username": SANDBOX_USERNAME, "password": STRONG}).status_code == 200
+    # A token issued before the change keeps working until it expires.
+    assert http.post("/v1/mailboxes/active", json={"endUsers": [{"id": AINO}]}, headers={"Authorization": token}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "reason"),
+    [
+        ("wrong", STRONG, "Authentication failed"),
+        (SANDBOX_PASSWORD_TEXT, "Lyhyt-1!", "shorter than 32"),
+        (SANDBOX_PASSWORD_TEXT, "kaikki-pienella-ja-numerot-12345678", "no upper case"),
+        (SANDBOX_PASSWORD_TEXT, "IlmanSymbolejaMuttaPitka1234567890", "no symbol"),
+    ],
+)
+def test_change_password_refusals_are_400_error_responses_without_the_password(http, current, new, reason):
+    token = login(http)["Authorization"].removeprefix("Bearer ")
+    answer = http.post("/v1/change-password", json={"accessToken": token, "currentPassword": current, "newPassword": new})
+    assert answer.status_code == 400 and list(answer.json()) == ["reason"] and reason in answer.json()["reason"]
+    assert new not in answer.text and current not in answer.text.replace("Authentication failed", "")
+
+
+def test_change_password_needs_a_live_token_and_may_wait_between_changes():
+    app = create_app(faults=FaultSpec(), password_change_interval_seconds=3600)
+    http = httpx.Client(transport=SyncASGITransport(app), base_url="http://viestit.test")
+    body = {"accessToken": "not-a-token", "currentPassword": SANDBOX_PASSWORD_TEXT, "newPassword": STRONG}
+    assert http.post("/v1/change-password", json=body).status_code == 400
+    token = login(http)["Authorization"].removeprefix("Bearer ")
+    assert http.post("/v1/change-password", json={**body, "accessToken": token}).status_code == 200
+    again = {"accessToken": token, "currentPassword": STRONG, "newPassword": STRONG + "2"}
+    assert "recently" in http.post("/v1/change-password", json=again).json()["reason"]
+    app.state.store.advance(3601)
+    token = login(http, password=STRONG)["Authorization"].removeprefix("Bearer ")
+    assert http.post("/v1/change-password", json={**again, "accessToken": token}).status_code == 200
+
+
+def test_paper_mail_without_id_is_printed_and_a_reused_external_id_is_409_without_a_message_id(http, store):
+    auth = login(http)
+    attachment = upload(http, auth).json()["attachmentId"]
+    paper = multichannel("unused", attachment)["paperMail"]
+    body = {"externalId": "letter-1", "sender": {"serviceId": SANDBOX_SERVICE_ID}, "paperMail": paper}
+    answer = http.post("/v2/paper-mail-without-id", json=body, headers=auth)
+    assert answer.status_code == 200
+    message = store.messages[answer.json()["messageId"]]
+    assert message.channel == "paper" and message.recipient_id is None and message.paper.recipient_address[0] == "Mikko Korhonen"
+    assert [e.type for e in store.events_for(SANDBOX_USERNAME)] == ["Paper mail created", "Sent for printing and enveloping"]
+    again = http.post("/v2/paper-mail-without-id", json=body, headers=auth)
+    assert again.status_code == 409 and list(again.json()) == ["reason"]
+    assert http.get("/v1/messages/id", params={"externalId": "letter-1"}, headers=auth).json() == {"messageId": message.message_id}
+    assert http.get("/v1/messages/id", params={"externalId": "never"}, headers=auth).status_code == 404
+
+
+def test_a_citizens_reply_is_an_event_a_message_and_attachments_for_60_days(http, store):
+    auth = login(http)
+    sent = http.post("/v2/messages/electronic", json=electronic("d-1", replyAllowedBy="Anyone"), headers=auth).json()["messageId"]
+    reply = store.receive_reply(sent, "Vs: Kirjastokortti", "Kiitos, kortti on hukassa.", [("kuva.png", "image/png", b"\x89PNG")])
+    events = http.get("/v2/events", headers=auth).json()["events"]
+    assert events[-1] == {
+        "type": "Electronic message from end user",
+        "eventTime": events[-1]["eventTime"],
+        "metadata": {"messageId": reply.message_id, "serviceId": SANDBOX_SERVICE_ID},
+    }
+    body = http.get(f"/v2/messages/{reply.message_id}", headers=auth).json()
+    assert body["electronic"]["body"] == "Kiitos, kortti on hukassa." and body["electronic"]["thread"] == {"rootMessageId": sent, "threadExternalId": "d-1"}
+    assert body["sender"]["mailboxOwner"]["id"] == AINO
+    (attachment,) = body["electronic"]["attachments"]
+    assert attachment["filename"] == "kuva.png" and attachment["sizeBytes"] == 4
+    download = http.get(f"/v1/attachments/{attachment['attachmentId']}", headers=auth)
+    assert download.status_code == 200 and download.content == b"\x89PNG" and download.headers["content-type"] == "image/png"
+    answer = electronic("d-2", inReplyToMessageId=reply.message_id)
+    assert http.post("/v2/messages/electronic", json=answer, headers=auth).status_code == 200
+    assert http.get(f"/v2/messages/{sent}", headers=auth).status_code == 404  # our own message is not a citizen's
+    assert http.get("/v2/messages/abc", headers=auth).status_code == 400
+    assert http.get("/v2/messages/²", headers=auth).status_code == 400  # a digit to str.isdigit, not a number
+    store.advance(61 * 24 * 3600)
+    auth = login(http)
+    assert http.get(f"/v2/messages/{reply.message_id}", headers=auth).status_code == 404
+    assert http.get(f"/v1/attachments/{attachment['attachmentId']}", headers=auth).status_code == 404
+
+
+def test_only_messages_that_allow_replies_can_be_answered(http, store):
+    auth = login(http)
+    closed = http.post("/v2/messages/electronic", json=electronic("d-3"), headers=auth).json()["messageId"]
+    with pytest.raises(LookupError):
+        store.receive_reply(closed, "Vs", "Hei")
+    open_ = http.post("/v2/messages/electronic", json=electronic("d-4", replyAllowedBy="Anyone"), headers=auth).json()["messageId"]
+    with pytest.raises(ValueError, match="title and a body"):
+        store.receive_reply(open_, "Vs", "  ")
+
+
+def test_a_citizen_replies_on_the_mailbox_page(http, store):
+    auth = login(http)
+    sent = http.post("/v2/messages/electronic", json=electronic("d-5", replyAllowedBy="Anyone"), headers=auth).json()["messageId"]
+    page = http.get(f"/_sandbox/mailboxes/{store.recipients[AINO].key}").text
+    assert 'for="reply-body-' in page and "Lähetä vastaus" in page
+    answer = http.post(f"/_sandbox/messages/{sent}/reply", data={"title": "Vs: Kirjastokortti", "body": "Kiitos!"})
+    assert answer.status_code == 303
+    (reply,) = store.messages[sent].replies
+    assert reply.body == "Kiitos!" and "Kiitos!" in http.get(f"/_sandbox/mailboxes/{store.recipients[AINO].key}").text
+    assert http.post(f"/_sandbox/messages/{sent}/reply", data={"title": "x", "body": ""}).status_code == 400
 
 
 def test_a_country_outside_the_specs_list_is_refused(http):
@@ -264,3 +384,10 @@ def test_unknown_recipients_get_a_mailbox_page_too(http, store):
 def test_the_pages_the_index_advertises_exist(http):
     for _, path in PAGES:
         assert http.get(path).status_code == 200
+
+
+def test_the_operations_the_sandbox_lists_are_exactly_its_api_routes(app):
+    served = {
+        f"{method.upper()} {re.sub(r'{[^}]+}', '{id}', path)}" for path, item in app.openapi()["paths"].items() if path.startswith("/v") for method in item
+    }
+    assert served == OPERATIONS

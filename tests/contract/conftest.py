@@ -258,6 +258,55 @@ class RecordingTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+class RecordingASGI:
+    """Wraps an ASGI app served on a real port and keeps each exchange as httpx objects, for a client
+    that is not ours (its own HTTP library, its own transport) to be checked like our connectors.
+
+    ``base_url`` is where the app is served: the recorded URLs use it, whatever Host header came."""
+
+    def __init__(self, app: Any, base_url: str = "http://127.0.0.1") -> None:
+        self.app = app
+        self.base_url = base_url.rstrip("/")
+        self.exchanges: list[Exchange] = []
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        replayed = False
+        answer: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"], answer["headers"] = message["status"], message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                answer["body"].append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, replay, capture)
+        query = scope.get("query_string", b"").decode()
+        url = f"{self.base_url}{scope.get('root_path', '')}{scope['path']}" + (f"?{query}" if query else "")
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"] if name.lower() != b"host"]
+        request = httpx.Request(scope["method"], url, headers=headers, content=body)
+        response_headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in answer["headers"]]
+        response = httpx.Response(answer["status"], headers=response_headers, content=b"".join(answer["body"]), request=request)
+        self.exchanges.append(Exchange(request, response))
+
+
 @dataclass
 class ContractReport:
     """``checked``: exchanges whose request and response both validate; ``uncovered``: paths the spec lacks."""
@@ -281,11 +330,20 @@ class OpenAPIContract:
         spec = swagger2_to_openapi31(spec_path, additions) if str(document.get("swagger", "")).startswith("2") else json.loads(json.dumps(document))
         if servers is not None:
             spec["servers"] = [{"url": url} for url in servers]
+        _any_body_where_content_is_empty(spec)
         self.spec = spec
         self.openapi = OpenAPI.from_dict(spec, base_uri=spec_path.resolve().as_uri())
 
     def operations(self) -> set[str]:
         return {f"{method.upper()} {route}" for route, item in self.spec["paths"].items() for method in item}
+
+    def operation_of(self, exchange: Exchange) -> str | None:
+        """``"METHOD /spec/path/{param}"`` of an exchange, the first route of the spec that matches; None if none."""
+        for route, item in self.spec["paths"].items():
+            pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", route) + "$"
+            if re.match(pattern, exchange.request.url.path) and exchange.request.method.lower() in item:
+                return f"{exchange.request.method} {route}"
+        return None
 
     def check(self, exchanges: Iterable[Exchange]) -> ContractReport:
         report = ContractReport()
@@ -311,6 +369,16 @@ class OpenAPIContract:
         return report
 
 
+def _any_body_where_content_is_empty(spec: dict[str, Any]) -> None:
+    """A response declared with ``content: {}`` says nothing of its body (Suomi.fi Messages'
+    attachment download): any media type is accepted, where openapi-core would accept none."""
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            for response in (operation.get("responses") or {}).values() if isinstance(operation, dict) else ():
+                if isinstance(response, dict) and response.get("content") == {}:
+                    response["content"] = {"*/*": {}}
+
+
 def _explain(error: BaseException) -> str:
     parts = [f"{type(error).__name__}: {error}"]
     for detail in getattr(error, "schema_errors", None) or []:
@@ -323,6 +391,12 @@ def _explain(error: BaseException) -> str:
 @pytest.fixture
 def recording_transport() -> Callable[[httpx.BaseTransport], RecordingTransport]:
     return RecordingTransport
+
+
+@pytest.fixture(scope="session")
+def recording_asgi() -> type[RecordingASGI]:
+    """``recording_asgi(app, base_url)``: an ASGI wrapper that records what a third-party client sends over a real port."""
+    return RecordingASGI
 
 
 @pytest.fixture(scope="session")

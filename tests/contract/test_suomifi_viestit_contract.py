@@ -1,7 +1,9 @@
 """Every request ViestitClient sends and every answer the Suomi.fi Messages sandbox gives validate against the spec.
 
 Spec: shared/specs/suomifi/messages-rest/messages-api.yaml (OpenAPI 3.0.1, used as it is by
-openapi-core through tests/contract/conftest.py). Besides the client's own calls, raw requests
+openapi-core through tests/contract/conftest.py; the attachment download's ``content: {}`` is read
+as "any body"). Every operation a sender uses is exercised (the sandbox's ``OPERATIONS``), the citizen's reply
+coming from the sandbox's ``store.receive_reply``. Besides the client's own calls, raw requests
 through the same recorder make the sandbox show each error answer the spec declares (400 shapes
 per endpoint, 401, 409, 413 as text/plain, 415, 502), so those are checked too.
 
@@ -13,13 +15,13 @@ exercised here on ``/v1/mailboxes/active``; the 401 body of the other endpoints 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import date
 
 import httpx
 import pytest
 import stamina
+from pydantic import SecretStr
 
 from connectors.errors import AutomationError
 from connectors.http import RetryPolicy
@@ -29,12 +31,13 @@ from connectors.suomifi_viestit import (
     ElectronicMessage,
     NewElectronicMessage,
     NewMultichannelMessage,
+    NewPaperMailWithoutId,
     PaperMail,
     ViestitClient,
     ViestitSettings,
 )
 from connectors.suomifi_viestit.models import ATTACHMENT_MAX_BYTES
-from connectors.suomifi_viestit.sandbox import create_app
+from connectors.suomifi_viestit.sandbox import OPERATIONS, create_app
 from connectors.suomifi_viestit.settings import SANDBOX_PASSWORD, SANDBOX_SERVICE_ID, SANDBOX_USERNAME
 from schemas.hetu import Hetu
 
@@ -42,14 +45,7 @@ SPEC = "suomifi/messages-rest/messages-api.yaml"
 BASE = "http://viestit.test"
 AINO, MIKKO = Hetu("150385-9046"), Hetu("070779-912Y")
 ADDRESS = PostalAddress(name="Mikko Korhonen", street_address="Keskustie 5", zip_code="44100", city="Äänekoski")
-EXERCISED = {
-    "POST /v1/token",
-    "POST /v1/mailboxes/active",
-    "POST /v2/attachments",
-    "POST /v2/messages/electronic",
-    "POST /v2/messages",
-    "GET /v2/events",
-}
+NEW_PASSWORD = SecretStr("Kiertava-Salasana-2026-riittavan-pitka!")
 
 
 @pytest.fixture(autouse=True)
@@ -63,16 +59,18 @@ def contract(openapi_contract):
     return openapi_contract(SPEC, servers=[BASE])
 
 
+class _AnyTrace(str):
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str)
+
+    __hash__ = str.__hash__
+
+
+ANY_TRACE = _AnyTrace()
+
+
 def _pdf() -> bytes:
     return render_letter(Letter(sender=ADDRESS, recipient=ADDRESS, dated=date(2026, 3, 2), title="Päätös", paragraphs=["Hakemuksesi on hyväksytty."]))
-
-
-def _operation(contract, exchange) -> str | None:
-    for route, item in contract.spec["paths"].items():
-        pattern = "^" + re.sub(r"\{[^}]+\}", "[^/]+", route) + "$"
-        if re.match(pattern, exchange.request.url.path) and exchange.request.method.lower() in item:
-            return f"{exchange.request.method} {route}"
-    return None
 
 
 def run_everything_the_client_does(recorder) -> None:
@@ -120,12 +118,32 @@ def run_everything_the_client_does(recorder) -> None:
             NewMultichannelMessage(external_id="c-6", recipient=MIKKO, electronic=note, paper_mail=paper.model_copy(update={"attachment": text}))
         )
 
+    letter = NewPaperMailWithoutId(external_id="c-7", paper_mail=paper)
+    posted = viestit.send_paper_mail_without_id(letter)
+    assert viestit.send_paper_mail_without_id(letter) == posted.model_copy(
+        update={"already_sent": True, "trace_id": ANY_TRACE}
+    )  # 409, then GET /v1/messages/id
+
     app.state.store.mark_read(sent.message_id)
+    reply = app.state.store.receive_reply(sent.message_id, "Vs: Kirjastokortti", "Kiitos!", [("kuva.png", "image/png", b"\x89PNG")])
     pages = list(viestit.poll_events())
-    assert sum(len(page.events) for page in pages) == 5  # 2 electronic created, paper created + printed, 1 read
+    assert sum(len(page.events) for page in pages) == 8  # 2 electronic created, 2 x paper created + printed, 1 read, 1 reply
     viestit.events(pages[-1].continuation_token)
     with pytest.raises(AutomationError):
         viestit.events("never-given")
+    message = viestit.message_from_end_user(reply.message_id)
+    assert viestit.end_user_attachment(message.electronic.attachments[0].attachment_id) == b"\x89PNG"
+    with pytest.raises(AutomationError):
+        viestit.message_from_end_user(sent.message_id)  # 404: not a citizen's message
+    answer = ElectronicMessage(title="Vs: Kirjastokortti", body="Kortti on tilattu.", in_reply_to_message_id=message.message_id)
+    viestit.send_electronic(NewElectronicMessage(external_id="c-8", recipient=AINO, electronic=answer))
+
+    assert viestit.password_works(SANDBOX_PASSWORD)
+    viestit.change_password(SANDBOX_PASSWORD, NEW_PASSWORD)
+    with pytest.raises(AutomationError):
+        viestit.change_password(SANDBOX_PASSWORD, NEW_PASSWORD)  # the old one no longer gets a token
+    assert viestit.password_works(NEW_PASSWORD) and not viestit.password_works(SANDBOX_PASSWORD)
+    assert all(message.ignored_fields == [] for message in app.state.store.messages.values())  # no field the spec lacks
 
 
 def provoke_every_declared_error(recorder) -> None:
@@ -144,6 +162,16 @@ def provoke_every_declared_error(recorder) -> None:
     electronic = {"externalId": "raw-1", "recipient": {"id": AINO.value}, "sender": {"serviceId": SANDBOX_SERVICE_ID}, "electronic": {"title": ""}}
     assert http.post("/v2/messages/electronic", json=electronic, headers=auth).status_code == 400
     assert http.post("/v2/messages", json={**electronic, "paperMail": {}}, headers=auth).status_code == 400
+    weak = {"accessToken": token, "currentPassword": SANDBOX_PASSWORD.get_secret_value(), "newPassword": "short"}
+    assert http.post("/v1/change-password", json=weak).status_code == 400
+    assert http.get("/v2/messages/123", headers=auth).status_code == 404
+    assert http.get("/v2/messages/abc", headers=auth).status_code == 400
+    assert http.get("/v2/messages/123").status_code == 401
+    assert http.get("/v1/attachments/123", headers=auth).status_code == 404
+    assert http.get("/v1/attachments/123").status_code == 401
+    assert http.get("/v1/messages/id", params={"externalId": "none"}, headers=auth).status_code == 404
+    assert http.get("/v1/messages/id", params={"externalId": "none"}).status_code == 401
+    assert http.post("/v2/paper-mail-without-id", json={"externalId": "raw-2", "sender": {"serviceId": SANDBOX_SERVICE_ID}}, headers=auth).status_code == 400
     recorder.inner.app.state.faults.configure(error_status=502)
     recorder.inner.app.state.faults.fail_next(1, path_prefix="/v2/messages")
     assert http.post("/v2/messages", json=electronic, headers=auth).status_code == 502
@@ -157,8 +185,8 @@ def test_every_client_exchange_validates_against_the_spec(contract, recording_tr
     assert report.violations == [], "\n".join(report.violations)
     assert report.uncovered == []
     assert len(report.checked) == len(recorder.exchanges)
-    assert {_operation(contract, exchange) for exchange in recorder.exchanges} == EXERCISED
-    statuses = {(_operation(contract, e), e.response.status_code) for e in recorder.exchanges}
+    assert {contract.operation_of(exchange) for exchange in recorder.exchanges} == OPERATIONS
+    statuses = {(contract.operation_of(e), e.response.status_code) for e in recorder.exchanges}
     assert statuses >= {
         ("POST /v1/token", 200),
         ("POST /v1/mailboxes/active", 200),
@@ -172,6 +200,13 @@ def test_every_client_exchange_validates_against_the_spec(contract, recording_tr
         ("POST /v2/messages", 400),
         ("GET /v2/events", 200),
         ("GET /v2/events", 400),
+        ("POST /v1/change-password", 200),
+        ("POST /v2/paper-mail-without-id", 200),
+        ("POST /v2/paper-mail-without-id", 409),
+        ("GET /v1/messages/id", 200),
+        ("GET /v2/messages/{id}", 200),
+        ("GET /v2/messages/{id}", 404),
+        ("GET /v1/attachments/{id}", 200),
     }
 
 
@@ -189,18 +224,31 @@ def test_every_error_answer_of_the_sandbox_has_the_declared_shape(contract, reco
         "/v1/mailboxes/active -> 400",
         "/v2/messages/electronic -> 400",
         "/v2/messages -> 400",
+        "/v2/messages/123 -> 401",
+        "/v1/attachments/123 -> 401",
+        "/v1/messages/id -> 401",
+        "/v2/paper-mail-without-id -> 400",
         "/v2/messages -> 502",
     ]
     assert len(report.request_violations) == len(wrong_on_purpose)
     for violation, wrong in zip(report.request_violations, wrong_on_purpose, strict=True):
         assert wrong in violation
-    statuses = {(_operation(contract, e), e.response.status_code) for e in recorder.exchanges}
+    statuses = {(contract.operation_of(e), e.response.status_code) for e in recorder.exchanges}
     assert statuses >= {
         ("POST /v1/token", 400),
         ("POST /v2/attachments", 400),
         ("POST /v2/attachments", 413),
         ("POST /v2/attachments", 415),
         ("POST /v2/messages", 502),
+        ("POST /v1/change-password", 400),
+        ("GET /v2/messages/{id}", 400),
+        ("GET /v2/messages/{id}", 401),
+        ("GET /v2/messages/{id}", 404),
+        ("GET /v1/attachments/{id}", 401),
+        ("GET /v1/attachments/{id}", 404),
+        ("GET /v1/messages/id", 401),
+        ("GET /v1/messages/id", 404),
+        ("POST /v2/paper-mail-without-id", 400),
     }
 
 

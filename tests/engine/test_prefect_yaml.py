@@ -158,3 +158,18 @@ def test_onboarding_reminders_do_nothing_on_a_finnish_public_holiday_that_falls_
     # The cron fires Monday to Friday; the flow itself skips these (tested in tests/flows/test_employment_start.py).
     weekday_holidays = [date(2026, 12, 24), date(2026, 12, 25), date(2026, 6, 19), date(2026, 5, 14)]
     assert all(d.weekday() < 5 for d in weekday_holidays) and not any(map(is_working_day, weekday_holidays))
+
+
+def test_personal_data_retention_runs_nightly_at_three_helsinki_time():
+    deployment = _deployment("personal-data-retention")
+    assert deployment["entrypoint"] == "flows/personal_data_retention.py:personal_data_retention"
+    [schedule] = deployment["schedules"]
+    assert (schedule["cron"], schedule["timezone"]) == ("0 3 * * *", "Europe/Helsinki")
+
+
+def test_the_messages_deployments_run_one_at_a_time_on_their_schedules():
+    rotation, replies = _deployment("viestit-password-rotation"), _deployment("citizen-replies")
+    assert [schedule["cron"] for schedule in rotation["schedules"]] == ["0 3 * * *"] and rotation["parameters"] == {"max_age_days": 90}
+    assert [schedule["interval"] for schedule in replies["schedules"]] == [600]
+    for deployment in (rotation, replies):
+        assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}, deployment["name"]

@@ -8,7 +8,7 @@ import io
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -152,6 +152,16 @@ def test_hr_gets_the_person_and_the_employment_and_the_item_is_done_with_their_i
         "welcome_sent",
         "checklist_sent",
     ]
+
+
+def test_the_robot_keeps_the_new_employee_in_the_person_vault_with_the_hr_employee_as_the_relationship(systems, onboarded):
+    item = systems.item_of(onboarded["nurse"])
+    employee_id = systems.queue.checkpoints(item.id)["employee_created"]["employee_id"]
+    with closing(KuntaflowSettings().person_vault()) as vault:
+        kept = vault.read(vault.key_for(onboarded["nurse"]["hetu"]), purpose="testi", actor="pytest")
+        refused = vault.read(vault.key_for(onboarded["cases"]["past"]["hetu"]), purpose="testi", actor="pytest")
+    assert kept.hetu == onboarded["nurse"]["hetu"] and refused is None  # a start HR must fix first never reached HR
+    assert {(r.kind, r.ref) for r in kept.relations} == {("work_item", str(item.id)), ("employee", str(employee_id))}
 
 
 def test_each_needed_request_is_a_ticket_due_before_the_start(systems, onboarded):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from flows.installation_check import sample_identity_code
 from flows.library_card import LibraryCardSummary, library_card
+from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
 from schemas.hetu import hetu_key
 from schemas.library_card import PROCESS
@@ -260,6 +261,20 @@ def test_non_disclosure_registers_without_an_address_and_goes_to_staff(decided):
     assert item.state is ItemState.BUSINESS_FAILED and f"patron_id {patron['patron_id']}" in item.error_message
     [message] = systems.messages_for("non-disclosure")
     assert message.channel == "electronic" and "turvakielto" in message.body
+
+
+def test_the_robot_keeps_every_patron_and_guarantor_it_met_in_the_person_vault_and_nobody_else(decided):
+    _, _, hetus = decided
+    patrons = ("adult", "existing", "child-with-guardian", "child-new-guardian", "new-guardian", "non-disclosure", "no-mailbox-email", "no-mailbox-letter")
+    expected = {hetu_key(hetus[name], SecretStr(SALT)) for name in (*patrons, "email-refused")}
+    expected.add(hetu_key(SEEDED_MIKKO, SecretStr(SALT)))  # the guardian Koha already knew
+    with closing(KuntaflowSettings().person_vault()) as vault:
+        entries = {entry.key: entry for entry in vault.entries()}
+        child = vault.read(hetu_key(hetus["child-with-guardian"], SecretStr(SALT)), purpose="testi", actor="pytest")
+        existing = vault.read(hetu_key(SEEDED_AINO, SecretStr(SALT)), purpose="testi", actor="pytest")
+    assert set(entries) == expected  # not the child alone, the applicant without an address, the eIDAS user
+    assert child.guardian_key == hetu_key(SEEDED_MIKKO, SecretStr(SALT)) and existing.language.value == "sv"
+    assert all({r.kind for r in entry.relations} == {"work_item", "library_patron"} for entry in entries.values())
 
 
 def test_without_a_mailbox_the_decision_goes_by_email_or_as_a_printed_letter(decided):

@@ -40,3 +40,12 @@ def email() -> FakeEmail:
 def no_backoff() -> Iterator[None]:
     with stamina.set_testing(True, attempts=1, cap=True):
         yield
+
+
+@pytest.fixture
+def viestit_sandbox():
+    """A fresh Suomi.fi Messages sandbox app, no injected faults unless a test asks (``app.state.faults``)."""
+    from connectors.sandbox_support import FaultSpec
+    from connectors.suomifi_viestit.sandbox import create_app
+
+    return create_app(faults=FaultSpec())

@@ -19,12 +19,13 @@ from connectors.servicedesk.sandbox import create_app as create_desk
 from kuntaflow.settings import KuntaflowSettings
 from processes.checkpoints import Checkpoints
 from processes.employment_start.checkpoints import ConfirmationRequested, EmploymentCreated, RequestOpened, StartChecked
-from processes.employment_start.service import EmploymentStartService
+from processes.employment_start.service import EMPLOYEE_PURPOSE, EmploymentStartService
 from schemas.employee import CONFIRMATION_PROCESS, PROCESS
+from schemas.person_vault import PersonVault, Relation
 
 
 class Systems:
-    def __init__(self, email: Any) -> None:
+    def __init__(self, email: Any, vault: PersonVault | None = None) -> None:
         self.hr_app = create_hr(faults=FaultSpec())
         self.desk_app = create_desk(faults=FaultSpec())
         self.email = email
@@ -33,7 +34,7 @@ class Systems:
             ServiceDeskSettings(base_url="http://servicedesk.test/api/v1"), transport=SyncASGITransport(self.desk_app), retry=RetryPolicy(attempts=1)
         )
         self.engine = KuntaflowSettings()
-        self.service = EmploymentStartService(hr, desk, email, engine=self.engine)
+        self.service = EmploymentStartService(hr, desk, email, engine=self.engine, vault=vault)
         self.stored: dict[int, dict[str, dict[str, Any]]] = {}
 
     def enqueue(self, payload: dict[str, Any]) -> int:
@@ -116,3 +117,18 @@ def test_an_item_checkpointed_before_the_upgrade_resumes_from_its_unversioned_ch
     assert again == first
     assert ConfirmationRequested.read(old).confirmation_item_id == first["confirmation_item_id"]
     assert [email.subject.split()[0] for email in systems.email.sent] == ["Tervetuloa", "Uusi"]
+
+
+def test_a_new_employee_is_kept_in_the_person_vault_once_hr_has_them(email, no_backoff):
+    engine = KuntaflowSettings()
+    with engine.person_vault() as vault:
+        systems = Systems(email, vault)
+        item_id = systems.enqueue(new_employee(931))
+        systems.onboard(item_id, new_employee(931))
+        kept = vault.read(vault.key_for(make_hetu(EMPLOYEE_BORN, 931)), purpose="testi", actor="pytest")
+    employee_id = systems.stored[item_id]["employee_created"]["employee_id"]
+    assert kept.hetu == make_hetu(EMPLOYEE_BORN, 931) and kept.language.value == "fi"
+    assert set(kept.relations) == {
+        Relation(kind="work_item", ref=str(item_id), process=PROCESS, purpose=EMPLOYEE_PURPOSE),
+        Relation(kind="employee", ref=str(employee_id), process=PROCESS, purpose=EMPLOYEE_PURPOSE),
+    }

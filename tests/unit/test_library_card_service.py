@@ -3,10 +3,12 @@ transports), a hand-written e-mail client at the boundary, checkpoints kept in a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from connectors.errors import BusinessRuleError
@@ -17,11 +19,13 @@ from connectors.sandbox_support import FaultSpec, SyncASGITransport
 from connectors.suomifi_viestit import ViestitClient, ViestitSettings
 from connectors.suomifi_viestit.sandbox import create_app as create_viestit
 from flows.installation_check import sample_identity_code
+from kuntaflow.person_vault import SealedPersonVault
 from processes.checkpoints import Checkpoints
 from processes.library_card.checkpoints import DecisionSent, GuarantorRegistered, PatronCreated, PatronLookup, RulesChecked
-from processes.library_card.service import LibraryCardService
+from processes.library_card.service import GUARANTOR_PURPOSE, PATRON_PURPOSE, LibraryCardService
 from schemas.hetu import hetu_key
 from schemas.library_card import Channel, ReasonCode
+from schemas.person_vault import PersonVault, Relation
 
 REFUSED_ADDRESS = "refused@example.org"  # the fake mail server refuses it (tests/unit/conftest.py)
 
@@ -32,7 +36,7 @@ SEEDED_MIKKO = "070779-912Y"  # Koha: a patron at AANPK; Messages: no mailbox
 
 
 class Systems:
-    def __init__(self, email: Any) -> None:
+    def __init__(self, email: Any, vault: PersonVault | None = None) -> None:
         self.koha_app = create_koha(salt=SALT, faults=FaultSpec())
         self.viestit_app = create_viestit(faults=FaultSpec())
         self.email = email
@@ -40,7 +44,7 @@ class Systems:
         self.viestit = ViestitClient(
             ViestitSettings(base_url="http://viestit.test"), transport=SyncASGITransport(self.viestit_app), retry=RetryPolicy(attempts=1)
         )
-        self.service = LibraryCardService(self.koha, self.viestit, email, salt=SALT)
+        self.service = LibraryCardService(self.koha, self.viestit, email, salt=SALT, vault=vault)
         self.stored: dict[int, dict[str, dict[str, Any]]] = {}
 
     def checkpoints(self, item_id: int) -> Checkpoints:
@@ -220,3 +224,54 @@ def test_a_decision_delivered_to_a_mailbox_that_closed_before_the_retry_is_not_s
     output = systems.decide(11, application(person, email="twice@example.org"))
     assert systems.email.sent == [] and systems.messages() == [delivered]
     assert output["channel"] == "suomifi" and output["message_id"] == str(delivered.message_id)
+
+
+# ------------------------------------------------------------------ the person vault
+
+
+@pytest.fixture
+def vault(tmp_path) -> Iterator[SealedPersonVault]:
+    with SealedPersonVault(f"sqlite:///{tmp_path / 'vault.db'}", sealing_key=SecretStr(Fernet.generate_key().decode()), salt=SALT) as opened:
+        yield opened
+
+
+@pytest.fixture
+def vaulted(email, no_backoff, vault) -> Systems:
+    return Systems(email, vault)
+
+
+def _kept(vault: SealedPersonVault, key: str) -> Any:
+    return vault.read(key, purpose="testi", actor="pytest")
+
+
+def test_a_registered_patron_is_kept_in_the_vault_under_the_key_koha_holds(vaulted, vault):
+    person = applicant(921)
+    output = vaulted.decide(21, application(person, language="sv", email="aino@example.org"))
+    [key] = [a["value"] for a in vaulted.koha_app.state.store.attributes.values() if a["type"] == "SOTU" and a["patron_id"] == output["patron_id"]]
+    kept = _kept(vault, key)
+    assert (kept.hetu, kept.language.value, kept.guardian_key) == (person["hetu"], "sv", None)
+    assert set(kept.relations) == {
+        Relation(kind="work_item", ref="21", process="library_card", purpose=PATRON_PURPOSE),
+        Relation(kind="library_patron", ref=str(output["patron_id"]), process="library_card", purpose=PATRON_PURPOSE),
+    }
+
+
+def test_a_child_names_the_guardian_who_is_kept_as_the_guarantor(vaulted, vault):
+    child = applicant(922, born=date(2016, 3, 1))
+    guardian = applicant(923, born=date(1985, 1, 2), relationship_verified_by="suomifi_valtuudet", relationship_verified_at="2026-11-24T20:00:00+02:00")
+    output = vaulted.decide(22, application(child, guardian=guardian, email="guardian@example.org"))
+    kept_child = _kept(vault, hetu_key(child["hetu"], SALT))
+    kept_guardian = _kept(vault, kept_child.guardian_key)
+    assert kept_child.guardian_key == hetu_key(guardian["hetu"], SALT) and kept_guardian.hetu == guardian["hetu"]
+    assert Relation(kind="library_patron", ref=str(output["guarantor_patron_id"]), process="library_card", purpose=GUARANTOR_PURPOSE) in kept_guardian.relations
+
+
+def test_an_existing_patron_is_kept_and_a_refused_applicant_is_not(vaulted, vault):
+    with pytest.raises(BusinessRuleError):
+        vaulted.decide(23, application(applicant(0, first_names="Aino", surname="Virtanen", hetu=SEEDED_AINO)))
+    existing = _kept(vault, hetu_key(SEEDED_AINO, SALT))
+    assert {r.kind for r in existing.relations} == {"work_item", "library_patron"}
+    refused = applicant(924, permanent_address=None)
+    with pytest.raises(BusinessRuleError):
+        vaulted.decide(24, application(refused))
+    assert _kept(vault, hetu_key(refused["hetu"], SALT)) is None

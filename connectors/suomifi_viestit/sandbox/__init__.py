@@ -10,14 +10,33 @@ from __future__ import annotations
 from typing import Any
 
 TITLE = "Suomi.fi-viestit · Suomi.fi Messages"
-DESCRIPTION = "Suomi.fi Messages REST API (token, mailbox check, v2 messages, attachments, events) with test citizens' mailboxes; paper letters keep their PDF."
+DESCRIPTION = (
+    "Suomi.fi Messages REST API (token, password change, mailbox check, v2 messages, paper mail by address, attachments, events, "
+    "citizens' replies) with test citizens' mailboxes; paper letters keep their PDF."
+)
+#: The spec's operations this sandbox serves, as "METHOD /path" of shared/specs/suomifi/messages-rest/messages-api.yaml.
+OPERATIONS = frozenset(
+    {
+        "POST /v1/token",
+        "POST /v1/change-password",
+        "POST /v1/mailboxes/active",
+        "POST /v2/attachments",
+        "POST /v2/messages/electronic",
+        "POST /v2/messages",
+        "POST /v2/paper-mail-without-id",
+        "GET /v1/messages/id",
+        "GET /v2/messages/{id}",
+        "GET /v1/attachments/{id}",
+        "GET /v2/events",
+    }
+)
 #: (label, path inside the sandbox) for people to open.
 PAGES = (
     ("Postilaatikot · Brevlådor · Mailboxes", "/_sandbox/mailboxes"),
     ("API docs", "/docs"),
 )
 
-__all__ = ["DESCRIPTION", "PAGES", "TITLE", "ViestitSandboxSettings", "ViestitStore", "client_environment", "create_app"]
+__all__ = ["DESCRIPTION", "OPERATIONS", "PAGES", "TITLE", "ViestitSandboxSettings", "ViestitStore", "client_environment", "create_app"]
 
 
 def client_environment(base_url: str) -> dict[str, str]:

@@ -3,6 +3,9 @@
 Routes (spec operation in brackets):
 
 - ``POST /v1/token`` (postV1Token): 200 ``AccessTokenResponse``; 400 ``ErrorResponseV1`` "Authentication failed".
+- ``POST /v1/change-password`` (postV1ChangePassword): the access token in the body; 200 ``{}``; 400
+  ``ErrorResponseV1`` for a bad token or current password, a new password under the policy (32
+  characters, lower, upper, number, symbol) or a change sooner than ``password_change_interval_seconds``.
 - ``POST /v1/mailboxes/active`` (postV1MailboxesActive): 200 ``EndUsersWithActiveMailbox``; 400; 401.
 - ``POST /v2/attachments`` (postV3Attachments): multipart ``file``; 201 ``AttachmentReference``;
   400; 413 ``text/plain`` over 10 485 760 bytes; 415 for a content type the spec does not list.
@@ -12,8 +15,15 @@ Routes (spec operation in brackets):
   409 ``MessageAlreadyExistsResponse`` for a reused ``externalId``.
 - ``POST /v2/messages`` (postV2MessagesController): electronic when the recipient's mailbox is
   active, otherwise paper mail (the one PDF attachment is kept with the letter); 200; 400; 409.
+- ``POST /v2/paper-mail-without-id`` (postV2PaperMailWithoutId): printed to the given address; 200
+  ``PaperMailResponse``; 400; 409 ``ErrorResponseV1``.
+- ``GET /v2/messages/{id}`` (getV2Messages): a citizen's message (here: a reply made on the mailbox
+  page or with ``store.receive_reply``); 200 ``MessageFromEndUserResponseV2``; 400; 404.
+- ``GET /v1/attachments/{id}`` (getV1Attachment): the file a citizen attached; 200; 404.
+- ``GET /v1/messages/id?externalId=`` (getV1MessagesId): the messageId of a sent message; 200; 400; 404.
 - ``GET /v2/events`` (getV2Events): ``Electronic message created``/``read``, ``Paper mail created``,
-  ``Sent for printing and enveloping``, paged by opaque continuation tokens.
+  ``Sent for printing and enveloping``, ``Electronic message from end user``, paged by opaque
+  continuation tokens.
 
 Every message endpoint answers 401 ``ErrorResponseV1`` for a missing, unknown or expired token
 (tokens expire after ``token_ttl_seconds`` of sandbox time; ``store.advance()`` moves it). Every
@@ -50,6 +60,9 @@ class ViestitSandboxSettings(BaseSettings):
 
     token_ttl_seconds: int = Field(default=900, ge=0, description="Lifetime of an access token (the real value is not documented).")
     events_page_size: int = Field(default=1000, ge=1, le=1000, description="Events per GET /v2/events (the spec's maximum is 1000).")
+    password_change_interval_seconds: int = Field(
+        default=0, ge=0, description="Least time between two password changes ('there can be a delay before allowing password updates again')."
+    )
     active_mailboxes: str | None = Field(
         default=None,
         description="Comma-separated test hetus with an active mailbox; replaces the seed's choice when set.",
@@ -64,6 +77,7 @@ def create_app(
     service_ids: dict[str, set[str]] | None = None,
     token_ttl_seconds: int | None = None,
     events_page_size: int | None = None,
+    password_change_interval_seconds: int | None = None,
     faults: FaultSpec | None = None,
 ) -> FastAPI:
     """Build a Suomi.fi Messages sandbox with its own store.
@@ -75,7 +89,7 @@ def create_app(
             (``KUNTAFLOW_VIESTIT_SANDBOX_ACTIVE_MAILBOXES`` when not given).
         credentials: system username (systemId) → password; by default the sandbox account.
         service_ids: system username → the serviceIds it may send as.
-        token_ttl_seconds, events_page_size: override ``ViestitSandboxSettings``.
+        token_ttl_seconds, events_page_size, password_change_interval_seconds: override ``ViestitSandboxSettings``.
         faults: fault injection; by default from ``KUNTAFLOW_SANDBOX_FAULT_*``.
     """
     settings = ViestitSandboxSettings()
@@ -88,6 +102,9 @@ def create_app(
         citizens=citizens if citizens is not None else citizens_of(sandbox_population()),
         token_ttl_seconds=settings.token_ttl_seconds if token_ttl_seconds is None else token_ttl_seconds,
         events_page_size=events_page_size or settings.events_page_size,
+        password_change_interval_seconds=(
+            settings.password_change_interval_seconds if password_change_interval_seconds is None else password_change_interval_seconds
+        ),
     )
     if active_mailboxes is not None:
         wanted = set(active_mailboxes)

@@ -2,8 +2,9 @@
 
 Server-rendered HTML (Jinja2), Finnish first, then Swedish and English. Under ``/_sandbox/`` so
 fault injection never touches them. A person can open or close a mailbox (to see the paper
-fallback), open a message (which produces the ``Electronic message read`` event) and download
-attachments and the printed letters' PDFs. Hetus are shown masked; page URLs carry a running
+fallback), open a message (which produces the ``Electronic message read`` event), answer a message that
+allows replies (the ``Electronic message from end user`` event; sandbox-only: in the real service
+the citizen writes in the Suomi.fi mailbox) and download attachments and the printed letters' PDFs. Hetus are shown masked; page URLs carry a running
 number or the shared population's key (``/_sandbox/people/aino``), never the hetu.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from connectors.suomifi_viestit.sandbox.store import ViestitStore
@@ -61,6 +62,19 @@ def install_pages(app: FastAPI, store: ViestitStore) -> None:
         if message is None:
             return TEMPLATES.TemplateResponse(request, "not_found.html", {}, status_code=404)
         recipient = store.recipients[message.recipient_id]
+        return RedirectResponse(request.url_for("mailbox", key=recipient.key), status_code=303)
+
+    @app.post("/_sandbox/messages/{message_id}/reply", name="reply")
+    async def reply(request: Request, message_id: int, title: str = Form(""), body: str = Form("")) -> Response:
+        """The recipient answers the message, as in the Suomi.fi mailbox (sandbox only)."""
+        original = store.messages.get(message_id)
+        if original is None or original.recipient_id is None:
+            return TEMPLATES.TemplateResponse(request, "not_found.html", {}, status_code=404)
+        try:
+            store.receive_reply(message_id, title or f"Vs: {original.title}", body)
+        except (LookupError, ValueError) as refused:
+            return PlainTextResponse(f"Vastausta ei lähetetty · Svaret skickades inte · Reply not sent: {refused}", status_code=400)
+        recipient = store.recipients[original.recipient_id]
         return RedirectResponse(request.url_for("mailbox", key=recipient.key), status_code=303)
 
     @app.get("/_sandbox/attachments/{attachment_id}", name="attachment")

@@ -1,4 +1,4 @@
-"""The Suomi.fi Messages sandbox's REST routes, one router per resource: token, mailboxes, attachments, messages, events.
+"""The Suomi.fi Messages sandbox's REST routes, one router per resource: token, password, mailboxes, attachments, messages, paper mail, events.
 
 Each route reaches the sandbox's state through ``request.app.state.store``, so the routers are plain
 module-level objects that any number of sandbox apps (each with its own store) include. Status codes
@@ -8,11 +8,12 @@ and bodies follow shared/specs/suomifi/messages-rest/messages-api.yaml (see ``ap
 from __future__ import annotations
 
 import json
+import mimetypes
 import re
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
@@ -57,6 +58,19 @@ async def issue_token(request: Request) -> JSONResponse:
     return JSONResponse(_store(request).issue_token(body.username, body.password))
 
 
+# ---------------------------------------------------------------------------------- password
+
+password = APIRouter(prefix="/v1/change-password")
+
+
+@password.post("")
+async def change_password(request: Request) -> JSONResponse:
+    """The access token travels in the body, not in ``Authorization`` (the spec declares no security here)."""
+    body = _parse(schemas.ChangePasswordRequestBody, await request.body())
+    _store(request).change_password(body.accessToken, body.currentPassword, body.newPassword)
+    return JSONResponse({})
+
+
 # ---------------------------------------------------------------------------------- mailboxes
 
 mailboxes = APIRouter(prefix="/v1/mailboxes")
@@ -93,7 +107,7 @@ async def upload_attachment(request: Request) -> Any:
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise MessagesApiError(400, {"reason": "Missing multipart part 'file'"})
-    media_type = (upload.content_type or "").split(";")[0].strip().lower()
+    media_type = _media_type_of(upload)
     if media_type not in ATTACHMENT_MEDIA_TYPES:
         raise MessagesApiError(415, {"reason": f"Unsupported media type {media_type or '(none)'}"})
     content = await upload.read()
@@ -103,6 +117,20 @@ async def upload_attachment(request: Request) -> Any:
         raise MessagesApiError(400, {"reason": "The file part has no filename"})
     attachment = _store(request).add_attachment(system, upload.filename, media_type, content)
     return JSONResponse({"attachmentId": attachment.attachment_id}, status_code=201)
+
+
+def _media_type_of(upload: UploadFile) -> str:
+    """The part's declared type; from the file name when the client declares none (or only octet-stream).
+
+    The spec lists the supported types but not how they are told; clients in production (e.g.
+    python-requests with ``files={"file": (name, data)}``) send no part Content-Type at all, and the
+    recipient sees the file by its name, so the name's extension decides then.
+    """
+    declared = (upload.content_type or "").split(";")[0].strip().lower()
+    if declared and declared != "application/octet-stream":
+        return declared
+    guessed, _ = mimetypes.guess_type(upload.filename or "", strict=False)
+    return (guessed or declared).lower()
 
 
 # ---------------------------------------------------------------------------------- messages
@@ -147,8 +175,7 @@ async def send_electronic(request: Request) -> JSONResponse:
     _check_sender(store, system, body.sender.serviceId, electronic=True)
     _check_recipient(body.recipient.id, electronic=True)
     found = _attachments_of(store, system, body.electronic.attachments, electronic=True)
-    if body.electronic.inReplyToMessageId is not None:
-        # The sandbox receives no messages from end users, so there is nothing to reply to.
+    if body.electronic.inReplyToMessageId is not None and store.message_from_end_user(system, body.electronic.inReplyToMessageId) is None:
         raise _validation_failure("The message you replied to does not exist", "MESSAGE_BEING_REPLIED_TO_NOT_FOUND")
     if not store.has_active_mailbox(body.recipient.id):
         raise _validation_failure("Recipient mailbox is not active", "MAILBOX_NOT_IN_USE")
@@ -164,6 +191,7 @@ async def send_electronic(request: Request) -> JSONResponse:
         body_format=body.electronic.bodyFormat,
         request=body.model_dump(exclude_none=True),
         attachments=found,
+        ignored_fields=schemas.unknown_fields(body),
     )
     return JSONResponse({"messageId": message.message_id})
 
@@ -180,9 +208,7 @@ async def send_multichannel(request: Request) -> JSONResponse:
     if body.electronic.inReplyToMessageId is not None:
         raise _rejected("The message you replied to does not exist", electronic=False)
     electronic_attachments = _attachments_of(store, system, body.electronic.attachments, electronic=False)
-    (pdf,) = _attachments_of(store, system, body.paperMail.attachments, electronic=False)
-    if pdf.media_type != "application/pdf" or not pdf.content.startswith(b"%PDF-"):
-        raise _rejected("The paper mail attachment must be a PDF file", electronic=False)
+    pdf = _printable_pdf(store, system, body.paperMail)
     common = {
         "external_id": body.externalId,
         "system": system,
@@ -193,12 +219,32 @@ async def send_multichannel(request: Request) -> JSONResponse:
         "body": body.electronic.body,
         "body_format": body.electronic.bodyFormat,
         "request": body.model_dump(exclude_none=True),
+        "ignored_fields": schemas.unknown_fields(body),
     }
     if store.has_active_mailbox(body.recipient.id):
         message = store.add_message(channel="electronic", attachments=electronic_attachments, **common)
     else:
         message = store.add_message(channel="paper", paper=_paper_letter(body.paperMail, pdf), **common)
     return JSONResponse({"messageId": message.message_id})
+
+
+@messages.get("/{message_id}")
+async def message_from_end_user(request: Request, message_id: str) -> JSONResponse:
+    """``getV2Messages``: a message a citizen sent to this system's services, kept 60 days."""
+    system = _system_of(request)
+    if not (message_id.isascii() and message_id.isdigit()):
+        raise MessagesApiError(400, {"reason": "Invalid message id: a number expected"})
+    message = _store(request).message_from_end_user(system, int(message_id))
+    if message is None:
+        raise MessagesApiError(404, {"reason": "Message not found"})
+    return JSONResponse(message.as_json())
+
+
+def _printable_pdf(store: ViestitStore, system: str, paper: schemas.PaperMailPart) -> StoredAttachment:
+    (pdf,) = _attachments_of(store, system, paper.attachments, electronic=False)
+    if pdf.media_type != "application/pdf" or not pdf.content.startswith(b"%PDF-"):
+        raise _rejected("The paper mail attachment must be a PDF file", electronic=False)
+    return pdf
 
 
 def _paper_letter(paper: schemas.PaperMailPart, pdf: StoredAttachment) -> PaperLetter:
@@ -219,6 +265,65 @@ def _paper_letter(paper: schemas.PaperMailPart, pdf: StoredAttachment) -> PaperL
     )
 
 
+# ---------------------------------------------------------------------------------- paper mail by address
+
+paper_mail = APIRouter(prefix="/v2/paper-mail-without-id")
+
+
+@paper_mail.post("")
+async def send_paper_mail_without_id(request: Request) -> JSONResponse:
+    """``postV2PaperMailWithoutId``: printed to the address given; a reused externalId is 409 ``ErrorResponseV1`` (no messageId)."""
+    system = _system_of(request)
+    store = _store(request)
+    body = _parse(schemas.PaperMailWithoutIdRequestBody, await request.body())
+    if store.existing_message_id(system, body.externalId) is not None:
+        raise MessagesApiError(409, {"reason": "External ID already in use"})
+    _check_sender(store, system, body.sender.serviceId, electronic=False)
+    pdf = _printable_pdf(store, system, body.paperMail)
+    message = store.add_message(
+        external_id=body.externalId,
+        system=system,
+        service_id=body.sender.serviceId,
+        endpoint="paper-mail-without-id",
+        channel="paper",
+        recipient_id=None,
+        title=pdf.filename,
+        body="",
+        body_format="Text",
+        request=body.model_dump(exclude_none=True),
+        paper=_paper_letter(body.paperMail, pdf),
+        ignored_fields=schemas.unknown_fields(body),
+    )
+    return JSONResponse({"messageId": message.message_id})
+
+
+# ---------------------------------------------------------------------------------- v1 reads a sender still uses
+
+v1_messages = APIRouter(prefix="/v1")
+
+
+@v1_messages.get("/messages/id")
+async def message_id_for_external_id(request: Request, externalId: str = "") -> JSONResponse:  # noqa: N803 - the spec's name
+    """``getV1MessagesId``: the messageId of a message this system sent, by its externalId."""
+    system = _system_of(request)
+    if not externalId:
+        raise MessagesApiError(400, {"reason": "Bad request", "validationErrors": [{"error": "externalId is required"}]})
+    message_id = _store(request).existing_message_id(system, externalId)
+    if message_id is None:
+        raise MessagesApiError(404, {"reason": "Message not found"})
+    return JSONResponse({"messageId": message_id})
+
+
+@v1_messages.get("/attachments/{attachment_id}")
+async def end_user_attachment(request: Request, attachment_id: str) -> Response:
+    """``getV1Attachment``: a file a citizen attached to a message to this system, kept 60 days."""
+    system = _system_of(request)
+    attachment = _store(request).end_user_attachment(system, attachment_id)
+    if attachment is None:
+        raise MessagesApiError(404, {"reason": "Attachment not found"})
+    return Response(attachment.content, media_type=attachment.media_type)
+
+
 # ---------------------------------------------------------------------------------- events
 
 events = APIRouter(prefix="/v2/events")
@@ -231,7 +336,7 @@ async def events_page(request: Request, continuationToken: str | None = None) ->
 
 
 #: In the order the app includes them; each is one resource of the API.
-ROUTERS = (token, mailboxes, attachments, messages, events)
+ROUTERS = (token, password, mailboxes, attachments, messages, paper_mail, v1_messages, events)
 
 
 def _parse(model: type[M], raw: bytes, *, electronic: bool = False) -> M:

@@ -4,9 +4,11 @@ Field names are the spec's own (camelCase), constraints are the spec's (lengths,
 counts). These models are deliberately separate from the client's (``connectors.suomifi_viestit.models``):
 a sandbox that shared the client's models could not catch the client's mistakes.
 
-One deliberate difference from the real service: unknown fields are refused (``extra="forbid"``).
-The spec allows additional properties and the real service ignores them, which would hide a
-misspelt optional field (``colourPrinting``) until a letter came out wrong; the sandbox says so at once.
+Unknown fields are accepted and ignored, as the real service does: the spec declares no
+``additionalProperties: false`` and says "new fields may be added to the JSON request and response
+bodies without being considered a breaking change", so a client written for a newer version still
+works. The sandbox keeps their dotted names (:func:`unknown_fields`, ``SentMessage.ignored_fields``),
+so a test can still catch a misspelt optional field (``colourPrinting``) of our own client.
 """
 
 from __future__ import annotations
@@ -30,12 +32,31 @@ CountryCode = Literal[COUNTRY_CODES]  # type: ignore[valid-type]
 
 class _Spec(BaseModel):
     # strict: JSON true is a boolean, "1" is not a number; hide_input: a hetu never lands in an error text.
-    model_config = ConfigDict(extra="forbid", strict=True, hide_input_in_errors=True)
+    model_config = ConfigDict(extra="allow", strict=True, hide_input_in_errors=True)
+
+
+def unknown_fields(model: BaseModel, prefix: str = "") -> list[str]:
+    """The dotted names of the fields the spec does not define, anywhere in a parsed body."""
+    found = [f"{prefix}{name}" for name in (model.__pydantic_extra__ or {})]
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        children = value if isinstance(value, list) else [value]
+        for index, child in enumerate(children):
+            if isinstance(child, BaseModel):
+                where = f"{prefix}{name}[{index}]." if isinstance(value, list) else f"{prefix}{name}."
+                found.extend(unknown_fields(child, where))
+    return found
 
 
 class AccessTokenRequestBody(_Spec):
     password: str
     username: str
+
+
+class ChangePasswordRequestBody(_Spec):
+    accessToken: str
+    currentPassword: str
+    newPassword: str
 
 
 class EndUserId(_Spec):
@@ -154,4 +175,10 @@ class MultichannelMessageRequestBody(_Spec):
     externalId: ExternalId
     paperMail: PaperMailPart
     recipient: Recipient
+    sender: Sender
+
+
+class PaperMailWithoutIdRequestBody(_Spec):
+    externalId: ExternalId
+    paperMail: PaperMailPart
     sender: Sender

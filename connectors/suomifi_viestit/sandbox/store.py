@@ -19,7 +19,11 @@ from connectors.suomifi_viestit.sandbox.seed import TestCitizen
 from schemas.redaction import MASK
 
 ATTACHMENT_LIFETIME = timedelta(hours=24)
+#: "The data of messages sent by end users is retrievable for 60 days" (getV2Messages, getV1Attachment).
+END_USER_DATA_LIFETIME = timedelta(days=60)
 FIRST_MESSAGE_ID = 1_000_001
+#: postV1ChangePassword: "at least 32 characters long and contains at least one lower case, upper case, number, and symbol character".
+PASSWORD_MIN_LENGTH = 32
 
 
 class MessagesApiError(Exception):
@@ -65,9 +69,9 @@ class SentMessage:
     external_id: str
     system: str
     service_id: str
-    endpoint: Literal["electronic", "multichannel"]
+    endpoint: Literal["electronic", "multichannel", "paper-mail-without-id"]
     channel: Literal["electronic", "paper"]
-    recipient_id: str
+    recipient_id: str | None  # None for paper mail sent by address only
     title: str
     body: str
     body_format: str
@@ -76,9 +80,69 @@ class SentMessage:
     attachments: list[StoredAttachment] = field(default_factory=list)
     paper: PaperLetter | None = None
     read_at: datetime | None = None
+    ignored_fields: list[str] = field(default_factory=list)
+    replies: list[MessageFromEndUser] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return f"SentMessage({self.message_id}, external_id={self.external_id!r}, channel={self.channel})"
+
+    @property
+    def reply_allowed(self) -> bool:
+        """The recipient may answer: an electronic message sent with ``replyAllowedBy: Anyone``."""
+        return self.channel == "electronic" and self.request.get("electronic", {}).get("replyAllowedBy") == "Anyone"
+
+
+@dataclass(repr=False)
+class EndUserAttachment:
+    """A file a citizen attached to a message (``GET /v1/attachments/{id}`` serves it)."""
+
+    attachment_id: str
+    filename: str
+    media_type: str
+    content: bytes
+
+    def as_json(self) -> dict[str, Any]:
+        return {"attachmentId": self.attachment_id, "filename": self.filename, "mediaType": self.media_type, "sizeBytes": len(self.content)}
+
+
+@dataclass(repr=False)
+class MessageFromEndUser:
+    """A message a citizen sent to the organisation: here always a reply to one of its messages.
+
+    ``sender_id`` is the citizen's hetu (the real service puts it in ``sender.mailboxOwner.id``):
+    never print it.
+    """
+
+    message_id: int
+    system: str
+    service_id: str
+    sender_id: str
+    sender_name: str
+    title: str
+    body: str
+    created_at: datetime
+    in_reply_to: SentMessage
+    attachments: list[EndUserAttachment] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"MessageFromEndUser({self.message_id}, in_reply_to={self.in_reply_to.message_id})"
+
+    def as_json(self) -> dict[str, Any]:
+        """``MessageFromEndUserResponseV2``: the thread's root is the message replied to, its externalId the thread's."""
+        electronic = {
+            "messageId": self.message_id,
+            "createdAt": _iso(self.created_at),
+            "title": self.title,
+            "body": self.body,
+            "attachments": [attachment.as_json() for attachment in self.attachments],
+            "thread": {"rootMessageId": self.in_reply_to.message_id, "threadExternalId": self.in_reply_to.external_id},
+        }
+        return {
+            "messageId": self.message_id,
+            "createdAt": _iso(self.created_at),
+            "electronic": electronic,
+            "sender": {"mailboxOwner": {"id": self.sender_id, "name": self.sender_name}},
+        }
 
 
 @dataclass(frozen=True)
@@ -119,17 +183,22 @@ class ViestitStore:
         citizens: Iterable[TestCitizen] = (),
         token_ttl_seconds: int = 900,
         events_page_size: int = 1000,
+        password_change_interval_seconds: int = 0,
     ) -> None:
         self.lock = threading.RLock()
         self.credentials = dict(credentials)
         self.service_ids = {system: set(ids) for system, ids in service_ids.items()}
         self.token_ttl_seconds = token_ttl_seconds
         self.events_page_size = events_page_size
+        self.password_change_interval = timedelta(seconds=password_change_interval_seconds)
+        self.password_changed_at: dict[str, datetime] = {}
         self.citizens: dict[str, TestCitizen] = {}
         self.recipients: dict[str, Recipient] = {}
         self.tokens: dict[str, tuple[str, datetime]] = {}
         self.attachments: dict[str, StoredAttachment] = {}
         self.messages: dict[int, SentMessage] = {}
+        self.from_end_users: dict[int, MessageFromEndUser] = {}
+        self.end_user_attachments: dict[str, tuple[MessageFromEndUser, EndUserAttachment]] = {}
         self.by_external_id: dict[tuple[str, str], int] = {}
         self.events: list[StoredEvent] = []
         self.continuation_tokens: dict[str, tuple[str, int]] = {}
@@ -211,6 +280,25 @@ class ViestitStore:
                 return None
             return system
 
+    def change_password(self, access_token: str, current_password: str, new_password: str) -> None:
+        """``POST /v1/change-password``: the token in the body names the system; tokens already issued stay valid.
+
+        Raises:
+            MessagesApiError: 400 ``ErrorResponseV1`` for an unknown or expired token, a wrong current
+                password, a new password the policy refuses, or a change too soon after the last one.
+        """
+        with self.lock:
+            system = self.system_for_token(access_token)
+            if system is None or not secrets.compare_digest(self.credentials[system], current_password):
+                raise MessagesApiError(400, {"reason": "Authentication failed"})
+            if problem := password_policy_problem(new_password):
+                raise MessagesApiError(400, {"reason": f"Invalid new password: {problem}"})
+            last = self.password_changed_at.get(system)
+            if last is not None and self.now() - last < self.password_change_interval:
+                raise MessagesApiError(400, {"reason": "Password was changed recently; try again later"})
+            self.credentials[system] = new_password
+            self.password_changed_at[system] = self.now()
+
     def expire_tokens(self) -> None:
         """Every token issued so far stops working (what a client sees after a long pause)."""
         with self.lock:
@@ -248,7 +336,8 @@ class ViestitStore:
             self._next_message_id += 1
             self.messages[message.message_id] = message
             self.by_external_id[(message.system, message.external_id)] = message.message_id
-            self._recipient(message.recipient_id)
+            if message.recipient_id is not None:
+                self._recipient(message.recipient_id)
             for attachment in message.attachments:
                 attachment.used = True
             if message.paper is not None:
@@ -270,6 +359,61 @@ class ViestitStore:
                 message.read_at = self.now()
                 self._event(message, "Electronic message read")
             return message
+
+    def receive_reply(self, message_id: int, title: str, body: str, attachments: Iterable[tuple[str, str, bytes]] = ()) -> MessageFromEndUser:
+        """The recipient of message ``message_id`` answers it (what a citizen does in the Suomi.fi mailbox).
+
+        Produces the ``Electronic message from end user`` event; ``GET /v2/messages/{id}`` then serves
+        the reply and ``GET /v1/attachments/{id}`` its files (``(filename, media type, content)``).
+
+        Raises:
+            LookupError: no such message, or it does not allow replies (a paper letter, ``replyAllowedBy: No one``).
+            ValueError: an empty title or body.
+        """
+        with self.lock:
+            original = self.messages.get(message_id)
+            if original is None or not original.reply_allowed or original.recipient_id is None:
+                raise LookupError(f"message {message_id} cannot be replied to")
+            if not title.strip() or not body.strip():
+                raise ValueError("a reply needs a title and a body")
+            citizen = self.recipients[original.recipient_id]
+            reply = MessageFromEndUser(
+                message_id=self._next_message_id,
+                system=original.system,
+                service_id=original.service_id,
+                sender_id=original.recipient_id,
+                sender_name=citizen.name or "Tuntematon",
+                title=title.strip(),
+                body=body,
+                created_at=self.now(),
+                in_reply_to=original,
+            )
+            self._next_message_id += 1
+            for filename, media_type, content in attachments:
+                attachment = EndUserAttachment(str(uuid.uuid4()), filename, media_type, content)
+                reply.attachments.append(attachment)
+                self.end_user_attachments[attachment.attachment_id] = (reply, attachment)
+            self.from_end_users[reply.message_id] = reply
+            original.replies.append(reply)
+            metadata = {"messageId": reply.message_id, "serviceId": reply.service_id}
+            self.events.append(StoredEvent(reply.system, "Electronic message from end user", reply.created_at, metadata))
+            return reply
+
+    def message_from_end_user(self, system: str, message_id: int) -> MessageFromEndUser | None:
+        """A citizen's message to this system, while it is kept (60 days)."""
+        with self.lock:
+            message = self.from_end_users.get(message_id)
+            if message is None or message.system != system or self.now() - message.created_at > END_USER_DATA_LIFETIME:
+                return None
+            return message
+
+    def end_user_attachment(self, system: str, attachment_id: str) -> EndUserAttachment | None:
+        """A file a citizen attached to a message to this system, while it is kept (60 days)."""
+        with self.lock:
+            entry = self.end_user_attachments.get(attachment_id.lower())
+            if entry is None or self.message_from_end_user(system, entry[0].message_id) is None:
+                return None
+            return entry[1]
 
     def messages_to(self, hetu: str) -> list[SentMessage]:
         with self.lock:
@@ -310,6 +454,20 @@ class ViestitStore:
             token = secrets.token_urlsafe(24)
             self.continuation_tokens[token] = (system, position + len(page))
             return {"continuationToken": token, "events": [event.as_json() for event in page]}
+
+
+def password_policy_problem(password: str) -> str | None:
+    """What the API's password rule finds wrong with ``password`` (never the password itself); None if it passes."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"shorter than {PASSWORD_MIN_LENGTH} characters"
+    classes = {
+        "lower case": any(c.islower() for c in password),
+        "upper case": any(c.isupper() for c in password),
+        "number": any(c.isdigit() for c in password),
+        "symbol": any(not c.isalnum() and not c.isspace() for c in password),
+    }
+    missing = [name for name, present in classes.items() if not present]
+    return f"no {', no '.join(missing)} character" if missing else None
 
 
 def _iso(moment: datetime) -> str:
