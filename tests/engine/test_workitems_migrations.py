@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, DateTime, bindparam, create_engine, event, text
+from sqlalchemy import JSON, DateTime, bindparam, create_engine, event, inspect, text
 from typer.testing import CliRunner
 
 from apps.cli.main import app
@@ -221,3 +221,18 @@ def test_kuntaflow_db_upgrade_names_an_unreachable_database_without_its_password
     result = CliRunner().invoke(app, ["db", "upgrade"])
     assert result.exit_code == 2
     assert "kf:***@127.0.0.1:1/x" in result.output and "secret" not in result.output
+
+
+@pytest.mark.parametrize("made_at", ["0003", "0004"])
+def test_a_database_on_either_branch_from_0002_upgrades_to_the_join(queue_url, made_at):
+    """0003 (the Desk) and 0004 (the person vault) were made side by side; 0005 joins them."""
+    upgrade_database(queue_url, made_at)
+    assert upgrade_database(queue_url) == HEAD_REVISION
+    engine = create_engine(queue_url)
+    try:
+        with engine.connect() as conn:
+            tables = inspect(conn)
+            assert {"version", "assignee"} <= {column["name"] for column in tables.get_columns("kf_work_items")}
+            assert tables.has_table("kf_person_vault")
+    finally:
+        engine.dispose()
