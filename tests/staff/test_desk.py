@@ -304,3 +304,13 @@ def test_the_robots_log_of_each_attempt_opens_from_the_case_in_a_sandbox(app, qu
     assert opened.headers["content-security-policy"] == "sandbox allow-scripts"
     assert client.get(f"/tapaukset/{item.id}/robottiloki/2").status_code == 404
     assert client_for(app, HR_OFFICER).get(f"/tapaukset/{item.id}/robottiloki/1").status_code == 403
+
+
+def test_a_card_expiry_case_is_corrected_against_its_own_model(app, queue):
+    item_id = refused(queue, "patron-7:2027-01-31", "NO_GUARANTOR", process="card_expiry", payload={"patron_id": 7, "expiry_date": "2027-01-31"})
+    client = client_for(app, LIBRARIAN)
+    data = {"csrf_token": csrf_of(client.get(f"/tapaukset/{item_id}").text), "version": str(queue.get(item_id).version), "reason": "korjaus"}
+    refused_value = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "patron_id", "value": "0"})
+    assert refused_value.status_code == 422 and "patron_id" in refused_value.text
+    assert client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "expiry_date", "value": "2027-02-28"}).status_code == 303
+    assert queue.get(item_id).payload == {"patron_id": 7, "expiry_date": "2027-02-28"}

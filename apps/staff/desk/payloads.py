@@ -19,6 +19,8 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from processes.employment_start.confirmation import ConfirmationPayload
+from schemas.card_expiry import PROCESS as CARD_EXPIRY
+from schemas.card_expiry import CardToRemind
 from schemas.employee import CONFIRMATION_PROCESS, NewEmployee
 from schemas.employee import PROCESS as EMPLOYMENT_START
 from schemas.library_card import PROCESS as LIBRARY_CARD
@@ -33,6 +35,7 @@ PAYLOAD_MODELS: dict[str, type[BaseModel]] = {
     EMPLOYMENT_START: NewEmployee,
     CONFIRMATION_PROCESS: ConfirmationPayload,
     MASS_RECRUITMENT: JobToScreen,
+    CARD_EXPIRY: CardToRemind,
 }
 
 
