@@ -80,7 +80,7 @@ class Stack:
                 if path != "/docs":
                     found.append((f"{mounted.title.split(' · ')[-1]}: {label.split(' · ')[-1]}", f"{self.sandboxes_url}{mounted.prefix}{path}"))
         if self.staff_url:
-            found.append(("Kuntaflow Desk (staff sign in; supervisors' links)", self.staff_url))
+            found.append(("Kuntaflow Desk (staff sign in, cases waiting for a person; supervisors' links)", self.staff_url))
         found.append(("Prefect UI", self.prefect_ui_url))
         return found
 

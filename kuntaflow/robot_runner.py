@@ -228,7 +228,7 @@ def run_suite(
         raise SuiteNotFoundError(f"robot suite {suite} does not exist")
     settings = settings or KuntaflowSettings()
     run_id = run_id or uuid.uuid4().hex[:12]
-    output_dir = settings.robot_output_dir / _safe(run_id)
+    output_dir = run_output_dir(run_id, settings)
     output_dir.mkdir(parents=True, exist_ok=True)
     limit = timeout or settings.robot_timeout_seconds
     started = time.monotonic()
@@ -417,6 +417,11 @@ def read_peak_memory_mb(output_dir: Path) -> float | None:
         return round(int((output_dir / PEAK_MEMORY_FILE).read_text(encoding="utf-8")) / 1024, 1)
     except (OSError, ValueError):
         return None
+
+
+def run_output_dir(run_id: str, settings: KuntaflowSettings) -> Path:
+    """The folder a robot run's output, log.html and report.html go to (a batch's run id is its lease owner)."""
+    return settings.robot_output_dir / _safe(run_id)
 
 
 def _safe(name: str) -> str:

@@ -3,10 +3,14 @@
 A code such as ``GUARDIANSHIP_NOT_VERIFIED`` is for machines and searches; whoever reads an outcome (the
 ``make run`` summary, ``kuntaflow queue list``/``show``) also gets one sentence that says what happened
 and, where a person must act, what to do. Codes are strings here, not the processes' enums, so that every
-layer can explain any code it meets (a connector's, the engine's, a process's) without importing them.
+layer can explain any code it meets (a connector's, the engine's, a process's) without importing them. Each meaning is
+written in English, Finnish and Swedish (:data:`TRANSLATED`); a test checks the three hold the same codes.
 """
 
 from __future__ import annotations
+
+#: The languages a meaning is written in (the staff Desk shows them in fi, sv and en; the CLI in en).
+LANGUAGES = ("fi", "sv", "en")
 
 #: Codes whose meaning is specific: the processes' business reasons and the engine's own.
 MEANINGS: dict[str, str] = {
@@ -66,8 +70,114 @@ MEANINGS: dict[str, str] = {
     "CATEGORY_CONFIGURATION": "the library's patron categories are not configured as Kuntaflow expects: IT fixes the settings",
 }
 
+#: The same meanings in Finnish and Swedish, for staff who read them in the Desk.
+TRANSLATED: dict[str, dict[str, str]] = {
+    "fi": {
+        "CARD_GRANTED": "kirjastokortti myönnettiin ja asiakas luotiin kirjastojärjestelmään",
+        "NON_DISCLOSURE_STAFF_REVIEW": "hakijalla on turvakielto: asiakas luotiin, kirjaston henkilökunta täydentää tiedot",
+        "ALREADY_A_PATRON": "hakijalla on jo kirjastokortti; toista ei tehty",
+        "UNDER_15_NO_GUARDIAN": "alle 15-vuotiaan puolesta hakee huoltaja",
+        "GUARDIAN_NOT_ADULT": "hakenut huoltaja ei ole vielä 18-vuotias",
+        "GUARDIANSHIP_NOT_VERIFIED": "huoltajuutta ei voitu varmistaa väestötietojärjestelmästä: henkilökunta tarkistaa sen",
+        "NO_PERMANENT_ADDRESS_IN_FINLAND": "väestötietojärjestelmässä ei ole hakijalle vakinaista osoitetta Suomessa",
+        "NO_FINNISH_HETU_STAFF_REVIEW": "hakija tunnistautui ilman suomalaista henkilötunnusta (eIDAS): henkilökunta tunnistaa hänet",
+        "UNKNOWN_HOME_LIBRARY": "valittua kotikirjastoa ei ole kirjastojärjestelmässä: henkilökunta valitsee oikean",
+        "POSSIBLE_DUPLICATE_STAFF_REVIEW": "samalla nimellä ja syntymäajalla on jo asiakas: henkilökunta ratkaisee, onko hän sama henkilö",
+        "INVALID_APPLICATION": "hakemuksen tiedot rikkoivat lomakkeen sääntöjä (esimerkiksi virheellinen henkilötunnus); korjaa ja yritä uudelleen",
+        "INVALID_EMPLOYEE": "uuden työntekijän tiedot rikkoivat HR:n lomakkeen sääntöjä; korjaa ja yritä uudelleen",
+        "HIRE_DETAILS_MISSING": "rekrytoinnista tulleelta palkkaukselta puuttuu henkilötunnus, yksikkö tai esihenkilö: HR lisää ne ja yrittää uudelleen",
+        "START_DATE_IN_PAST": "työsuhteen aloituspäivä on jo mennyt",
+        "LICENCE_NUMBER_MISSING": "tehtävä vaatii laillistetun ammattihenkilön, mutta Valviran rekisteröintinumeroa ei annettu",
+        "UNKNOWN_SUPERVISOR": "esihenkilöä ei ole HR-järjestelmässä",
+        "UNKNOWN_UNIT": "yksikköä ei ole HR-järjestelmässä",
+        "SUPERVISOR_WITHOUT_EMAIL": "esihenkilöllä ei ole sähköpostiosoitetta HR-järjestelmässä, joten tarkistuslistaa ei voi lähettää",
+        "SUPERVISOR_DID_NOT_CONFIRM": "esihenkilö ei vahvistanut työsuhteen alkua muistutuksen jälkeenkään: HR selvittää asian",
+        "LETTER_REFUSED": "kirje ei tavoittanut hakijaa: ota häneen yhteyttä muuten",
+        "LICENCE_EXPIRED": "hakijan ammattioikeus on päättynyt",
+        "WRONG_PROFESSION": "hakijalla ei ole tehtävän vaatimaa ammattioikeutta",
+        "QUALIFICATION_MISSING": "hakijalta puuttuu vaadittu tutkinto",
+        "FINNISH_INSUFFICIENT": "hakijan suomen kielen taito on vaadittua heikompi",
+        "NOT_AVAILABLE": "hakija ei ole käytettävissä työsuhteen aikana",
+        "LICENCE_NOT_FOUND": "hakijaa ei löytynyt ammattihenkilörekisteristä: tarkista numero tai nimi ja syntymäaika",
+        "LICENCE_DETAILS_MISMATCH": "rekisteröintinumero kuuluu toiselle (nimi tai syntymäaika eroaa)",
+        "SEVERAL_REGISTER_MATCHES": "rekisterissä on useita henkilöitä samalla nimellä ja syntymäajalla",
+        "LICENCE_LIMITED": "hakijan ammattioikeutta on rajoitettu",
+        "PARTLY_AVAILABLE": "hakija on käytettävissä vain osan työsuhteesta",
+        "NO_REFERENCE_CONSENT": "hakija ei ole antanut lupaa suosittelijoiden kysymiseen",
+        "NO_INTERVIEW_SLOT": "kelpoinen, mutta haastatteluajat ovat täynnä: lisää aikoja",
+        "UNREADABLE_APPLICATION": "hakemuksen tietoja ei voitu lukea",
+        "JOB_NOT_OPEN": "paikka ei ole haettavana rekrytointijärjestelmässä",
+        "JOB_NOT_FOUND": "paikkaa ei ole rekrytointijärjestelmässä",
+        "STAGES_MISSING": "paikalla ei ole rekrytoinnin vaiheita, joihin hakijoita siirretään",
+        "EXPORT_UNREADABLE": "rekrytointijärjestelmän hakijatiedostoa ei voitu lukea",
+        "ROBOT_DID_NOT_FINISH": "robotti pysähtyi ennen kuin asia oli valmis; se yritetään uudelleen",
+        "LEASE_EXPIRED": "asiaa käsitellyt robotti lakkasi vastaamasta; asia otettiin takaisin uutta yritystä varten",
+        "ROBOT_TIMEOUT": "robotin aika loppui; asia yritetään uudelleen",
+        "UNEXPECTED_DATA": "järjestelmän vastaus tai omat tietomme eivät olleet odotetun muotoisia: integraatiovika IT:lle",
+        "UNEXPECTED_ERROR": "odottamaton virhe pysäytti asian: IT lukee robotin lokin",
+        "CATEGORY_CONFIGURATION": "kirjaston asiakasryhmiä ei ole määritetty niin kuin Kuntaflow odottaa: IT korjaa asetukset",
+        "REMINDED": "asiakkaalle (lapsen takaajalle) muistutettiin, että kirjastokortti vanhenee",
+        "NO_CHANNEL": "kirjastojärjestelmässä ei ole sähköpostiosoitetta eikä Suomi.fi-viesteihin ole lainmukaista tietä: kirjasto kertoo asiakkaalle tiskillä",
+        "NO_GUARANTOR": "lapsen kortilla ei ole kirjastojärjestelmässä takaajaa, jota muistuttaa: henkilökunta lisää hänet",
+        "CARD_RENEWED": "kortti uusittiin tai poistettiin muistutuksen jonoon laiton jälkeen: ei muistutettavaa",
+        "NOTIFICATION_REFUSED": "uusintayrityksellä sähköpostipalvelin hylkäsi osoitteen, jonka aiempi yritys on ehkä tavoittanut: ihminen tarkistaa",
+        "INVALID_PAYLOAD": "asian tiedot eivät ole sitä, mitä prosessi lukee; korjaa ja yritä uudelleen",
+    },
+    "sv": {
+        "CARD_GRANTED": "lånekortet beviljades och kunden skapades i bibliotekssystemet",
+        "NON_DISCLOSURE_STAFF_REVIEW": "sökanden har spärrmarkering: kunden skapades, bibliotekets personal kompletterar uppgifterna",
+        "ALREADY_A_PATRON": "sökanden har redan ett lånekort; inget andra gjordes",
+        "UNDER_15_NO_GUARDIAN": "för en sökande under 15 ansöker en vårdnadshavare",
+        "GUARDIAN_NOT_ADULT": "vårdnadshavaren som ansökte är ännu inte 18 år",
+        "GUARDIANSHIP_NOT_VERIFIED": "vårdnaden kunde inte bekräftas i befolkningsdatasystemet: personalen kontrollerar den",
+        "NO_PERMANENT_ADDRESS_IN_FINLAND": "befolkningsdatasystemet har ingen stadigvarande adress i Finland för sökanden",
+        "NO_FINNISH_HETU_STAFF_REVIEW": "sökanden identifierade sig utan finsk personbeteckning (eIDAS): personalen identifierar hen",
+        "UNKNOWN_HOME_LIBRARY": "det valda hembiblioteket finns inte i bibliotekssystemet: personalen väljer det rätta",
+        "POSSIBLE_DUPLICATE_STAFF_REVIEW": "en kund med samma namn och födelsedatum finns redan: personalen avgör om det är samma person",
+        "INVALID_APPLICATION": "ansökans uppgifter bröt mot blankettens regler (till exempel en felaktig personbeteckning); rätta och försök igen",
+        "INVALID_EMPLOYEE": "den nyanställdas uppgifter bröt mot HR-blankettens regler; rätta och försök igen",
+        "HIRE_DETAILS_MISSING": "en anställning från rekryteringen saknar personbeteckning, enhet eller chef: HR lägger till dem och försöker igen",
+        "START_DATE_IN_PAST": "anställningens startdag har redan passerat",
+        "LICENCE_NUMBER_MISSING": "uppgiften kräver en legitimerad yrkesutbildad person men inget registreringsnummer från Valvira gavs",
+        "UNKNOWN_SUPERVISOR": "chefen finns inte i HR-systemet",
+        "UNKNOWN_UNIT": "enheten finns inte i HR-systemet",
+        "SUPERVISOR_WITHOUT_EMAIL": "chefen har ingen e-postadress i HR-systemet, så checklistan kan inte skickas",
+        "SUPERVISOR_DID_NOT_CONFIRM": "chefen bekräftade inte anställningens början efter en påminnelse: HR följer upp",
+        "LETTER_REFUSED": "brevet nådde inte kandidaten: kontakta hen på annat sätt",
+        "LICENCE_EXPIRED": "kandidatens yrkesrätt har upphört",
+        "WRONG_PROFESSION": "kandidaten saknar den yrkesrätt uppgiften kräver",
+        "QUALIFICATION_MISSING": "kandidaten saknar den examen som krävs",
+        "FINNISH_INSUFFICIENT": "kandidatens kunskaper i finska är under den nivå som krävs",
+        "NOT_AVAILABLE": "kandidaten är inte tillgänglig under anställningen",
+        "LICENCE_NOT_FOUND": "kandidaten hittades inte i yrkesregistret: kontrollera numret, eller namnet och födelsedatumet",
+        "LICENCE_DETAILS_MISMATCH": "registreringsnumret tillhör någon annan (namn eller födelsedatum skiljer sig)",
+        "SEVERAL_REGISTER_MATCHES": "flera personer i registret har kandidatens namn och födelsedatum",
+        "LICENCE_LIMITED": "kandidatens yrkesrätt är begränsad",
+        "PARTLY_AVAILABLE": "kandidaten är tillgänglig endast under en del av anställningen",
+        "NO_REFERENCE_CONSENT": "kandidaten har inte samtyckt till att referenser kontaktas",
+        "NO_INTERVIEW_SLOT": "behörig, men intervjutiderna är fulla: lägg till tider",
+        "UNREADABLE_APPLICATION": "ansökans uppgifter kunde inte läsas",
+        "JOB_NOT_OPEN": "tjänsten är inte öppen för ansökningar i rekryteringssystemet",
+        "JOB_NOT_FOUND": "tjänsten finns inte i rekryteringssystemet",
+        "STAGES_MISSING": "tjänsten har inga rekryteringsskeden att flytta kandidater genom",
+        "EXPORT_UNREADABLE": "rekryteringssystemets sökandefil kunde inte läsas",
+        "ROBOT_DID_NOT_FINISH": "roboten stannade innan ärendet var klart; det försöks igen",
+        "LEASE_EXPIRED": "roboten som arbetade med ärendet slutade svara; ärendet togs tillbaka för ett nytt försök",
+        "ROBOT_TIMEOUT": "robotens tid tog slut; ärendet försöks igen",
+        "UNEXPECTED_DATA": "ett systems svar eller våra egna uppgifter hade inte den väntade formen: ett integrationsfel för IT",
+        "UNEXPECTED_ERROR": "ett oväntat fel stoppade ärendet: IT läser robotens logg",
+        "CATEGORY_CONFIGURATION": "bibliotekets kundkategorier är inte inställda som Kuntaflow förväntar sig: IT rättar inställningarna",
+        "REMINDED": "kunden (ett barns borgensman) påmindes om att lånekortet går ut",
+        "NO_CHANNEL": "ingen e-postadress i bibliotekssystemet och ingen laglig väg till Suomi.fi-meddelanden: biblioteket meddelar kunden vid disken",
+        "NO_GUARANTOR": "ett barns kort har ingen borgensman i bibliotekssystemet att påminna: personalen lägger till en",
+        "CARD_RENEWED": "kortet förnyades eller togs bort efter att påminnelsen köades: inget att påminna om",
+        "NOTIFICATION_REFUSED": "vid ett nytt försök avvisade e-postservern en adress som ett tidigare försök kan ha nått: en person kontrollerar",
+        "INVALID_PAYLOAD": "ärendets uppgifter är inte det som processen läser; rätta och försök igen",
+    },
+}
+
 #: Endings shared by the connectors' codes (``KOHA_UNAVAILABLE``, ``HR_AUTHENTICATION`` …): the system is the prefix.
-_BY_ENDING: dict[str, str] = {
+_BY_ENDING_EN: dict[str, str] = {
     "_UNAVAILABLE": "{system} did not answer or was overloaded; the case is retried later",
     "_AUTHENTICATION": "{system} refused Kuntaflow's credentials: IT checks the settings",
     "_FORBIDDEN": "{system} did not allow the operation for Kuntaflow's account: IT checks its rights",
@@ -76,7 +186,7 @@ _BY_ENDING: dict[str, str] = {
     "_NOT_FOUND": "{system} did not find what the case refers to",
 }
 
-_SYSTEMS = {
+_SYSTEMS_EN = {
     "KOHA": "the library system",
     "VIESTIT": "Suomi.fi Messages",
     "HR": "the HR system",
@@ -89,19 +199,85 @@ _SYSTEMS = {
 }
 
 
-def meaning(code: str | None) -> str:
-    """One plain-language sentence for ``code``; a neutral one when the code is unknown or missing."""
+_BY_ENDING: dict[str, dict[str, str]] = {
+    "en": _BY_ENDING_EN,
+    "fi": {
+        "_UNAVAILABLE": "{system} ei vastannut tai oli ylikuormittunut; asia yritetään myöhemmin uudelleen",
+        "_AUTHENTICATION": "{system} ei hyväksynyt Kuntaflow'n tunnuksia: IT tarkistaa asetukset",
+        "_FORBIDDEN": "{system} ei sallinut toimintoa Kuntaflow'n tilille: IT tarkistaa oikeudet",
+        "_REJECTED": "{system} hylkäsi Kuntaflow'n lähettämät tiedot: integraatiovika IT:lle",
+        "_VALIDATION": "{system} piti Kuntaflow'n lähettämiä tietoja virheellisinä: integraatiovika IT:lle",
+        "_NOT_FOUND": "{system} ei löytänyt sitä, mihin asia viittaa",
+    },
+    "sv": {
+        "_UNAVAILABLE": "{system} svarade inte eller var överbelastat; ärendet försöks igen senare",
+        "_AUTHENTICATION": "{system} godkände inte Kuntaflows inloggningsuppgifter: IT kontrollerar inställningarna",
+        "_FORBIDDEN": "{system} tillät inte åtgärden för Kuntaflows konto: IT kontrollerar rättigheterna",
+        "_REJECTED": "{system} avvisade uppgifterna Kuntaflow skickade: ett integrationsfel för IT",
+        "_VALIDATION": "{system} fann uppgifterna Kuntaflow skickade ogiltiga: ett integrationsfel för IT",
+        "_NOT_FOUND": "{system} hittade inte det som ärendet hänvisar till",
+    },
+}
+
+_SYSTEMS: dict[str, dict[str, str]] = {
+    "en": _SYSTEMS_EN,
+    "fi": {
+        "KOHA": "kirjastojärjestelmä",
+        "VIESTIT": "Suomi.fi-viestit",
+        "HR": "HR-järjestelmä",
+        "SERVICEDESK": "palvelupiste",
+        "HELBIT": "rekrytointijärjestelmä",
+        "HELBIT_UI": "rekrytointijärjestelmän käyttöliittymä",
+        "VALVIRA": "ammattihenkilörekisteri",
+        "EMAIL": "sähköpostipalvelin",
+        "SAML": "Suomi.fi-tunnistus",
+    },
+    "sv": {
+        "KOHA": "bibliotekssystemet",
+        "VIESTIT": "Suomi.fi-meddelanden",
+        "HR": "HR-systemet",
+        "SERVICEDESK": "servicedisken",
+        "HELBIT": "rekryteringssystemet",
+        "HELBIT_UI": "rekryteringssystemets webbgränssnitt",
+        "VALVIRA": "yrkesregistret",
+        "EMAIL": "e-postservern",
+        "SAML": "Suomi.fi-identifikationen",
+    },
+}
+
+_OTHER_SYSTEM = {"en": "the other system", "fi": "toinen järjestelmä", "sv": "det andra systemet"}
+_FALLBACK = {
+    "none": {"en": "no reason was recorded", "fi": "syytä ei kirjattu", "sv": "ingen orsak registrerades"},
+    "saml": {
+        "en": "the Suomi.fi login answer was refused as unsafe or invalid",
+        "fi": "Suomi.fi-tunnistuksen vastaus hylättiin turvattomana tai virheellisenä",
+        "sv": "svaret från Suomi.fi-identifikationen avvisades som osäkert eller ogiltigt",
+    },
+    "unknown": {"en": "see the case's error message", "fi": "katso asian virheilmoitus", "sv": "se ärendets felmeddelande"},
+}
+
+
+def meaning(code: str | None, language: str = "en") -> str:
+    """One plain-language sentence for ``code`` in ``language`` (fi, sv or en); a neutral one when the code is unknown or missing.
+
+    Raises:
+        ValueError: ``language`` is not one of :data:`LANGUAGES`.
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"meanings are written in {', '.join(LANGUAGES)}, not {language!r}")
     if not code:
-        return "no reason was recorded"
-    if code in MEANINGS:
-        return MEANINGS[code]
-    for ending, template in _BY_ENDING.items():
+        return _FALLBACK["none"][language]
+    specific = MEANINGS if language == "en" else TRANSLATED[language]
+    if code in specific:
+        return specific[code]
+    for ending, template in _BY_ENDING[language].items():
         if code.endswith(ending):
             prefix = code[: -len(ending)]
-            return template.format(system=_SYSTEMS.get(prefix, "the other system"))
+            system = _SYSTEMS[language].get(prefix, _OTHER_SYSTEM[language])
+            return template.format(system=system[0].upper() + system[1:] if language != "en" else system)
     if code.startswith("SAML_"):
-        return "the Suomi.fi login answer was refused as unsafe or invalid"
-    return "see the case's error message"
+        return _FALLBACK["saml"][language]
+    return _FALLBACK["unknown"][language]
 
 
 def with_meaning(code: str | None) -> str:

@@ -356,6 +356,14 @@ class HiredCandidate(BaseModel):
     missing: list[str] = Field(default=["hetu", "unit_id", "supervisor_id"], description="NewEmployee fields HR must add.")
 
 
+def still_missing(payload: dict[str, Any]) -> list[str] | None:
+    """A hire's ``missing`` list without the fields that now have a value (None: the payload has no such list)."""
+    missing = payload.get("missing")
+    if not isinstance(missing, list):
+        return None
+    return [name for name in missing if payload.get(name) in (None, "")]
+
+
 class JobToScreen(BaseModel):
     """The payload of a ``mass_recruitment`` work item: one job, one night (reference ``<job_key>:<night>``)."""
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from connectors.hr.sandbox.seed import test_hetu as make_hetu
+from flows.installation_check import sample_identity_code
 from schemas.hetu import helsinki_today
 from schemas.workdays import add_working_days
 
@@ -60,3 +61,25 @@ EXPECTED = {
     "weak_finnish": ("NOT_ELIGIBLE", ["FINNISH_INSUFFICIENT"]),
     "not_available": ("NOT_ELIGIBLE", ["NOT_AVAILABLE"]),
 }
+
+
+# --------------------------------------------------------------------------- library card
+
+LIBRARY_APPLICANT_HETU = sample_identity_code(date(1990, 5, 17), 931)
+
+
+def library_application(**changes: Any) -> dict[str, Any]:
+    """An adult's library-card application with a Finnish address, as the e-service queues it."""
+    return {
+        "applicant": {
+            "hetu": LIBRARY_APPLICANT_HETU,
+            "first_names": "Aino",
+            "surname": "Meikäläinen",
+            "permanent_address": {"street_address": "Kauppakatu 1", "postal_code": "40100", "post_office": "Jyväskylä"},
+        },
+        "home_library": "JYVPK",
+        "email": "aino@example.org",
+        "rules_accepted": True,
+        "submitted_at": "2026-11-24T21:30:00+02:00",
+        **changes,
+    }

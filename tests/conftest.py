@@ -43,6 +43,10 @@ LONGEST_FIRST = (
     "tests/e2e/test_employment_start_form.py",
     "tests/engine/test_workitems_concurrency.py",
     "tests/e2e/test_library_card_browser.py",
+    "tests/staff/test_desk_browser.py",
+    "tests/staff/test_desk_signin_browser.py",
+    "tests/staff/test_desk.py",
+    "tests/e2e/test_eservice_accessibility.py",
 )
 
 _SCRATCH = pytest.StashKey[Path]()

@@ -15,6 +15,7 @@ import typer
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkQueue, WorkQueueError
 from schemas.reason_meanings import meaning, with_meaning
+from schemas.recruitment import still_missing
 from schemas.redaction import redact_value
 
 app = typer.Typer(help="Inspect the work-item queue and act on single cases.", no_args_is_help=True)
@@ -172,8 +173,8 @@ def edit_payload(
         try:
             payload = dict(queue.get(item_id).payload)
             payload |= changes
-            if isinstance(payload.get("missing"), list):
-                payload["missing"] = [name for name in payload["missing"] if payload.get(name) in (None, "")]
+            if (missing := still_missing(payload)) is not None:
+                payload["missing"] = missing
             queue.edit_payload(item_id, payload, reason=reason, actor=_actor())
             if then_retry:
                 queue.retry(item_id, reason=reason, actor=_actor())

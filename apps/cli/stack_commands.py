@@ -17,6 +17,7 @@ import typer
 from apps import demo
 from apps.staff.settings import StaffSettings
 from kuntaflow.settings import KuntaflowSettings
+from kuntaflow.workitems import WorkQueue
 from schemas.web_address import public_base_url
 
 
@@ -68,6 +69,8 @@ def run_processes(names: tuple[str, ...] | None = None, samples: int | None = No
         for line in result.lines:
             typer.echo(f"  {line}")
     typer.echo("")
+    for line in waiting_lines(queue_url or settings.queue_url, fresh_queue=queue_url is not None):
+        typer.echo(line)
     if queue_url:
         typer.echo(f"Inspect this run's queue: KUNTAFLOW_DATABASE_URL={queue_url} .venv/bin/kuntaflow queue status")
     typer.echo(f"Total {time.monotonic() - began:.0f} s.")
@@ -130,6 +133,24 @@ def up(
     except KeyboardInterrupt:
         pass
     typer.echo("Stopped.")
+
+
+def waiting_lines(queue_url: str, *, fresh_queue: bool) -> list[str]:
+    """How many cases wait for a person, per process, and where staff handle them (Kuntaflow Desk)."""
+    with WorkQueue(queue_url) as queue:
+        waiting: dict[str, int] = {}
+        for row in queue.state_summary(sorted(queue.counts())):
+            if row.state.waits_for_a_person:
+                waiting[row.process] = waiting.get(row.process, 0) + row.count
+    if not any(waiting.values()):
+        return ["No case waits for a person."]
+    counts = ", ".join(f"{process} {count}" for process, count in waiting.items() if count)
+    up = f"KUNTAFLOW_DATABASE_URL={queue_url} .venv/bin/kuntaflow up" if fresh_queue else ".venv/bin/kuntaflow up"
+    return [
+        f"Cases waiting for a person: {sum(waiting.values())} ({counts}).",
+        f"  Staff handle them in Kuntaflow Desk: {up}, then open the staff pages' address it prints (/tapaukset);",
+        "  or on the command line: kuntaflow queue list --state BUSINESS_FAILED (and --state ABANDONED).",
+    ]
 
 
 def staff_address(port: int | None, url: str | None) -> tuple[int, str | None]:

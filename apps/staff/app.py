@@ -10,12 +10,14 @@
 
 The session cookie is signed (``KUNTAFLOW_STAFF_SECRET_KEY`` or a key generated once into the data
 directory), ``SameSite=Lax``, ``Secure`` when the public address is https, and lasts a working day.
-More pages come in through ``create_app(routers=…)``.
+The Desk's own pages (``apps.staff.desk``: the dashboard, the list, a case and its actions, the
+access log) are always included; more pages come in through ``create_app(routers=…)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +30,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from apps.i18n import remember_language
 from apps.staff.access import SignInRequiredError, sign_in_url
 from apps.staff.confirmation import confirmation
+from apps.staff.desk import ROUTERS as DESK_ROUTERS
+from apps.staff.desk.pages import STATIC as DESK_STATIC
+from apps.staff.desk.pages import build_desk
 from apps.staff.pages import page, staff_catalog, staff_templates, translator
 from apps.staff.settings import StaffSettings
 from apps.staff.signin import build_oauth, signin
@@ -44,6 +49,7 @@ def create_app(
     queue_factory: Callable[[], WorkQueue] | None = None,
     staff_settings: StaffSettings | None = None,
     oidc_settings: OidcSettings | None = None,
+    engine_settings: KuntaflowSettings | None = None,
     routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """The staff app.
@@ -53,18 +59,21 @@ def create_app(
         queue_factory: opens the work-item queue for a request; the engine settings' queue by default.
         staff_settings: address, session secret, roles (``KUNTAFLOW_STAFF_*``).
         oidc_settings: the identity provider staff sign in with (``KUNTAFLOW_OIDC_*``).
+        engine_settings: ``KUNTAFLOW_*`` (the queue, Prefect's address for flow-run links, the robots' logs).
         routers: more pages, included after sign-in and the confirmation links.
     """
     staff = staff_settings or StaffSettings()
     oidc = oidc_settings or OidcSettings()
-    app = FastAPI(title="Kuntaflow Desk", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Kuntaflow Desk", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.link_settings = settings or EmploymentStartSettings()
-    app.state.open_queue = queue_factory or (lambda: KuntaflowSettings().work_queue())
+    # The engine's settings are read when a request needs them, unless given: they follow the environment.
+    app.state.open_queue = queue_factory or (lambda: (engine_settings or KuntaflowSettings()).work_queue())
     app.state.staff_settings = staff
     app.state.oidc_settings = oidc
     app.state.oauth = build_oauth(oidc)
     app.state.catalog = staff_catalog()
     app.state.templates = staff_templates()
+    app.state.desk = build_desk(app.state.open_queue, engine_settings, app.state.templates)
     app.add_middleware(
         SessionMiddleware,
         secret_key=staff.resolved_secret_key().get_secret_value(),
@@ -75,11 +84,20 @@ def create_app(
     )
     app.middleware("http")(_security_headers(oidc))
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.mount("/desk-static", StaticFiles(directory=str(DESK_STATIC)), name="desk-static")
     app.add_exception_handler(SignInRequiredError, _to_sign_in)
     app.add_exception_handler(StarletteHTTPException, _error_page)
-    for router in (language, signin, confirmation, *routers):
+    for router in (language, signin, confirmation, *DESK_ROUTERS, *routers):
         app.include_router(router)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Hold the queue's database while serving: each request's queue then reuses the pooled connections
+    (the shared engine closes its pool when its last holder closes)."""
+    with app.state.open_queue():
+        yield
 
 
 def _security_headers(oidc: OidcSettings):
@@ -95,7 +113,7 @@ def _security_headers(oidc: OidcSettings):
         response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")  # a confirmation link's token must not leak to other sites
-        if not request.url.path.startswith("/static"):
+        if not request.url.path.startswith(("/static", "/desk-static")):
             response.headers.setdefault("Cache-Control", "no-store")  # pages hold personal data
         return response
 

@@ -27,8 +27,8 @@ TRANSLATIONS = "apps.staff.translations"
 
 
 def staff_templates() -> Jinja2Templates:
-    """The staff app's templates, with the Finnish ``date`` filter."""
-    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    """The staff app's templates (the Desk's pages' too), with the Finnish ``date`` filter."""
+    templates = Jinja2Templates(directory=[str(HERE / "templates"), str(HERE / "desk" / "templates")])
     templates.env.filters["date"] = finnish_date
     return templates
 

@@ -4,6 +4,7 @@ from kuntaflow.workitems.access_log import AccessEntry, AccessLog, SubjectKind
 from kuntaflow.workitems.engines import dispose_engines
 from kuntaflow.workitems.errors import (
     InvalidTransitionError,
+    ItemChangedError,
     ItemNotFoundError,
     LeaseLostError,
     MigrationError,
@@ -12,7 +13,7 @@ from kuntaflow.workitems.errors import (
     WorkQueueError,
 )
 from kuntaflow.workitems.migrate import current_revision, upgrade_database
-from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemState, WorkItem
+from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, StateSummary, WorkItem
 from kuntaflow.workitems.queue import WorkQueue, exponential_backoff
 
 __all__ = [
@@ -21,12 +22,17 @@ __all__ = [
     "AddedItem",
     "AuditEntry",
     "InvalidTransitionError",
+    "ItemChangedError",
+    "ItemFilter",
     "ItemNotFoundError",
+    "ItemPage",
     "ItemState",
+    "ItemSummary",
     "LeaseLostError",
     "MigrationError",
     "PayloadError",
     "QueueUnavailableError",
+    "StateSummary",
     "SubjectKind",
     "WorkItem",
     "WorkQueue",

@@ -23,6 +23,10 @@ class InvalidTransitionError(WorkQueueError):
     """The item is not in a state that allows the requested change."""
 
 
+class ItemChangedError(InvalidTransitionError):
+    """The item changed since the person acting on it saw it (another person, or a robot); nothing was written."""
+
+
 class LeaseLostError(WorkQueueError):
     """The caller no longer holds the item's lease (it expired and another owner took it)."""
 

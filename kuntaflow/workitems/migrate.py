@@ -37,7 +37,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 FIRST_REVISION = "0001"
 #: The newest revision in ``migrations/versions`` (tests/engine/test_workitems_migrations.py checks it):
 #: a database at this revision needs no Alembic in this process.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 _SCHEMA_LOCK = zlib.crc32(b"kuntaflow-schema")
 
 _lock = threading.Lock()

@@ -34,6 +34,11 @@ class ItemState(StrEnum):
     def is_final(self) -> bool:
         return self in (ItemState.DONE, ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
 
+    @property
+    def waits_for_a_person(self) -> bool:
+        """No robot takes the case up again by itself: a person decides (the Desk's "waiting" cases)."""
+        return self in (ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
+
 
 def _utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
@@ -64,6 +69,8 @@ class WorkItem(BaseModel):
     parent_id: int | None = None
     created_at: datetime
     updated_at: datetime
+    version: int = 1
+    assignee: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> WorkItem:
@@ -90,6 +97,59 @@ class AuditEntry(BaseModel):
     from_state: ItemState | None = None
     to_state: ItemState | None = None
     reason: str | None = None
+
+
+class ItemSummary(BaseModel):
+    """What a list shows of an item: no payload, no output (nothing personal, nothing to decrypt)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    process: str
+    reference: str
+    state: ItemState
+    attempts: int
+    error_code: str | None = None
+    assignee: str | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Any) -> ItemSummary:
+        data = dict(row._mapping)
+        data["created_at"], data["updated_at"] = _utc(data["created_at"]), _utc(data["updated_at"])
+        return cls.model_validate(data)
+
+
+class ItemPage(BaseModel):
+    """One page of a list, newest first; ``next_before_id`` continues it (None: this is the last page)."""
+
+    items: list[ItemSummary]
+    next_before_id: int | None = None
+
+
+class ItemFilter(BaseModel):
+    """Which items a list, a count or a bulk retry is about; ``processes`` limits it to those a person may see."""
+
+    model_config = ConfigDict(frozen=True)
+
+    processes: frozenset[str]
+    state: ItemState | None = None
+    error_code: str | None = None
+    reference_prefix: str | None = None
+    created_before: datetime | None = None
+
+
+class StateSummary(BaseModel):
+    """How many items of a process are in a state, and since when the longest-waiting of them has been in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    process: str
+    state: ItemState
+    count: int
+    oldest_since: datetime | None = None
 
 
 class AddedItem(WorkItem):

@@ -24,12 +24,13 @@ from sqlalchemy.exc import IntegrityError
 
 from kuntaflow.workitems.errors import (
     InvalidTransitionError,
+    ItemChangedError,
     ItemNotFoundError,
     LeaseLostError,
     PayloadError,
 )
 from kuntaflow.workitems.migrate import QueueDatabase
-from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemState, WorkItem
+from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, StateSummary, WorkItem
 from kuntaflow.workitems.schema import ACTIVE_STATES, audit, checkpoints, work_items
 from schemas.redaction import redact
 
@@ -211,6 +212,7 @@ class WorkQueue(QueueDatabase):
                 attempts=counted,
                 not_before=None,
                 updated_at=now,
+                version=c.version + 1,
             )
             .returning(*work_items.c)
         ).all()
@@ -243,6 +245,7 @@ class WorkQueue(QueueDatabase):
                 error_code="LEASE_EXPIRED",
                 error_message="the robot holding the item stopped answering on its last attempt",
                 updated_at=now,
+                version=c.version + 1,
             )
         )
         self._audit(conn, ids, "system", "abandon", ItemState.IN_PROGRESS, ItemState.ABANDONED, "lease expired after the last attempt", now)
@@ -291,7 +294,9 @@ class WorkQueue(QueueDatabase):
     def _update_leased(self, conn: Connection, item_id: int, owner: str, action: str, **values: Any) -> None:
         """Update an item ``owner`` holds IN_PROGRESS, or raise why it cannot."""
         c = work_items.c
-        result = conn.execute(update(work_items).where(c.id == item_id, c.state == ItemState.IN_PROGRESS.value, c.lease_owner == owner).values(**values))
+        result = conn.execute(
+            update(work_items).where(c.id == item_id, c.state == ItemState.IN_PROGRESS.value, c.lease_owner == owner).values(**values, version=c.version + 1)
+        )
         if result.rowcount == 0:
             self._raise_why_not(conn, item_id, owner, action)
 
@@ -303,7 +308,7 @@ class WorkQueue(QueueDatabase):
             return conn.execute(
                 update(work_items)
                 .where(c.lease_owner == owner, c.state == ItemState.IN_PROGRESS.value)
-                .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+                .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now, version=c.version + 1)
             ).rowcount
 
     def checkpoint(self, item_id: int, step: str, data: Mapping[str, Any] | BaseModel | None = None) -> None:
@@ -397,7 +402,7 @@ class WorkQueue(QueueDatabase):
                 conn.execute(
                     update(work_items)
                     .where(c.id == item_id, c.lease_owner == owner, c.state == ItemState.IN_PROGRESS.value, c.attempts > 0)
-                    .values(attempts=c.attempts - 1)
+                    .values(attempts=c.attempts - 1, version=c.version + 1)
                 )
                 reason = f"{reason}; not started, so the attempt is not counted"
         state = ItemState.ABANDONED if not unstarted and item.attempts >= item.max_attempts else ItemState.NEW
@@ -475,7 +480,7 @@ class WorkQueue(QueueDatabase):
             result = conn.execute(statement, params)
             if result.rowcount == 0:
                 self._raise_why_not(conn, item_id, owner, action)
-            detail = reason or (f"{code}: {message}" if code else None)
+            detail = reason or (f"{code}: {params['b_error_message']}" if code else None)  # the masked message, never the raw one
             self._audit(conn, [item_id], owner or "system", action, ItemState.IN_PROGRESS, to_state, detail, now)
 
     @functools.cache  # noqa: B019 - four statements per queue, built once: the per-item hot path
@@ -493,6 +498,7 @@ class WorkQueue(QueueDatabase):
             "error_message": bindparam("b_error_message"),
             "not_before": bindparam("b_not_before", type_=c.not_before.type),
             "updated_at": bindparam("b_updated_at", type_=c.updated_at.type),
+            "version": c.version + 1,
         }
         if with_output:
             values["output"] = bindparam("b_output", type_=c.output.type)
@@ -508,19 +514,20 @@ class WorkQueue(QueueDatabase):
 
     # ------------------------------------------------------------------ operators
 
-    def retry(self, item_id: int, *, reason: str, actor: str) -> None:
-        """Put a failed or abandoned item back to NEW, with a fresh set of attempts."""
+    #: The states a person may send back to the robots.
+    RETRYABLE = frozenset({ItemState.BUSINESS_FAILED, ItemState.APPLICATION_FAILED, ItemState.ABANDONED})
+
+    def retry(self, item_id: int, *, reason: str, actor: str, expected_version: int | None = None) -> None:
+        """Put a failed or abandoned item back to NEW, with a fresh set of attempts.
+
+        ``expected_version`` (every operator action takes it): the version the person saw; if the item
+        changed since, :class:`ItemChangedError` is raised and nothing is written.
+        """
         self._operator(
-            item_id,
-            actor,
-            "retry",
-            reason,
-            allowed={ItemState.BUSINESS_FAILED, ItemState.APPLICATION_FAILED, ItemState.ABANDONED},
-            to_state=ItemState.NEW,
-            extra={"attempts": 0},
+            item_id, actor, "retry", reason, allowed=self.RETRYABLE, to_state=ItemState.NEW, extra={"attempts": 0}, expected_version=expected_version
         )
 
-    def mark_done(self, item_id: int, *, reason: str, actor: str) -> None:
+    def mark_done(self, item_id: int, *, reason: str, actor: str, expected_version: int | None = None) -> None:
         """A person handled the case outside the robot: DONE."""
         self._operator(
             item_id,
@@ -529,9 +536,10 @@ class WorkQueue(QueueDatabase):
             reason,
             allowed={ItemState.NEW, ItemState.BUSINESS_FAILED, ItemState.APPLICATION_FAILED, ItemState.ABANDONED},
             to_state=ItemState.DONE,
+            expected_version=expected_version,
         )
 
-    def abandon(self, item_id: int, *, reason: str, actor: str) -> None:
+    def abandon(self, item_id: int, *, reason: str, actor: str, expected_version: int | None = None) -> None:
         """Stop working on a case: ABANDONED."""
         self._operator(
             item_id,
@@ -540,15 +548,42 @@ class WorkQueue(QueueDatabase):
             reason,
             allowed={ItemState.NEW, ItemState.BUSINESS_FAILED, ItemState.APPLICATION_FAILED},
             to_state=ItemState.ABANDONED,
+            expected_version=expected_version,
         )
 
-    def edit_payload(self, item_id: int, payload: Mapping[str, Any] | BaseModel, *, reason: str, actor: str) -> None:
+    def edit_payload(self, item_id: int, payload: Mapping[str, Any] | BaseModel, *, reason: str, actor: str, expected_version: int | None = None) -> None:
         """Correct a case's data (e.g. after a business failure); the state is unchanged."""
         data = _json_ready(f"payload for item {item_id}", payload)
         item = self.get(item_id)
         if item.state is ItemState.IN_PROGRESS:
             raise InvalidTransitionError(f"cannot edit work item {item_id} while a robot is working on it")
-        self._operator(item_id, actor, "edit_payload", reason, allowed={item.state}, to_state=item.state, extra={"payload": self._seal(data)})
+        self._operator(
+            item_id,
+            actor,
+            "edit_payload",
+            reason,
+            allowed={item.state},
+            to_state=item.state,
+            extra={"payload": self._seal(data)},
+            expected_version=expected_version,
+        )
+
+    def assign(self, item_id: int, *, assignee: str | None, actor: str, expected_version: int | None = None) -> None:
+        """Say who handles the case (``assignee``, usually ``actor`` taking it), or that nobody does (None).
+
+        The state is unchanged; the version is bumped, so a colleague's form loaded before is refused.
+        """
+        reason = f"handled by {assignee}" if assignee else "no longer handled by anyone"
+        self._operator(
+            item_id,
+            actor,
+            "take" if assignee else "give_back",
+            reason,
+            allowed=set(ItemState),
+            to_state=None,
+            extra={"assignee": assignee},
+            expected_version=expected_version,
+        )
 
     def _operator(
         self,
@@ -557,30 +592,96 @@ class WorkQueue(QueueDatabase):
         action: str,
         reason: str,
         *,
-        allowed: set[ItemState],
-        to_state: ItemState,
+        allowed: set[ItemState] | frozenset[ItemState],
+        to_state: ItemState | None,
         extra: dict[str, Any] | None = None,
+        expected_version: int | None = None,
     ) -> None:
+        """Apply a person's action in one transaction; ``to_state`` None keeps the state (an edit, a take)."""
         if not reason or not reason.strip():
             raise ValueError(f"{action} needs a reason for the audit trail")
         c = work_items.c
         now = _now()
         with self._tx() as conn:
-            row = conn.execute(select(c.state).where(c.id == item_id)).first()
-            if row is None:
-                raise ItemNotFoundError(f"work item {item_id} does not exist")
-            current = ItemState(row.state)
+            current, version = self._current(conn, item_id, action, expected_version)
             if current not in allowed:
                 raise InvalidTransitionError(f"cannot {action.replace('_', ' ')} work item {item_id}: it is {current.value}")
-            values: dict[str, Any] = {"state": to_state.value, "updated_at": now, **(extra or {})}
-            if to_state is not current:
+            target = current if to_state is None else to_state
+            values: dict[str, Any] = {"state": target.value, "updated_at": now, "version": c.version + 1, **(extra or {})}
+            if target is not current:
                 values.update(not_before=None, lease_owner=None, lease_expires_at=None)
             if to_state in (ItemState.NEW, ItemState.DONE):
                 values.update(error_type=None, error_code=None, error_message=None)
-            result = conn.execute(update(work_items).where(c.id == item_id, c.state == current.value).values(**values))
+            result = conn.execute(update(work_items).where(c.id == item_id, c.version == version).values(**values))
             if result.rowcount == 0:
-                raise InvalidTransitionError(f"work item {item_id} changed while {action} was applied; try again")
-            self._audit(conn, [item_id], actor, action, current, to_state, redact(reason), now)
+                raise ItemChangedError(f"work item {item_id} changed while {action} was applied; nothing was changed, try again")
+            self._audit(conn, [item_id], actor, action, current if to_state else None, to_state, redact(reason), now)
+
+    @staticmethod
+    def _current(conn: Connection, item_id: int, action: str, expected_version: int | None) -> tuple[ItemState, int]:
+        """The item's state and version, refusing when it is not the version the person saw."""
+        row = conn.execute(select(work_items.c.state, work_items.c.version).where(work_items.c.id == item_id)).first()
+        if row is None:
+            raise ItemNotFoundError(f"work item {item_id} does not exist")
+        if expected_version is not None and row.version != expected_version:
+            raise ItemChangedError(
+                f"work item {item_id} changed since it was shown (version {expected_version}, now {row.version}); nothing was changed by {action}"
+            )
+        return ItemState(row.state), row.version
+
+    def retry_matching(self, matching: ItemFilter, *, up_to_id: int, reason: str, actor: str) -> int:
+        """Retry every failed or abandoned item ``matching`` selects with an id up to ``up_to_id``; return how many.
+
+        ``up_to_id`` is the newest id the person was shown when they confirmed, so an item that
+        arrived or failed after that is not swept in unseen; items that changed state since are skipped.
+        One transaction; each item gets its audit row.
+        """
+        if not reason.strip():
+            raise ValueError("retry needs a reason for the audit trail")
+        c = work_items.c
+        now = _now()
+        states = [state.value for state in self.RETRYABLE if matching.state is None or state is matching.state]
+        query = select(c.id, c.state).where(*_conditions(matching, is_postgres=self._is_postgres), c.state.in_(states), c.id <= up_to_id).order_by(c.id)
+        if self._is_postgres:
+            query = query.with_for_update(skip_locked=True)  # a robot's claim of the same item wins; it is skipped
+        retried = 0
+        with self._tx() as conn:
+            found = conn.execute(query).all()
+            for start in range(0, len(found), 500):  # well under SQLite's bound-parameter limit
+                chunk = found[start : start + 500]
+                conn.execute(
+                    update(work_items)
+                    .where(c.id.in_([row.id for row in chunk]))
+                    .values(
+                        state=ItemState.NEW.value,
+                        attempts=0,
+                        not_before=None,
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        error_type=None,
+                        error_code=None,
+                        error_message=None,
+                        updated_at=now,
+                        version=c.version + 1,
+                    )
+                )
+                conn.execute(
+                    insert(audit),
+                    [
+                        {
+                            "item_id": row.id,
+                            "at": now,
+                            "actor": actor,
+                            "action": "retry",
+                            "from_state": row.state,
+                            "to_state": ItemState.NEW.value,
+                            "reason": redact(reason),
+                        }
+                        for row in chunk
+                    ],
+                )
+                retried += len(chunk)
+        return retried
 
     # ------------------------------------------------------------------ reading
 
@@ -669,6 +770,53 @@ class WorkQueue(QueueDatabase):
             result.setdefault(process, {s.value: 0 for s in ItemState})[state] = count
         return dict(sorted(result.items()))
 
+    def page(self, matching: ItemFilter, *, before_id: int | None = None, limit: int = 50) -> ItemPage:
+        """One page of ``matching`` items, newest first, after ``before_id`` (keyset paging by id).
+
+        Reads the list's columns only, never a payload (none is decrypted), on the indexes of
+        migration 0003, so a page deep in 100,000 items costs what the first one does.
+        """
+        c = work_items.c
+        query = select(*_SUMMARY_COLUMNS).where(*_conditions(matching, is_postgres=self._is_postgres)).order_by(c.id.desc()).limit(limit + 1)
+        if before_id is not None:
+            query = query.where(c.id < before_id)
+        with self._tx() as conn:
+            rows = conn.execute(query).all()
+        items = [ItemSummary.from_row(row) for row in rows[:limit]]
+        return ItemPage(items=items, next_before_id=items[-1].id if len(rows) > limit else None)
+
+    def count(self, matching: ItemFilter, *, states: Sequence[ItemState] | None = None) -> tuple[int, int | None]:
+        """How many items ``matching`` selects (only those in ``states`` when given), and the newest one's id."""
+        c = work_items.c
+        query = select(func.count(), func.max(c.id)).where(*_conditions(matching, is_postgres=self._is_postgres))
+        if states is not None:
+            query = query.where(c.state.in_([state.value for state in states]))
+        with self._tx() as conn:
+            total, newest = conn.execute(query).one()
+        return total, newest
+
+    def state_summary(self, processes: Sequence[str]) -> list[StateSummary]:
+        """Per process and state: how many items, and for the states that wait for a person, since when the longest-waiting one has.
+
+        Two queries: the counts from the (process, state, id) index alone, the oldest change only over
+        the waiting states' rows (the finished ones, most of the table, are never read).
+        """
+        c = work_items.c
+        mine = c.process.in_(list(processes))
+        waiting = [state.value for state in ItemState if state.waits_for_a_person]
+        with self._tx() as conn:
+            counts = conn.execute(select(c.process, c.state, func.count()).where(mine).group_by(c.process, c.state).order_by(c.process, c.state)).all()
+            oldest = {
+                (process, state): since
+                for process, state, since in conn.execute(
+                    select(c.process, c.state, func.min(c.updated_at)).where(mine, c.state.in_(waiting)).group_by(c.process, c.state)
+                )
+            }
+        return [
+            StateSummary(process=process, state=ItemState(state), count=count, oldest_since=_aware(oldest.get((process, state))))
+            for process, state, count in counts
+        ]
+
     def audit(self, item_id: int) -> list[AuditEntry]:
         """Every change of the item, oldest first."""
         with self._tx() as conn:
@@ -710,13 +858,16 @@ class WorkQueue(QueueDatabase):
         ]
         conn.execute(_AUDIT_INSERT, rows[0] if len(rows) == 1 else rows)
 
-    def record(self, item_id: int, *, actor: str, action: str, reason: str) -> None:
-        """Append a non-state event to the audit trail (e.g. who approved a human step)."""
+    def record(self, item_id: int, *, actor: str, action: str, reason: str, expected_version: int | None = None) -> None:
+        """Append a non-state event to the audit trail (e.g. who approved a human step, a note).
+
+        The item itself is unchanged (its version too); ``expected_version`` refuses a note on an
+        item that changed since the person saw it.
+        """
         if not reason.strip():
             raise ValueError(f"{action} needs a reason for the audit trail")
         with self._tx() as conn:
-            if conn.execute(select(work_items.c.id).where(work_items.c.id == item_id)).first() is None:
-                raise ItemNotFoundError(f"work item {item_id} does not exist")
+            self._current(conn, item_id, action, expected_version)
             self._audit(conn, [item_id], actor, action, None, None, redact(reason), _now())
 
     def clear_personal_data(self, *, finished_before: datetime, keep: Mapping[str, Collection[str]], actor: str, limit: int = 500) -> list[int]:
@@ -737,11 +888,37 @@ class WorkQueue(QueueDatabase):
             for row in conn.execute(query.with_for_update(skip_locked=True) if self._is_postgres else query).all():
                 kept = {name: value for name, value in self._item(row).payload.items() if name in keep.get(row.process, ())}
                 payload = self._seal({**kept, CLEARED_FIELD: now.isoformat(timespec="seconds")})
-                conn.execute(update(work_items).where(c.id == row.id).values(payload=payload))
+                conn.execute(update(work_items).where(c.id == row.id).values(payload=payload, version=c.version + 1))
                 reason = f"personal data removed from the payload; kept: {', '.join(sorted(kept)) or 'nothing'}"
                 self._audit(conn, [row.id], actor, CLEARED_ACTION, None, None, reason, now)
                 cleared.append(row.id)
         return cleared
+
+
+#: What a list shows of an item: everything but the payload and the output.
+_SUMMARY_COLUMNS = tuple(
+    work_items.c[name] for name in ("id", "process", "reference", "state", "attempts", "error_code", "assignee", "version", "created_at", "updated_at")
+)
+
+
+def _conditions(matching: ItemFilter, *, is_postgres: bool) -> list[Any]:
+    """The WHERE clauses of a filter; each one an index of migration 0003 serves."""
+    c = work_items.c
+    conditions: list[Any] = [c.process.in_(sorted(matching.processes))]
+    if matching.state is not None:
+        conditions.append(c.state == matching.state.value)
+    if matching.error_code:
+        conditions.append(c.error_code == matching.error_code)
+    if matching.reference_prefix:
+        # Bounds let the (process, reference) unique index read just the prefix's range; LIKE keeps it exact
+        # whatever the collation (SQLite's is binary, so there the upper bound is exact too).
+        prefix = matching.reference_prefix
+        conditions += [c.reference >= prefix, c.reference.startswith(prefix, autoescape=True)]
+        if not is_postgres:
+            conditions.append(c.reference < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    if matching.created_before is not None:
+        conditions.append(c.created_at < matching.created_before)
+    return conditions
 
 
 def _dialect_insert(is_postgres: bool):

@@ -43,6 +43,10 @@ work_items = Table(
     Column("parent_id", _ID, ForeignKey("kf_work_items.id")),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Bumped by every change of the row: a person's action names the version they saw (optimistic locking).
+    Column("version", Integer, nullable=False, server_default="1"),
+    # The member of staff who said they are handling the case (the Desk's "käsittelen"); None: nobody.
+    Column("assignee", String(128)),
     UniqueConstraint("process", "reference", name="uq_kf_work_items_process_reference"),
 )
 # Claims scan only live items in id order; finished items (the vast majority over time) are
@@ -50,7 +54,10 @@ work_items = Table(
 ACTIVE_STATES = ("NEW", "APPLICATION_FAILED", "IN_PROGRESS")
 _active = work_items.c.state.in_(ACTIVE_STATES)
 Index("ix_kf_work_items_active", work_items.c.process, work_items.c.id, postgresql_where=_active, sqlite_where=_active)
-Index("ix_kf_work_items_state", work_items.c.process, work_items.c.state)
+# The Desk's list pages newest first by id (keyset paging) within a process, by state or by error code;
+# the counts by state use the first. Neither ever reads a payload.
+Index("ix_kf_work_items_state_id", work_items.c.process, work_items.c.state, work_items.c.id)
+Index("ix_kf_work_items_error_id", work_items.c.process, work_items.c.error_code, work_items.c.id)
 
 checkpoints = Table(
     "kf_work_item_checkpoints",

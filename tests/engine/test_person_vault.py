@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import create_engine, inspect, select, text, update
 
 from connectors.errors import IntegrationError
 from connectors.hr import EmployeeCreate, EmploymentCreate, HrClient, HrSettings
@@ -37,6 +37,7 @@ from kuntaflow.person_vault import (
 from kuntaflow.privacy_sweep import sweep
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import AccessLog, SubjectKind, WorkQueue, engines
+from kuntaflow.workitems.migrate import HEAD_REVISION
 from kuntaflow.workitems.schema import person_relations, person_vault, work_items
 from processes.employment_start.retention import OpenEmployment
 from processes.library_card.retention import ActiveLibraryCard
@@ -265,7 +266,8 @@ def test_the_vault_tables_are_created_by_the_migration(queue_url):
     with SealedPersonVault(queue_url, sealing_key=KEY, salt=SALT):
         engine = create_engine(queue_url)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
+            assert inspect(conn).has_table("kf_person_vault")
         engine.dispose()
 
 

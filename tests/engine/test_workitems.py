@@ -225,6 +225,7 @@ def test_error_messages_are_redacted(queue):
     queue.fail_business(item.id, code="INVALID", message="bad hetu 010101-123N given", owner="o")
     assert "010101-123N" not in queue.get(item.id).error_message
     assert "010101-123N" not in repr(queue.get(item.id))
+    assert all("010101-123N" not in (entry.reason or "") for entry in queue.audit(item.id)), "the audit trail repeats the message: masked too"
 
 
 def test_the_settings_backoff_starts_at_the_configured_wait_doubles_and_stops_at_an_hour():

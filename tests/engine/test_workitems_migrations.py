@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, DateTime, bindparam, create_engine, event, text
+from sqlalchemy import JSON, DateTime, bindparam, create_engine, event, inspect, text
 from typer.testing import CliRunner
 
 from apps.cli.main import app
 from kuntaflow.workitems import ItemState, MigrationError, WorkQueue, current_revision, engines, upgrade_database
 from kuntaflow.workitems.migrate import FIRST_REVISION, HEAD_REVISION, MIGRATIONS_DIR
-from kuntaflow.workitems.schema import audit, checkpoints, metadata, work_items
+from kuntaflow.workitems.schema import metadata
 
 WHEN = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -25,8 +25,16 @@ def _schema_of(url: str) -> list[tuple]:
     try:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
-                rows = conn.execute(text("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name != 'alembic_version' ORDER BY name"))
-                return [tuple(row) for row in rows]
+                # A table's CREATE text shows where ALTER TABLE put a column, not what the table is: its
+                # columns, foreign keys and unique indexes are compared as SQLite describes them instead.
+                rows = conn.execute(text("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name != 'alembic_version' ORDER BY name")).all()
+                described = [tuple(row) if row.type == "index" else (row.type, row.name) for row in rows]
+                for table in [row.name for row in rows if row.type == "table"]:
+                    described += [(table, *row) for row in conn.execute(text(f"PRAGMA table_xinfo('{table}')"))]
+                    described += [(table, *row) for row in conn.execute(text(f"PRAGMA foreign_key_list('{table}')"))]
+                    # (name, unique, origin, partial); not the position, which is the order the indexes were made in
+                    described += sorted((table, *row[1:]) for row in conn.execute(text(f"PRAGMA index_list('{table}')")))
+                return described
             schema = conn.execute(text("SELECT current_schema()")).scalar()
             columns = conn.execute(
                 text(
@@ -51,8 +59,16 @@ def _schema_of(url: str) -> list[tuple]:
 
 def _create_all(url: str, *, before_migrations: bool = False) -> None:
     """The schema's tables made by ``create_all``: today's, or those every queue made before migrations."""
+    if before_migrations:
+        # The first revision is what create_all made then; without Alembic's table it is such a database.
+        upgrade_database(url, FIRST_REVISION)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE alembic_version"))
+        engine.dispose()
+        return
     engine = create_engine(url)
-    metadata.create_all(engine, tables=[work_items, checkpoints, audit] if before_migrations else None)
+    metadata.create_all(engine)
     engine.dispose()
 
 
@@ -205,3 +221,18 @@ def test_kuntaflow_db_upgrade_names_an_unreachable_database_without_its_password
     result = CliRunner().invoke(app, ["db", "upgrade"])
     assert result.exit_code == 2
     assert "kf:***@127.0.0.1:1/x" in result.output and "secret" not in result.output
+
+
+@pytest.mark.parametrize("made_at", ["0003", "0004"])
+def test_a_database_on_either_branch_from_0002_upgrades_to_the_join(queue_url, made_at):
+    """0003 (the Desk) and 0004 (the person vault) were made side by side; 0005 joins them."""
+    upgrade_database(queue_url, made_at)
+    assert upgrade_database(queue_url) == HEAD_REVISION
+    engine = create_engine(queue_url)
+    try:
+        with engine.connect() as conn:
+            tables = inspect(conn)
+            assert {"version", "assignee"} <= {column["name"] for column in tables.get_columns("kf_work_items")}
+            assert tables.has_table("kf_person_vault")
+    finally:
+        engine.dispose()

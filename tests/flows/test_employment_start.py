@@ -434,7 +434,7 @@ def test_a_link_answered_while_the_run_is_on_its_way_to_pausing_still_resumes_it
 
 
 def test_an_hr_outage_fails_the_start_for_a_retry_that_then_succeeds(systems, onboarded):
-    item_id = systems.enqueue(new_employee(945))
+    item_id = systems.enqueue(new_employee(949))  # not 945: the pausing test before this one onboards that person
     systems.hr.state.faults.fail_next(1, kind="error", path_prefix="/api/v1/employees")
     employment_start_queue(max_batches=1)
     item = systems.queue.get(item_id)

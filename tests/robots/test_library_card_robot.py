@@ -9,13 +9,13 @@ from datetime import date
 
 import pypdf
 import pytest
+from case_data import LIBRARY_APPLICANT_HETU, library_application
 from pydantic import SecretStr
 
 from connectors.errors import BusinessRuleError, IntegrationError, TransientError
 from connectors.koha.errors import DuplicatePatronError, KohaRejectedError, KohaUnavailableError
 from connectors.letters import Letter, LetterError, LetterSettings, PostalAddress, render_letter
 from connectors.servers import free_port
-from flows.installation_check import sample_identity_code
 from kuntaflow.batches import process_batch
 from kuntaflow.robot_runner import LIBRARIES_DIR
 from kuntaflow.settings import KuntaflowSettings
@@ -34,19 +34,8 @@ def _keyword_library():
 _library = _keyword_library()
 LibraryCardCase, as_robot_error = _library.LibraryCardCase, _library.as_robot_error
 
-HETU = sample_identity_code(date(1990, 5, 17), 931)
-APPLICATION = {
-    "applicant": {
-        "hetu": HETU,
-        "first_names": "Aino",
-        "surname": "Meikäläinen",
-        "permanent_address": {"street_address": "Kauppakatu 1", "postal_code": "40100", "post_office": "Jyväskylä"},
-    },
-    "home_library": "JYVPK",
-    "email": "aino@example.org",
-    "rules_accepted": True,
-    "submitted_at": "2026-11-24T21:30:00+02:00",
-}
+HETU = LIBRARY_APPLICANT_HETU
+APPLICATION = library_application()
 
 
 # --------------------------------------------------------------------------- the keyword library
