@@ -228,7 +228,7 @@ def run_suite(
         raise SuiteNotFoundError(f"robot suite {suite} does not exist")
     settings = settings or KuntaflowSettings()
     run_id = run_id or uuid.uuid4().hex[:12]
-    output_dir = settings.robot_output_dir / _safe(run_id)
+    output_dir = settings.robot_output_dir / safe_name(run_id)
     output_dir.mkdir(parents=True, exist_ok=True)
     limit = timeout or settings.robot_timeout_seconds
     started = time.monotonic()
@@ -419,5 +419,6 @@ def read_peak_memory_mb(output_dir: Path) -> float | None:
         return None
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """``name`` as a folder name: the run's output folder under the data directory."""
     return re.sub(r"[^A-Za-z0-9_.-]", "-", name)
