@@ -38,9 +38,8 @@ def sample_letters() -> list:
     for reason in ReasonCode:
         for language in ("fi", "sv", "en"):
             text = decision_text(reason, language, facts)
-            letters.append(
-                Letter(sender=sender, recipient=recipient, dated=date(2026, 12, 4), title=text.title, paragraphs=text.paragraphs, reference="Hakemus 4711", signature=sender.name)
-            )
+            letter = Letter(sender=sender, recipient=recipient, dated=date(2026, 12, 4), title=text.title, paragraphs=text.paragraphs)
+            letters.append(letter.model_copy(update={"reference": "Hakemus 4711", "signature": sender.name}))
     return letters
 
 
@@ -71,9 +70,10 @@ def main() -> None:
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(show_all=False))
-    median, cpu = statistics.median(walls), statistics.median(cpus)
-    print(f"  first letter (fonts prepared): {first_ms:.0f} ms; then median {median:.1f} ms wall, {cpu:.1f} ms CPU, p95 {sorted(walls)[int(len(walls) * 0.95) - 1]:.1f} ms ({load()})")
-    print(f"\nletter_ms={median:.1f} letter_cpu_ms={cpu:.1f} first_letter_ms={first_ms:.0f} target_ms={TARGET_MS:g} met={'yes' if median <= TARGET_MS else 'no'} ({load()})")
+    median, cpu, p95 = statistics.median(walls), statistics.median(cpus), sorted(walls)[int(len(walls) * 0.95) - 1]
+    print(f"  first letter (fonts prepared): {first_ms:.0f} ms; then median {median:.1f} ms wall, {cpu:.1f} ms CPU, p95 {p95:.1f} ms ({load()})")
+    met = "yes" if median <= TARGET_MS else "no"
+    print(f"\nletter_ms={median:.1f} letter_cpu_ms={cpu:.1f} first_letter_ms={first_ms:.0f} target_ms={TARGET_MS:g} met={met} ({load()})")
 
 
 if __name__ == "__main__":
