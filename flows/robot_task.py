@@ -203,5 +203,7 @@ def _describe(report: BatchReport) -> str:
     if report.released:
         lines.append(f"Released unfinished for the next batch: {report.released}.")
     if report.robot_log:
-        lines.append(f"Robot log: [{report.robot_log.name}]({report.robot_log.as_uri()}) (`{report.robot_log}`)")
+        log = report.robot_log
+        built = f"; built when opened: `kuntaflow robot-log {log}`" if log.name == "log.html" else ""
+        lines.append(f"Robot log: [{log.name}]({log.as_uri()}) (`{log}`{built})")
     return "  \n".join(lines)
