@@ -327,7 +327,7 @@ def _rule_lines(report: Report, item_by_reference: dict[str, Any], queue: Any, p
 def _prefect_lines(runs: Any, problems: list[str]) -> list[str]:
     """The library-card deployment's runs: who started them and how they ended."""
     if runs.by_origin.get("event", 0) == 0:
-        problems.append("no flow run was started by the e-service's event")
+        problems.append("no flow run was started by the integration's event")
     if runs.by_state.get("Completed", 0) != runs.total:
         problems.append("a library-card flow run did not complete")
     return [
