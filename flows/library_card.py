@@ -116,12 +116,10 @@ def new_applications_before(deadline: float, poll_seconds: float = 1.0) -> bool:
 def summarise_applications(reports: list[BatchReport], process_name: str = PROCESS) -> LibraryCardSummary:
     """Count each application's final outcome in this run and how its decision went out; publish the table."""
     final: dict[int, ItemOutcome] = {outcome.item_id: outcome for report in reports for outcome in report.outcomes}
+    decided = [item_id for item_id, outcome in final.items() if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED)]
     with KuntaflowSettings().work_queue() as queue:
-        channels = Counter(
-            sent.channel.value
-            for item_id, outcome in final.items()
-            if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED) and (sent := DecisionSent.read(queue.checkpoints(item_id))) is not None
-        )
+        sent = queue.checkpoint_of_many(decided, DecisionSent.STEP)
+    channels = Counter(DecisionSent.model_validate(data).channel.value for data in sent.values())
     summary = LibraryCardSummary(
         batches=len(reports),
         applications=len(final),
