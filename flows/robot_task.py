@@ -140,7 +140,7 @@ def run_batches(
 #: How long one try for a concurrency slot waits before the item is looked at again.
 SLOT_TRY_SECONDS = 1.0
 #: How long a new item is left for a lingering robot to claim before a slot is asked for.
-WARM_ROBOT_GRACE_SECONDS = 0.15
+WARM_ROBOT_GRACE_SECONDS = 0.3
 
 
 def decide_while_waiting(
@@ -167,11 +167,11 @@ def decide_while_waiting(
     logger = get_run_logger()
     deadline = time.monotonic() + give_up_seconds
     with KuntaflowSettings().work_queue() as queue:
-        # A lingering robot looks for new items every 50 ms: give it that chance before asking
+        # A lingering robot looks for new items every 0.2 s: give it that chance before asking
         # Prefect for a slot (a slot that stays taken is logged by Prefect as an error).
         taken = time.monotonic() + WARM_ROBOT_GRACE_SECONDS
         while queue.get(item_id).state is ItemState.NEW and time.monotonic() < taken:
-            time.sleep(0.05)
+            time.sleep(0.1)
         while queue.get(item_id).state is ItemState.NEW:
             with ExitStack() as slots:
                 try:

@@ -73,8 +73,9 @@ def process_batch(
 ) -> BatchReport:
     """Claim up to ``batch_size`` items of ``process`` and run its robot on them.
 
-    ``linger_seconds``: the robot then takes new items one at a time until none has come for
-    this long, up to ``batch_size`` items in all and for at most half the robot's timeout.
+    ``linger_seconds``: the robot claims one item, then takes new items one at a time until none
+    has come for this long, up to ``batch_size`` items in all and for at most half the robot's
+    timeout; two robots started for a burst share it instead of one taking it all.
 
     Raises:
         SuiteNotFoundError: the process has no robot; checked before anything is claimed, so
@@ -86,7 +87,9 @@ def process_batch(
     settings = settings or KuntaflowSettings()
     owner = owner or f"{process}-b{batch_number}-{uuid.uuid4().hex[:8]}"
     with settings.work_queue() as queue:
-        items = queue.claim(process, owner=owner, limit=batch_size, lease_seconds=settings.lease_seconds)
+        # A lingering robot takes items one at a time, its first too: robots side by side share a burst.
+        first = 1 if linger_seconds > 0 else batch_size
+        items = queue.claim(process, owner=owner, limit=first, lease_seconds=settings.lease_seconds)
         if not items:
             return BatchReport(process=process, batch_number=batch_number, owner=owner, claimed=0)
         ids = [item.id for item in items]

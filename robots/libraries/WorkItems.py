@@ -51,8 +51,10 @@ from schemas.redaction import redact
 #: Robot Framework's message when SIGINT/SIGTERM stops a run (robot/running/signalhandler.py).
 _STOPPED_BY_SIGNAL = "Execution terminated by signal"
 
-#: How often a lingering robot looks for a new item (a cheap indexed query).
-LINGER_POLL_SECONDS = 0.05
+#: How often a lingering robot looks for a new item. Each look is a claim, a write transaction on
+#: SQLite (BEGIN IMMEDIATE), and the e-service's inserts and sessions share that lock: five looks a
+#: second per robot, not twenty.
+LINGER_POLL_SECONDS = 0.2
 
 
 class Linger:
