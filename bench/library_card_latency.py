@@ -59,6 +59,7 @@ class Timeline:
     robot_first_keyword: float | None = None
     recorded: float | None = None
     response_seen: float | None = None  # the citizen's browser had the status page
+    claimed_by: str | None = None  # the robot's lease owner (a warm-path robot's has batch 0)
 
     @property
     def latency(self) -> float | None:
@@ -94,9 +95,9 @@ def timelines(stack: Any, queue: Any, submitted: list[tuple[Any, float]], robots
             continue
         sent = queue.checkpoints(item.id).get("decision_sent") or {}
         line = Timeline(item.id, str(sent.get("channel", "-")), item.created_at.timestamp(), response_seen=seen)
-        claims = [entry.at.timestamp() for entry in queue.audit(item.id) if entry.to_state and entry.to_state.value == "IN_PROGRESS"]
+        claims = [entry for entry in queue.audit(item.id) if entry.to_state and entry.to_state.value == "IN_PROGRESS"]
         if claims:
-            line.claimed = claims[-1]
+            line.claimed, line.claimed_by = claims[-1].at.timestamp(), claims[-1].actor
             # The robot that worked the item: the first one created after its (last) claim.
             line.robot_first_keyword = next((first for created, first in starts if created >= line.claimed - 0.02), None)
         record = decision_record(stack, sent)
@@ -231,6 +232,8 @@ def report(phase: Phase, submitted: list, lines: list[Timeline], robots: list, s
             print(f"    {name:<52} p50 {percentile(values, 50):6.2f} s   p95 {percentile(values, 95):6.2f} s   max {max(values):6.2f} s")
 
     print("  where it went, per application:")
+    warm = sum(1 for line in lines if line.claimed_by and "-b0-" in line.claimed_by)
+    print(f"  claimed by warm-path robots (batch 0): {warm} of {len(lines)}; the rest by the deployment's batch runs")
     spread("queued → claimed by a robot", [line.claimed - line.queued for line in lines if line.claimed])
     spread("claimed → decision recorded", [line.recorded - line.claimed for line in lines if line.recorded and line.claimed])
     spread("queued → the citizen's status page (POST answered)", [line.response_seen - line.queued for line in lines if line.response_seen])

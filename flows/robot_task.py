@@ -183,7 +183,8 @@ def decide_while_waiting(
                     continue
                 if queue.get(item_id).state is not ItemState.NEW:
                     break
-                return robot_batch(process, batch_size=batch_size, linger_seconds=linger_seconds)
+                # Batch 0 names a warm-path robot in its owner, the queue's audit trail and its output folder.
+                return robot_batch(process, batch_number=0, batch_size=batch_size, linger_seconds=linger_seconds)
     logger.info("Work item %s was taken by a robot already at work", item_id)
     return None
 
