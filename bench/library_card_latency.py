@@ -30,6 +30,7 @@ Targets: p95 ≤ 1 s one at a time, ≤ 2 s in the burst and at the steady rate.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -154,6 +155,9 @@ def main() -> None:
     parser.add_argument("--burst-seconds", type=float, default=5.0, help="the burst's citizens start within this many seconds (default 5)")
     parser.add_argument("--rate", type=float, default=5.0, help="citizens a second at the steady rate (default 5; 0 skips)")
     parser.add_argument("--steady-seconds", type=float, default=60.0, help="how long the steady rate lasts (default 60)")
+    parser.add_argument(
+        "--sessions-apart", action="store_true", help="the e-service's sessions in a SQLite file of their own, not in the queue's (its default)"
+    )
     args = parser.parse_args()
     phases = [
         Phase("one at a time", args.count),
@@ -174,6 +178,8 @@ def main() -> None:
         print(f"Library-card latency through the e-service: {plan}; {load()}")
         data_dir = KuntaflowSettings().resolved_data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
+        if args.sessions_apart:
+            os.environ["KUNTAFLOW_ESERVICE_SESSION_DATABASE_URL"] = f"sqlite:///{data_dir / 'sessions.db'}"
         began = time.monotonic()
         with local_stack(queue_url=f"sqlite:///{data_dir / 'queue.db'}", deployments=demo.DEPLOYMENTS, worker=True) as stack:
             from connectors.sandbox_people import sandbox_population
