@@ -23,7 +23,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.concurrency.sync import concurrency
 from prefect.futures import PrefectFuture, as_completed
-from prefect.runtime import flow_run
+from prefect.runtime import flow_run, task_run
 
 from kuntaflow.batches import BatchReport, process_batch
 from kuntaflow.robot_runner import RobotCouldNotRunError
@@ -66,8 +66,7 @@ def robot_batch(
     """``run_robot``'s body, inside any Prefect task run: one batch, its log lines and table artifact."""
     install_redaction()
     logger = get_run_logger()
-    run_id = (flow_run.get_id() or uuid.uuid4().hex)[:8]
-    owner = f"{process}-{run_id}-b{batch_number}-{uuid.uuid4().hex[:6]}"
+    owner = f"{process}-{prefect_run_name()}-b{batch_number}-{uuid.uuid4().hex[:6]}"
     report = process_batch(process, batch_number=batch_number, batch_size=batch_size, owner=owner, extra_env=extra_env, linger_seconds=linger_seconds)
     if report.claimed == 0:
         logger.info("Batch %s: nothing to claim for %s", batch_number, process)
@@ -208,3 +207,13 @@ def _describe(report: BatchReport) -> str:
         built = f"; built when opened: `kuntaflow robot-log {log}`" if log.name == "log.html" else ""
         lines.append(f"Robot log: [{log.name}]({log.as_uri()}) (`{log}`{built})")
     return "  \n".join(lines)
+
+
+def prefect_run_name() -> str:
+    """The Prefect run a robot batch belongs to, as its lease owner names it: the flow run's id, or
+    ``task-<id>`` for a background task (the warm path). Kuntaflow Desk links an attempt to it."""
+    if flow_id := flow_run.get_id():
+        return str(flow_id)
+    if task_id := task_run.get_id():
+        return f"task-{task_id}"
+    return uuid.uuid4().hex[:8]
