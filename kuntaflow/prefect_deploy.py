@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import yaml
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 WORK_POOL = "kuntaflow"
 #: Tag concurrency limits: at most this many task runs with the tag at once (``prefect concurrency-limit create koha 2``).
@@ -97,6 +99,12 @@ def cancel_missed_runs(pool: str = WORK_POOL, *, grace_seconds: float = 60) -> i
             for run in fresh:
                 client.set_flow_run_state(run.id, Cancelled(message="Missed while the embedded Prefect server was stopped"), force=True)
                 seen.add(run.id)
+
+
+def deployment_names(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Every deployment ``prefect.yaml`` declares, in its order (``kuntaflow up`` deploys them all)."""
+    declared = yaml.safe_load((project_dir / "prefect.yaml").read_text(encoding="utf-8"))
+    return [deployment["name"] for deployment in declared.get("deployments") or []]
 
 
 def deploy(names: Iterable[str], *, log_path: Path, project_dir: Path = PROJECT_DIR) -> None:

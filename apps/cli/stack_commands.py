@@ -16,6 +16,7 @@ import typer
 
 from apps import demo
 from apps.staff.settings import StaffSettings
+from kuntaflow.prefect_deploy import deployment_names
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import WorkQueue
 from schemas.web_address import public_base_url
@@ -116,7 +117,7 @@ def up(
             prefect_port=prefect_port or None,
             staff_port=staff_port or None,
             staff_public_url=staff_url,
-            deployments=demo.deployments(demo.modules()),
+            deployments=deployment_names(),  # every deployment, the schedules and staff-digest too
             worker=True,
         ) as stack:
             typer.echo("Open:")

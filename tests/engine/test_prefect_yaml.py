@@ -173,3 +173,11 @@ def test_the_messages_deployments_run_one_at_a_time_on_their_schedules():
     assert [schedule["interval"] for schedule in replies["schedules"]] == [600]
     for deployment in (rotation, replies):
         assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}, deployment["name"]
+
+
+def test_kuntaflow_up_deploys_every_deployment_prefect_yaml_declares():
+    from kuntaflow.prefect_deploy import deployment_names
+
+    names = deployment_names()
+    assert names == [deployment["name"] for deployment in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]]
+    assert {"staff-digest", "personal-data-retention", "onboarding-reminders", "card-expiry", "library-card"} <= set(names)
