@@ -29,7 +29,7 @@ from connectors.oidc.settings import staff_redirects
 from connectors.sandbox_server import client_environment
 from connectors.sandbox_server import create_app as create_sandboxes
 from connectors.servers import free_port, serve_in_thread
-from kuntaflow.prefect_deploy import PROJECT_DIR, cancel_missed_runs, deploying, ensure_concurrency_limits, ensure_work_pool, process_worker
+from kuntaflow.prefect_deploy import PROJECT_DIR, cancel_missed_runs, deploying, ensure_concurrency_limits, ensure_work_pool, process_worker, task_worker
 from kuntaflow.prefect_server import embedded_prefect
 from kuntaflow.settings import KuntaflowSettings, environment
 from kuntaflow.workitems import upgrade_database
@@ -124,9 +124,10 @@ def local_stack(
             (a proxy); e-mailed links and the sign-in redirects use it.
         queue_url: the work-item queue (and e-service sessions) database; the engine's when unset.
         deployments: ``prefect.yaml`` deployments to deploy on the server (``prefect deploy``).
-        worker: run a process worker on the ``kuntaflow`` pool for the block.
+        worker: run a process worker on the ``kuntaflow`` pool and Prefect's task worker for the
+            warm path's background tasks (flows/task_worker.py) for the block.
         eservice_trigger: what starts the flow when an application is queued; by default
-            ``KUNTAFLOW_ESERVICE_TRIGGER`` (a Prefect event).
+            ``KUNTAFLOW_ESERVICE_TRIGGER`` (the warm path's background task).
 
     Raises:
         PrefectServerError: the embedded Prefect server did not start.
@@ -156,6 +157,8 @@ def local_stack(
                 if worker
                 else None
             )
+            if worker:  # the warm path: the e-service's background tasks run here
+                stack.enter_context(task_worker(log_path=settings.resolved_data_dir / "prefect" / "task-worker.log"))
             sandbox_app, eservice_app = _serve_apps(stack, host, (sandboxes_url, eservice_url, staff_port), eservice_trigger)
         yield Stack(
             settings=settings,

@@ -7,6 +7,13 @@ publishes what happened (outcomes by reason code, decisions by channel, robot lo
 artifact. Nothing personal leaves the queue: the summary holds ids, codes and counts.
 Items that failed for application reasons wait out their backoff and are picked up by a later
 run (the deployment runs every few minutes as a safety net).
+
+The warm path: ``decide_application`` is a Prefect background task. The e-service calls
+``decide_application.delay(item_id)`` for each application it queues, and a task worker
+(``python -m flows.task_worker``, started by ``kuntaflow up``/``run``) runs it at once, with no
+flow-run process to start: it starts a robot under the ``koha`` limit that lingers for the next
+applications, or finds that a lingering robot has taken the application already. The flow is
+batch mode, for a backlog and as the schedule's safety net.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import Annotated
 from prefect import flow, get_run_logger, task
 
 from flows.parameters import form_field
-from flows.robot_task import run_batches
+from flows.robot_task import decide_while_waiting, run_batches
 from flows.run_summary import RunSummary, summarise_run
 from kuntaflow.batches import BatchReport
 from kuntaflow.settings import KuntaflowSettings
@@ -27,6 +34,21 @@ from schemas.library_card import PROCESS, ReasonCode
 
 #: The robot writes to Koha; tag-based concurrency limits protect the library system.
 KOHA_TAG = "koha"
+#: A warm robot waits this long for the next application before it exits (a robot start is ~0.7 s).
+WARM_LINGER_SECONDS = 20.0
+#: At most this many applications per warm robot process; then the next one starts afresh.
+WARM_BATCH_SIZE = 250
+
+
+@task(name="library-card-decide", task_run_name="library card {item_id}: decide while the citizen waits", log_prints=False)
+def decide_application(item_id: int) -> int:
+    """Decide application ``item_id`` while the citizen waits: a warm robot takes it, or one starts here.
+
+    Its parameter is the work item's id only (background task parameters are stored). Returns how
+    many applications the robot started here decided (0 when a robot already at work took it).
+    """
+    report = decide_while_waiting(PROCESS, item_id, tags=[KOHA_TAG], batch_size=WARM_BATCH_SIZE, linger_seconds=WARM_LINGER_SECONDS)
+    return report.claimed if report else 0
 
 
 class LibraryCardSummary(RunSummary):

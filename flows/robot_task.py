@@ -5,20 +5,30 @@ on them in a subprocess (kuntaflow/robot_runner.py), releases what the robot lef
 and publishes a table artifact: item ids, outcomes, error codes and attempts, never payloads,
 with a link to the robot's log. ``run_batches`` runs such batches, several at once if asked,
 until nothing is claimable.
+
+``decide_while_waiting`` is the warm path's step, run by a background task on a Prefect task
+worker (flows/task_worker.py): for one newly queued item it takes a slot of the process's tag
+concurrency limit and starts a robot that lingers for the next items, unless a warm robot has
+taken the item already.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
+from prefect.concurrency.sync import concurrency
 from prefect.futures import PrefectFuture, as_completed
-from prefect.runtime import flow_run
+from prefect.runtime import flow_run, task_run
 
 from kuntaflow.batches import BatchReport, process_batch
 from kuntaflow.robot_runner import RobotCouldNotRunError
+from kuntaflow.settings import KuntaflowSettings
+from kuntaflow.workitems import ItemState
 from schemas.redaction import install as install_redaction
 
 
@@ -47,11 +57,17 @@ def run_robot(
         RobotCouldNotRunError: Robot Framework refused the suite or crashed; the items were
             released and the flow run should fail rather than burn their attempts batch after batch.
     """
+    return robot_batch(process, batch_number=batch_number, batch_size=batch_size, extra_env=extra_env)
+
+
+def robot_batch(
+    process: str, *, batch_number: int = 1, batch_size: int = 50, extra_env: dict[str, str] | None = None, linger_seconds: float = 0
+) -> BatchReport:
+    """``run_robot``'s body, inside any Prefect task run: one batch, its log lines and table artifact."""
     install_redaction()
     logger = get_run_logger()
-    run_id = (flow_run.get_id() or uuid.uuid4().hex)[:8]
-    owner = f"{process}-{run_id}-b{batch_number}-{uuid.uuid4().hex[:6]}"
-    report = process_batch(process, batch_number=batch_number, batch_size=batch_size, owner=owner, extra_env=extra_env)
+    owner = f"{process}-{prefect_run_name()}-b{batch_number}-{uuid.uuid4().hex[:6]}"
+    report = process_batch(process, batch_number=batch_number, batch_size=batch_size, owner=owner, extra_env=extra_env, linger_seconds=linger_seconds)
     if report.claimed == 0:
         logger.info("Batch %s: nothing to claim for %s", batch_number, process)
         return report
@@ -120,6 +136,58 @@ def run_batches(
             future.wait()
 
 
+#: How long one try for a concurrency slot waits before the item is looked at again.
+SLOT_TRY_SECONDS = 1.0
+#: How long a new item is left for a lingering robot to claim before a slot is asked for.
+WARM_ROBOT_GRACE_SECONDS = 0.3
+
+
+def decide_while_waiting(
+    process: str,
+    item_id: int,
+    *,
+    tags: Sequence[str],
+    batch_size: int,
+    linger_seconds: float,
+    give_up_seconds: float = 60,
+) -> BatchReport | None:
+    """Have item ``item_id`` of ``process`` decided now: by a warm robot, or by a robot started here.
+
+    While the item is NEW, try for a slot of each tag's concurrency limit (Prefect's own, the
+    ``tag:<name>`` limits task runs hold), a second at a time; with the slots, run a robot batch
+    that lingers ``linger_seconds`` for the next items. Once the item is no longer NEW (a
+    lingering robot claimed it) there is nothing to do. After ``give_up_seconds`` the item is
+    left to the deployment's batch runs (its schedule), still NEW in the queue: nothing is lost.
+
+    Returns:
+        The batch's report when a robot was started here; None when another robot took the item
+        or the slots stayed taken.
+    """
+    logger = get_run_logger()
+    deadline = time.monotonic() + give_up_seconds
+    with KuntaflowSettings().work_queue() as queue:
+        # A lingering robot looks for new items every 0.2 s: give it that chance before asking
+        # Prefect for a slot (a slot that stays taken is logged by Prefect as an error).
+        taken = time.monotonic() + WARM_ROBOT_GRACE_SECONDS
+        while queue.get(item_id).state is ItemState.NEW and time.monotonic() < taken:
+            time.sleep(0.1)
+        while queue.get(item_id).state is ItemState.NEW:
+            with ExitStack() as slots:
+                try:
+                    slots.enter_context(concurrency([f"tag:{tag}" for tag in tags], occupy=1, timeout_seconds=SLOT_TRY_SECONDS))
+                except TimeoutError:
+                    if time.monotonic() > deadline:
+                        logger.warning("Work item %s: no %s slot for %.0f s; left for the next batch run", item_id, "/".join(tags), give_up_seconds)
+                        return None
+                    continue
+                if queue.get(item_id).state is not ItemState.NEW:
+                    break
+                # Batch 0 names a warm-path robot in its owner, the queue's audit trail and its output folder.
+                return robot_batch(process, batch_number=0, batch_size=batch_size, linger_seconds=linger_seconds)
+    logger.info("Work item %s was taken by a robot already at work", item_id)
+    return None
+
+
 def _describe(report: BatchReport) -> str:
     """The artifact's markdown: counts, what happened to the robot, a link to its log."""
     counts = ", ".join(f"{count} {state}" for state, count in sorted(report.counts().items()))
@@ -135,5 +203,17 @@ def _describe(report: BatchReport) -> str:
     if report.released:
         lines.append(f"Released unfinished for the next batch: {report.released}.")
     if report.robot_log:
-        lines.append(f"Robot log: [{report.robot_log.name}]({report.robot_log.as_uri()}) (`{report.robot_log}`)")
+        log = report.robot_log
+        built = f"; built when opened: `kuntaflow robot-log {log}`" if log.name == "log.html" else ""
+        lines.append(f"Robot log: [{log.name}]({log.as_uri()}) (`{log}`{built})")
     return "  \n".join(lines)
+
+
+def prefect_run_name() -> str:
+    """The Prefect run a robot batch belongs to, as its lease owner names it: the flow run's id, or
+    ``task-<id>`` for a background task (the warm path). Kuntaflow Desk links an attempt to it."""
+    if flow_id := flow_run.get_id():
+        return str(flow_id)
+    if task_id := task_run.get_id():
+        return f"task-{task_id}"
+    return uuid.uuid4().hex[:8]

@@ -48,12 +48,9 @@ def summarise_run(
     with KuntaflowSettings().work_queue() as queue:
         done = [item_id for item_id, outcome in final.items() if outcome.state is ItemState.DONE]
         reasons = {item.id: str((item.output or {}).get("reason") or done_reason) for item in queue.get_many(done)}
-        if sent is not None:
-            channels.update(
-                message.channel.value
-                for item_id, outcome in final.items()
-                if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED) and (message := sent.read(queue.checkpoints(item_id))) is not None
-            )
+        if sent is not None:  # one query per 500 items, not one per item
+            decided = [item_id for item_id, outcome in final.items() if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED)]
+            channels.update(sent.model_validate(data).channel.value for data in queue.checkpoint_of_many(decided, sent.STEP).values())
     summary = summary_type(
         batches=len(reports),
         items=len(final),

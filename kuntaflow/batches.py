@@ -4,6 +4,11 @@ This is the engine half of the flows' ``run_robot`` task, kept free of Prefect s
 tested and benchmarked on its own. The robot saves each item's outcome itself as it goes;
 whatever it left IN_PROGRESS (killed, timed out, crashed) is released here for the next batch.
 If this process dies too, the items' leases run out and they are claimed again.
+
+With ``linger_seconds`` the robot, once its batch is done, goes on claiming new items of the
+process one at a time until none has come for that long (robots/libraries/WorkItems.py): the
+warm path, where an application queued while a robot is alive costs no process start. The
+items it claims that way are part of the batch: released and reported like the others.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from kuntaflow.robot_runner import ROBOTS_DIR, RobotRun, SuiteNotFoundError, run_suite
+from kuntaflow.robot_runner import ROBOTS_DIR, RobotRun, SuiteNotFoundError, run_output_dir, run_suite
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import InvalidTransitionError, ItemState, LeaseLostError, WorkQueue
+
+#: In the robot's output folder: the ids a lingering robot claimed itself, one a line.
+CLAIMED_FILE = "claimed-ids.txt"
 
 
 class ItemOutcome(BaseModel):
@@ -61,8 +69,13 @@ def process_batch(
     suite: Path | None = None,
     extra_env: dict[str, str] | None = None,
     settings: KuntaflowSettings | None = None,
+    linger_seconds: float = 0,
 ) -> BatchReport:
     """Claim up to ``batch_size`` items of ``process`` and run its robot on them.
+
+    ``linger_seconds``: the robot claims one item, then takes new items one at a time until none
+    has come for this long, up to ``batch_size`` items in all and for at most half the robot's
+    timeout; two robots started for a burst share it instead of one taking it all.
 
     Raises:
         SuiteNotFoundError: the process has no robot; checked before anything is claimed, so
@@ -74,11 +87,21 @@ def process_batch(
     settings = settings or KuntaflowSettings()
     owner = owner or f"{process}-b{batch_number}-{uuid.uuid4().hex[:8]}"
     with settings.work_queue() as queue:
-        items = queue.claim(process, owner=owner, limit=batch_size, lease_seconds=settings.lease_seconds)
+        # A lingering robot takes items one at a time, its first too: robots side by side share a burst.
+        first = 1 if linger_seconds > 0 else batch_size
+        items = queue.claim(process, owner=owner, limit=first, lease_seconds=settings.lease_seconds)
         if not items:
             return BatchReport(process=process, batch_number=batch_number, owner=owner, claimed=0)
         ids = [item.id for item in items]
-        robot, released = _run_robot_on(queue, ids, suite, owner, extra_env or {}, settings)
+        env = dict(extra_env or {})
+        if linger_seconds > 0:
+            env |= {
+                "KUNTAFLOW_WORKITEM_PROCESS": process,
+                "KUNTAFLOW_WORKITEM_LINGER_SECONDS": str(linger_seconds),
+                "KUNTAFLOW_WORKITEM_BATCH_LIMIT": str(batch_size),
+                "KUNTAFLOW_WORKITEM_TAKE_SECONDS": str(settings.robot_timeout_seconds / 2),
+            }
+        robot, released = _run_robot_on(queue, ids, suite, owner, env, settings)
         outcomes = [ItemOutcome(item_id=item.id, state=item.state, error_code=item.error_code, attempts=item.attempts) for item in queue.get_many(ids)]
     return BatchReport(
         process=process,
@@ -98,14 +121,21 @@ def process_batch(
 def _run_robot_on(queue: WorkQueue, ids: list[int], suite: Path, owner: str, extra_env: dict[str, str], settings: KuntaflowSettings) -> tuple[RobotRun, int]:
     """Run the robot on the claimed ``ids``; return its run and how many items it left for the queue."""
     robot = None
+    claimed_file = run_output_dir(owner, settings) / CLAIMED_FILE
     try:
         robot = run_suite(
             suite,
             run_id=owner,
-            env={"KUNTAFLOW_WORKITEM_IDS": ",".join(map(str, ids)), "KUNTAFLOW_WORKITEM_OWNER": owner, **extra_env},
+            env={
+                "KUNTAFLOW_WORKITEM_IDS": ",".join(map(str, ids)),
+                "KUNTAFLOW_WORKITEM_OWNER": owner,
+                "KUNTAFLOW_WORKITEM_CLAIMED_FILE": str(claimed_file),
+                **extra_env,
+            },
             settings=settings,
         )
     finally:
+        ids.extend(_claimed_while_lingering(claimed_file, ids))
         # Also when we are interrupted: what the robot did not finish goes back to the queue now,
         # rather than when its lease runs out.
         if robot is None:
@@ -116,6 +146,16 @@ def _run_robot_on(queue: WorkQueue, ids: list[int], suite: Path, owner: str, ext
             reason = "the robot stopped before finishing the item"
         released = _release_unfinished(queue, ids, owner, reason)
     return robot, released
+
+
+def _claimed_while_lingering(claimed_file: Path, ids: list[int]) -> list[int]:
+    """The ids the robot claimed itself after its batch (one a line), not already in ``ids``."""
+    try:
+        lines = claimed_file.read_text(encoding="ascii").split()
+    except OSError:
+        return []
+    known = set(ids)
+    return [item_id for item_id in dict.fromkeys(int(line) for line in lines if line.isdigit()) if item_id not in known]
 
 
 def _release_unfinished(queue: WorkQueue, ids: list[int], owner: str, reason: str) -> int:

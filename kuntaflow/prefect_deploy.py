@@ -160,6 +160,27 @@ def process_worker(
         stop_process_group(process)
 
 
+@contextmanager
+def task_worker(*, log_path: Path, module: str = "flows.task_worker", limit: int | None = None) -> Iterator[subprocess.Popen]:
+    """Run Prefect's task worker for the warm path's background tasks (``python -m flows.task_worker``) for the block.
+
+    It is ``prefect.task_worker.serve`` in a process of its own, started the way the process
+    worker is (named by module, so this layer imports no flow) and stopped with its robots.
+    """
+    command = [sys.executable, "-m", module]
+    if limit is not None:
+        command += ["--limit", str(limit)]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            command, cwd=PROJECT_DIR, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    try:
+        yield process
+    finally:
+        stop_process_group(process)
+
+
 def stop_process_group(process: subprocess.Popen, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
     """Ask a child started with ``start_new_session`` (and its children) to stop: SIGINT, then SIGTERM, then SIGKILL."""
     for sent in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):

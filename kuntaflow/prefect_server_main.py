@@ -15,10 +15,17 @@ API answers 503 and the client retries about 2 s later: every robot batch behind
 waited 1 s on average (bench/README.md). IMMEDIATE takes the write lock first and waits for it. Only
 this step: beginning every transaction IMMEDIATE stalled requests that open a second transaction
 while holding the first (suspended flow runs were never resumed). PostgreSQL servers are unaffected.
+
+That step is a private function of Prefect's server (``_acquire_concurrency_slots``), wrapped here
+by name. It was verified on the Prefect versions in :data:`VERIFIED_PREFECT`, which pyproject.toml
+pins; tests/engine/test_prefect_server.py fails, saying what to re-check, when the function's
+source or signature is not the one verified (:data:`VERIFIED_ACQUIRE_SOURCE_SHA256`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import inspect
 from typing import Any
 
 from prefect.server.api import concurrency_limits_v2
@@ -38,6 +45,20 @@ def _secure_delete(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+#: The Prefect releases the wrapped function was read and tested on, from and below (pyproject.toml pins this range).
+VERIFIED_PREFECT = ((3, 9, 1), (3, 10))
+#: sha256 of ``inspect.getsource(concurrency_limits_v2._acquire_concurrency_slots)`` in Prefect 3.9.1.
+VERIFIED_ACQUIRE_SOURCE_SHA256 = "0e3b8adec821ffca50efc8651520f6d4b8261e7441fa51870fcb302c9f6b27ea"
+
+
+def acquire_source_sha256() -> str | None:
+    """The installed Prefect's ``_acquire_concurrency_slots`` source, hashed; None when it is gone."""
+    function = getattr(concurrency_limits_v2, "_acquire_concurrency_slots", None)
+    if function is None:
+        return None
+    return hashlib.sha256(inspect.getsource(getattr(function, "__wrapped_by_kuntaflow__", function)).encode()).hexdigest()
+
+
 _acquire_slots = concurrency_limits_v2._acquire_concurrency_slots
 
 
@@ -50,6 +71,7 @@ async def _acquire_slots_immediately(*args: Any, **kwargs: Any) -> Any:
         SQLITE_BEGIN_MODE.reset(token)
 
 
+_acquire_slots_immediately.__wrapped_by_kuntaflow__ = _acquire_slots  # type: ignore[attr-defined]
 concurrency_limits_v2._acquire_concurrency_slots = _acquire_slots_immediately
 
 

@@ -5,10 +5,11 @@ runs as ``python -m robot`` in a new process group with a hard timeout. Its outp
 the data directory, one folder per run (``KuntaflowSettings().robot_output_dir / <run id>``):
 
 - ``output.xml``: written with ``schemas.redaction.RobotRedactionListener`` (which masks
-  messages, arguments and failures as they are written) and masked once more after the run;
-- ``log.html`` and ``report.html``: built by rebot from that masked ``output.xml``
-  (kuntaflow/robot_results.py, which also lists the tasks' results; a big batch's in a process of
-  its own, off this process's GIL);
+  messages, arguments and failures as they are written) and masked once more after the run, in
+  the same read that lists the tasks' results (kuntaflow/robot_results.py; a big batch's in a
+  process of its own, off this process's GIL);
+- ``log.html`` and ``report.html``: built by rebot from that masked ``output.xml`` when someone
+  opens the log (``kuntaflow robot-log``, :func:`kuntaflow.robot_results.build_log`), not per batch;
 - ``console.txt``: the robot's console, masked line by line as it arrives (never raw on disk).
 
 Task results are parsed with ``robot.api.ExecutionResult`` there; a failure message that starts with
@@ -36,7 +37,7 @@ from typing import IO
 from pydantic import BaseModel
 
 from kuntaflow.outcomes import FailureCategory
-from kuntaflow.robot_results import read_and_build_log
+from kuntaflow.robot_results import read_results
 from kuntaflow.settings import KuntaflowSettings
 from schemas.redaction import redact
 
@@ -346,22 +347,22 @@ def _copy_masked(source: IO[bytes], target: Path) -> None:
 
 
 #: An output.xml at least this big is read in a process of its own; a smaller one here. A big
-#: batch's reading and rebot take seconds of CPU, which would hold this process's GIL and make
-#: parallel batches take turns; a small one's take less than starting a process (~0.5 s).
+#: batch's reading takes seconds of CPU, which would hold this process's GIL and make parallel
+#: batches take turns; a small one's takes less than starting a process (~0.5 s).
 READ_IN_PROCESS_BELOW_BYTES = 256 * 1024
 
 #: Robot Framework's result reading and rebot keep process-wide state (its LOGGER, the output
-#: streams): two batches reading here at once broke each other's rebot.
+#: streams): two batches reading here at once broke each other's rebot; reading alone takes turns too.
 _RESULTS_LOCK = threading.Lock()
 
 
 def _read_results(output_dir: Path) -> tuple[list[TaskResult], bool]:
-    """Mask output.xml, build log.html/report.html from it, and list the tasks' results
-    (kuntaflow/robot_results.py), here or in a process of its own by the file's size."""
+    """Mask output.xml and list the tasks' results (kuntaflow/robot_results.py), here or in a
+    process of its own by the file's size."""
     output = output_dir / "output.xml"
     if not output.exists() or output.stat().st_size < READ_IN_PROCESS_BELOW_BYTES:
         with _RESULTS_LOCK:
-            read = read_and_build_log(output_dir)
+            read = read_results(output_dir)
     else:
         done = subprocess.run(
             [sys.executable, "-m", "kuntaflow.robot_results", str(output_dir)],
@@ -421,8 +422,9 @@ def read_peak_memory_mb(output_dir: Path) -> float | None:
 
 def run_output_dir(run_id: str, settings: KuntaflowSettings) -> Path:
     """The folder a robot run's output, log.html and report.html go to (a batch's run id is its lease owner)."""
-    return settings.robot_output_dir / _safe(run_id)
+    return settings.robot_output_dir / safe_name(run_id)
 
 
-def _safe(name: str) -> str:
+def safe_name(name: str) -> str:
+    """``name`` as a folder name: the run's output folder under the data directory."""
     return re.sub(r"[^A-Za-z0-9_.-]", "-", name)

@@ -9,8 +9,8 @@ A–F and U–Y in use since 2023, and over-masks rather than miss a code.
   httpx/httpcore loggers to WARNING (they log full URLs with query strings at INFO). The CLI, the
   flows, ``run_robot`` and every robot process call it.
 - Robot Framework: :class:`RobotRedactionListener` masks what the robot is about to write;
-  the runner (kuntaflow/robot_runner.py) masks ``output.xml`` again after the run, builds
-  log.html/report.html from it and masks the console as it captures it.
+  the runner (kuntaflow/robot_runner.py) masks ``output.xml`` again after the run (log.html and
+  report.html are built from it when someone opens the log) and masks the console as it captures it.
 - :func:`find_unmasked` checks the files a robot run left, log.html read as a browser shows it.
 """
 
@@ -179,7 +179,7 @@ class RobotRedactionListener:
     Listeners are called before the output file writer when an item ends, so masking the
     result here keeps log messages, keyword arguments, ``FOR``/``VAR``/``RETURN`` values and
     failure messages out of ``output.xml`` even while the robot is still running. The runner
-    masks ``output.xml`` once more after the run and builds log.html from that file, which
+    masks ``output.xml`` once more after the run; log.html is built from that file (on demand), which
     covers anything this listener does not know about.
     """
 

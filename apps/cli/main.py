@@ -17,6 +17,7 @@ from apps.cli import sandbox_commands as cli_sandbox
 from apps.cli import stack_commands as cli_stack
 from kuntaflow.privacy_sweep import clear_finished_payloads as clear_payloads
 from kuntaflow.privacy_sweep import files_swept, sweep
+from kuntaflow.robot_results import RobotLogError, build_log
 from kuntaflow.settings import KuntaflowSettings
 from processes.payload_retention import KEPT_PAYLOAD_FIELDS
 from schemas.redaction import install as install_redaction
@@ -100,7 +101,7 @@ def _print_outcomes(items, robot_logs: list[str]) -> None:
     retried = [i for i in items if i.attempts > 1]
     typer.echo(f"  retried after a transient failure: {len(retried)}")
     if robot_logs:
-        typer.echo("Robot logs of this run:")
+        typer.echo("Robot logs of this run (build one with kuntaflow robot-log PATH):")
         for log in robot_logs:
             typer.echo(f"  {log}")
     typer.echo("Inspect the queue: .venv/bin/kuntaflow queue status | list | show ID")
@@ -122,6 +123,19 @@ def new_process(
     for path in written:
         typer.echo(f"  {path.relative_to(root.resolve())}")
     typer.echo(f"Next: .venv/bin/python -m pytest -n 0 tests/flows/test_{name}.py, then docs/adding-a-process.md.")
+
+
+@app.command("robot-log")
+def robot_log(
+    where: Annotated[Path, typer.Argument(help="A robot run's folder, or its log.html as the run summary names it.")],
+) -> None:
+    """Build a robot run's log.html and report.html from its masked output.xml (robots do not build
+    them for every batch) and print where the log is; built once, then reused."""
+    try:
+        typer.echo(str(build_log(where)))
+    except RobotLogError as error:
+        typer.secho(str(error), fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=1) from None
 
 
 @app.command("privacy-sweep")

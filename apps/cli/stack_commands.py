@@ -50,7 +50,7 @@ def run_processes(names: tuple[str, ...] | None = None, samples: int | None = No
         run_dir.mkdir(parents=True, exist_ok=True)
         queue_url = f"sqlite:///{run_dir / 'queue.db'}"
     typer.echo(f"Data directory: {settings.resolved_data_dir}")
-    typer.echo("Starting the local stack: sandboxes, e-service, Prefect server, deployments and a worker …")
+    typer.echo("Starting the local stack: sandboxes, e-service, Prefect server, deployments, a worker and the task worker …")
     results = []
     with local_stack(
         queue_url=queue_url, staff_port=staff_port or None, staff_public_url=staff_url, deployments=demo.deployments(loaded), worker=True
@@ -107,7 +107,7 @@ def up(
         raise typer.Exit(code=1)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)  # also when started where SIGINT is ignored (a background job)
-    typer.echo("Starting the e-service, the sandboxes, Prefect and a worker …")
+    typer.echo("Starting the e-service, the sandboxes, Prefect, a worker and the task worker …")
     try:
         with local_stack(
             host=host,

@@ -327,13 +327,13 @@ def _rule_lines(report: Report, item_by_reference: dict[str, Any], queue: Any, p
 
 
 def _prefect_lines(runs: Any, problems: list[str]) -> list[str]:
-    """The library-card deployment's runs: who started them and how they ended."""
-    if runs.by_origin.get("event", 0) == 0:
-        problems.append("no flow run was started by the e-service's event")
+    """The library-card deployment's runs (batch mode): who started them and how they ended. The
+    e-service's applications go the warm path (background tasks on the task worker), so a robot that
+    is already at work may decide the integration's application too, before its event starts a run."""
     if runs.by_state.get("Completed", 0) != runs.total:
         problems.append("a library-card flow run did not complete")
     return [
-        f"Prefect: {runs.total} run(s) of the library-card deployment "
+        f"Prefect: {runs.total} batch run(s) of the library-card deployment "
         f"({', '.join(f'{n} by {origin}' for origin, n in sorted(runs.by_origin.items())) or 'none'}; "
         f"{', '.join(f'{n} {state}' for state, n in sorted(runs.by_state.items())) or '-'})."
     ]

@@ -129,7 +129,7 @@ def _security_headers(services: Services):
         ancestors = f"frame-ancestors {idp_origins}" if request.url.path.endswith("/saml/slo") and idp_origins else "frame-ancestors 'none'"
         response.headers.setdefault(
             "Content-Security-Policy",
-            f"default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; img-src 'self' data:; {form_action}; {ancestors}",
+            f"default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; img-src 'self' data:; {form_action}; {ancestors}",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

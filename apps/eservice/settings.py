@@ -20,7 +20,7 @@ from connectors.suomifi_valtuudet.settings import ValtuudetSettings
 from kuntaflow.settings import KuntaflowSettings
 from schemas.web_address import public_base_url
 
-TriggerKind = Literal["event", "deployment", "event_and_deployment", "none"]
+TriggerKind = Literal["task", "event", "deployment", "event_and_deployment", "none"]
 
 
 class EserviceSettings(BaseSettings):
@@ -46,9 +46,10 @@ class EserviceSettings(BaseSettings):
     login_timeout_minutes: int = Field(default=10, ge=1, le=60, description="How long an unanswered Suomi.fi login request stays valid.")
     session_database_url: str | None = Field(default=None, description="Where sessions are kept (SQLAlchemy URL); the work-item queue's database when unset.")
     trigger: TriggerKind = Field(
-        default="event",
-        description="How a submitted application starts the flow: a Prefect event (the library-card deployment's trigger), "
-        "a run of the deployment, both, or none (the deployment's schedule picks it up).",
+        default="task",
+        description="How a submitted application reaches a robot: the warm path's background task on a Prefect task worker "
+        "(task, decided while the citizen waits), a Prefect event (the library-card deployment's trigger), "
+        "a run of the deployment, event and deployment, or none (the deployment's schedule picks it up).",
     )
     deployment_name: str = Field(default="library-card/library-card", description="<flow name>/<deployment name> run by the 'deployment' trigger.")
     valtuudet: bool | None = Field(
@@ -60,8 +61,12 @@ class EserviceSettings(BaseSettings):
         default="https://keski.finna.fi/Content/kayttosaannot", description="The library rules the applicant accepts (linked from the form)."
     )
     libraries_cache_seconds: int = Field(default=300, ge=0, le=86_400, description="How long the home-library list from Koha is reused.")
-    status_refresh_seconds: int = Field(
-        default=20, ge=0, le=3600, description="The status page reloads itself this often while the application is in processing; 0 turns it off."
+    status_poll_seconds: float = Field(
+        default=2,
+        ge=0,
+        le=3600,
+        description="While an application is in processing, the status page's script asks for news this often and shows a decision "
+        "in place; 0 turns the asking off (the 'check again' button stays).",
     )
 
     @field_validator("base_url")

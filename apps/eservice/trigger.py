@@ -4,6 +4,9 @@ The e-service hands every newly queued item to a *trigger*: any callable taking 
 :class:`~kuntaflow.workitems.WorkItem`. ``create_app(trigger=…)`` takes one, so tests and
 ``make run`` can start the flow in-process, and a deployment uses Prefect:
 
+- :class:`BackgroundTaskTrigger` (the default) hands the item's id to the warm path: the background
+  task ``flows.library_card.decide_application``, which a Prefect task worker runs at once, so the
+  application is decided while the citizen waits (no flow-run process starts).
 - :class:`PrefectEventTrigger` emits ``kuntaflow.library_card.submitted`` about the resource
   ``kuntaflow.workitem.<id>``; the ``library-card`` deployment's event trigger starts a run.
 - :class:`DeploymentRunTrigger` creates a run of the ``library-card`` deployment directly, when one exists.
@@ -50,6 +53,19 @@ class PrefectEventTrigger:
         from prefect.events import emit_event  # noqa: PLC0415 (prefect takes seconds to import; only a trigger that fires needs it)
 
         emit_event(event=self.event, resource=workitem_resource(item))
+
+
+class BackgroundTaskTrigger:
+    """Submit the warm path's background task for the item (``decide_application.delay(item_id)``).
+
+    Its only parameter is the item's id. With no task worker running the task run waits in
+    Prefect, and the item in the queue for the deployment's schedule.
+    """
+
+    def __call__(self, item: WorkItem) -> None:
+        from flows.library_card import decide_application  # noqa: PLC0415 (prefect takes seconds to import; only a trigger that fires needs it)
+
+        decide_application.delay(item.id)
 
 
 class DeploymentRunTrigger:
@@ -148,6 +164,8 @@ def fire(trigger: Trigger, item: WorkItem) -> bool:
 def trigger_from_settings(kind: str, deployment_name: str) -> Trigger:
     """The trigger ``KUNTAFLOW_ESERVICE_TRIGGER`` names."""
     match kind:
+        case "task":
+            return BackgroundTaskTrigger()
         case "event":
             return PrefectEventTrigger()
         case "deployment":
@@ -156,4 +174,4 @@ def trigger_from_settings(kind: str, deployment_name: str) -> Trigger:
             return Triggers([PrefectEventTrigger(), DeploymentRunTrigger(deployment_name)])
         case "none":
             return Triggers([])
-    raise ValueError(f"unknown trigger {kind!r}; use event, deployment, event_and_deployment or none")
+    raise ValueError(f"unknown trigger {kind!r}; use task, event, deployment, event_and_deployment or none")

@@ -155,6 +155,5 @@ def page_context(request: Request, t: Translator, urls: Urls, **extra: Any) -> d
         "notice": t(notice_key) if isinstance(notice_key, str) and notice_key in t.texts else None,
         "user_name": None,
         "has_errors": False,
-        "refresh_seconds": 0,
         **extra,
     }

@@ -333,6 +333,18 @@ class WorkQueue(QueueDatabase):
             ).all()
         return {row.step: row.data for row in rows}
 
+    def checkpoint_of_many(self, item_ids: Sequence[int], step: str) -> dict[int, dict[str, Any]]:
+        """``{item id: data}`` of one step for many items, in a query per 500 ids (a run's summary
+        reads one step of every item it decided; a query per item cost a millisecond each)."""
+        found: dict[int, dict[str, Any]] = {}
+        ids = list(dict.fromkeys(item_ids))
+        with self._tx() as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                query = select(checkpoints.c.item_id, checkpoints.c.data).where(checkpoints.c.item_id.in_(chunk), checkpoints.c.step == step)
+                found.update({row.item_id: row.data for row in conn.execute(query)})
+        return found
+
     def complete(self, item_id: int, *, output: Mapping[str, Any] | BaseModel | None = None, owner: str | None = None) -> None:
         """IN_PROGRESS → DONE.
 

@@ -248,9 +248,9 @@ def resume_waiting_run(queue: WorkQueue, confirmation_item_id: int, answer: dict
 
 
 def _still_running(flow_run_id: str) -> bool:
-    """Whether the run has not finished yet (it may still suspend)."""
+    """Whether the run has not finished yet: it may be about to pause, or has paused since the last try."""
     from prefect.client.orchestration import get_client  # noqa: PLC0415 (see resume_waiting_run)
 
     with get_client(sync_client=True) as client:
         state = client.read_flow_run(flow_run_id).state
-    return state is not None and not state.is_final() and not state.is_paused()
+    return state is not None and not state.is_final()

@@ -7,6 +7,14 @@ renews the batch's leases, and each item's outcome is written to the queue the m
 item finishes, so a robot killed mid-batch leaves its finished items DONE and the rest for the
 flow to release (or, if the flow died too, for their leases to run out).
 
+A robot that has finished its batch can *linger* (``KUNTAFLOW_WORKITEM_LINGER_SECONDS``): it
+keeps claiming new items of its process (``KUNTAFLOW_WORKITEM_PROCESS``) one at a time, under the
+same lease owner, until nothing new has come for that long, the batch holds
+``KUNTAFLOW_WORKITEM_BATCH_LIMIT`` items, or ``KUNTAFLOW_WORKITEM_TAKE_SECONDS`` have passed since
+it started. An application queued while a robot is warm is decided without starting a process.
+Each id it claims is appended to ``KUNTAFLOW_WORKITEM_CLAIMED_FILE`` the moment it is claimed,
+so the runner releases and reports those items too.
+
 A failing item is filed by the error hierarchy's class names (connectors/errors.py), read from
 Robot Framework's failure message ``<ExceptionName>: <CODE>: <text>``; a subclass counts as its
 base (``DuplicatePatronError`` is a ``BusinessRuleError``):
@@ -23,7 +31,9 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from robot.api import logger
@@ -40,6 +50,38 @@ from schemas.redaction import redact
 
 #: Robot Framework's message when SIGINT/SIGTERM stops a run (robot/running/signalhandler.py).
 _STOPPED_BY_SIGNAL = "Execution terminated by signal"
+
+#: How often a lingering robot looks for a new item. Each look is a claim, a write transaction on
+#: SQLite (BEGIN IMMEDIATE), and the e-service's inserts and sessions share that lock: five looks a
+#: second per robot, not twenty.
+LINGER_POLL_SECONDS = 0.2
+
+
+class Linger:
+    """How long a robot that finished its batch goes on taking new items, from its environment."""
+
+    def __init__(self, environ: dict[str, str] | os._Environ[str] = os.environ) -> None:
+        self.process = environ.get("KUNTAFLOW_WORKITEM_PROCESS", "")
+        self.seconds = float(environ.get("KUNTAFLOW_WORKITEM_LINGER_SECONDS") or 0)
+        self.batch_limit = int(environ.get("KUNTAFLOW_WORKITEM_BATCH_LIMIT") or 0)
+        self.take_seconds = float(environ.get("KUNTAFLOW_WORKITEM_TAKE_SECONDS") or 0)
+        self.claimed_file = environ.get("KUNTAFLOW_WORKITEM_CLAIMED_FILE", "")
+        self.started = time.monotonic()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.process and self.seconds > 0)
+
+    def may_take(self, batch: int) -> bool:
+        """Whether a robot holding ``batch`` items may take one more."""
+        if self.batch_limit and batch >= self.batch_limit:
+            return False
+        return not self.take_seconds or time.monotonic() - self.started < self.take_seconds
+
+    def note_claimed(self, item_id: int) -> None:
+        if self.claimed_file:
+            with open(self.claimed_file, "a", encoding="ascii") as out:
+                out.write(f"{item_id}\n")
 
 
 def classify_failure(message: str) -> tuple[FailureCategory, str, str]:
@@ -117,7 +159,8 @@ class WorkItems:
         self._ids = [int(part) for part in ids.split(",") if part.strip()]
         self._owner = os.environ.get("KUNTAFLOW_WORKITEM_OWNER", "")
         self._lease_seconds = settings.lease_seconds
-        self._queue = settings.work_queue() if self._ids else None
+        self._linger = Linger()
+        self._queue = settings.work_queue() if self._ids or self._linger.enabled else None
         self._current: WorkItem | None = None
         self._finished = False
         #: item id → what this robot did with it
@@ -143,7 +186,7 @@ class WorkItems:
         """
         queue = self._require_queue()
         with _LeaseKeeper(queue, self._owner, self._lease_seconds) as leases:
-            for item_id in self._ids:
+            for item_id in self._batch(queue):
                 if item_id in self.outcomes:
                     continue  # an earlier For Each Work Item of this run finished it
                 if leases.error:
@@ -164,6 +207,23 @@ class WorkItems:
                 finally:
                     self._current = None
         self._report()
+
+    def _batch(self, queue: WorkQueue) -> Iterator[int]:
+        """The batch's ids, then (when lingering) each new item claimed while the robot waits."""
+        yield from list(self._ids)
+        if not self._linger.enabled:
+            return
+        idle_until = time.monotonic() + self._linger.seconds
+        while self._linger.may_take(len(self._ids)) and time.monotonic() < idle_until and runner_alive():
+            claimed = queue.claim(self._linger.process, owner=self._owner, limit=1, lease_seconds=self._lease_seconds)
+            if not claimed:
+                time.sleep(LINGER_POLL_SECONDS)
+                continue
+            item_id = claimed[0].id
+            self._ids.append(item_id)
+            self._linger.note_claimed(item_id)
+            yield item_id
+            idle_until = time.monotonic() + self._linger.seconds
 
     def _start(self, item_id: int) -> WorkItem | None:
         try:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
+from chromium_support import keep_evidence_of_failure, launch_chromium
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
@@ -41,9 +41,6 @@ from schemas.redaction import HETU_PATTERN
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.shared_queue]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 APPLICANT = "matti"  # an adult with a Finnish address, not yet a Koha patron
 SALT = "eservice-browser-test-salt-1"
 
@@ -89,7 +86,7 @@ def world(prefect_harness, tmp_path_factory) -> Iterator[World]:
         sp = ServiceProvider(SuomiFiSettings(base_url=eservice_url))
         stack.enter_context(serve_in_thread(create_idp(sp_metadata=[sp.metadata_xml()], base_url=idp_url), host="127.0.0.1", port=idp_port))
         trigger = BackgroundFlowTrigger(lambda: library_card(batch_size=5))
-        settings = EserviceSettings(base_url=eservice_url, status_refresh_seconds=2)
+        settings = EserviceSettings(base_url=eservice_url, status_poll_seconds=1)
         valtuudet_url = stack.enter_context(serve_in_thread(create_valtuudet()))
         valtuudet = ValtuudetGuardianship(ValtuudetClient(ValtuudetSettings(base_url=valtuudet_url)))
         app = create_app(settings, login=SuomiFiLogin(sp, valtuudet), trigger=trigger)
@@ -104,22 +101,15 @@ def world(prefect_harness, tmp_path_factory) -> Iterator[World]:
 def page(request) -> Iterator:
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (the Makefile's setup does it)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(playwright)
         context = browser.new_context(locale="fi-FI")
         page = context.new_page()
         page.set_default_timeout(20_000)
         try:
             yield page
         finally:
-            report = getattr(request.node, "rep_call", None)
-            if report is None or report.failed:
-                ARTIFACTS.mkdir(exist_ok=True)
-                name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
-                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-                (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
+            keep_evidence_of_failure(request, page)
             context.close()
             browser.close()
 
@@ -167,7 +157,7 @@ def test_a_citizen_logs_in_with_suomifi_applies_and_sees_the_card_ready(world, p
     expect(page).to_have_url(f"{world.eservice_url}/status")
     expect(page.get_by_role("status")).to_have_text("Hakemus on lähetetty.")
 
-    # The flow decides in the background; the page reloads itself until the decision shows.
+    # The flow decides in the background; the page's script shows the decision in place.
     expect(page.get_by_role("heading", name="Kirjastokorttisi on valmis")).to_be_visible(timeout=180_000)
     expect(page.get_by_text("Voit noutaa kortin kirjastosta Vaajakosken kirjasto")).to_be_visible()
     expect(page.get_by_text("PIN-koodin")).to_be_visible()

@@ -82,6 +82,28 @@ def test_tasks_under_a_tag_concurrency_limit_never_meet_a_locked_sqlite_database
     assert "UPDATE concurrency_limit_v2 SET active_slots" not in log
 
 
+def test_the_prefect_function_the_embedded_server_wraps_is_the_one_verified():
+    """prefect_server_main wraps Prefect's private ``_acquire_concurrency_slots`` (SQLite IMMEDIATE):
+    a Prefect release that changes it must be re-checked before the pin in pyproject.toml is widened."""
+    from importlib.metadata import version
+
+    from kuntaflow import prefect_server_main
+
+    installed = version("prefect")
+    release = tuple(int(part) for part in installed.split(".")[:3] if part.isdigit())
+    since, below = prefect_server_main.VERIFIED_PREFECT
+    assert since <= release < below, f"Prefect {installed} is outside {since} ≤ version < {below}, where kuntaflow/prefect_server_main.py was verified"
+    found = prefect_server_main.acquire_source_sha256()
+    assert found == prefect_server_main.VERIFIED_ACQUIRE_SOURCE_SHA256, (
+        "prefect.server.api.concurrency_limits_v2._acquire_concurrency_slots "
+        + ("is gone" if found is None else "has changed")
+        + f" in Prefect {installed}: kuntaflow/prefect_server_main.py wraps it to begin the slot increment's SQLite "
+        "transaction IMMEDIATE. Read the new function, check the wrapper still does that (and that "
+        "test_tasks_under_a_tag_concurrency_limit_never_meet_a_locked_sqlite_database passes), then record its hash "
+        "in VERIFIED_ACQUIRE_SOURCE_SHA256 and widen VERIFIED_PREFECT and the pin in pyproject.toml."
+    )
+
+
 @pytest.mark.slow
 def test_replaced_run_parameters_leave_no_bytes_behind_in_prefects_database(tmp_path, monkeypatch):
     """What flows/employment_start.py relies on: once a run's parameters are replaced, the old value

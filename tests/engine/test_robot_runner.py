@@ -11,6 +11,7 @@ import pytest
 
 from flows.installation_check import sample_identity_code
 from kuntaflow.outcomes import FailureCategory
+from kuntaflow.robot_results import RobotLogError, build_log
 from kuntaflow.robot_runner import FailureMessage, SuiteNotFoundError, TaskResult, run_suite
 from kuntaflow.settings import KuntaflowSettings
 from schemas.redaction import MASK, find_unmasked, robot_run_texts
@@ -62,7 +63,8 @@ def test_results_per_task_with_error_categories_and_kept_logs(tmp_path, capfd):
     assert by_name["Transient Failure"].error_category is FailureCategory.TRANSIENT
     assert by_name["Transient Failure"].error_code == "KOHA_UNAVAILABLE"
     assert run.output_dir == settings.robot_output_dir / "outcomes"
-    assert run.log_html.exists() and (run.output_dir / "report.html").exists()
+    assert not run.log_html.exists(), "log.html is built when someone opens it, not for every run"
+    assert build_log(run.output_dir) == run.log_html and run.log_html.exists() and (run.output_dir / "report.html").exists()
     assert run.return_code == 3 and not run.timed_out and run.output_complete and not run.could_not_run
     assert run.peak_memory_mb is not None and 20 < run.peak_memory_mb < 1000
     assert "Business Failure" in run.console_log.read_text()
@@ -86,16 +88,16 @@ def test_a_big_output_is_read_in_a_process_of_its_own_with_the_same_results(tmp_
     settings = KuntaflowSettings(data_dir=tmp_path)
     here = run_suite(FIXTURES / "outcomes.robot", run_id="here", variables={"HETU": HETU}, settings=settings)
     monkeypatch.setattr(robot_runner, "READ_IN_PROCESS_BELOW_BYTES", 0)
-    monkeypatch.setattr(robot_runner, "read_and_build_log", lambda _: pytest.fail("read in this process"))
+    monkeypatch.setattr(robot_runner, "read_results", lambda _: pytest.fail("read in this process"))
     apart = run_suite(FIXTURES / "outcomes.robot", run_id="apart", variables={"HETU": HETU}, settings=settings)
-    assert apart.output_complete and apart.log_html.exists() and apart.tasks == here.tasks and len(apart.tasks) == 4
+    assert apart.output_complete and apart.tasks == here.tasks and len(apart.tasks) == 4
     assert HETU not in (apart.output_dir / "output.xml").read_text(encoding="utf-8")
 
 
-def test_two_robots_finishing_at_once_in_one_process_both_get_their_results_and_log(tmp_path):
+def test_two_robots_finishing_at_once_in_one_process_both_get_their_results(tmp_path):
     """Parallel batches (flows/robot_task.run_batches) read their robots' results from threads of one
-    flow run; Robot Framework's result reading and rebot are process-wide and broke each other
-    (a RecursionError from rebot's closed output) until the runner took a lock around them (small
+    flow run; Robot Framework's result reading is process-wide state and broke a neighbour's
+    (a RecursionError from rebot's closed output) until the runner took a lock around it (small
     outputs are read in the runner's process; big ones in a process of their own)."""
     import shutil
 
@@ -126,8 +128,6 @@ def test_two_robots_finishing_at_once_in_one_process_both_get_their_results_and_
             thread.start()
         for thread in threads:
             thread.join(timeout=120)
-        for target in dirs:
-            assert (target / "log.html").exists() and "ERROR" not in (target / "rebot.txt").read_text(encoding="utf-8")
     assert not errors
     assert all(complete and len(tasks) == 4 for tasks, complete in results.values()) and len(results) == 16
 
@@ -143,6 +143,7 @@ def test_a_henkilotunnus_never_reaches_robot_output_files_or_results(tmp_path):
     )
     personal = run.tasks[-1]
     assert personal.status == "FAIL" and HETU not in personal.message and MASK in personal.message
+    build_log(run.output_dir)  # as `kuntaflow robot-log` builds it when someone opens it
     texts = robot_run_texts(run.output_dir)
     assert {"output.xml", "log.html", "report.html", "console.txt"} <= set(texts)
     assert find_unmasked(run.output_dir) == {}
@@ -195,3 +196,24 @@ def test_a_missing_suite_is_a_clear_error_before_anything_starts(tmp_path):
     with pytest.raises(SuiteNotFoundError, match=r"nope\.robot does not exist"):
         run_suite(tmp_path / "nope.robot", settings=KuntaflowSettings(data_dir=tmp_path))
     assert not (tmp_path / "robot-runs").exists()
+
+
+def test_a_log_is_built_once_when_opened_and_a_cut_short_output_says_why_there_is_none(tmp_path):
+    from typer.testing import CliRunner
+
+    from apps.cli.main import app
+
+    settings = KuntaflowSettings(data_dir=tmp_path)
+    run = run_suite(FIXTURES / "outcomes.robot", run_id="on-demand", variables={"HETU": HETU}, settings=settings)
+    opened = CliRunner().invoke(app, ["robot-log", str(run.log_html)])
+    assert opened.exit_code == 0 and opened.stdout.strip() == str(run.log_html) and HETU not in run.log_html.read_text(encoding="utf-8")
+    built_at = run.log_html.stat().st_mtime_ns
+    assert build_log(run.output_dir) == run.log_html and run.log_html.stat().st_mtime_ns == built_at  # reused
+
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    (cut / "output.xml").write_text((run.output_dir / "output.xml").read_text(encoding="utf-8")[:2000], encoding="utf-8")
+    with pytest.raises(RobotLogError, match="cut short"):
+        build_log(cut)
+    refused = CliRunner().invoke(app, ["robot-log", str(tmp_path / "nothing-here")])
+    assert refused.exit_code == 1 and "has no output.xml" in refused.stderr

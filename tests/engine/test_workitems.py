@@ -70,6 +70,16 @@ def test_complete_records_output_and_audit(queue):
     ]
 
 
+def test_one_step_of_many_items_is_read_at_once_and_items_without_it_are_left_out(queue):
+    ids = [queue.add("p", reference=f"r{n}", payload={"n": n}).id for n in range(1203)]
+    for item_id in ids[::2]:
+        queue.checkpoint(item_id, "decision_sent", {"channel": "letter", "n": item_id})
+    queue.checkpoint(ids[1], "patron_created", {"id": 1})
+    found = queue.checkpoint_of_many([*ids, ids[0]], "decision_sent")
+    assert found == {item_id: {"channel": "letter", "n": item_id} for item_id in ids[::2]}
+    assert queue.checkpoint_of_many([], "decision_sent") == {}
+
+
 def test_a_checkpoint_written_twice_keeps_the_latest_data(queue):
     item = queue.add("p", reference="r", payload={})
     queue.checkpoint(item.id, "patron_created", {"patron_id": 1})

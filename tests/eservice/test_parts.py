@@ -18,7 +18,16 @@ from apps.eservice.libraries import LibrariesUnavailableError, LibraryChoice, Li
 from apps.eservice.people import masked_hetu, person_reference
 from apps.eservice.sessions import Kind, SessionStore
 from apps.eservice.status import Phase, describe
-from apps.eservice.trigger import BackgroundFlowTrigger, DeploymentRunTrigger, PrefectEventTrigger, Triggers, fire, workitem_resource
+from apps.eservice.trigger import (
+    BackgroundFlowTrigger,
+    BackgroundTaskTrigger,
+    DeploymentRunTrigger,
+    PrefectEventTrigger,
+    Triggers,
+    fire,
+    trigger_from_settings,
+    workitem_resource,
+)
 from apps.eservice.web import Urls, safe_next
 from flows.installation_check import sample_identity_code
 from kuntaflow.workitems import WorkQueue
@@ -259,6 +268,24 @@ def test_the_prefect_event_reaches_prefect_naming_the_work_item_and_nothing_pers
     assert len(events) == 1
     assert events[0]["resource"] == workitem_resource(item)
     assert ADULT not in str(events[0]) and item.reference not in str(events[0])
+
+
+def test_the_task_trigger_hands_the_item_id_alone_to_the_warm_paths_background_task(queue, prefect_harness):
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+    assert isinstance(trigger_from_settings("task", "unused"), BackgroundTaskTrigger)
+    item = queue.add(PROCESS, reference=hetu_key(ADULT, SALT), payload={"applicant": {"hetu": ADULT}})
+    BackgroundTaskTrigger()(item)
+
+    async def read(client):
+        # Named by the template once it runs; until a task worker takes it, by the task's name.
+        return await client.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=["library-card-decide"])))
+
+    runs = _prefect(read)
+    run = max(runs, key=lambda r: r.created)
+    assert run.state is not None and run.state.is_scheduled()  # waiting for a task worker (none in this test)
+    assert set(run.task_inputs) == {"item_id"}  # the id alone; the value is in Prefect's result storage
+    assert ADULT not in str(run) and item.reference not in str(run)
 
 
 def test_the_deployment_trigger_creates_a_run_once_and_skips_a_missing_deployment(queue, prefect_harness, caplog):

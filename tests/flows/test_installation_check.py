@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from flows.installation_check import PROCESS, enqueue_samples, installation_check, sample_cases
+from kuntaflow.robot_results import build_log
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
 from schemas.redaction import MASK, find_unmasked, robot_run_texts
@@ -35,7 +36,7 @@ def test_every_sample_case_ends_as_designed_and_a_rerun_does_nothing_twice(prefe
         assert summary.batches == 3  # 4 + 3 items, then the payment's retry
 
         # The robot logged the sample person's identity code; every file of every run has it masked.
-        runs = [Path(log).parent for log in summary.robot_logs]
+        runs = [build_log(Path(log)).parent for log in summary.robot_logs]  # as `kuntaflow robot-log` builds them
         assert len(runs) == 3 and all(find_unmasked(run) == {} for run in runs)
         assert any(f"Checking the identity code {MASK}" in robot_run_texts(run)["log.html"] for run in runs)
 
@@ -61,6 +62,7 @@ def test_the_batch_artifact_lists_ids_and_outcomes_but_no_payload(prefect_harnes
         first = next(a for a in mine if "batch 1:" in a.description)
         assert "7 items: 1 APPLICATION_FAILED, 2 BUSINESS_FAILED, 4 DONE" in first.description
         assert f"Robot log: [log.html]({Path(summary.robot_logs[0]).as_uri()})" in first.description
+        assert f"built when opened: `kuntaflow robot-log {summary.robot_logs[0]}`" in first.description
         rows = first.data if isinstance(first.data, list) else __import__("json").loads(first.data)
         assert sorted(row["item_id"] for row in rows) == sorted(ids)
         assert {row["state"] for row in rows} == {"DONE", "BUSINESS_FAILED", "APPLICATION_FAILED"}

@@ -160,7 +160,7 @@ def test_every_application_ends_with_its_reason_and_the_summary_counts_them(deci
         "NO_FINNISH_HETU_STAFF_REVIEW": 1,
     }
     assert summary.by_channel == {"suomifi": 5, "letter": 4, "email": 2}
-    assert len(summary.robot_logs) == 3 and all(Path(log).exists() for log in summary.robot_logs)
+    assert len(summary.robot_logs) == 3 and all(Path(log).with_name("output.xml").exists() for log in summary.robot_logs)
     # Eight new patrons: the adult, two children, the new guardian, non-disclosure, the three without a
     # mailbox (Mikko was a patron already).
     assert len(systems.patrons) == 4 + 8

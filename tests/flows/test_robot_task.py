@@ -7,8 +7,8 @@ import re
 import pytest
 from prefect import flow
 
-from flows.installation_check import PROCESS, enqueue_samples
-from flows.robot_task import run_batches, run_robot
+from flows.installation_check import PROCESS, enqueue_samples, sample_cases
+from flows.robot_task import decide_while_waiting, run_batches, run_robot
 from kuntaflow.batches import BatchReport
 from kuntaflow.robot_runner import RobotCouldNotRunError, SuiteNotFoundError
 from kuntaflow.settings import KuntaflowSettings
@@ -92,3 +92,49 @@ def test_max_batches_counts_the_batches_that_had_work(prefect_harness):
         # Claims go by id, so the three batches had the first six cases; the seventh waits for the next run.
         never_claimed = [item_id for item_id in ids if not any(e.action == "claim" for e in queue.audit(item_id))]
         assert never_claimed == ids[6:]
+
+
+@flow(name="warm-path-probe")
+def warm_path(item_id: int, tag: str, give_up_seconds: float = 60) -> BatchReport | None:
+    return decide_while_waiting(PROCESS, item_id, tags=[tag], batch_size=10, linger_seconds=0.5, give_up_seconds=give_up_seconds)
+
+
+def _sample_with_a_tag_limit(queue, tag: str) -> int:
+    """A new sample item, and a tag concurrency limit of one slot (``prefect concurrency-limit create TAG 1``)."""
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        client.create_concurrency_limit(tag=tag, concurrency_limit=1)
+    reference, payload = sample_cases()[0]
+    return queue.add(PROCESS, reference=reference, payload=payload).id
+
+
+@pytest.mark.slow
+def test_the_warm_path_starts_a_robot_for_a_new_item_under_the_tag_limit(prefect_harness):
+    with KuntaflowSettings().work_queue() as queue:
+        item_id = _sample_with_a_tag_limit(queue, "warm-open")
+        report = warm_path(item_id, "warm-open")
+        assert report is not None and [o.item_id for o in report.outcomes] == [item_id]
+        assert queue.get(item_id).state is ItemState.DONE
+
+
+@pytest.mark.slow
+def test_the_warm_path_leaves_an_item_a_robot_at_work_has_taken(prefect_harness):
+    with KuntaflowSettings().work_queue() as queue:
+        item_id = _sample_with_a_tag_limit(queue, "warm-open")
+        [taken] = queue.claim(PROCESS, owner="a-lingering-robot", limit=1)
+        assert warm_path(item_id, "warm-open") is None
+        after = queue.get(taken.id)
+        assert (after.state, after.lease_owner) == (ItemState.IN_PROGRESS, "a-lingering-robot")
+
+
+@pytest.mark.slow
+def test_the_warm_path_gives_up_when_the_tag_limit_stays_full_and_the_item_waits_in_the_queue(prefect_harness):
+    from prefect.concurrency.sync import concurrency
+
+    with KuntaflowSettings().work_queue() as queue:
+        item_id = _sample_with_a_tag_limit(queue, "warm-full")
+        with concurrency("tag:warm-full", occupy=1):  # the one slot, held by a robot batch elsewhere
+            assert warm_path(item_id, "warm-full", give_up_seconds=2) is None
+        after = queue.get(item_id)
+        assert (after.state, after.attempts) == (ItemState.NEW, 0)  # for the deployment's scheduled batch run

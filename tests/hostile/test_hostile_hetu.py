@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from schemas import Hetu, parse_hetu
+from schemas.hetu import helsinki_today
 
-TODAY = date.today()  # the models check against today's date, so the properties must too
+TODAY = helsinki_today()  # the models check against today in Helsinki, so the properties must too
 CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 SIGNS = {"+": 1800, "-": 1900, "U": 1900, "V": 1900, "W": 1900, "X": 1900, "Y": 1900, "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}
 WHITESPACE = " \t\n\r\x0b\x0c\u00a0\u1680\u2000\u2007\u2009\u200a\u2028\u2029\u202f\u205f\u3000"

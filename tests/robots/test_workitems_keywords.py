@@ -7,6 +7,8 @@ item can end, and the test reads the outcome back from the queue and from the ro
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -181,3 +183,61 @@ def test_the_robot_renews_its_leases_while_an_item_takes_longer_than_the_lease(q
             worker.join(60)
         [report] = reports
         assert report.counts() == {"DONE": 2} and [o.attempts for o in report.outcomes] == [1, 1]
+
+
+@pytest.mark.slow
+def test_a_lingering_robot_takes_new_items_as_they_come_up_to_its_batch_limit(queue_url, tmp_path):
+    settings = _settings(queue_url, tmp_path)
+    with settings.work_queue() as queue:
+        first = queue.add(PROCESS, reference="first", payload={"kind": "pass", "n": 0}).id
+        reports: list[BatchReport] = []
+        robot = threading.Thread(target=lambda: reports.append(process_batch(PROCESS, suite=SUITE, settings=settings, batch_size=2, linger_seconds=60)))
+        robot.start()
+        try:
+            _wait_for(lambda: queue.get(first).state is ItemState.DONE, "the first item to be done")
+            second = queue.add(PROCESS, reference="second", payload={"kind": "pass", "n": 1}).id
+            _wait_for(lambda: queue.get(second).state is ItemState.DONE, "the lingering robot to take the second item")
+        finally:
+            robot.join(120)
+        # Two items are its batch limit: it ended without waiting out the minute, and a third is left for the next robot.
+        third = queue.add(PROCESS, reference="third", payload={"kind": "pass", "n": 2}).id
+        [report] = reports
+        assert [(o.item_id, o.state) for o in report.outcomes] == [(first, ItemState.DONE), (second, ItemState.DONE)]
+        assert report.claimed == 2 and report.released == 0
+        claims = [entry.actor for entry in queue.audit(second) if entry.to_state is ItemState.IN_PROGRESS]
+        assert claims == [report.owner]  # claimed once, by the robot itself
+        assert queue.get(third).state is ItemState.NEW
+        assert _task(report).message == "2 work items: 2 DONE."
+
+
+@pytest.mark.slow
+def test_what_a_lingering_robot_claimed_and_did_not_finish_is_released_by_the_runner(queue_url, tmp_path):
+    settings = _settings(queue_url, tmp_path, robot_timeout_seconds=60)
+    with settings.work_queue() as queue:
+        first = queue.add(PROCESS, reference="first", payload={"kind": "pass", "n": 0}).id
+        reached, gate = tmp_path / "reached", tmp_path / "gate"
+        env = {"ROBOT_OPTIONS": f"--variable REACHED:{reached} --variable GATE:{gate}"}
+        reports: list[BatchReport] = []
+        robot = threading.Thread(target=lambda: reports.append(process_batch(PROCESS, suite=SUITE, settings=settings, linger_seconds=60, extra_env=env)))
+        robot.start()
+        try:
+            _wait_for(lambda: queue.get(first).state is ItemState.DONE, "the first item to be done")
+            held = queue.add(PROCESS, reference="held", payload={"kind": "pass", "n": 1, "hold": True}).id
+            _wait_for(reached.exists, "the lingering robot to hold the new item")
+            robot_pid = int(next(p for p in Path("/proc").iterdir() if p.name.isdigit() and _is_robot_of(p, report_dir=settings.robot_output_dir)).name)
+            os.kill(robot_pid, signal.SIGKILL)
+        finally:
+            robot.join(120)
+        [report] = reports
+        after = queue.get(held)
+        assert (after.state, after.lease_owner) == (ItemState.NEW, None)  # released at once, not when its lease ran out
+        assert report.released == 1 and {o.item_id for o in report.outcomes} == {first, held}
+
+
+def _is_robot_of(proc: Path, *, report_dir: Path) -> bool:
+    """A ``python -m robot`` process writing under ``report_dir``."""
+    try:
+        command = (proc / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"robot" in command and str(report_dir).encode() in b" ".join(command)

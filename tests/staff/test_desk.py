@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -285,25 +286,39 @@ def test_a_henkilotunnus_is_added_in_a_hidden_field_and_never_shown_back(app, qu
     assert not HETU_PATTERN.search(client.get(f"/tapaukset/{item_id}").text)
 
 
-def test_the_robots_log_of_each_attempt_opens_from_the_case_in_a_sandbox(app, queue):
+def test_the_robots_log_of_each_attempt_is_built_when_opened_from_the_case_in_a_sandbox(app, queue, tmp_path):
+    from robot import run as run_robot
+
     from kuntaflow.robot_runner import run_output_dir
     from kuntaflow.settings import KuntaflowSettings
 
     item = queue.add("library_card", reference="logged", payload=library_application())
-    owner = "library_card-b1-0a1b2c3d"
+    owner = "library_card-5f0c6a1e-2b7d-4c1a-9e3f-0a1b2c3d4e5f-b1-0a1b2c"
     queue.claim("library_card", owner=owner)
     queue.start(item.id, owner=owner)
     queue.fail_business(item.id, code="UNKNOWN_HOME_LIBRARY", message="no such library", owner=owner)
-    log = run_output_dir(owner, KuntaflowSettings()) / "log.html"
-    log.parent.mkdir(parents=True)
-    log.write_text("<html><body>Robot log of the batch</body></html>", encoding="utf-8")
+    folder = run_output_dir(owner, KuntaflowSettings())
+    suite = tmp_path / "batch.robot"
+    suite.write_text("*** Tasks ***\nRobot log of the batch\n    Log    checked\n", encoding="utf-8")
+    run_robot(str(suite), outputdir=str(folder), log="NONE", report="NONE", stdout=io.StringIO())  # a robot writes output.xml only
     client = client_for(app, LIBRARIAN)
     assert f'href="/tapaukset/{item.id}/robottiloki/1"' in client.get(f"/tapaukset/{item.id}").text
+    assert not (folder / "log.html").exists()
     opened = client.get(f"/tapaukset/{item.id}/robottiloki/1")
-    assert opened.status_code == 200 and "Robot log of the batch" in opened.text
+    assert opened.status_code == 200 and "Robot log of the batch" in opened.text and (folder / "log.html").is_file()
     assert opened.headers["content-security-policy"] == "sandbox allow-scripts"
     assert client.get(f"/tapaukset/{item.id}/robottiloki/2").status_code == 404
     assert client_for(app, HR_OFFICER).get(f"/tapaukset/{item.id}/robottiloki/1").status_code == 403
+
+
+def test_an_attempt_links_to_the_prefect_run_its_robot_batch_belonged_to():
+    from apps.staff.desk.views import prefect_run_link
+
+    run = "5f0c6a1e-2b7d-4c1a-9e3f-0a1b2c3d4e5f"
+    assert prefect_run_link("http://ui", f"library_card-{run}-b2-0a1b2c") == f"http://ui/runs/flow-run/{run}"
+    assert prefect_run_link("http://ui", f"library_card-task-{run}-b0-0a1b2c") == f"http://ui/runs/task-run/{run}"
+    assert prefect_run_link("http://ui", "library_card-b1-0a1b2c3d") is None
+    assert prefect_run_link(None, f"library_card-{run}-b2-0a1b2c") is None
 
 
 def test_a_card_expiry_case_is_corrected_against_its_own_model(app, queue):

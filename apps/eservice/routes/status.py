@@ -30,7 +30,7 @@ def status_page(request: Request) -> Response:
         view_steps=_steps,
         any_in_progress=in_progress,
         can_apply_for_child=bool(wards) or valtuudet_offered(services, person),
-        refresh_seconds=services.settings.status_refresh_seconds if in_progress else 0,
+        poll_seconds=services.settings.status_poll_seconds if in_progress else 0,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from apps.staff.access import ensure_may_handle, require_administrator, require_
 from apps.staff.desk.pages import HELSINKI, WAITING_STATES, desk_of, render
 from apps.staff.desk.payloads import editable_fields, hetus, shown_fields
 from apps.staff.identity import StaffMember
+from kuntaflow.robot_results import OUTPUT_XML, RobotLogError, build_log
 from kuntaflow.robot_runner import run_output_dir
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import AuditEntry, ItemFilter, ItemNotFoundError, ItemState, WorkItem, WorkQueue
@@ -161,19 +163,32 @@ def _known_links(desk_ui: str | None, item: WorkItem, checkpoints: dict[str, dic
     return links
 
 
-def robot_logs(desk_engine: KuntaflowSettings, trail: list[AuditEntry]) -> list[tuple[int, AuditEntry, Path]]:
-    """Each attempt a robot started on the item whose log.html is still there: (number, the start, the file).
+#: A Prefect run id inside a batch's lease owner (flows/robot_task.prefect_run_name): a flow run, or a background task run.
+_PREFECT_RUN = re.compile(r"-(task-)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-b\d+-")
 
-    A robot batch's run id is its lease owner, the actor of the item's ``start`` rows, so the log
-    is found from the audit trail alone (kuntaflow.robot_runner.run_output_dir).
+
+def robot_runs(desk_engine: KuntaflowSettings, trail: list[AuditEntry]) -> list[tuple[int, AuditEntry, Path | None]]:
+    """Each attempt a robot started on the item: (number, the start, its output folder when still there).
+
+    A robot batch's run id is its lease owner, the actor of the item's ``start`` rows, so the robot's
+    output is found from the audit trail alone (kuntaflow.robot_runner.run_output_dir); its log.html is
+    built from output.xml when someone opens it.
     """
     starts = [entry for entry in trail if entry.action == "start"]
     found = []
     for number, entry in enumerate(starts, 1):
-        log = run_output_dir(entry.actor, desk_engine) / "log.html"
-        if log.is_file():
-            found.append((number, entry, log))
+        folder = run_output_dir(entry.actor, desk_engine)
+        found.append((number, entry, folder if (folder / OUTPUT_XML).is_file() else None))
     return found
+
+
+def prefect_run_link(prefect_ui: str | None, actor: str) -> str | None:
+    """The Prefect UI page of the run a robot batch (named by its lease owner) belonged to."""
+    match = _PREFECT_RUN.search(actor)
+    if not match or not prefect_ui:
+        return None
+    kind = "task-run" if match.group(1) else "flow-run"
+    return f"{prefect_ui}/runs/{kind}/{match.group(2)}"
 
 
 def item_page(
@@ -200,7 +215,10 @@ def item_page(
         editable=editable_fields(item.process, item.payload),
         checkpoints=checkpoints,
         trail=trail,
-        robot_runs=[(number, entry) for number, entry, _ in robot_logs(desk_of(request).engine, trail)],
+        robot_runs=[
+            (number, entry, folder is not None, prefect_run_link(desk_of(request).prefect_ui_url, entry.actor))
+            for number, entry, folder in robot_runs(desk_of(request).engine, trail)
+        ],
         links=_known_links(desk_of(request).prefect_ui_url, item, checkpoints),
         retryable=item.state in WorkQueue.RETRYABLE,
         closable=item.state not in (ItemState.DONE, ItemState.IN_PROGRESS),
@@ -242,8 +260,12 @@ def robot_log(request: Request, member: Member, item_id: int, number: int) -> Fi
     with desk_of(request).open_queue() as queue:
         load_item(request, queue, member, item_id)
         trail = queue.audit(item_id)
-    for found, _, log in robot_logs(desk_of(request).engine, trail):
-        if found == number:
+    for found, _, folder in robot_runs(desk_of(request).engine, trail):
+        if found == number and folder is not None:
+            try:
+                log = build_log(folder)  # built once, on first opening (robots do not build it per batch)
+            except RobotLogError:
+                raise HTTPException(404, "this attempt's robot log cannot be built: the robot was stopped while writing it") from None
             return FileResponse(log, media_type="text/html", headers={"Content-Security-Policy": "sandbox allow-scripts", "Cache-Control": "no-store"})
     raise HTTPException(404)
 

@@ -1,0 +1,42 @@
+"""Decision letters as PDF: the fonts are prepared once per process and the text stays whole."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from pypdf import PdfReader
+
+from connectors.letters.pdf import LETTER_CHARACTERS, Letter, LetterSettings, PostalAddress, letter_fonts, prepared_font, render_letter
+
+SENDER = PostalAddress(name="Jyväskylän kaupunginkirjasto", street_address="Vapaudenkatu 39–41", zip_code="40100", city="Jyväskylä")
+
+
+def letter(name: str) -> Letter:
+    recipient = PostalAddress(name=name, street_address="Väinönkatu 7 B 12", zip_code="40100", city="Jyväskylä")
+    return Letter(sender=SENDER, recipient=recipient, dated=date(2026, 12, 4), title="Kirjastokorttisi on valmis", paragraphs=["Nouda kortti – €0."])
+
+
+def text_of(pdf: bytes) -> str:
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_a_letter_in_the_prepared_fonts_reads_as_written_and_embeds_only_them():
+    finnish = letter("Märta-Liisa Åkerström-Nieminen")
+    fonts = LetterSettings().fonts()
+    assert letter_fonts(finnish, fonts) == (prepared_font(fonts[0]), prepared_font(fonts[1]))
+    text = text_of(render_letter(finnish))
+    assert "Märta-Liisa Åkerström-Nieminen" in text and "Kirjastokorttisi on valmis" in text and "Nouda kortti – €0." in text
+
+
+def test_the_fonts_are_prepared_once_per_process():
+    fonts = LetterSettings().fonts()
+    assert prepared_font(fonts[0]) is prepared_font(fonts[0])
+    assert prepared_font(fonts[0]).stat().st_size < fonts[0].stat().st_size
+
+
+def test_a_name_outside_the_prepared_characters_is_set_in_the_whole_font():
+    vietnamese = letter("Nguyễn Thị Ánh")
+    assert ord("ễ") not in LETTER_CHARACTERS
+    assert letter_fonts(vietnamese, LetterSettings().fonts()) == LetterSettings().fonts()
+    assert "Nguyễn Thị Ánh" in text_of(render_letter(vietnamese))
