@@ -116,11 +116,14 @@ def test_a_case_page_explains_the_error_and_masks_the_henkilotunnus(app, queue):
 def test_showing_a_henkilotunnus_needs_a_reason_and_is_logged(app, queue, queue_url):
     item_id = refused(queue, "r1")
     client = client_for(app, LIBRARIAN)
-    token = csrf_of(client.get(f"/tapaukset/{item_id}").text)
+    page = client.get(f"/tapaukset/{item_id}").text
+    assert "aino@example.org" not in page and "Kauppakatu 1" not in page, "contact details are masked by default too"
+    token = csrf_of(page)
     refused_page = client.post(f"/tapaukset/{item_id}/henkilotunnus", data={"csrf_token": token, "reason": "  "})
-    assert refused_page.status_code == 422 and HETU not in refused_page.text
+    assert refused_page.status_code == 422 and HETU not in refused_page.text and "aino@example.org" not in refused_page.text
     shown = client.post(f"/tapaukset/{item_id}/henkilotunnus", data={"csrf_token": token, "reason": "asiakas soitti, tunnistan hänet"})
     assert shown.status_code == 200 and HETU in shown.text and shown.headers["cache-control"] == "no-store"
+    assert "aino@example.org" in shown.text and "Kauppakatu 1" in shown.text
     with AccessLog(queue_url) as log:
         [entry] = log.entries()
     assert (entry.actor, entry.action, entry.subject_id, entry.purpose) == (LIBRARIAN.actor, "show_hetu", str(item_id), "asiakas soitti, tunnistan hänet")

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from apps.csrf import FIELD as CSRF_FIELD
 from apps.eservice.web import SmallForm
 from apps.staff.desk.pages import desk_of, notify, render
-from apps.staff.desk.payloads import FieldRejectedError, corrected_payload, hetus
+from apps.staff.desk.payloads import FieldRejectedError, corrected_payload, personal_details
 from apps.staff.desk.views import FilterError, Member, item_filter, item_page, load_item
 from apps.staff.identity import StaffMember
 from apps.staff.pages import check_csrf
@@ -105,7 +105,7 @@ def reveal_hetu(request: Request, member: Member, item_id: int, form: SmallForm)
                 )
         except ValueError:
             return item_page(request, queue, item, status=422, problem="problem_reason_missing")
-        page = item_page(request, queue, item, revealed=hetus(item.payload))
+        page = item_page(request, queue, item, revealed=personal_details(item.payload))
     page.headers["Cache-Control"] = "no-store"
     return page
 

@@ -7,8 +7,10 @@ message, the payload unchanged. A hire from recruitment arrives incomplete on pu
 payload with it, and the ``missing`` list drops what is now given.
 
 A henkilötunnus is never in what :func:`shown_fields` gives: fields named for it are masked, and
-every other text has henkilötunnus-shaped runs masked too. :func:`hetus` gives the real codes,
-only for the page a member asked for with a stated reason (the access log has it first).
+every other text has henkilötunnus-shaped runs masked too. Contact details and the date of birth
+(fields named for an address, e-mail, phone or birth) are masked as well: a member handles most
+cases by the name, the reason and the robot's steps. :func:`personal_details` gives the real
+values, only for the page a member asked for with a stated reason (the access log has it first).
 """
 
 from __future__ import annotations
@@ -47,6 +49,16 @@ def _is_hetu_field(name: str) -> bool:
     return "hetu" in name.lower()
 
 
+#: Parts of a field's path that name contact details or the date of birth: masked until asked for.
+_CONTACT_PARTS = ("address", "street", "postal", "email", "phone", "birth", "born")
+
+
+def _is_personal_field(path: str) -> bool:
+    """The henkilötunnus, contact details or date of birth (by the field's path, e.g. ``applicant.permanent_address.street``)."""
+    lowered = path.lower()
+    return _is_hetu_field(path.rsplit(".", 1)[-1]) or any(part in lowered for part in _CONTACT_PARTS)
+
+
 def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     if isinstance(value, dict):
         return [pair for key, inner in value.items() for pair in _flatten(inner, f"{prefix}.{key}" if prefix else str(key))]
@@ -54,10 +66,11 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def shown_fields(payload: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(field path, text)`` for every value, nested ones as ``applicant.first_names``, a henkilötunnus masked."""
+    """``(field path, text)`` for every value, nested ones as ``applicant.first_names``; the henkilötunnus,
+    contact details and date of birth masked."""
     shown = []
     for path, value in _flatten(payload):
-        if _is_hetu_field(path.rsplit(".", 1)[-1]) and value:
+        if _is_personal_field(path) and value:
             text = MASK
         elif isinstance(value, list):
             text = ", ".join(json.dumps(item, ensure_ascii=False) if isinstance(item, dict) else str(item) for item in value)
@@ -67,9 +80,9 @@ def shown_fields(payload: dict[str, Any]) -> list[tuple[str, str]]:
     return shown
 
 
-def hetus(payload: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(field path, henkilötunnus)`` for each henkilötunnus in the payload: only for a page whose reveal was logged."""
-    return [(path, str(value)) for path, value in _flatten(payload) if _is_hetu_field(path.rsplit(".", 1)[-1]) and value]
+def personal_details(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(field path, value)`` of each masked field (henkilötunnus, contact details, date of birth): only for a page whose reveal was logged."""
+    return [(path, str(value)) for path, value in _flatten(payload) if _is_personal_field(path) and value not in (None, "", [])]
 
 
 def editable_fields(process: str, payload: dict[str, Any]) -> list[str]:

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from apps.staff.access import ensure_may_handle, require_administrator, require_member, staff_settings
 from apps.staff.desk.pages import HELSINKI, WAITING_STATES, desk_of, render
-from apps.staff.desk.payloads import editable_fields, hetus, shown_fields
+from apps.staff.desk.payloads import editable_fields, personal_details, shown_fields
 from apps.staff.identity import StaffMember
 from kuntaflow.robot_results import OUTPUT_XML, RobotLogError, build_log
 from kuntaflow.robot_runner import run_output_dir
@@ -211,7 +211,7 @@ def item_page(
         status=status,
         item=item,
         fields=shown_fields(item.payload),
-        has_hetu=bool(hetus(item.payload)),
+        has_personal=bool(personal_details(item.payload)),
         editable=editable_fields(item.process, item.payload),
         checkpoints=checkpoints,
         trail=trail,
