@@ -29,7 +29,9 @@ def test_the_task_run_is_named_by_process_and_batch_and_the_owner_is_unique_per_
         enqueue_samples(queue)
         first, second = one_batch(PROCESS), one_batch(PROCESS)
         assert first.claimed == second.claimed == 3 and first.owner != second.owner
-        assert re.fullmatch(rf"{PROCESS}-[0-9a-f]{{8}}-b7-[0-9a-f]{{6}}", first.owner)
+        # The owner names the flow run whose batch it is (Kuntaflow Desk links an attempt to it).
+        run_id = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+        assert re.fullmatch(rf"{PROCESS}-{run_id}-b7-[0-9a-f]{{6}}", first.owner)
         with get_client(sync_client=True) as client:
             runs = client.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=[f"{PROCESS}: robot batch 7"])))
         assert len(runs) >= 2
