@@ -6,8 +6,9 @@ deployment for today (the next working day on a weekend or holiday, which the fl
 worker's flow queues one item per expiring card and the robot reminds each patron, a child's guarantor
 for a child. Then it checks the outcome against the sandboxes' own records: one item per card Koha
 lists as expiring, every item DONE, each ``REMINDED`` by e-mail found once in the SMTP sandbox at the
-address Koha has for the recipient, each ``NO_CHANNEL`` a patron Koha has no address for, nothing in
-Suomi.fi Messages (Kuntaflow holds no henkilötunnus for these patrons until a person vault is set up).
+address Koha has for the recipient, each ``NO_CHANNEL`` a patron Koha has no address for, and each
+reminder sent to a Suomi.fi mailbox found there once: only people the person vault holds (those who
+applied on the e-service earlier in the run) are reached that way.
 """
 
 from __future__ import annotations
@@ -68,15 +69,21 @@ def _check(stack: Stack, day: date, items: list[Any]) -> list[str]:
     if set(by_patron) != expiring:
         problems.append(f"{len(expiring)} cards expire in Koha, {len(by_patron)} items were queued")
     prefix = CardExpirySettings().external_id_prefix
-    if any(m.external_id.startswith(prefix) for m in stack.sandbox("suomifi_viestit").state.store.messages.values()):
-        problems.append("a reminder went to Suomi.fi Messages, though no henkilötunnus source is set up")
+    # Suomi.fi Messages reaches only people the person vault holds (those who applied on the e-service).
+    to_mailboxes = {m.message_id: m for m in stack.sandbox("suomifi_viestit").state.store.messages.values() if m.external_id.startswith(prefix)}
+    by_mailbox = [item for item in items if (item.output or {}).get("channel") == "suomifi"]
+    if len(to_mailboxes) != len(by_mailbox):
+        problems.append(f"{len(to_mailboxes)} reminders in Suomi.fi mailboxes, {len(by_mailbox)} items say they went there")
     for patron_id, item in by_patron.items():
         output = item.output or {}
         if item.state.value != "DONE":
             problems.append(f"item {item.id} ended {item.state.value} {item.error_code or ''}")
             continue
         recipient = _recipient(koha, patron_id)
-        if output.get("reason") == "REMINDED":
+        if output.get("reason") == "REMINDED" and output.get("channel") == "suomifi":
+            if str(output.get("message_id")) not in {str(message_id) for message_id in to_mailboxes}:
+                problems.append(f"item {item.id}: its reminder is not in the Suomi.fi mailbox")
+        elif output.get("reason") == "REMINDED":
             got = [m for m in mailbox.to(recipient.get("email") or "") if m.message_id == output.get("message_id")]
             if len(got) != 1:
                 problems.append(f"item {item.id}: {len(got)} reminders in the mailbox, not one")
