@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any, Self, TypedDict, TypeVar, overload
+from typing import Any, Protocol, Self, TypedDict, TypeVar, overload
 
 import httpx
 import stamina
@@ -380,6 +380,14 @@ __all__ = [
 ]
 
 
+class ConnectionSettings(Protocol):
+    """What every connector's settings say about reaching its system."""
+
+    base_url: str
+    timeout_seconds: float
+    retry_attempts: int
+
+
 class ConnectorClient:
     """What every HTTP connector's client shares: its ``ApiClient`` (``self.api``), closed with the client.
 
@@ -387,6 +395,31 @@ class ConnectorClient:
     """
 
     api: ApiClient
+
+    @staticmethod
+    def api_client(
+        settings: ConnectionSettings,
+        *,
+        system: str,
+        error_mapper: ErrorMapper,
+        transient_error: type[TransientError],
+        transport: httpx.BaseTransport | None = None,
+        retry: RetryPolicy | None = None,
+        auth: httpx.Auth | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ApiClient:
+        """The ``ApiClient`` on the settings' address, timeout and retry attempts (``retry`` overrides them: tests)."""
+        return ApiClient(
+            settings.base_url,
+            system=system,
+            auth=auth,
+            timeout=settings.timeout_seconds,
+            transport=transport,
+            retry=retry or RetryPolicy(attempts=settings.retry_attempts),
+            error_mapper=error_mapper,
+            transient_error=transient_error,
+            headers=headers,
+        )
 
     def close(self) -> None:
         self.api.close()

@@ -38,7 +38,7 @@ from connectors.helbit.models import (
     check_job_key,
 )
 from connectors.helbit.settings import HelbitSettings
-from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
+from connectors.http import ConnectorClient, ErrorDetails, RetryPolicy
 
 SYSTEM = "helbit"
 OPEN_JOBS_PATH = "/portal-api/recruitment/v2.3/open-jobs"
@@ -51,15 +51,14 @@ class HelbitClient(ConnectorClient):
 
     def __init__(self, settings: HelbitSettings | None = None, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None) -> None:
         self.settings = settings or HelbitSettings()
-        self.api = ApiClient(
-            self.settings.base_url,
+        self.api = self.api_client(
+            self.settings,
             system=SYSTEM,
             auth=httpx.BasicAuth(self.settings.api_token.get_secret_value(), ""),
-            timeout=self.settings.timeout_seconds,
-            transport=transport,
-            retry=retry or RetryPolicy(attempts=self.settings.retry_attempts),
             error_mapper=_map_helbit_error,
             transient_error=HelbitUnavailableError,
+            transport=transport,
+            retry=retry,
         )
 
     # ------------------------------------------------------------------ public open-jobs API

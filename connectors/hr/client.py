@@ -40,7 +40,7 @@ from connectors.hr.models import (
     Unit,
 )
 from connectors.hr.settings import HrSettings
-from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
+from connectors.http import ConnectorClient, ErrorDetails, RetryPolicy
 from schemas.redaction import HETU_PATTERN
 
 SYSTEM = "hr"
@@ -72,15 +72,8 @@ class HrClient(ConnectorClient):
             unavailable=HrUnavailableError,
             refused=HrAuthenticationError,
         )
-        self.api = ApiClient(
-            self.settings.base_url,
-            system=SYSTEM,
-            auth=self.auth,
-            timeout=self.settings.timeout_seconds,
-            transport=transport,
-            retry=retry or RetryPolicy(attempts=self.settings.retry_attempts),
-            error_mapper=_map_hr_error,
-            transient_error=HrUnavailableError,
+        self.api = self.api_client(
+            self.settings, system=SYSTEM, auth=self.auth, error_mapper=_map_hr_error, transient_error=HrUnavailableError, transport=transport, retry=retry
         )
 
     # ------------------------------------------------------------------ units

@@ -23,7 +23,7 @@ import httpx
 from pydantic import SecretStr
 
 from connectors.errors import AutomationError, IntegrationError
-from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
+from connectors.http import ConnectorClient, ErrorDetails, RetryPolicy
 from connectors.koha.auth import auth_for
 from connectors.koha.errors import (
     AmbiguousPatronError,
@@ -63,15 +63,8 @@ class KohaClient(ConnectorClient):
     ) -> None:
         self.settings = settings or KohaSettings()
         self.auth = auth_for(self.settings)
-        self.api = ApiClient(
-            self.settings.base_url,
-            system="koha",
-            auth=self.auth,
-            timeout=self.settings.timeout_seconds,
-            transport=transport,
-            retry=retry or RetryPolicy(attempts=self.settings.retry_attempts),
-            error_mapper=_map_koha_error,
-            transient_error=KohaUnavailableError,
+        self.api = self.api_client(
+            self.settings, system="koha", auth=self.auth, error_mapper=_map_koha_error, transient_error=KohaUnavailableError, transport=transport, retry=retry
         )
         self._categories: dict[str, PatronCategory] | None = None
 

@@ -15,7 +15,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.errors import AutomationError
-from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
+from connectors.http import ConnectorClient, ErrorDetails, RetryPolicy
 from connectors.servicedesk.errors import (
     ReferenceConflictError,
     ServiceDeskAuthenticationError,
@@ -47,15 +47,14 @@ class ServiceDeskClient(ConnectorClient):
 
     def __init__(self, settings: ServiceDeskSettings | None = None, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None) -> None:
         self.settings = settings or ServiceDeskSettings()
-        self.api = ApiClient(
-            self.settings.base_url,
+        self.api = self.api_client(
+            self.settings,
             system=SYSTEM,
             auth=httpx.BasicAuth(self.settings.username, self.settings.app_password.get_secret_value()),
-            timeout=self.settings.timeout_seconds,
-            transport=transport,
-            retry=retry or RetryPolicy(attempts=self.settings.retry_attempts),
             error_mapper=_map_servicedesk_error,
             transient_error=ServiceDeskUnavailableError,
+            transport=transport,
+            retry=retry,
         )
 
     def create_request(self, request: ServiceRequestCreate) -> TicketCreated:

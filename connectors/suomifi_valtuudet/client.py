@@ -23,7 +23,7 @@ import httpx
 from pydantic import BaseModel, Field, SecretStr
 
 from connectors.errors import AutomationError
-from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
+from connectors.http import ConnectorClient, ErrorDetails, RetryPolicy
 from connectors.suomifi_valtuudet.checksum import HEADER, header_value
 from connectors.suomifi_valtuudet.errors import ValtuudetRefusedError, ValtuudetUnavailableError
 from connectors.suomifi_valtuudet.models import Authorization, Principal, Registration
@@ -43,14 +43,8 @@ class ValtuudetClient(ConnectorClient):
 
     def __init__(self, settings: ValtuudetSettings | None = None, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None) -> None:
         self.settings = settings or ValtuudetSettings()
-        self.api = ApiClient(
-            self.settings.base_url,
-            system=SYSTEM,
-            timeout=self.settings.timeout_seconds,
-            transport=transport,
-            retry=retry or RetryPolicy(attempts=self.settings.retry_attempts),
-            error_mapper=_map_error,
-            transient_error=ValtuudetUnavailableError,
+        self.api = self.api_client(
+            self.settings, system=SYSTEM, error_mapper=_map_error, transient_error=ValtuudetUnavailableError, transport=transport, retry=retry
         )
 
     # ------------------------------------------------------------------ the flow

@@ -27,7 +27,7 @@ import httpx
 from pydantic import SecretStr
 
 from connectors.errors import AutomationError, IntegrationError
-from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
+from connectors.http import ConnectorClient, ErrorDetails, RetryPolicy
 from connectors.letters.pdf import PostalAddress
 from connectors.suomifi_viestit.auth import PasswordSource, ViestitTokenAuth
 from connectors.suomifi_viestit.errors import (
@@ -82,15 +82,14 @@ class ViestitClient(ConnectorClient):
         self.auth = ViestitTokenAuth(self.settings.base_url, self.settings.username, passwords or self.settings.password)
         options: dict[str, Any] = {
             "system": SYSTEM,
-            "timeout": self.settings.timeout_seconds,
             "transport": transport,
-            "retry": retry or RetryPolicy(attempts=self.settings.retry_attempts),
+            "retry": retry,
             "error_mapper": _map_viestit_error,
             "transient_error": ViestitUnavailableError,
         }
-        self.api = ApiClient(self.settings.base_url, auth=self.auth, **options)
+        self.api = self.api_client(self.settings, auth=self.auth, **options)
         # /v1/token and /v1/change-password carry their credentials in the body, not in Authorization.
-        self.account_api = ApiClient(self.settings.base_url, **options)
+        self.account_api = self.api_client(self.settings, **options)
 
     def close(self) -> None:
         self.account_api.close()

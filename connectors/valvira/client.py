@@ -13,7 +13,7 @@ from datetime import date
 import httpx
 
 from connectors.errors import AutomationError
-from connectors.http import ApiClient, ConnectorClient, ErrorDetails, RetryPolicy
+from connectors.http import ConnectorClient, ErrorDetails, RetryPolicy
 from connectors.valvira.errors import ValviraAuthenticationError, ValviraUnavailableError
 from connectors.valvira.models import Professional
 from connectors.valvira.settings import ValviraSettings
@@ -27,15 +27,14 @@ class ValviraClient(ConnectorClient):
 
     def __init__(self, settings: ValviraSettings | None = None, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None) -> None:
         self.settings = settings or ValviraSettings()
-        self.api = ApiClient(
-            self.settings.base_url,
+        self.api = self.api_client(
+            self.settings,
             system=SYSTEM,
-            timeout=self.settings.timeout_seconds,
-            transport=transport,
-            retry=retry or RetryPolicy(attempts=self.settings.retry_attempts),
             error_mapper=_map_error,
             transient_error=ValviraUnavailableError,
             headers={"X-Api-Key": self.settings.api_key.get_secret_value()},
+            transport=transport,
+            retry=retry,
         )
 
     def by_registration_number(self, number: str) -> Professional | None:
