@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from accessibility import assert_accessible, assert_reflows
+from chromium_support import keep_evidence_of_failure, launch_chromium
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import SecretStr
@@ -34,9 +34,6 @@ from connectors.servers import free_port, serve_in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SECRET = "browser-test-client-secret-0123456789"
 
 probe = APIRouter()
@@ -80,22 +77,15 @@ def world(tmp_path_factory) -> Iterator[World]:
 def page(request) -> Iterator:
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (the Makefile's setup does it)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        browser = launch_chromium(playwright)
         context = browser.new_context(locale="fi-FI")
         page = context.new_page()
         page.set_default_timeout(20_000)
         try:
             yield page
         finally:
-            report = getattr(request.node, "rep_call", None)
-            if report is None or report.failed:
-                ARTIFACTS.mkdir(exist_ok=True)
-                name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
-                page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-                (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
+            keep_evidence_of_failure(request, page)
             context.close()
             browser.close()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from desk_support import COOKIE, claim_only, desk_app, failed, refused, session_cookie
@@ -16,9 +15,6 @@ from desk_support import COOKIE, claim_only, desk_app, failed, refused, session_
 from apps.staff.identity import StaffMember
 from connectors.servers import serve_in_thread
 from kuntaflow.workitems import WorkQueue
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
 def seed(queue: WorkQueue) -> dict[str, int]:
@@ -40,10 +36,6 @@ def served_desk(queue_url: str) -> Iterator[str]:
     """The staff app on a free port; yields its base URL."""
     with serve_in_thread(desk_app(queue_url)) as url:
         yield url
-
-
-def chromium(playwright: Any):
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
 
 
 def signed_in_context(browser: Any, base_url: str, member: StaffMember, **options: Any):

@@ -15,7 +15,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desk_browser import chromium, seed, served_desk, signed_in_context
+from chromium_support import launch_chromium
+from desk_browser import seed, served_desk, signed_in_context
 from desk_support import LIBRARIAN, OTHER_LIBRARIAN
 
 from kuntaflow.workitems import WorkQueue
@@ -34,7 +35,7 @@ def main(folder: Path) -> None:
             seed(queue)
             queue.assign(cases["duplicate"], assignee=OTHER_LIBRARIAN.actor, actor=OTHER_LIBRARIAN.actor)
             queue.record(cases["refused"], actor=OTHER_LIBRARIAN.actor, action="note", reason="Hakija soitti: valitsi Vaajakosken kirjaston")
-            browser = chromium(playwright)
+            browser = launch_chromium(playwright)
             page = signed_in_context(browser, base, LIBRARIAN, viewport={"width": 1100, "height": 900}).new_page()
             for name, path in (
                 ("desk-dashboard.png", "/"),

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 from accessibility import accessibility_violations, assert_reflows
-from desk_browser import CHROMIUM, chromium, seed, served_desk, signed_in_context
+from chromium_support import launch_chromium
+from desk_browser import seed, served_desk, signed_in_context
 from desk_support import ADMINISTRATOR, HETU, LIBRARIAN, OTHER_LIBRARIAN
 
 from kuntaflow.workitems import ItemFilter, ItemState, WorkQueue
@@ -33,11 +34,9 @@ class World:
 def world(tmp_path_factory) -> Iterator[World]:
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (the Makefile's setup does it)")
     url = f"sqlite:///{tmp_path_factory.mktemp('desk-browser') / 'queue.db'}"
     with WorkQueue(url) as queue, served_desk(url) as base, sync_playwright() as playwright:
-        browser = chromium(playwright)
+        browser = launch_chromium(playwright)
         try:
             yield World(base, queue, browser)
         finally:

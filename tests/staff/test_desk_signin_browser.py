@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from desk_browser import CHROMIUM, chromium, seed
+from chromium_support import launch_chromium
+from desk_browser import seed
 from pydantic import SecretStr
 
 from apps.staff import create_app
@@ -29,8 +30,6 @@ SECRET = "desk-signin-client-secret-0123456789"
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> Iterator[tuple[str, WorkQueue]]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (the Makefile's setup does it)")
     with pytest.MonkeyPatch.context() as env, ExitStack() as stack:
         data = tmp_path_factory.mktemp("desk-signin")
         queue_url = f"sqlite:///{data / 'queue.db'}"
@@ -53,7 +52,7 @@ def test_a_librarian_signs_in_through_the_provider_and_retries_a_refused_applica
     staff_url, queue = world
     cases = seed(queue)
     with sync_playwright() as playwright:
-        browser = chromium(playwright)
+        browser = launch_chromium(playwright)
         page = browser.new_context(locale="fi-FI").new_page()
         page.set_default_timeout(20_000)
         try:
