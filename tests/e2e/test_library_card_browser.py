@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from chromium_support import keep_evidence_of_failure, launch_chromium
+from chromium_support import chromium_page
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
@@ -99,19 +99,8 @@ def world(prefect_harness, tmp_path_factory) -> Iterator[World]:
 
 @pytest.fixture
 def page(request) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        context = browser.new_context(locale="fi-FI")
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        try:
-            yield page
-        finally:
-            keep_evidence_of_failure(request, page)
-            context.close()
-            browser.close()
+    with chromium_page(request) as opened:
+        yield opened
 
 
 def test_a_citizen_logs_in_with_suomifi_applies_and_sees_the_card_ready(world, page):

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from accessibility import assert_accessible, assert_reflows
-from chromium_support import keep_evidence_of_failure, launch_chromium
+from chromium_support import chromium_page
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import SecretStr
@@ -75,19 +75,8 @@ def world(tmp_path_factory) -> Iterator[World]:
 
 @pytest.fixture
 def page(request) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        context = browser.new_context(locale="fi-FI")
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        try:
-            yield page
-        finally:
-            keep_evidence_of_failure(request, page)
-            context.close()
-            browser.close()
+    with chromium_page(request) as opened:
+        yield opened
 
 
 def _tab_to(page, selector: str, *, presses: int = 15) -> None:
