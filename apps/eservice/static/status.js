@@ -13,6 +13,8 @@
   var seconds = Number(applications.getAttribute("data-poll-seconds")) || 0;
   var timer = null;
   var asking = false;
+  // The citizen pressed "check again" while a scheduled ask was on its way: its answer is theirs.
+  var askedMeanwhile = false;
 
   function phases(root) {
     var found = {};
@@ -66,9 +68,11 @@
 
   function ask(asked) {
     if (asking) {
+      askedMeanwhile = askedMeanwhile || asked;
       return;
     }
     asking = true;
+    askedMeanwhile = false;
     window.clearTimeout(timer);
     fetch(window.location.pathname, { headers: { Accept: "text/html" }, credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
@@ -77,7 +81,7 @@
         }
         return response.text();
       })
-      .then(function (html) { return update(html, asked); }, function () { return true; })
+      .then(function (html) { return update(html, asked || askedMeanwhile); }, function () { return true; })
       .then(function (waiting) {
         asking = false;
         if (waiting && seconds > 0) {
