@@ -159,7 +159,8 @@ def _wait_for(condition, what: str, timeout: float = 60) -> None:
 
 @pytest.mark.slow
 def test_the_robot_renews_its_leases_while_an_item_takes_longer_than_the_lease(queue_url, tmp_path):
-    settings = _settings(queue_url, tmp_path, lease_seconds=2)
+    # Renewed every third of the lease: 6 s leave a loaded machine's robot two late renewals of slack.
+    settings = _settings(queue_url, tmp_path, lease_seconds=6)
     with settings.work_queue() as queue:
         slow = queue.add(PROCESS, reference="slow", payload={"kind": "pass", "n": 0, "hold": True}).id
         waiting = queue.add(PROCESS, reference="waiting", payload={"kind": "pass", "n": 1}).id
