@@ -24,14 +24,12 @@ from connectors.email.models import OutgoingEmail
 from connectors.email.settings import EmailSettings
 from flows.parameters import form_field
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import ItemState, WorkItem, WorkQueue
+from kuntaflow.workitems import WorkItem, WorkQueue, waiting_states
 from schemas.hetu import helsinki_today
 from schemas.reason_meanings import meaning
 from schemas.staff_roles import Role, StaffRoleSettings
 from schemas.workdays import day_off_reason
 
-#: The states in which a case waits for a person.
-WAITING = (ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
 #: Cases listed one by one per process; the rest are counted and behind the list link.
 LISTED = 20
 
@@ -44,7 +42,7 @@ class DigestSummary(BaseModel):
 
 def waiting_cases(queue: WorkQueue, process: str) -> list[WorkItem]:
     """The cases of ``process`` waiting for a person, oldest first."""
-    found = [item for state in WAITING for item in queue.list(process=process, state=state, limit=10_000)]
+    found = [item for state in waiting_states(process) for item in queue.list(process=process, state=state, limit=10_000)]
     return sorted(found, key=lambda item: item.updated_at)
 
 

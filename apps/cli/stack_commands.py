@@ -18,7 +18,7 @@ from apps import demo
 from apps.staff.settings import StaffSettings
 from kuntaflow.prefect_deploy import deployment_names
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import WorkQueue
+from kuntaflow.workitems import WorkQueue, waits_for_a_person
 from schemas.web_address import public_base_url
 
 
@@ -141,7 +141,7 @@ def waiting_lines(queue_url: str, *, fresh_queue: bool) -> list[str]:
     with WorkQueue(queue_url) as queue:
         waiting: dict[str, int] = {}
         for row in queue.state_summary(sorted(queue.counts())):
-            if row.state.waits_for_a_person:
+            if waits_for_a_person(row.process, row.state):
                 waiting[row.process] = waiting.get(row.process, 0) + row.count
     if not any(waiting.values()):
         return ["No case waits for a person."]
@@ -150,7 +150,7 @@ def waiting_lines(queue_url: str, *, fresh_queue: bool) -> list[str]:
     return [
         f"Cases waiting for a person: {sum(waiting.values())} ({counts}).",
         f"  Staff handle them in Kuntaflow Desk: {up}, then open the staff pages' address it prints (/tapaukset);",
-        "  or on the command line: kuntaflow queue list --state BUSINESS_FAILED (and --state ABANDONED).",
+        "  or on the command line: kuntaflow queue list --state BUSINESS_FAILED (and --state ABANDONED; a citizen_reply waits NEW).",
     ]
 
 

@@ -13,7 +13,18 @@ from kuntaflow.workitems.errors import (
     WorkQueueError,
 )
 from kuntaflow.workitems.migrate import current_revision, upgrade_database
-from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, StateSummary, WorkItem
+from kuntaflow.workitems.models import (
+    AddedItem,
+    AuditEntry,
+    ItemFilter,
+    ItemPage,
+    ItemState,
+    ItemSummary,
+    StateSummary,
+    WorkItem,
+    waiting_states,
+    waits_for_a_person,
+)
 from kuntaflow.workitems.queue import WorkQueue, exponential_backoff
 
 __all__ = [
@@ -41,4 +52,6 @@ __all__ = [
     "dispose_engines",
     "exponential_backoff",
     "upgrade_database",
+    "waiting_states",
+    "waits_for_a_person",
 ]

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.handled_by_people import HANDLED_BY_PEOPLE
+
 
 class ItemState(StrEnum):
     """Where a case is. See ARCHITECTURE.md, "Work-item queue"."""
@@ -38,6 +40,19 @@ class ItemState(StrEnum):
     def waits_for_a_person(self) -> bool:
         """No robot takes the case up again by itself: a person decides (the Desk's "waiting" cases)."""
         return self in (ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
+
+
+def waits_for_a_person(process: str, state: ItemState) -> bool:
+    """Whether a case of ``process`` in ``state`` waits for a person: a robot's business failure or
+    abandoned case, or any open case of a process people handle (schemas/handled_by_people.py)."""
+    if process in HANDLED_BY_PEOPLE:
+        return not state.is_final
+    return state.waits_for_a_person
+
+
+def waiting_states(process: str) -> tuple[ItemState, ...]:
+    """The states in which a case of ``process`` waits for a person, the one to list first first."""
+    return tuple(state for state in ItemState if waits_for_a_person(process, state))
 
 
 def _utc(value: datetime | None) -> datetime | None:

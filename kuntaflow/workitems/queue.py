@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, SecretStr
-from sqlalchemy import Connection, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +30,7 @@ from kuntaflow.workitems.errors import (
     PayloadError,
 )
 from kuntaflow.workitems.migrate import QueueDatabase
-from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, StateSummary, WorkItem
+from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, StateSummary, WorkItem, waiting_states
 from kuntaflow.workitems.schema import ACTIVE_STATES, audit, checkpoints, work_items
 from schemas.redaction import redact
 
@@ -808,22 +808,25 @@ class WorkQueue(QueueDatabase):
         return total, newest
 
     def state_summary(self, processes: Sequence[str]) -> list[StateSummary]:
-        """Per process and state: how many items, and for the states that wait for a person, since when the longest-waiting one has.
+        """Per process and state: how many items, and for the states that wait for a person
+        (:func:`waiting_states`), since when the longest-waiting one has.
 
         Two queries: the counts from the (process, state, id) index alone, the oldest change only over
         the waiting states' rows (the finished ones, most of the table, are never read).
         """
         c = work_items.c
         mine = c.process.in_(list(processes))
-        waiting = [state.value for state in ItemState if state.waits_for_a_person]
+        waiting = or_(*(and_(c.process == process, c.state.in_([state.value for state in waiting_states(process)])) for process in processes))
         with self._tx() as conn:
             counts = conn.execute(select(c.process, c.state, func.count()).where(mine).group_by(c.process, c.state).order_by(c.process, c.state)).all()
-            oldest = {
-                (process, state): since
-                for process, state, since in conn.execute(
-                    select(c.process, c.state, func.min(c.updated_at)).where(mine, c.state.in_(waiting)).group_by(c.process, c.state)
-                )
-            }
+            oldest = (
+                {
+                    (process, state): since
+                    for process, state, since in conn.execute(select(c.process, c.state, func.min(c.updated_at)).where(waiting).group_by(c.process, c.state))
+                }
+                if processes
+                else {}
+            )
         return [
             StateSummary(process=process, state=ItemState(state), count=count, oldest_since=_aware(oldest.get((process, state))))
             for process, state, count in counts

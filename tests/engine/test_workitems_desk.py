@@ -8,7 +8,7 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from kuntaflow.workitems import InvalidTransitionError, ItemChangedError, ItemFilter, ItemState, WorkQueue
+from kuntaflow.workitems import InvalidTransitionError, ItemChangedError, ItemFilter, ItemState, WorkQueue, waiting_states, waits_for_a_person
 
 ROBOT = "robot-1"
 PERSON = "Liisa Lainaaja (sub-1)"
@@ -115,6 +115,21 @@ def test_the_state_summary_counts_and_dates_the_longest_wait(queue):
     assert summary["library_card", ItemState.NEW].count == 1
     assert summary["library_card", ItemState.BUSINESS_FAILED].oldest_since.tzinfo is not None
     assert queue.state_summary(["employment_start"]) == []
+    assert summary["library_card", ItemState.NEW].oldest_since is None  # a robot's NEW case waits for no person
+
+
+def test_every_open_case_of_a_process_people_handle_waits_for_a_person(queue):
+    reply = queue.add("citizen_reply", reference="viestit-1", payload={}).id
+    queue.add("citizen_reply", reference="viestit-2", payload={})
+    queue.mark_done(reply, reason="answered the citizen", actor=PERSON)
+    queue.add("library_card", reference="c", payload={})
+    summary = {(row.process, row.state): row for row in queue.state_summary(["citizen_reply", "library_card"])}
+    assert summary["citizen_reply", ItemState.NEW].count == 1 and summary["citizen_reply", ItemState.NEW].oldest_since is not None
+    assert summary["citizen_reply", ItemState.DONE].oldest_since is None
+    assert summary["library_card", ItemState.NEW].oldest_since is None
+    assert waiting_states("citizen_reply") == (ItemState.NEW, ItemState.IN_PROGRESS, ItemState.APPLICATION_FAILED)
+    assert waiting_states("library_card") == (ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
+    assert waits_for_a_person("citizen_reply", ItemState.NEW) and not waits_for_a_person("library_card", ItemState.NEW)
 
 
 def test_bulk_retry_takes_only_the_confirmed_set(queue):

@@ -73,11 +73,14 @@ def test_the_dashboard_shows_the_members_processes_what_waits_and_for_how_long(a
     refused(queue, "r2")
     failed(queue, "f1")
     queue.add("employment_start", reference="e1", payload={})
+    queue.add("library_card", reference="n1", payload={})  # a robot will take it: waits for no person
+    queue.add("citizen_reply", reference="viestit-1", payload={})  # no robot takes a reply: it waits for a person
     page = client_for(app, LIBRARIAN).get("/").text
     assert "Kirjastokorttihakemus" in page and "Työsuhteen alkaminen" not in page
     assert "2 tapausta odottaa ihmistä." in page
     assert "Pisin odotus: 0 työpäivää." in page
     assert 'href="/tapaukset?process=library_card&amp;state=BUSINESS_FAILED"' in page
+    assert "1 tapausta odottaa ihmistä." in page and 'href="/tapaukset?process=citizen_reply&amp;state=NEW"' in page
     swedish = client_for(app, LIBRARIAN).get("/", headers={"accept-language": "sv"}).text
     assert "2 ärenden väntar på en person." in swedish and 'lang="sv"' in swedish
     assert "Työsuhteen alkaminen" in client_for(app, HR_OFFICER).get("/").text
@@ -269,8 +272,9 @@ def test_make_runs_summary_says_how_many_cases_wait_and_where(queue, queue_url):
     refused(queue, "r1")
     refused(queue, "r2")
     failed(queue, "f1")  # the robots retry it: not waiting for a person
+    queue.add("citizen_reply", reference="viestit-1", payload={})  # a citizen's reply waits NEW for a person
     lines = waiting_lines(queue_url, fresh_queue=True)
-    assert lines[0] == "Cases waiting for a person: 2 (library_card 2)."
+    assert lines[0] == "Cases waiting for a person: 3 (citizen_reply 1, library_card 2)."
     assert f"KUNTAFLOW_DATABASE_URL={queue_url} .venv/bin/kuntaflow up" in lines[1] and "/tapaukset" in lines[1]
 
 

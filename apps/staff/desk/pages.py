@@ -31,7 +31,6 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 #: A notice shown once on the next page (a translation key), after an action redirected there.
 NOTICE_KEY = "desk_notice"
 #: The states in which a case waits for a person (a robot will not take it up again by itself).
-WAITING_STATES = tuple(state for state in ItemState if state.waits_for_a_person)
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from apps.staff.access import ensure_may_handle, require_administrator, require_member, staff_settings
-from apps.staff.desk.pages import HELSINKI, WAITING_STATES, desk_of, render
+from apps.staff.desk.pages import HELSINKI, desk_of, render
 from apps.staff.desk.payloads import editable_fields, personal_details, shown_fields
 from apps.staff.identity import StaffMember
 from kuntaflow.robot_results import OUTPUT_XML, RobotLogError, build_log
 from kuntaflow.robot_runner import run_output_dir
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import AuditEntry, ItemFilter, ItemNotFoundError, ItemState, WorkItem, WorkQueue
+from kuntaflow.workitems import AuditEntry, ItemFilter, ItemNotFoundError, ItemState, WorkItem, WorkQueue, waiting_states, waits_for_a_person
 from schemas.workdays import working_days_between
 
 #: Items on one list page.
@@ -48,6 +48,8 @@ class ProcessOverview:
     counts: dict[ItemState, int]
     waiting: int
     oldest_wait_working_days: int | None
+    #: The waiting cases' list links to this state (a robot's process: BUSINESS_FAILED; people's: NEW).
+    waiting_state: ItemState
 
 
 def overview(queue: WorkQueue, processes: list[str], today: datetime) -> list[ProcessOverview]:
@@ -56,10 +58,12 @@ def overview(queue: WorkQueue, processes: list[str], today: datetime) -> list[Pr
     result = []
     for process in processes:
         mine = [row for row in rows if row.process == process]
-        waiting = [row for row in mine if row.state in WAITING_STATES]
+        waiting = [row for row in mine if waits_for_a_person(process, row.state)]
         oldest = min((row.oldest_since for row in waiting if row.oldest_since), default=None)
         days = working_days_between(oldest.astimezone(HELSINKI).date(), today.astimezone(HELSINKI).date()) if oldest else None
-        result.append(ProcessOverview(process, {row.state: row.count for row in mine}, sum(row.count for row in waiting), days))
+        counts = {row.state: row.count for row in mine}
+        listed = next((state for state in waiting_states(process) if counts.get(state)), waiting_states(process)[0])
+        result.append(ProcessOverview(process, counts, sum(row.count for row in waiting), days, listed))
     return result
 
 
@@ -67,7 +71,7 @@ def overview(queue: WorkQueue, processes: list[str], today: datetime) -> list[Pr
 def dashboard(request: Request, member: Member) -> HTMLResponse:
     with desk_of(request).open_queue() as queue:
         processes = overview(queue, processes_of(request, member), datetime.now(UTC))
-    return render(request, "dashboard.html", processes=processes, states=list(ItemState), waiting_states=[s.value for s in WAITING_STATES])
+    return render(request, "dashboard.html", processes=processes, states=list(ItemState))
 
 
 # --------------------------------------------------------------------------- the list
