@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium_support import ARTIFACTS, launch_chromium
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 
@@ -40,9 +41,6 @@ from schemas.workdays import add_working_days
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.shared_queue]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ROOT = Path(__file__).resolve().parents[2]
 BORN = date(1992, 4, 9)
 HETU = make_hetu(BORN, 961)
@@ -182,7 +180,7 @@ def test_hr_fills_the_form_in_the_prefect_ui_and_the_run_onboards_suspends_and_r
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 2200}, locale="fi-FI")
         try:
             _log_in(page, served["ui"])
