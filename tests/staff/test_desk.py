@@ -154,6 +154,10 @@ def test_a_case_shows_its_fields_by_their_names_in_the_members_language_and_the_
     shown = client.post(f"/tapaukset/{item_id}/henkilotunnus", data={"csrf_token": csrf_of(page), "reason": "asiakas soitti"})
     assert f"<dt>Hakijan henkilötunnus</dt><dd>{HETU}</dd>" in shown.text and "<dt>Hakijan sähköposti</dt>" not in shown.text
     assert "<dt>Sähköposti</dt><dd>aino@example.org</dd>" in shown.text
+    data = {"csrf_token": csrf_of(page), "version": str(queue.get(item_id).version), "field": "home_library", "value": "JYVPK", "reason": "hakijan toive"}
+    assert client.post(f"/tapaukset/{item_id}/korjaa", data=data).status_code == 303
+    assert queue.audit(item_id)[-1].reason == "home_library: hakijan toive", "the audit keeps the path, the same in every language"
+    assert "<td>Kotikirjasto: hakijan toive</td>" in client.get(f"/tapaukset/{item_id}").text
 
 
 def test_a_hires_missing_details_are_named_and_the_henkilotunnus_field_too(app, queue):

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import processes
 from apps.i18n import Catalog
-from apps.staff.desk.labels import SHOWN_MODELS, checkpoint_key, field_label, field_paths, names_of_no_field, shown_paths, unnamed_fields
+from apps.staff.desk.labels import SHOWN_MODELS, checkpoint_key, field_label, field_paths, names_of_no_field, shown_paths, trail_reason, unnamed_fields
 from apps.staff.desk.payloads import PAYLOAD_MODELS
 from apps.staff.pages import staff_catalog
 from processes.checkpoints import Checkpoint
@@ -77,3 +77,11 @@ def test_a_field_is_named_in_the_members_language_and_an_unknown_one_by_its_path
     assert field_label(catalog.translator("fi"), "library_card", "legacy_field") == "legacy_field"
     untranslated = replace(catalog.translator("fi"), texts={})
     assert field_label(untranslated, "library_card", "home_library") == "home_library"
+
+
+def test_the_trail_names_a_corrected_field_and_leaves_every_other_reason_as_written():
+    t = staff_catalog().translator("sv")
+    assert trail_reason(t, "library_card", "edit_payload", "home_library: hakijan toive") == "Hembibliotek: hakijan toive"
+    assert trail_reason(t, "library_card", "edit_payload", "korjattu: home_library") == "korjattu: home_library"
+    assert trail_reason(t, "library_card", "note", "home_library: soitin") == "home_library: soitin"
+    assert trail_reason(t, "library_card", "edit_payload", None) is None

@@ -75,6 +75,20 @@ def rejection_text(t: Translator, process: str, error: FieldRejectedError) -> st
     return f"{where}: {error.detail}"
 
 
+def trail_reason(t: Translator, process: str, action: str, reason: str | None) -> str | None:
+    """An audit entry's reason as the trail shows it: a correction's ``<path>: why`` with the field's name.
+
+    The Desk writes a correction's reason as ``home_library: why`` (``actions._edit``): the stored audit
+    keeps the path, the same in every language and for ``kuntaflow queue show``; the page names the field.
+    """
+    if action != "edit_payload" or not reason:
+        return reason
+    path, separator, why = reason.partition(": ")
+    if not separator or path not in shown_paths(process):
+        return reason
+    return f"{field_label(t, process, path)}: {why}"
+
+
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     """The models a field's type holds: itself, or inside ``X | None``, ``list[X]`` and the like."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

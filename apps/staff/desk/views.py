@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from apps.staff.access import ensure_may_handle, require_administrator, require_member, staff_settings
-from apps.staff.desk.labels import checkpoint_label, field_label
+from apps.staff.desk.labels import checkpoint_label, field_label, trail_reason
 from apps.staff.desk.pages import HELSINKI, desk_of, render
 from apps.staff.desk.payloads import editable_fields, personal_details, shown_fields
 from apps.staff.identity import StaffMember
@@ -224,6 +224,7 @@ def item_page(
         fields=shown_fields(item.payload, field_name),
         field_name=field_name,
         checkpoint_name=lambda key: checkpoint_label(t, key),
+        trail_reason=lambda entry: trail_reason(t, item.process, entry.action, entry.reason),
         has_personal=bool(personal_details(item.payload)),
         editable=editable_fields(item.process, item.payload),
         checkpoints=checkpoints,
