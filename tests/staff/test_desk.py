@@ -138,6 +138,7 @@ def test_showing_a_henkilotunnus_needs_a_reason_and_is_logged(app, queue, queue_
 def test_a_case_shows_its_fields_by_their_names_in_the_members_language_and_the_form_sends_their_paths(app, queue):
     item_id = refused(queue, "r1")
     queue.checkpoint(item_id, "decision_sent", {"channel": "email", "message_id": "m-1"})
+    queue.checkpoint(item_id, "patron_created", {"patron_id": 12, "created": True})
     client = client_for(app, LIBRARIAN)
     page = client.get(f"/tapaukset/{item_id}").text
     assert "<dt>Hakijan etunimet</dt><dd>Aino</dd>" in page and "<dt>Kotikirjasto</dt><dd>XYZ</dd>" in page
@@ -146,11 +147,12 @@ def test_a_case_shows_its_fields_by_their_names_in_the_members_language_and_the_
     assert '<option value="home_library">Kotikirjasto</option>' in page, "the form sends the field's path, the person reads its name"
     assert "<summary>Kenttien tekniset nimet</summary>" in page
     assert '<dt>Hakijan etunimet</dt><dd><code translate="no">applicant.first_names</code></dd>' in page
-    assert "· Kanava: email · Viestin tunnus: m-1" in page
+    assert "· Kanava: email · Viestin tunnus: m-1" in page and "· Asiakasnumero: 12 · Luotu nyt (ei ollut ennestään): kyllä" in page
+    assert "<dt>Käyttösäännöt hyväksytty</dt><dd>kyllä</dd>" in page, "true and false in the reader's language"
     swedish = client.get(f"/tapaukset/{item_id}", headers={"accept-language": "sv"}).text
     assert "<dt>Sökandens förnamn</dt><dd>Aino</dd>" in swedish and '<option value="home_library">Hembibliotek</option>' in swedish
     english = client.get(f"/tapaukset/{item_id}", headers={"accept-language": "en"}).text
-    assert "<dt>Home library</dt><dd>XYZ</dd>" in english and "· Channel: email" in english
+    assert "<dt>Home library</dt><dd>XYZ</dd>" in english and "· Channel: email" in english and "<dt>Rules accepted</dt><dd>yes</dd>" in english
     shown = client.post(f"/tapaukset/{item_id}/henkilotunnus", data={"csrf_token": csrf_of(page), "reason": "asiakas soitti"})
     assert f"<dt>Hakijan henkilötunnus</dt><dd>{HETU}</dd>" in shown.text and "<dt>Hakijan sähköposti</dt>" not in shown.text
     assert "<dt>Sähköposti</dt><dd>aino@example.org</dd>" in shown.text

@@ -80,12 +80,13 @@ def _no_name(path: str) -> str:
     return path
 
 
-def shown_fields(payload: dict[str, Any], name: Callable[[str], str] = _no_name) -> list[tuple[str, str]]:
+def shown_fields(payload: dict[str, Any], name: Callable[[str], str] = _no_name, yes_no: tuple[str, str] = ("True", "False")) -> list[tuple[str, str]]:
     """``(field path, text)`` for every value, nested ones as ``applicant.first_names``; the henkilötunnus,
     contact details and date of birth masked.
 
     ``name`` names a field by its path (``apps.staff.desk.labels``) inside the texts: the keys of a list's
-    items (a reply's attachments) and a hire's ``missing`` list, which holds field names.
+    items (a reply's attachments) and a hire's ``missing`` list, which holds field names. ``yes_no`` are
+    the words for true and false in the reader's language.
     """
     shown = []
     for path, value in _flatten(payload):
@@ -96,6 +97,8 @@ def shown_fields(payload: dict[str, Any], name: Callable[[str], str] = _no_name)
         elif isinstance(value, list):
             separator = "; " if any(isinstance(item, dict) for item in value) else ", "
             text = separator.join(_item_text(item, f"{path}.", name) for item in value)
+        elif isinstance(value, bool):
+            text = yes_no[0] if value else yes_no[1]
         else:
             text = "" if value is None else str(value)
         shown.append((path, redact(text)))
