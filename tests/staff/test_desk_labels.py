@@ -85,3 +85,17 @@ def test_the_trail_names_a_corrected_field_and_leaves_every_other_reason_as_writ
     assert trail_reason(t, "library_card", "edit_payload", "korjattu: home_library") == "korjattu: home_library"
     assert trail_reason(t, "library_card", "note", "home_library: soitin") == "home_library: soitin"
     assert trail_reason(t, "library_card", "edit_payload", None) is None
+
+
+def test_a_field_with_a_finnish_form_title_has_the_same_name_in_the_desk():
+    """HR types a hire into Prefect's form under the model's Finnish titles (``NewEmployee``): the Desk calls the fields the same."""
+    finnish = staff_catalog().tables["fi"]
+    titled = [
+        (process, name, field.title)
+        for process, models in SHOWN_MODELS.items()
+        for model in models
+        for name, field in model.model_fields.items()
+        if field.title
+    ]
+    assert len(titled) > 20
+    assert [(process, name, title) for process, name, title in titled if finnish[f"field_{process}.{name}"] != title] == []
