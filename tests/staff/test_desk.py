@@ -135,6 +135,51 @@ def test_showing_a_henkilotunnus_needs_a_reason_and_is_logged(app, queue, queue_
     assert "asiakas soitti, tunnistan hänet" in log_page and LIBRARIAN.actor in log_page
 
 
+def test_a_case_shows_its_fields_by_their_names_in_the_members_language_and_the_form_sends_their_paths(app, queue):
+    item_id = refused(queue, "r1")
+    queue.checkpoint(item_id, "decision_sent", {"channel": "email", "message_id": "m-1"})
+    queue.checkpoint(item_id, "patron_created", {"patron_id": 12, "created": True})
+    client = client_for(app, LIBRARIAN)
+    page = client.get(f"/tapaukset/{item_id}").text
+    assert "<dt>Hakijan etunimet</dt><dd>Aino</dd>" in page and "<dt>Kotikirjasto</dt><dd>XYZ</dd>" in page
+    assert "<dt>Hakijan katuosoite</dt><dd>******-****</dd>" in page
+    assert "<dt>applicant.first_names</dt>" not in page and "<dt>home_library</dt>" not in page
+    assert '<option value="home_library">Kotikirjasto</option>' in page, "the form sends the field's path, the person reads its name"
+    assert "<summary>Kenttien tekniset nimet</summary>" in page
+    assert '<dt>Hakijan etunimet</dt><dd><code translate="no">applicant.first_names</code></dd>' in page
+    assert "· Kanava: email · Viestin tunnus: m-1" in page and "· Asiakasnumero: 12 · Luotu nyt (ei ollut ennestään): kyllä" in page
+    assert "<dt>Käyttösäännöt hyväksytty</dt><dd>kyllä</dd>" in page, "true and false in the reader's language"
+    swedish = client.get(f"/tapaukset/{item_id}", headers={"accept-language": "sv"}).text
+    assert "<dt>Sökandens förnamn</dt><dd>Aino</dd>" in swedish and '<option value="home_library">Hembibliotek</option>' in swedish
+    english = client.get(f"/tapaukset/{item_id}", headers={"accept-language": "en"}).text
+    assert "<dt>Home library</dt><dd>XYZ</dd>" in english and "· Channel: email" in english and "<dt>Rules accepted</dt><dd>yes</dd>" in english
+    shown = client.post(f"/tapaukset/{item_id}/henkilotunnus", data={"csrf_token": csrf_of(page), "reason": "asiakas soitti"})
+    assert f"<dt>Hakijan henkilötunnus</dt><dd>{HETU}</dd>" in shown.text and "<dt>Hakijan sähköposti</dt>" not in shown.text
+    assert "<dt>Sähköposti</dt><dd>aino@example.org</dd>" in shown.text
+    data = {"csrf_token": csrf_of(page), "version": str(queue.get(item_id).version), "field": "home_library", "value": "JYVPK", "reason": "hakijan toive"}
+    assert client.post(f"/tapaukset/{item_id}/korjaa", data=data).status_code == 303
+    assert queue.audit(item_id)[-1].reason == "home_library: hakijan toive", "the audit keeps the path, the same in every language"
+    assert "<td>Kotikirjasto: hakijan toive</td>" in client.get(f"/tapaukset/{item_id}").text
+
+
+def test_a_hires_missing_details_are_named_and_the_henkilotunnus_field_too(app, queue):
+    hire = {"first_names": "Aino", "last_name": "Testinen", "date_of_birth": "1990-05-17", "start_date": "2027-01-04", "title": "sairaanhoitaja"}
+    item_id = refused(queue, "h3", "HIRE_DETAILS_MISSING", process="employment_start", payload={**hire, "missing": ["hetu", "unit_id"]})
+    page = client_for(app, HR_OFFICER).get(f"/tapaukset/{item_id}").text
+    assert "<dt>Puuttuvat tiedot</dt><dd>Henkilötunnus, Yksikkö</dd>" in page and "<dt>Tehtävänimike</dt><dd>sairaanhoitaja</dd>" in page
+    assert '<label for="edit-hetu">Henkilötunnus (ei näy näytöllä)</label>' in page
+    assert '<option value="unit_id">Yksikkö</option>' in page
+
+
+def test_a_citizens_reply_names_its_fields_and_its_attachments_keys(app, queue):
+    reply = {"message_id": 81, "received_at": "2026-12-03T10:00:00+02:00", "title": "Kysymys", "body": "Milloin?", "original_case": "library_card #4"}
+    attachments = [{"attachment_id": "a-1", "filename": "liite.pdf", "media_type": "application/pdf", "size_bytes": 1200}]
+    item = queue.add("citizen_reply", reference="viestit-81", payload={**reply, "attachments": attachments})
+    page = client_for(app, LIBRARIAN).get(f"/tapaukset/{item.id}").text
+    assert "<dt>Otsikko</dt><dd>Kysymys</dd>" in page and "<dt>Tapaus, johon vastataan</dt><dd>library_card #4</dd>" in page
+    assert "<dt>Liitteet</dt><dd>Liitteen tunnus: a-1, Tiedostonimi: liite.pdf, Tiedostotyyppi: application/pdf, Koko (tavua): 1200</dd>" in page
+
+
 ACTIONS = {
     "kasittelen": ({}, lambda item: item.assignee == LIBRARIAN.actor, "take"),
     "uudelleen": ({"reason": "kirjasto lisätty Kohaan"}, lambda item: item.state is ItemState.NEW, "retry"),
@@ -211,9 +256,11 @@ def test_a_correction_the_processs_schema_refuses_is_explained_and_changes_nothi
     token = csrf_of(client.get(f"/tapaukset/{item_id}").text)
     data = {"csrf_token": token, "version": str(before[1]), "reason": "korjaus"}
     bad_email = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "email", "value": "not-an-address"})
-    assert bad_email.status_code == 422 and "Korjausta ei tehty: email: this does not look like an e-mail address" in bad_email.text
+    assert bad_email.status_code == 422 and "Korjausta ei tehty: Sähköposti: this does not look like an e-mail address" in bad_email.text
     nested = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "applicant", "value": "{}"})
-    assert nested.status_code == 422 and "cannot be corrected here" in nested.text
+    assert nested.status_code == 422 and "Korjausta ei tehty: Hakija: tätä tietoa ei voi korjata täällä." in nested.text
+    swedish = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "email", "value": "x"}, headers={"accept-language": "sv"})
+    assert "Rättelsen gjordes inte: E-post: " in swedish.text
     no_reason = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "reason": "", "field": "home_library", "value": "JYVPK"})
     assert no_reason.status_code == 422 and "Kirjoita perustelu" in no_reason.text
     assert snapshot(queue, item_id) == before
@@ -229,7 +276,7 @@ def test_a_hire_lacking_details_is_completed_field_by_field(app, queue):
     response = client.post(
         f"/tapaukset/{item_id}/korjaa", data={"csrf_token": token, "version": str(version), "field": "supervisor_id", "value": "0", "reason": "HR"}
     )
-    assert response.status_code == 422 and "supervisor_id" in response.text
+    assert response.status_code == 422 and "Korjausta ei tehty: Esihenkilön henkilönumero: " in response.text
     response = client.post(
         f"/tapaukset/{item_id}/korjaa", data={"csrf_token": token, "version": str(version), "field": "unit_id", "value": "SOTE-LAAKSO-OS7", "reason": "HR"}
     )
@@ -333,6 +380,6 @@ def test_a_card_expiry_case_is_corrected_against_its_own_model(app, queue):
     client = client_for(app, LIBRARIAN)
     data = {"csrf_token": csrf_of(client.get(f"/tapaukset/{item_id}").text), "version": str(queue.get(item_id).version), "reason": "korjaus"}
     refused_value = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "patron_id", "value": "0"})
-    assert refused_value.status_code == 422 and "patron_id" in refused_value.text
+    assert refused_value.status_code == 422 and "Korjausta ei tehty: Asiakasnumero: " in refused_value.text
     assert client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "expiry_date", "value": "2027-02-28"}).status_code == 303
     assert queue.get(item_id).payload == {"patron_id": 7, "expiry_date": "2027-02-28"}

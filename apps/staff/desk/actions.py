@@ -16,11 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from apps.csrf import FIELD as CSRF_FIELD
 from apps.eservice.web import SmallForm
+from apps.staff.desk.labels import rejection_text
 from apps.staff.desk.pages import desk_of, notify, render
 from apps.staff.desk.payloads import FieldRejectedError, corrected_payload, personal_details
 from apps.staff.desk.views import FilterError, Member, item_filter, item_page, load_item
 from apps.staff.identity import StaffMember
-from apps.staff.pages import check_csrf
+from apps.staff.pages import check_csrf, translator
 from kuntaflow.workitems import InvalidTransitionError, ItemChangedError, SubjectKind, WorkItem, WorkQueue
 
 actions = APIRouter()
@@ -147,7 +148,8 @@ def act(request: Request, member: Member, item_id: int, action: str, form: Small
         except InvalidTransitionError:
             return item_page(request, queue, queue.get(item_id), status=409, problem="problem_not_now")
         except FieldRejectedError as error:
-            return item_page(request, queue, item, status=422, problem="problem_field_rejected", problem_text=str(error), form=form)
+            problem_text = rejection_text(translator(request), item.process, error)
+            return item_page(request, queue, item, status=422, problem="problem_field_rejected", problem_text=problem_text, form=form)
         except ValueError:
             return item_page(request, queue, item, status=422, problem="problem_reason_missing", form=form)
     notify(request, notice)

@@ -16,6 +16,7 @@ values, only for the page a member asked for with a stated reason (the access lo
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -42,7 +43,17 @@ PAYLOAD_MODELS: dict[str, type[BaseModel]] = {
 
 
 class FieldRejectedError(ValueError):
-    """The correction is not allowed or not valid; the message says why (no personal data)."""
+    """The correction is not allowed or not valid; the message says why (no personal data).
+
+    ``path`` is the field the problem is in (the Desk shows it by its name, ``apps.staff.desk.labels``);
+    ``detail`` the model's message, or None when the field cannot be corrected here at all.
+    """
+
+    def __init__(self, path: str, detail: str | None = None) -> None:
+        path = redact(path)  # a field name comes from the form: whatever was typed there stays masked
+        super().__init__(f"{path}: {detail}" if detail is not None else f"{path!r} cannot be corrected here")
+        self.path = path
+        self.detail = detail
 
 
 def _is_hetu_field(name: str) -> bool:
@@ -65,19 +76,42 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix, value)]
 
 
-def shown_fields(payload: dict[str, Any]) -> list[tuple[str, str]]:
+def _no_name(path: str) -> str:
+    return path
+
+
+def shown_fields(payload: dict[str, Any], name: Callable[[str], str] = _no_name, yes_no: tuple[str, str] = ("True", "False")) -> list[tuple[str, str]]:
     """``(field path, text)`` for every value, nested ones as ``applicant.first_names``; the henkilötunnus,
-    contact details and date of birth masked."""
+    contact details and date of birth masked.
+
+    ``name`` names a field by its path (``apps.staff.desk.labels``) inside the texts: the keys of a list's
+    items (a reply's attachments) and a hire's ``missing`` list, which holds field names. ``yes_no`` are
+    the words for true and false in the reader's language.
+    """
     shown = []
     for path, value in _flatten(payload):
         if _is_personal_field(path) and value:
             text = MASK
+        elif path == "missing" and isinstance(value, list):
+            text = ", ".join(name(str(field)) for field in value)
         elif isinstance(value, list):
-            text = ", ".join(json.dumps(item, ensure_ascii=False) if isinstance(item, dict) else str(item) for item in value)
+            separator = "; " if any(isinstance(item, dict) for item in value) else ", "
+            text = separator.join(_item_text(item, f"{path}.", name) for item in value)
+        elif isinstance(value, bool):
+            text = yes_no[0] if value else yes_no[1]
         else:
             text = "" if value is None else str(value)
         shown.append((path, redact(text)))
     return shown
+
+
+def _item_text(item: Any, prefix: str, name: Callable[[str], str]) -> str:
+    """A list's item: a model's keys by their names (``Tiedostonimi: liite.pdf``), anything else as it is."""
+    if not isinstance(item, dict):
+        return str(item)
+    return ", ".join(
+        f"{name(prefix + str(key))}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value}" for key, value in item.items()
+    )
 
 
 def personal_details(payload: dict[str, Any]) -> list[tuple[str, str]]:
@@ -122,7 +156,7 @@ def corrected_payload(process: str, payload: dict[str, Any], field: str, text: s
     """
     model = PAYLOAD_MODELS.get(process)
     if model is None or field not in editable_fields(process, payload):
-        raise FieldRejectedError(f"{field!r} cannot be corrected here")
+        raise FieldRejectedError(field)
     value: Any = text.strip()
     if value == "" and not model.model_fields[field].is_required():
         value = model.model_fields[field].get_default(call_default_factory=True)
@@ -133,7 +167,7 @@ def corrected_payload(process: str, payload: dict[str, Any], field: str, text: s
     if error is not None and new:
         first = next(e for e in error.errors() if (tuple(e["loc"]), e["type"]) in new)
         where = ".".join(str(part) for part in first["loc"]) or field
-        raise FieldRejectedError(redact(f"{where}: {first['msg']}"))
+        raise FieldRejectedError(where, redact(first["msg"]))
     if error is None:
         # The model's own form of the value (a trimmed, upper-cased code; a number for a number).
         changed[field] = model.model_validate(changed).model_dump(mode="json")[field]

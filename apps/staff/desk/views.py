@@ -13,9 +13,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from apps.staff.access import ensure_may_handle, require_administrator, require_member, staff_settings
+from apps.staff.desk.labels import checkpoint_label, field_label, trail_reason
 from apps.staff.desk.pages import HELSINKI, desk_of, render
 from apps.staff.desk.payloads import editable_fields, personal_details, shown_fields
 from apps.staff.identity import StaffMember
+from apps.staff.pages import translator
 from kuntaflow.robot_results import OUTPUT_XML, RobotLogError, build_log
 from kuntaflow.robot_runner import run_output_dir
 from kuntaflow.settings import KuntaflowSettings
@@ -209,12 +211,21 @@ def item_page(
     """A case's page: state, error and its meaning, data (masked), checkpoints, audit trail, actions."""
     checkpoints = queue.checkpoints(item.id)
     trail = queue.audit(item.id)
+    t = translator(request)
+
+    def field_name(path: str) -> str:
+        return field_label(t, item.process, path)
+
     return render(
         request,
         "item.html",
         status=status,
         item=item,
-        fields=shown_fields(item.payload),
+        fields=shown_fields(item.payload, field_name, (t("value_yes"), t("value_no"))),
+        shown_value=lambda value: (t("value_yes") if value else t("value_no")) if isinstance(value, bool) else value,
+        field_name=field_name,
+        checkpoint_name=lambda key: checkpoint_label(t, key),
+        trail_reason=lambda entry: trail_reason(t, item.process, entry.action, entry.reason),
         has_personal=bool(personal_details(item.payload)),
         editable=editable_fields(item.process, item.payload),
         checkpoints=checkpoints,
