@@ -8,7 +8,7 @@ from datetime import date
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
-from connectors.letters.pdf import LETTER_CHARACTERS, Letter, LetterSettings, PostalAddress, letter_fonts, prepared_font, render_letter
+from connectors.letters.pdf import COMMON_CHARACTERS, LETTER_CHARACTERS, Letter, LetterSettings, PostalAddress, letter_fonts, prepared_font, render_letter
 
 SENDER = PostalAddress(name="Jyväskylän kaupunginkirjasto", street_address="Vapaudenkatu 39–41", zip_code="40100", city="Jyväskylä")
 
@@ -64,3 +64,13 @@ def test_the_embedded_glyphs_are_the_font_files_own():
                 assert (theirs.xMin, theirs.yMin, theirs.xMax, theirs.yMax) == (ours.xMin, ours.yMin, ours.xMax, ours.yMax)
             checked += 1
         assert checked > 10
+
+
+def test_a_name_with_latin_extended_a_gets_the_larger_prepared_font():
+    czech = letter("Šárka Dvořáková")
+    assert ord("ř") not in COMMON_CHARACTERS and ord("ř") in LETTER_CHARACTERS
+    fonts = LetterSettings().fonts()
+    larger = letter_fonts(czech, fonts)
+    assert larger == (prepared_font(fonts[0], LETTER_CHARACTERS), prepared_font(fonts[1], LETTER_CHARACTERS))
+    assert larger[0].stat().st_size > prepared_font(fonts[0]).stat().st_size
+    assert "Šárka Dvořáková" in text_of(render_letter(czech))
