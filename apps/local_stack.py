@@ -60,8 +60,10 @@ class Stack:
         """The app of a mounted sandbox (``app.state.store`` holds its records).
 
         Raises:
-            KeyError: no such sandbox, or it could not be built.
+            KeyError: no such sandbox, or it could not be built, or the sandboxes run in another process.
         """
+        if self.sandbox_app is None:
+            raise KeyError(f"sandbox {name}: the sandboxes at {self.sandboxes_url} run in another process")
         mounted = self.sandbox_app.state.sandboxes[name]
         if mounted.app is None:
             raise KeyError(f"sandbox {name} could not be built: {mounted.error}")
@@ -73,7 +75,7 @@ class Stack:
     def addresses(self) -> list[tuple[str, str]]:
         """(what, URL) for a person to open: the e-service, the sandboxes and their pages, Prefect's UI."""
         found = [("E-service (apply for a library card)", self.eservice_url), ("Sandboxes (index)", f"{self.sandboxes_url}/")]
-        for mounted in self.sandbox_app.state.sandboxes.values():
+        for mounted in self.sandbox_app.state.sandboxes.values() if self.sandbox_app is not None else ():
             if mounted.app is None:
                 continue
             for label, path in mounted.pages:
@@ -106,6 +108,7 @@ def local_stack(
     *,
     host: str = "127.0.0.1",
     sandbox_port: int | None = None,
+    sandboxes_url: str | None = None,
     eservice_port: int | None = None,
     queue_url: str | None = None,
     prefect_port: int | None = None,
@@ -120,6 +123,9 @@ def local_stack(
     Args:
         host: where the sandboxes and the e-service listen.
         sandbox_port, eservice_port, prefect_port, staff_port: fixed ports; free ones are chosen when unset.
+        sandboxes_url: the sandboxes are served by another process at this address (a benchmark that
+            measures the flow's process alone starts them in their own, with this block's environment);
+            none are served here and ``Stack.sandbox_app`` is None.
         staff_public_url: the address staff reach the staff app at, when it is not ``http://{host}:{staff_port}``
             (a proxy); e-mailed links and the sign-in redirects use it.
         queue_url: the work-item queue (and e-service sessions) database; the engine's when unset.
@@ -134,7 +140,8 @@ def local_stack(
         DeployError: ``prefect deploy`` failed.
         RuntimeError: a server did not start.
     """
-    sandboxes_url = f"http://{host}:{sandbox_port or free_port(host)}"
+    served_elsewhere = sandboxes_url is not None
+    sandboxes_url = sandboxes_url or f"http://{host}:{sandbox_port or free_port(host)}"
     eservice_url = f"http://{host}:{eservice_port or free_port(host)}"
     staff_port = staff_port or free_port(host)
     staff_url = (
@@ -159,7 +166,7 @@ def local_stack(
             )
             if worker:  # the warm path: the e-service's background tasks run here
                 stack.enter_context(task_worker(log_path=settings.resolved_data_dir / "prefect" / "task-worker.log"))
-            sandbox_app, eservice_app = _serve_apps(stack, host, (sandboxes_url, eservice_url, staff_port), eservice_trigger)
+            sandbox_app, eservice_app = _serve_apps(stack, host, (None if served_elsewhere else sandboxes_url, eservice_url, staff_port), eservice_trigger)
         yield Stack(
             settings=settings,
             sandboxes_url=sandboxes_url,
@@ -185,8 +192,9 @@ def _start_prefect(stack: ExitStack, settings: KuntaflowSettings, *, port: int |
     return prefect_api_url
 
 
-def _serve_apps(stack: ExitStack, host: str, urls: tuple[str, str, int], eservice_trigger: Any) -> tuple[Any, Any]:
-    """Build and serve the sandboxes, the e-service and the staff pages on their ports; (sandboxes app, e-service app).
+def _serve_apps(stack: ExitStack, host: str, urls: tuple[str | None, str, int], eservice_trigger: Any) -> tuple[Any, Any]:
+    """Build and serve the sandboxes (unless their URL is None: served elsewhere), the e-service and the staff
+    pages on their ports; (sandboxes app or None, e-service app).
 
     The e-service and the staff pages are imported here, not at the top: their imports (FastAPI, pysaml2, the
     engine's queue) then run while the worker and ``prefect deploy`` processes start, instead of before them.
@@ -195,8 +203,10 @@ def _serve_apps(stack: ExitStack, host: str, urls: tuple[str, str, int], eservic
     from apps.staff import create_app as create_staff  # noqa: PLC0415 (imported while the worker starts, see above)
 
     sandboxes_url, eservice_url, staff_port = urls
-    sandbox_app = create_sandboxes()
-    stack.enter_context(serve_in_thread(sandbox_app, host=host, port=_port(sandboxes_url)))
+    sandbox_app = None
+    if sandboxes_url is not None:
+        sandbox_app = create_sandboxes()
+        stack.enter_context(serve_in_thread(sandbox_app, host=host, port=_port(sandboxes_url)))
     eservice_app = create_eservice(trigger=eservice_trigger)
     stack.enter_context(serve_in_thread(eservice_app, host=host, port=_port(eservice_url)))
     stack.enter_context(serve_in_thread(create_staff(), host=host, port=staff_port))

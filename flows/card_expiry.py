@@ -21,7 +21,7 @@ from prefect import flow, get_run_logger, task
 
 from connectors.koha import KohaClient, KohaSettings
 from flows.parameters import form_field
-from flows.robot_task import run_batches
+from flows.robot_task import batch_reports
 from flows.run_summary import RunSummary, summarise_run
 from kuntaflow.settings import KuntaflowSettings
 from processes.card_expiry.checkpoints import ReminderSent
@@ -55,9 +55,8 @@ def card_expiry(
         logger.info("%s is not a working day (%s): nobody is reminded.", today, reason)
         return CardExpirySummary(day=today, skipped=reason)
     queued = queue_expiring_cards(today)
-    reports = run_batches(PROCESS, batch_size=batch_size, max_batches=max_batches, tags=[KOHA_TAG])
-    summary = summarise_run(
-        reports,
+    summary = summarise_run(  # each batch counted as it finishes, not kept (flows.run_summary.RunTally)
+        batch_reports(PROCESS, batch_size=batch_size, max_batches=max_batches, tags=[KOHA_TAG]),
         done_reason=ReminderOutcome.REMINDED.value,
         title="Kirjastokorttien vanhenemismuistutukset",
         artifact_key="card-expiry-summary",

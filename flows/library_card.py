@@ -22,11 +22,11 @@ import time
 from typing import Annotated
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 
 from flows.parameters import form_field
-from flows.robot_task import decide_while_waiting, run_batches
-from flows.run_summary import RunSummary, summarise_run
-from kuntaflow.batches import BatchReport
+from flows.robot_task import batch_reports, decide_while_waiting
+from flows.run_summary import RunSummary, RunTally
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState
 from processes.library_card.checkpoints import DecisionSent
@@ -79,15 +79,19 @@ def library_card(
     """
     logger = get_run_logger()
     started = time.monotonic()
-    reports = run_batches(
+    # Each batch's outcomes are counted as it finishes and its report let go: the run's memory
+    # stays flat however many applications it decides (bench/compare.py --memory-count).
+    tally = RunTally(done_reason=ReasonCode.CARD_GRANTED.value, sent=DecisionSent)
+    for report in batch_reports(
         PROCESS,
         batch_size=batch_size,
         parallel=parallel_batches,
         max_batches=max_batches,
         tags=[KOHA_TAG],
         keep_watching=lambda: new_applications_before(started + settle_seconds),
-    )
-    summary = summarise_applications(reports)
+    ):
+        tally.add(report)
+    summary = summarise_applications(tally)
     logger.info(
         "Library cards: %s applications in %s batches; %s; decisions by %s",
         summary.applications,
@@ -110,16 +114,12 @@ def new_applications_before(deadline: float, poll_seconds: float = 1.0) -> bool:
         return False
 
 
-@task(task_run_name="summarise {process_name} outcomes")
-def summarise_applications(reports: list[BatchReport], process_name: str = PROCESS) -> LibraryCardSummary:
-    """Count each application's final outcome in this run and how its decision went out; publish the table."""
-    summary = summarise_run(
-        reports,
-        done_reason=ReasonCode.CARD_GRANTED.value,
-        title="Library cards",
-        artifact_key="library-card-summary",
-        sent=DecisionSent,
-        summary_type=LibraryCardSummary,
-    )
+@task(task_run_name="summarise {process_name} outcomes", cache_policy=NO_CACHE)
+def summarise_applications(tally: RunTally, process_name: str = PROCESS) -> LibraryCardSummary:
+    """Publish the table of each application's final outcome in this run and how its decision went out.
+
+    ``tally`` counted the batches as they finished (a ``RunTally`` is not a cache key: no cache).
+    """
+    summary = tally.publish(title="Library cards", artifact_key="library-card-summary", summary_type=LibraryCardSummary)
     assert isinstance(summary, LibraryCardSummary)
     return summary

@@ -3,8 +3,8 @@
 ``run_robot`` claims a batch of the process's work items, runs ``robots/<process>/tasks.robot``
 on them in a subprocess (kuntaflow/robot_runner.py), releases what the robot left unfinished,
 and publishes a table artifact: item ids, outcomes, error codes and attempts, never payloads,
-with a link to the robot's log. ``run_batches`` runs such batches, several at once if asked,
-until nothing is claimable.
+with a link to the robot's log. ``batch_reports`` runs such batches, several at once if asked,
+until nothing is claimable, and yields each report as it finishes; ``run_batches`` lists them.
 
 ``decide_while_waiting`` is the warm path's step, run by a background task on a Prefect task
 worker (flows/task_worker.py): for one newly queued item it takes a slot of the process's tag
@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
+from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -87,7 +88,13 @@ def robot_batch(
     return report
 
 
-def run_batches(
+def run_batches(process: str, **options: Any) -> list[BatchReport]:
+    """Every report of :func:`batch_reports` (the same options), kept in a list: for flows whose runs
+    are a few batches. A flow whose runs can be long counts the reports as they come instead."""
+    return list(batch_reports(process, **options))
+
+
+def batch_reports(
     process: str,
     *,
     batch_size: int,
@@ -96,7 +103,7 @@ def run_batches(
     tags: Sequence[str] = (),
     extra_env: dict[str, str] | None = None,
     keep_watching: Callable[[], bool] | None = None,
-) -> list[BatchReport]:
+) -> Iterator[BatchReport]:
     """Robot batches of ``process``, up to ``parallel`` at once, until one finds nothing to claim.
 
     Each batch claims items of its own, so batches running side by side never share one; every
@@ -106,31 +113,42 @@ def run_batches(
     When the queue is empty and nothing runs, ``keep_watching()`` decides whether to go on (it
     may wait for new items). If a batch raises, the others finish first, then the error is raised.
 
-    Returns:
-        The reports of the batches that claimed items, in the order they finished.
+    Yields:
+        The reports of the batches that claimed items, in the order they finished, each as soon
+        as it finishes and after the next batch is submitted: a caller that counts them and lets
+        them go (``flows.run_summary.RunTally``) keeps the flow's memory flat in the number of
+        items, and its counting overlaps the robots' work. Nothing here keeps a finished batch's
+        report or its Prefect future.
     """
     robot = run_robot.with_options(tags=list(tags)) if tags else run_robot
-    reports: list[BatchReport] = []
     running: set[PrefectFuture[BatchReport]] = set()
-    submitted = 0
+    submitted = finished_batches = 0
     empty = False
+
+    def top_up() -> None:
+        nonlocal submitted
+        while not empty and len(running) < parallel and (max_batches is None or finished_batches + len(running) < max_batches):
+            submitted += 1
+            running.add(robot.submit(process, batch_number=submitted, batch_size=batch_size, extra_env=extra_env))
+
     try:
         while True:
-            while not empty and len(running) < parallel and (max_batches is None or len(reports) + len(running) < max_batches):
-                submitted += 1
-                running.add(robot.submit(process, batch_number=submitted, batch_size=batch_size, extra_env=extra_env))
+            top_up()
             if not running:
-                if empty and keep_watching is not None and (max_batches is None or len(reports) < max_batches) and keep_watching():
+                if empty and keep_watching is not None and (max_batches is None or finished_batches < max_batches) and keep_watching():
                     empty = False
                     continue
-                return reports
+                return
             finished = next(as_completed(list(running)))
             running.discard(finished)
             report = finished.result()
+            del finished
             if report.claimed == 0:
                 empty = True
-            else:
-                reports.append(report)
+                continue
+            finished_batches += 1
+            top_up()
+            yield report
     finally:
         for future in running:
             future.wait()
