@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from typing import Any, Protocol
 
+from kuntaflow.prefect_deploy import CONCURRENCY_LIMITS
 from kuntaflow.settings import KuntaflowSettings
 from kuntaflow.workitems import ItemState, WorkItem, WorkQueue
 from schemas.library_card import PROCESS
@@ -63,27 +64,34 @@ class PrefectEventTrigger:
 #: How long a new item is left for a lingering robot (it looks every 0.2 s) before the warm path's
 #: background task is asked for; flows.robot_task.WARM_ROBOT_GRACE_SECONDS is the same wait there.
 WARM_ROBOT_GRACE_SECONDS = 0.3
+#: Task runs waiting at once for items still NEW: as many as robots may decide applications at once.
+WARM_ROBOTS = CONCURRENCY_LIMITS["koha"]
 
 
 class BackgroundTaskTrigger:
     """Hand the item's id to the warm path's background task (``decide_application.delay(item_id)``),
     from a thread of its own, and only if no robot at work has taken the item meanwhile.
 
-    Why not on the request thread, for every item: a background task run costs Prefect several times
+    Why not on the request thread, not for every item: a background task run costs Prefect several times
     the CPU of the robot's own work on the application (a client with its TLS context, the parameters
     in result storage, the run's states on the server and on the task worker; bench/README.md), and
     when robots are lingering, which is when
     applications arrive close together, they take the item within ``grace_seconds`` and the run would
     only find it gone. So the citizen's POST is answered at once; the handing-over thread waits out the
-    grace, reads the states of the items due, and submits a task run for each still NEW, in order.
+    grace and reads the states of the items due. While robots are behind (items still NEW), no more
+    than ``in_flight`` task runs wait at once, for the newest items: a run starts a robot if a ``koha``
+    slot is free, and more runs than robots may run would only wait for slots, on CPU the robots need.
+    The rest are claimed in order by the robots at work (or the deployment's schedule).
 
     With no task worker running the task run waits in Prefect, and the item in the queue for the
     deployment's schedule; an item not handed over when the e-service stops waits for the schedule too.
     """
 
-    def __init__(self, queue: WorkQueue | None = None, *, grace_seconds: float = WARM_ROBOT_GRACE_SECONDS) -> None:
+    def __init__(self, queue: WorkQueue | None = None, *, grace_seconds: float = WARM_ROBOT_GRACE_SECONDS, in_flight: int = WARM_ROBOTS) -> None:
         self._queue = queue
         self.grace_seconds = grace_seconds
+        self.in_flight = in_flight
+        self._handed: list[int] = []  # items handed over whose task run may still be waiting (they were NEW)
         self._due: deque[tuple[int, float]] = deque()  # (item id, when to look), in order
         self._changed = threading.Condition()
         self._busy = 0  # items taken off ``_due`` and not yet handed over
@@ -91,6 +99,7 @@ class BackgroundTaskTrigger:
         self._context = contextvars.copy_context()  # Prefect's settings (a test server's URL) live in context variables
         self.submitted = 0
         self.taken_already = 0
+        self.left_to_robots = 0
 
     def __call__(self, item: WorkItem) -> None:
         with self._changed:
@@ -126,15 +135,20 @@ class BackgroundTaskTrigger:
 
     def _submit_new(self, item_ids: list[int], queue: WorkQueue, decide_application: Any) -> None:
         try:
-            still_new = [item.id for item in queue.get_many(item_ids) if item.state is ItemState.NEW]
-        except Exception as error:  # the queue unreadable: hand every item over; the task looks again
-            logger.warning("Could not read %s work items' states (%s); handing them all over.", len(item_ids), type(error).__name__)
-            still_new = item_ids
+            new = {item.id for item in queue.get_many([*self._handed, *item_ids]) if item.state is ItemState.NEW}
+        except Exception as error:  # the queue unreadable: hand the items over; each task looks again
+            logger.warning("Could not read %s work items' states (%s); handing them over.", len(item_ids), type(error).__name__)
+            new = set(item_ids)
+        self._handed = [item_id for item_id in self._handed if item_id in new]
+        still_new = [item_id for item_id in item_ids if item_id in new]
+        chosen = still_new[max(len(still_new) - (self.in_flight - len(self._handed)), 0) :]
         self.taken_already += len(item_ids) - len(still_new)
-        for item_id in still_new:
+        self.left_to_robots += len(still_new) - len(chosen)
+        for item_id in chosen:
             try:
                 decide_application.delay(item_id)
                 self.submitted += 1
+                self._handed.append(item_id)
             except Exception as error:
                 logger.warning("Could not start the flow for work item %s (%s); the schedule will pick it up.", item_id, type(error).__name__)
 

@@ -310,6 +310,23 @@ def test_the_task_trigger_hands_nothing_over_for_an_item_a_robot_at_work_took_wi
     assert len(_prefect(read)) == before + 1  # one task run, for the item still NEW
 
 
+def test_while_robots_are_behind_the_task_trigger_keeps_no_more_task_runs_waiting_than_robots_may_run(queue, prefect_harness):
+    items = [queue.add(PROCESS, reference=f"behind-{n}", payload={"n": n}) for n in range(6)]
+    trigger = BackgroundTaskTrigger(queue, grace_seconds=0, in_flight=2)
+    for item in items[:5]:
+        trigger(item)
+    assert trigger.wait_idle(timeout=60)
+    assert (trigger.submitted, trigger.left_to_robots) == (2, 3)  # every one still NEW: runs for two of them
+    trigger(items[5])
+    assert trigger.wait_idle(timeout=60)
+    assert (trigger.submitted, trigger.left_to_robots) == (2, 4)  # both runs' items still NEW: their runs still wait
+    assert len(queue.claim(PROCESS, owner="a-robot", limit=6)) == 6  # the robots catch up
+    last = queue.add(PROCESS, reference="after-the-backlog", payload={"n": 6})
+    trigger(last)
+    assert trigger.wait_idle(timeout=60)
+    assert (trigger.submitted, trigger.left_to_robots) == (3, 4)  # the backlog taken: a run for the new item
+
+
 def test_the_deployment_trigger_creates_a_run_once_and_skips_a_missing_deployment(queue, prefect_harness, caplog):
     from prefect import flow
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
