@@ -36,6 +36,8 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,24 +164,64 @@ def _browser_process() -> None:
     _PEOPLE = sandbox_population()
 
 
-def _citizen(eservice_url: str, case: Any, start_at: float) -> tuple[str, float, float, float]:
+#: Citizens of one browser process signing in at once under ``--signed-in-first`` (all of a phase at
+#: once would queue their pages past the browser's timeout).
+SIGNING_IN_AT_ONCE = 3
+#: How long the citizens of a phase may take to sign in and fill in the form under ``--signed-in-first``.
+PREPARE_TIMEOUT_SECONDS = 600
+
+
+def _citizen(eservice_url: str, case: Any, start_at: float, gate: Any = None, signing_in: Any = None) -> tuple[str, float, float, float]:
     """One citizen in a browser process: wait for ``start_at`` (Unix s), then start page to status page;
-    (outcome, seconds, started, status page seen)."""
+    (outcome, seconds, started, status page seen).
+
+    With a ``gate`` (ready queue, go event, shared first instant, this citizen's offset) the citizen
+    signs in (``signing_in``: a semaphore of the process) and fills in the form, says so, and sends
+    it at the first instant + offset: ``started`` is then the send.
+    """
     from apps.demo import library_card as demo
 
     time.sleep(max(start_at - time.time(), 0))
-    started = time.time()
-    outcome, seconds = demo.visit(eservice_url, case, _PEOPLE)
-    return outcome, seconds, started, time.time()
+    started = [time.time()]
+    told = []
+
+    def hold() -> None:
+        ready, go, first, offset = gate
+        signing_in.release()
+        ready.put(1)
+        told.append(True)
+        go.wait()
+        time.sleep(max(first.value + offset - time.time(), 0))
+        started[0] = time.time()
+
+    if gate:
+        signing_in.acquire()
+    outcome, seconds = demo.visit(eservice_url, case, _PEOPLE, hold if gate else None)
+    if gate and not told:  # never reached the form: free the place and count the citizen anyway
+        signing_in.release()
+        gate[0].put(1)
+    return outcome, seconds, started[0], time.time()
 
 
-def _citizens(eservice_url: str, plan: list[tuple[Any, float]]) -> list[tuple[str, float, float, float]]:
+def _citizens(eservice_url: str, plan: list[tuple[Any, float, Any]]) -> list[tuple[str, float, float, float]]:
     """Several citizens in one browser process, each in a thread of its own starting at its own time,
     however long the ones before take: the load is offered as planned, not as the e-service keeps up."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
+    signing_in = threading.Semaphore(SIGNING_IN_AT_ONCE)
     with ThreadPoolExecutor(max_workers=len(plan), thread_name_prefix="citizen") as threads:
-        return list(threads.map(lambda step: _citizen(eservice_url, *step), plan))
+        return list(threads.map(lambda step: _citizen(eservice_url, *step, signing_in), plan))
+
+
+@contextmanager
+def browser_manager() -> Iterator[Any]:
+    """A multiprocessing manager for ``--signed-in-first``: the queue the citizens say they are ready
+    on, the event that lets them send, the shared instant of the first send."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Manager() as manager:
+        yield manager
 
 
 def browser_pool(processes: int) -> Any:
@@ -197,11 +239,14 @@ def browser_pool(processes: int) -> Any:
     return pool
 
 
-def run_phase(stack: Any, people: Any, pool: Any, processes: int, phase: Phase, planned: list[Any], interval: float) -> Sent:
+def run_phase(stack: Any, people: Any, pool: Any, processes: int, phase: Phase, planned: list[Any], interval: float, manager: Any = None) -> Sent:
     """Send ``planned`` citizens through the e-service as ``phase`` says, in the browser processes of ``pool``.
 
     At a rate, the citizens are dealt round to the ``processes`` and each starts on time in a thread
     of its process (an open loop: a slow e-service makes more citizens wait at once, not fewer arrive).
+    With a ``manager`` (``--signed-in-first``) every citizen of the phase first signs in and fills in
+    the form, and only the sending follows the rate: the rate is then that of the applications
+    arriving, which the sign-in (xmlsec1 for every SAML message) caps on a small machine otherwise.
     """
     from apps.demo import library_card as demo
 
@@ -209,14 +254,27 @@ def run_phase(stack: Any, people: Any, pool: Any, processes: int, phase: Phase, 
     if not phase.rate:
         results = []
         for case in planned:
-            results.append(pool.apply(_citizen, (stack.eservice_url, case, 0.0)))
+            results.append(pool.apply(_citizen, (stack.eservice_url, case, 0.0, None)))
             if interval:
                 time.sleep(interval)
     else:
         first = time.time() + 1.0  # every process has its citizens before the first is due
-        plan = [(case, first + index / phase.rate) for index, case in enumerate(planned)]
+        if manager is None:
+            plan = [(case, first + index / phase.rate, None) for index, case in enumerate(planned)]
+        else:
+            ready, go, at = manager.Queue(), manager.Event(), manager.Value("d", float("inf"))
+            plan = [(case, first, (ready, go, at, index / phase.rate)) for index, case in enumerate(planned)]
         count = min(processes, len(plan))
-        outcomes = pool.starmap(_citizens, [(stack.eservice_url, plan[start::count]) for start in range(count)])
+        waiting = pool.starmap_async(_citizens, [(stack.eservice_url, plan[start::count]) for start in range(count)])
+        if manager is not None:
+            clock = time.monotonic()
+            for _ in planned:
+                ready.get(timeout=PREPARE_TIMEOUT_SECONDS)
+            print(f"  {len(planned)} citizens signed in with the form filled in, in {time.monotonic() - clock:.1f} s; now they send it at {phase.rate:g}/s")
+            at.value = time.time() + 0.5
+            go.set()
+            clock = time.monotonic()
+        outcomes = waiting.get()
         results = [outcomes[index % count][index // count] for index in range(len(plan))]
     submitted = []
     for case, (outcome, seconds, _, seen) in zip(planned, results, strict=True):
@@ -233,6 +291,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="citizens a second at the steady rate (default 5; 0 skips)")
     parser.add_argument("--steady-seconds", type=float, default=60.0, help="how long the steady rate lasts (default 60)")
     parser.add_argument("--browsers", type=int, default=6, help="processes for the citizens' browsers, each citizen a thread in one of them (default 6)")
+    parser.add_argument(
+        "--signed-in-first",
+        action="store_true",
+        help="in the burst and at the steady rate, every citizen signs in and fills in the form first; only the sending follows the rate",
+    )
     parser.add_argument(
         "--sessions-apart", action="store_true", help="the e-service's sessions in a SQLite file of their own, not in the queue's (its default)"
     )
@@ -260,7 +323,7 @@ def main() -> None:
             os.environ["KUNTAFLOW_ESERVICE_SESSION_DATABASE_URL"] = f"sqlite:///{data_dir / 'sessions.db'}"
         began = time.monotonic()
         began_at = time.time()
-        with local_stack(queue_url=f"sqlite:///{data_dir / 'queue.db'}", deployments=demo.DEPLOYMENTS, worker=True) as stack:
+        with local_stack(queue_url=f"sqlite:///{data_dir / 'queue.db'}", deployments=demo.DEPLOYMENTS, worker=True) as stack, ExitStack() as stack_manager:
             from connectors.sandbox_people import sandbox_population
 
             print(f"  stack ready in {time.monotonic() - began:.0f} s (sandboxes, e-service, Prefect server, library-card deployment, worker, task worker)")
@@ -268,6 +331,7 @@ def main() -> None:
             planned = citizens(total)
             clock = time.monotonic()
             pool = browser_pool(args.browsers)
+            manager = stack_manager.enter_context(browser_manager()) if args.signed_in_first else None
             print(f"  {args.browsers} browser processes ready in {time.monotonic() - clock:.1f} s ({load()})")
             results = []
             for phase in phases:
@@ -276,7 +340,7 @@ def main() -> None:
                 load_before = load()
                 cpu_before = cpu_snapshot()
                 handed_before = handed_over(stack)
-                sent = run_phase(stack, people, pool, args.browsers, phase, mine, args.interval)
+                sent = run_phase(stack, people, pool, args.browsers, phase, mine, args.interval, manager)
                 with stack.settings.work_queue() as queue:
                     references = [o.reference for o, _ in sent.submitted if o.outcome == "queued" and o.reference]
                     demo.wait_for_decisions(queue, references, None, timeout=demo.PROCESSING_TIMEOUT_SECONDS)
