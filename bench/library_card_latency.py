@@ -376,6 +376,8 @@ def report(phase: Phase, sent: Sent, lines: list[Timeline], robots: list, load_b
         f"  {len(submitted)} citizens submitted in {submit_seconds:.1f} s ({len(submitted) / submit_seconds:.2f}/s; "
         f"median {statistics.median(o.seconds for o, _ in submitted):.2f} s from start page to status page); {len(failed)} not queued"
     )
+    if failed:  # why (a browser gives up on a page after 60 s): the outcome's first words, no personal data in them
+        print(f"    not queued: {dict(Counter(o.outcome[:70] for o in failed).most_common(3))}")
     queued = sorted(line.queued for line in lines)
     arrived = (len(queued) - 1) / (queued[-1] - queued[0]) if len(queued) > 1 and queued[-1] > queued[0] else None
     print(
