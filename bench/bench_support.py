@@ -167,3 +167,63 @@ def split_robot_time(records: list[dict[str, Any]]) -> RobotSplit:
             total[0] += c["calls"]
             total[1] += c["seconds"]
     return split
+
+
+@dataclass
+class CpuSnapshot:
+    """CPU seconds of this process's tree, per process, from ``/proc`` (Linux): own and reaped children's."""
+
+    own: dict[int, float]
+    reaped: dict[int, float]
+    parent: dict[int, int]
+    command: dict[int, str]
+
+
+def cpu_snapshot(root: int | None = None) -> CpuSnapshot:
+    """The CPU each process under ``root`` (default: this one) has used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    own: dict[int, float] = {}
+    reaped: dict[int, float] = {}
+    parent: dict[int, int] = {}
+    command: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        pid = int(entry.name)
+        parent[pid] = int(fields[1])
+        own[pid] = (int(fields[11]) + int(fields[12])) / tick
+        reaped[pid] = (int(fields[13]) + int(fields[14])) / tick
+        command[pid] = cmdline
+    root = root or os.getpid()
+    tree = {root}
+    changed = True  # close over the parent relation (a child's pid may be lower than its parent's)
+    while changed:
+        changed = False
+        for pid, ppid in parent.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    return CpuSnapshot({p: own[p] for p in tree}, {p: reaped[p] for p in tree}, {p: parent[p] for p in tree}, {p: command[p] for p in tree})
+
+
+def cpu_by_role(before: CpuSnapshot, after: CpuSnapshot, role: Any) -> dict[str, float]:
+    """CPU seconds used between two snapshots, summed by ``role(pid, command)``. A process that ended in
+    between is counted through its parent's reaped-children time, less what it had used before, under
+    ``role(-parent pid, the parent's command)``: CPU time is what a loaded machine does not blur."""
+    spent: dict[str, float] = {}
+    for pid, used in after.own.items():
+        name = role(pid, after.command[pid])
+        spent[name] = spent.get(name, 0.0) + used - before.own.get(pid, 0.0)
+    for pid, children_used in after.reaped.items():
+        gone_before = sum(before.own[c] + before.reaped[c] for c, ppid in before.parent.items() if ppid == pid and c not in after.own)
+        extra = children_used - before.reaped.get(pid, 0.0) - gone_before
+        if extra > 0.005:
+            name = role(-pid, after.command[pid])
+            spent[name] = spent.get(name, 0.0) + extra
+    return spent

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -141,26 +142,38 @@ def references_of(report: Report) -> list[str]:
 
 def apply(stack: Stack, case: Case, people: Any) -> Submitted:
     """One citizen, start page to status page, in their own browser; a page not as expected is the outcome."""
-    person = people[case.person]
+    outcome, seconds = visit(stack.eservice_url, case, people)
+    return Submitted(case, outcome, seconds, reference_of(stack, case, people))
+
+
+def visit(eservice_url: str, case: Case, people: Any, before_sending: Callable[[], None] | None = None) -> tuple[str, float]:
+    """``apply``'s browser part alone, with the seconds it took: needs only the e-service's address, so
+    a load generator can run it in processes of its own (the stack stays in the process that made it).
+    ``before_sending`` is called with the filled-in form on screen, just before it is sent (a load
+    generator holds the citizen there until their planned instant)."""
     clock = time.monotonic()
     try:
-        outcome = _go_through(stack, case, person, people)
+        outcome = _go_through(eservice_url, case, people[case.person], people, before_sending)
     except (PageError, httpx.HTTPError) as error:
         outcome = f"failed: {error}"
-    reference = _reference(stack, people[case.child] if case.child else person)
-    return Submitted(case, outcome, time.monotonic() - clock, reference)
+    return outcome, time.monotonic() - clock
 
 
-def _go_through(stack: Stack, case: Case, person: Any, people: Any) -> str:
+def reference_of(stack: Stack, case: Case, people: Any) -> str:
+    """The queue reference the e-service gives ``case``'s application (the child's, when for a child)."""
+    return _reference(stack, people[case.child] if case.child else people[case.person])
+
+
+def _go_through(eservice_url: str, case: Case, person: Any, people: Any, before_sending: Callable[[], None] | None = None) -> str:
     with Browser() as browser:
-        page = browser.get(f"{stack.eservice_url}/")
+        page = browser.get(f"{eservice_url}/")
         picker = browser.submit(page, "/login")
         choice = {"person": person.key} if not person.generated else {"person": "_other", "person_key": person.key}
         autopost = browser.submit(picker, "/idp/login", {**choice, "action": "login"})
         page = browser.submit(autopost, "/saml/acs")
         if case.child and page.path.endswith("/apply"):
             page = _child_from_valtuudet(browser, page, people[case.child])
-        return _fill_in(browser, page, case, person)
+        return _fill_in(browser, page, case, person, before_sending)
 
 
 def _child_from_valtuudet(browser: Browser, page: Page, child: Any) -> Page:
@@ -174,7 +187,7 @@ def _child_from_valtuudet(browser: Browser, page: Page, child: Any) -> Page:
     return browser.submit(valtuudet, "/oauth/authorize", {"principal": child.key, "action": "select"})
 
 
-def _fill_in(browser: Browser, page: Page, case: Case, person: Any) -> str:
+def _fill_in(browser: Browser, page: Page, case: Case, person: Any, before_sending: Callable[[], None] | None = None) -> str:
     if page.path.endswith("/status"):
         return REPEAT_SHOWN
     try:
@@ -191,6 +204,8 @@ def _fill_in(browser: Browser, page: Page, case: Case, person: Any) -> str:
         "notification_preference": case.preference if (case.preference != "email" or email) else "suomifi",
         "rules_accepted": "yes",
     }
+    if before_sending is not None:
+        before_sending()
     done = browser.submit(page, "/apply", fields)
     if not done.path.endswith("/status"):
         raise PageError(f"the e-service did not accept the application of sample case '{case.what}' (page {done.path}, {done.status_code})")

@@ -72,14 +72,16 @@ def create_app(
     settings = settings or EserviceSettings()
     engine = engine_settings or KuntaflowSettings()
     secret = settings.resolved_secret_key(engine)
+    owns_queue = queue is None
+    queue = queue or engine.work_queue()
     services = Services(
         settings=settings,
         engine=engine,
-        queue=queue or engine.work_queue(),
+        queue=queue,
         sessions=SessionStore(settings.resolved_session_database_url(engine), secret),
         libraries=libraries if libraries is not None else LibraryDirectory(KohaClient, ttl_seconds=settings.libraries_cache_seconds),
         login=login or SuomiFiLogin.from_settings(settings.base_url, settings.resolved_valtuudet()),
-        trigger=trigger if trigger is not None else trigger_from_settings(settings.trigger, settings.deployment_name),
+        trigger=trigger if trigger is not None else trigger_from_settings(settings.trigger, settings.deployment_name, queue),
         salt=engine.salt(),
         catalog=load_catalog(),
         templates=Jinja2Templates(directory=str(HERE / "templates")),
@@ -88,7 +90,7 @@ def create_app(
 
     app = FastAPI(title="Kuntaflow e-service", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.services = services
-    app.state.owns_queue = queue is None
+    app.state.owns_queue = owns_queue
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret.get_secret_value(),

@@ -6,7 +6,8 @@ The e-service hands every newly queued item to a *trigger*: any callable taking 
 
 - :class:`BackgroundTaskTrigger` (the default) hands the item's id to the warm path: the background
   task ``flows.library_card.decide_application``, which a Prefect task worker runs at once, so the
-  application is decided while the citizen waits (no flow-run process starts).
+  application is decided while the citizen waits (no flow-run process starts). It does so off the
+  request thread, and not at all when a robot already at work takes the item first.
 - :class:`PrefectEventTrigger` emits ``kuntaflow.library_card.submitted`` about the resource
   ``kuntaflow.workitem.<id>``; the ``library-card`` deployment's event trigger starts a run.
 - :class:`DeploymentRunTrigger` creates a run of the ``library-card`` deployment directly, when one exists.
@@ -21,10 +22,15 @@ from __future__ import annotations
 import contextvars
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from contextlib import ExitStack
+from typing import Any, Protocol
 
-from kuntaflow.workitems import WorkItem
+from kuntaflow.prefect_deploy import CONCURRENCY_LIMITS
+from kuntaflow.settings import KuntaflowSettings
+from kuntaflow.workitems import ItemState, WorkItem, WorkQueue
 from schemas.library_card import PROCESS
 
 logger = logging.getLogger("apps.eservice.trigger")
@@ -55,17 +61,101 @@ class PrefectEventTrigger:
         emit_event(event=self.event, resource=workitem_resource(item))
 
 
-class BackgroundTaskTrigger:
-    """Submit the warm path's background task for the item (``decide_application.delay(item_id)``).
+#: How long a new item is left for a lingering robot (it looks every 0.2 s) before the warm path's
+#: background task is asked for; flows.robot_task.WARM_ROBOT_GRACE_SECONDS is the same wait there.
+WARM_ROBOT_GRACE_SECONDS = 0.3
+#: Task runs waiting at once for items still NEW: as many as robots may decide applications at once.
+WARM_ROBOTS = CONCURRENCY_LIMITS["koha"]
 
-    Its only parameter is the item's id. With no task worker running the task run waits in
-    Prefect, and the item in the queue for the deployment's schedule.
+
+class BackgroundTaskTrigger:
+    """Hand the item's id to the warm path's background task (``decide_application.delay(item_id)``),
+    from a thread of its own, and only if no robot at work has taken the item meanwhile.
+
+    Why not on the request thread, not for every item: a background task run costs Prefect several times
+    the CPU of the robot's own work on the application (a client with its TLS context, the parameters
+    in result storage, the run's states on the server and on the task worker; bench/README.md), and
+    when robots are lingering, which is when
+    applications arrive close together, they take the item within ``grace_seconds`` and the run would
+    only find it gone. So the citizen's POST is answered at once; the handing-over thread waits out the
+    grace and reads the states of the items due. While robots are behind (items still NEW), no more
+    than ``in_flight`` task runs wait at once, for the newest items: a run starts a robot if a ``koha``
+    slot is free, and more runs than robots may run would only wait for slots, on CPU the robots need.
+    The rest are claimed in order by the robots at work (or the deployment's schedule).
+
+    With no task worker running the task run waits in Prefect, and the item in the queue for the
+    deployment's schedule; an item not handed over when the e-service stops waits for the schedule too.
     """
 
+    def __init__(self, queue: WorkQueue | None = None, *, grace_seconds: float = WARM_ROBOT_GRACE_SECONDS, in_flight: int = WARM_ROBOTS) -> None:
+        self._queue = queue
+        self.grace_seconds = grace_seconds
+        self.in_flight = in_flight
+        self._handed: list[int] = []  # items handed over whose task run may still be waiting (they were NEW)
+        self._due: deque[tuple[int, float]] = deque()  # (item id, when to look), in order
+        self._changed = threading.Condition()
+        self._busy = 0  # items taken off ``_due`` and not yet handed over
+        self._thread: threading.Thread | None = None
+        self._context = contextvars.copy_context()  # Prefect's settings (a test server's URL) live in context variables
+        self.submitted = 0
+        self.taken_already = 0
+        self.left_to_robots = 0
+
     def __call__(self, item: WorkItem) -> None:
+        with self._changed:
+            self._due.append((item.id, time.monotonic() + self.grace_seconds))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=lambda: self._context.copy().run(self._hand_over), name="warm-path-trigger", daemon=True)
+                self._thread.start()
+            self._changed.notify_all()
+
+    def _hand_over(self) -> None:
         from flows.library_card import decide_application  # noqa: PLC0415 (prefect takes seconds to import; only a trigger that fires needs it)
 
-        decide_application.delay(item.id)
+        with ExitStack() as owned:
+            queue = self._queue or owned.enter_context(KuntaflowSettings().work_queue())
+            while True:
+                with self._changed:
+                    while not self._due:
+                        self._changed.wait()
+                    first_due = self._due[0][1]
+                time.sleep(max(first_due - time.monotonic(), 0))
+                with self._changed:  # every item due by now, its state read in one go
+                    now = time.monotonic()
+                    batch = []
+                    while self._due and self._due[0][1] <= now:
+                        batch.append(self._due.popleft()[0])
+                    self._busy = len(batch)
+                try:
+                    self._submit_new(batch, queue, decide_application)
+                finally:
+                    with self._changed:
+                        self._busy = 0
+                        self._changed.notify_all()
+
+    def _submit_new(self, item_ids: list[int], queue: WorkQueue, decide_application: Any) -> None:
+        try:
+            new = {item.id for item in queue.get_many([*self._handed, *item_ids]) if item.state is ItemState.NEW}
+        except Exception as error:  # the queue unreadable: hand the items over; each task looks again
+            logger.warning("Could not read %s work items' states (%s); handing them over.", len(item_ids), type(error).__name__)
+            new = set(item_ids)
+        self._handed = [item_id for item_id in self._handed if item_id in new]
+        still_new = [item_id for item_id in item_ids if item_id in new]
+        chosen = still_new[max(len(still_new) - (self.in_flight - len(self._handed)), 0) :]
+        self.taken_already += len(item_ids) - len(still_new)
+        self.left_to_robots += len(still_new) - len(chosen)
+        for item_id in chosen:
+            try:
+                decide_application.delay(item_id)
+                self.submitted += 1
+                self._handed.append(item_id)
+            except Exception as error:
+                logger.warning("Could not start the flow for work item %s (%s); the schedule will pick it up.", item_id, type(error).__name__)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """True once every item given so far has been handed over or found taken, within ``timeout`` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._due and not self._busy, timeout)
 
 
 class DeploymentRunTrigger:
@@ -161,11 +251,12 @@ def fire(trigger: Trigger, item: WorkItem) -> bool:
     return True
 
 
-def trigger_from_settings(kind: str, deployment_name: str) -> Trigger:
-    """The trigger ``KUNTAFLOW_ESERVICE_TRIGGER`` names."""
+def trigger_from_settings(kind: str, deployment_name: str, queue: WorkQueue | None = None) -> Trigger:
+    """The trigger ``KUNTAFLOW_ESERVICE_TRIGGER`` names; ``queue``: where the warm path's trigger reads
+    whether a robot has taken an item (default: the queue the engine's settings name)."""
     match kind:
         case "task":
-            return BackgroundTaskTrigger()
+            return BackgroundTaskTrigger(queue)
         case "event":
             return PrefectEventTrigger()
         case "deployment":

@@ -56,6 +56,7 @@ from connectors.suomifi_tunnistus.models import (
 from connectors.suomifi_tunnistus.redirect import parse_redirect_query, redirect_location, verify_redirect_signature
 from connectors.suomifi_tunnistus.replay import ReplayCache, SqlReplayCache
 from connectors.suomifi_tunnistus.settings import SANDBOX, SuomiFiSettings
+from connectors.suomifi_tunnistus.xmlsec import remember_xmlsec_version
 
 logger = logging.getLogger("connectors.suomifi_tunnistus")
 
@@ -96,7 +97,7 @@ class ServiceProvider:
             config.load(self._pysaml2_config(str(pair.key_file), str(pair.cert_file), xmlsec, idp_xml))
         except Exception as error:  # pysaml2 raises bare exceptions for unreadable metadata
             raise SamlConfigurationError(f"the IdP metadata could not be loaded ({type(error).__name__})") from None
-        self._client = Saml2Client(config=config)
+        self._client = remember_xmlsec_version(Saml2Client(config=config))
         # pysaml2 reads the decrypted assertion with ElementTree, which drops comments; see _comment_free.
         self._client.sec.decrypt_keys = _comment_free(self._client.sec.decrypt_keys)
         idps = list(self._client.metadata.identity_providers())

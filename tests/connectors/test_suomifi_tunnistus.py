@@ -520,3 +520,22 @@ def test_the_sandbox_idp_keeps_no_assertion_in_memory_after_issuing_it(kit):
     issued = kit.idp.login(PERSONS["aino"], "id-memory")
     server = kit.idp.server()
     assert issued.session_index and server.session_db.assertion == {} and server.session_db.authn == {}
+
+
+def test_xmlsec1_is_asked_for_its_version_once_per_saml_entity_not_before_every_signature(tmp_path, monkeypatch):
+    import saml2.sigver
+
+    versions = []
+    popen = saml2.sigver.Popen
+
+    def counting(command, *args, **kwargs):
+        if "--version" in command:
+            versions.append(command[0])
+        return popen(command, *args, **kwargs)
+
+    monkeypatch.setattr(saml2.sigver, "Popen", counting)
+    kit = SamlTestKit.create(tmp_path)
+    for _ in range(3):  # each sign-in signs, encrypts, checks and decrypts
+        request_id, response = login(kit)
+        assert kit.sp.process_response(response, request_id).hetu == "150385-9046"
+    assert len(versions) <= 2  # the SP's backend and the IdP's, once each

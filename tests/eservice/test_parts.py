@@ -275,7 +275,10 @@ def test_the_task_trigger_hands_the_item_id_alone_to_the_warm_paths_background_t
 
     assert isinstance(trigger_from_settings("task", "unused"), BackgroundTaskTrigger)
     item = queue.add(PROCESS, reference=hetu_key(ADULT, SALT), payload={"applicant": {"hetu": ADULT}})
-    BackgroundTaskTrigger()(item)
+    trigger = BackgroundTaskTrigger(queue)
+    trigger(item)
+    assert trigger.wait_idle(timeout=60)
+    assert (trigger.submitted, trigger.taken_already) == (1, 0)
 
     async def read(client):
         # Named by the template once it runs; until a task worker takes it, by the task's name.
@@ -286,6 +289,42 @@ def test_the_task_trigger_hands_the_item_id_alone_to_the_warm_paths_background_t
     assert run.state is not None and run.state.is_scheduled()  # waiting for a task worker (none in this test)
     assert set(run.task_inputs) == {"item_id"}  # the id alone; the value is in Prefect's result storage
     assert ADULT not in str(run) and item.reference not in str(run)
+
+
+def test_the_task_trigger_hands_nothing_over_for_an_item_a_robot_at_work_took_within_the_grace(queue, prefect_harness):
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+
+    async def read(client):
+        return await client.read_task_runs(task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=["library-card-decide"])))
+
+    before = len(_prefect(read))
+    taken = queue.add(PROCESS, reference=hetu_key(ADULT, SALT), payload={"applicant": {"hetu": ADULT}})
+    left = queue.add(PROCESS, reference="nobody-took-this-one", payload={"applicant": {"hetu": ADULT}})
+    [claimed] = queue.claim(PROCESS, owner="a-lingering-robot", limit=1)  # the oldest, as a lingering robot would
+    assert claimed.id == taken.id
+    trigger = BackgroundTaskTrigger(queue)
+    trigger(taken)
+    trigger(left)
+    assert trigger.wait_idle(timeout=60)
+    assert (trigger.submitted, trigger.taken_already) == (1, 1)
+    assert len(_prefect(read)) == before + 1  # one task run, for the item still NEW
+
+
+def test_while_robots_are_behind_the_task_trigger_keeps_no_more_task_runs_waiting_than_robots_may_run(queue, prefect_harness):
+    items = [queue.add(PROCESS, reference=f"behind-{n}", payload={"n": n}) for n in range(6)]
+    trigger = BackgroundTaskTrigger(queue, grace_seconds=0, in_flight=2)
+    for item in items[:5]:
+        trigger(item)
+    assert trigger.wait_idle(timeout=60)
+    assert (trigger.submitted, trigger.left_to_robots) == (2, 3)  # every one still NEW: runs for two of them
+    trigger(items[5])
+    assert trigger.wait_idle(timeout=60)
+    assert (trigger.submitted, trigger.left_to_robots) == (2, 4)  # both runs' items still NEW: their runs still wait
+    assert len(queue.claim(PROCESS, owner="a-robot", limit=6)) == 6  # the robots catch up
+    last = queue.add(PROCESS, reference="after-the-backlog", payload={"n": 6})
+    trigger(last)
+    assert trigger.wait_idle(timeout=60)
+    assert (trigger.submitted, trigger.left_to_robots) == (3, 4)  # the backlog taken: a run for the new item
 
 
 def test_the_deployment_trigger_creates_a_run_once_and_skips_a_missing_deployment(queue, prefect_harness, caplog):

@@ -42,6 +42,7 @@ from connectors.suomifi_tunnistus.sandbox.persons import TestPerson
 from connectors.suomifi_tunnistus.sandbox.persons import attributes as person_attributes
 from connectors.suomifi_tunnistus.sandbox.persons import loa as person_loa
 from connectors.suomifi_tunnistus.settings import SANDBOX_IDP_URL
+from connectors.suomifi_tunnistus.xmlsec import remember_xmlsec_version
 
 AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
 ATTRIBUTE_MAP_DIR = str(Path(__file__).resolve().parents[1] / "attributemaps")
@@ -149,7 +150,7 @@ class TestIdP:
         metadata = (sp_metadata,) if sp_metadata is not None else self.sp_metadata
         cache_key = (key, metadata)
         if cache_key not in self._servers:
-            self._servers[cache_key] = GcmServer(config=self._config(key, metadata))
+            self._servers[cache_key] = remember_xmlsec_version(GcmServer(config=self._config(key, metadata)))
         return self._servers[cache_key]
 
     def _config(self, key: KeyPair, sp_metadata: Sequence[str]) -> IdPConfig:
