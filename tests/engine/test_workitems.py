@@ -87,6 +87,32 @@ def test_a_checkpoint_written_twice_keeps_the_latest_data(queue):
     assert queue.checkpoints(item.id) == {"patron_created": {"patron_id": 2}}
 
 
+def test_starting_an_item_reads_its_checkpoints_in_the_same_step(queue):
+    item = queue.add("p", reference="r", payload={"n": 1})
+    queue.claim("p", owner="o")
+    queue.checkpoint(item.id, "rules_checked", {"reason": "CARD_GRANTED"})
+    stored = queue.checkpoint(item.id, "patron_lookup", {"when": datetime(2026, 1, 2, tzinfo=UTC).date().isoformat()})
+    assert stored == {"when": "2026-01-02"}  # the data as stored (JSON), which the robot keeps for the item's later steps
+    started, steps = queue.start_with_checkpoints(item.id, owner="o")
+    assert (started.id, started.payload) == (item.id, {"n": 1})
+    assert steps == queue.checkpoints(item.id) == {"rules_checked": {"reason": "CARD_GRANTED"}, "patron_lookup": {"when": "2026-01-02"}}
+    assert [e.action for e in queue.audit(item.id)][-1] == "start"
+    with pytest.raises(LeaseLostError):
+        queue.start_with_checkpoints(item.id, owner="someone else")
+
+
+def test_claimable_count_counts_what_a_claim_would_find_up_to_a_cap(queue):
+    ids = [queue.add("p", reference=f"r{n}", payload={}).id for n in range(5)]
+    queue.add("other", reference="r", payload={})
+    queue.add("p", reference="later", payload={}, not_before=datetime.now(UTC) + timedelta(hours=1))
+    assert queue.claimable_count("p", up_to=100) == 5
+    assert queue.claimable_count("p", up_to=3) == 3
+    queue.claim("p", owner="o", limit=2)
+    queue.fail_application(ids[0], code="DOWN", message="try again", owner="o")  # backoff 0: claimable again
+    assert queue.claimable_count("p", up_to=100) == 4
+    assert queue.claimable_count("nobody", up_to=100) == 0
+
+
 def test_business_failure_is_final_and_keeps_the_reason(queue):
     item = queue.add("p", reference="r", payload={})
     queue.claim("p", owner="o")
