@@ -968,7 +968,8 @@ def _checkpoint_upsert(is_postgres: bool):
         data=bindparam("c_data", type_=c.data.type),
         created_at=bindparam("c_created_at", type_=c.created_at.type),
     )
-    return statement.on_conflict_do_update(index_elements=["item_id", "step"], set_={"data": statement.excluded.data, "created_at": statement.excluded.created_at})
+    newer = statement.excluded
+    return statement.on_conflict_do_update(index_elements=["item_id", "step"], set_={"data": newer.data, "created_at": newer.created_at})
 
 
 def _claim_audit_row(row: Any, owner: str, now: datetime, *, refunded: bool) -> dict[str, Any]:
