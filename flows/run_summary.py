@@ -47,7 +47,7 @@ def summarise_run(
     reasons: dict[int, str] = {}
     with KuntaflowSettings().work_queue() as queue:
         done = [item_id for item_id, outcome in final.items() if outcome.state is ItemState.DONE]
-        reasons = {item.id: str((item.output or {}).get("reason") or done_reason) for item in queue.get_many(done)}
+        reasons = {item.id: str((item.output or {}).get("reason") or done_reason) for item in queue.get_many(done, payloads=False)}
         if sent is not None:  # one query per 500 items, not one per item
             decided = [item_id for item_id, outcome in final.items() if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED)]
             channels.update(sent.model_validate(data).channel.value for data in queue.checkpoint_of_many(decided, sent.STEP).values())

@@ -247,6 +247,30 @@ def test_many_items_are_read_in_the_order_asked_with_their_payloads(queue):
     assert queue.get_many([]) == []
 
 
+def test_many_items_without_their_payloads_leave_sealed_payloads_unopened(queue_url):
+    from cryptography.fernet import Fernet
+    from pydantic import SecretStr
+
+    sealed = WorkQueue(queue_url, payload_key=SecretStr(Fernet.generate_key().decode()))
+    try:
+        ids = [sealed.add("p", reference=f"r{n}", payload={"name": "Maija"}).id for n in range(3)]
+        sealed.claim("p", owner="o", limit=1)
+        sealed.complete(ids[0], output={"reason": "CARD_GRANTED"}, owner="o")
+        items = sealed.get_many(ids, payloads=False)
+    finally:
+        sealed.dispose()
+    assert [(item.id, item.state, item.payload) for item in items] == [(ids[0], ItemState.DONE, {}), (ids[1], ItemState.NEW, {}), (ids[2], ItemState.NEW, {})]
+    assert items[0].output == {"reason": "CARD_GRANTED"}
+    # No key at all: a payload that is not read needs none.
+    keyless = WorkQueue(queue_url)
+    try:
+        assert [item.id for item in keyless.get_many(ids, payloads=False)] == ids
+        with pytest.raises(PayloadError):
+            keyless.get_many(ids)
+    finally:
+        keyless.dispose()
+
+
 def test_a_payload_that_is_not_json_is_refused_and_nothing_is_written(queue):
     with pytest.raises(PayloadError, match="not JSON-serialisable"):
         queue.add("p", reference="r", payload={"when": object()})
