@@ -102,7 +102,9 @@ def process_batch(
                 "KUNTAFLOW_WORKITEM_TAKE_SECONDS": str(settings.robot_timeout_seconds / 2),
             }
         robot, released = _run_robot_on(queue, ids, suite, owner, env, settings)
-        outcomes = [ItemOutcome(item_id=item.id, state=item.state, error_code=item.error_code, attempts=item.attempts) for item in queue.get_many(ids, payloads=False)]
+        outcomes = [
+            ItemOutcome(item_id=item.id, state=item.state, error_code=item.error_code, attempts=item.attempts) for item in queue.get_many(ids, payloads=False)
+        ]
     return BatchReport(
         process=process,
         batch_number=batch_number,
