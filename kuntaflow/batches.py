@@ -89,7 +89,7 @@ def process_batch(
     with settings.work_queue() as queue:
         # A lingering robot takes items one at a time, its first too: robots side by side share a burst.
         first = 1 if linger_seconds > 0 else batch_size
-        items = queue.claim(process, owner=owner, limit=first, lease_seconds=settings.lease_seconds)
+        items = queue.claim(process, owner=owner, limit=first, lease_seconds=settings.lease_seconds, payloads=False)  # the robot reads them
         if not items:
             return BatchReport(process=process, batch_number=batch_number, owner=owner, claimed=0)
         ids = [item.id for item in items]

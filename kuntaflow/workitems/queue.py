@@ -165,12 +165,13 @@ class WorkQueue(QueueDatabase):
 
     # ------------------------------------------------------------------ robots
 
-    def claim(self, process: str, *, owner: str, limit: int = 50, lease_seconds: int = DEFAULT_LEASE_SECONDS) -> list[WorkItem]:
+    def claim(self, process: str, *, owner: str, limit: int = 50, lease_seconds: int = DEFAULT_LEASE_SECONDS, payloads: bool = True) -> list[WorkItem]:
         """Lease up to ``limit`` claimable items to ``owner``, oldest first.
 
         Claimable: NEW or APPLICATION_FAILED whose ``not_before`` has passed, and IN_PROGRESS
         whose lease expired (its robot died). Each claim counts as an attempt; an expired item
-        that has used up its attempts is ABANDONED instead.
+        that has used up its attempts is ABANDONED instead. ``payloads=False``: the items come
+        back with empty payloads, none decrypted (a flow that hands the ids to a robot).
         """
         if limit <= 0:
             return []
@@ -181,7 +182,8 @@ class WorkQueue(QueueDatabase):
             if not rows:
                 return []
             claimed = self._lease(conn, rows, owner, now, expires=now + timedelta(seconds=lease_seconds))
-        return sorted((self._item(row) for row in claimed), key=lambda item: item.id)
+        items = (self._item(row) if payloads else WorkItem.from_row(row, payload={}) for row in claimed)
+        return sorted(items, key=lambda item: item.id)
 
     def claimable_count(self, process: str, *, up_to: int) -> int:
         """How many items of ``process`` a claim would find now, counted up to ``up_to`` (a read, no lease).

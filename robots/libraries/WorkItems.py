@@ -218,7 +218,7 @@ class WorkItems:
             return
         idle_until = time.monotonic() + self._linger.seconds
         while self._linger.may_take(len(self._ids)) and time.monotonic() < idle_until and runner_alive():
-            claimed = queue.claim(self._linger.process, owner=self._owner, limit=1, lease_seconds=self._lease_seconds)
+            claimed = queue.claim(self._linger.process, owner=self._owner, limit=1, lease_seconds=self._lease_seconds, payloads=False)
             if not claimed:
                 time.sleep(LINGER_POLL_SECONDS)
                 continue

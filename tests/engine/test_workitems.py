@@ -247,14 +247,15 @@ def test_many_items_are_read_in_the_order_asked_with_their_payloads(queue):
     assert queue.get_many([]) == []
 
 
-def test_many_items_without_their_payloads_leave_sealed_payloads_unopened(queue_url):
+def test_items_claimed_or_read_without_their_payloads_leave_sealed_payloads_unopened(queue_url):
     from cryptography.fernet import Fernet
     from pydantic import SecretStr
 
     sealed = WorkQueue(queue_url, payload_key=SecretStr(Fernet.generate_key().decode()))
     try:
         ids = [sealed.add("p", reference=f"r{n}", payload={"name": "Maija"}).id for n in range(3)]
-        sealed.claim("p", owner="o", limit=1)
+        [claimed] = sealed.claim("p", owner="o", limit=1, payloads=False)
+        assert (claimed.id, claimed.payload) == (ids[0], {})
         sealed.complete(ids[0], output={"reason": "CARD_GRANTED"}, owner="o")
         items = sealed.get_many(ids, payloads=False)
     finally:
