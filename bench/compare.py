@@ -24,13 +24,19 @@ The ways alternate: ``--rounds`` rounds, odd ones in the order above, even ones 
 items/s is over all its rounds. Then Kuntaflow and the plain loop run once more on
 ``--memory-count`` applications, and their peak memory is printed beside the first count's.
 
-Last line: ``kuntaflow_items_per_s=… ratio_vs_plain_loop=… speedup_vs_task_per_item=… speedup_vs_robot_per_item=…``.
+Each way's CPU time is printed too (its process, the robots it started and ended, the Prefect server it
+runs), in ms an application: on a machine shared with other work the wall clock swings with the load and
+favours the way with more processes (two robots get more of two busy CPUs than one loop), while the CPU an
+application costs does not; Kuntaflow's less the plain loop's is the engine's own cost.
+
+Last line: ``kuntaflow_items_per_s=… ratio_vs_plain_loop=… speedup_vs_task_per_item=… speedup_vs_robot_per_item=… engine_cpu_ms_per_item=…``.
 Targets: ratio ≥ 0.7, ≥ 10× task per item, ≥ 20× robot per item.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -54,10 +60,15 @@ class Outcome:
     found: int
     peak_self_mb: float
     peak_robot_mb: float
+    cpu_seconds: float = 0.0
 
     @property
     def per_s(self) -> float:
         return self.count / self.seconds
+
+    @property
+    def cpu_ms_per_item(self) -> float:
+        return self.cpu_seconds / self.count * 1000
 
 
 class InMemoryItem:
@@ -109,6 +120,23 @@ def plain_steps() -> Any:
     return PlainLibraryCard()
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process, its ended children (the robots) and its running children (the Prefect
+    server), user and system: what a way costs the machine, which a busy machine's wall clock hides
+    (two robots on two CPUs shared with other work get more of it than one loop does)."""
+    own, ended = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():  # a running child: utime and stime, in clock ticks
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _peak_self_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -137,22 +165,22 @@ def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome
                 from flows.library_card import library_card
 
                 ids = [enqueue(queue, salt, payload) for payload in payloads]
-                clock = time.perf_counter()
+                cpu, clock = cpu_seconds(), time.perf_counter()
                 if way == "kuntaflow":
                     library_card(batch_size=batch_size, parallel_batches=parallel)
                 else:
                     library_card(batch_size=1)
-                seconds = time.perf_counter() - clock
+                seconds, cpu = time.perf_counter() - clock, cpu_seconds() - cpu
                 robots_mb = largest_robot_mb(stack.settings.robot_output_dir)
                 outcomes = {item.id: item.state.value for item in queue.get_many(ids)}
                 sent = {i: queue.checkpoints(i).get("decision_sent") for i in ids}
             elif way == "plain loop":
                 steps = plain_steps()
                 items = [InMemoryItem(n + 1, p) for n, p in enumerate(payloads)]
-                clock = time.perf_counter()
+                cpu, clock = cpu_seconds(), time.perf_counter()
                 for item in items:
                     outcomes[item.item_id] = steps.decide(item)
-                seconds = time.perf_counter() - clock
+                seconds, cpu = time.perf_counter() - clock, cpu_seconds() - cpu
                 sent = {item.item_id: item.checkpoints.get("decision_sent") for item in items}
             else:  # task per item
                 from prefect import flow, task
@@ -168,14 +196,14 @@ def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome
                 def task_per_item() -> list[str]:
                     return [decide_one(number) for number in range(len(items))]
 
-                clock = time.perf_counter()
+                cpu, clock = cpu_seconds(), time.perf_counter()
                 results = task_per_item()
-                seconds = time.perf_counter() - clock
+                seconds, cpu = time.perf_counter() - clock, cpu_seconds() - cpu
                 outcomes = {item.item_id: result for item, result in zip(items, results, strict=True)}
                 sent = {item.item_id: item.checkpoints.get("decision_sent") for item in items}
             found = sum(decision_record(stack, decision) is not None for decision in sent.values())
     decided = sum(1 for state in outcomes.values() if state not in ("NEW", "IN_PROGRESS", "APPLICATION_FAILED", "ABANDONED"))
-    return Outcome(way, count, seconds, decided, found, _peak_self_mb(), robots_mb)
+    return Outcome(way, count, seconds, decided, found, _peak_self_mb(), robots_mb, cpu)
 
 
 WAYS = ("kuntaflow", "plain loop", "task per item", "robot per item")
@@ -213,7 +241,8 @@ def in_subprocess(way: str, count: int, batch: int, parallel: int) -> Outcome:
 
 def _line(r: Outcome) -> str:
     return (
-        f"{r.way:<15} {r.count:>6} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  decided {r.decided}/{r.count}, "
+        f"{r.way:<15} {r.count:>6} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  CPU {r.cpu_ms_per_item:5.1f} ms an item  "
+        f"decided {r.decided}/{r.count}, "
         f"decision found in the sandboxes {r.found}/{r.count}; peak RSS {r.peak_self_mb:.0f} MB (flow or loop, with the "
         f"sandboxes and their records), largest robot {r.peak_robot_mb:.0f} MB ({load()})"
     )
@@ -275,17 +304,20 @@ def main() -> int:
             print(f"  {_line(r)}", flush=True)
     # Items/s over all rounds of a way: its applications over its seconds.
     rate = {way: sum(r.count for r in done) / sum(r.seconds for r in done) for way, done in runs.items()}
+    cpu = {way: sum(r.cpu_seconds for r in done) / sum(r.count for r in done) * 1000 for way, done in runs.items()}
     print(" items/s over the rounds: " + ", ".join(f"{way} {rate[way]:.2f}" for way in ways), flush=True)
+    print(" CPU ms an item over the rounds (all the way's processes): " + ", ".join(f"{way} {cpu[way]:.1f}" for way in ways), flush=True)
     clean = all(r.decided == r.count == r.found for done in runs.values() for r in done)
     if args.memory_count:
         clean &= memory_check(args.count, args.memory_count, batch, parallel, runs)
     if "kuntaflow" in rate:
-        print(_figures(rate))
+        print(_figures(rate, cpu))
     return 0 if clean else 1
 
 
-def _figures(rate: dict[str, float]) -> str:
-    """The headline numbers, one ``name=value`` each: Kuntaflow's items/s and how it compares with the other ways."""
+def _figures(rate: dict[str, float], cpu: dict[str, float]) -> str:
+    """The headline numbers, one ``name=value`` each: Kuntaflow's items/s and how it compares with the other ways,
+    and (``engine_cpu_ms_per_item``) the CPU an application costs Kuntaflow beyond the plain loop's."""
     k = rate["kuntaflow"]
     figures = [f"kuntaflow_items_per_s={k:.2f}"] + [
         f"{name}={k / rate[way]:.2f}"
@@ -296,6 +328,8 @@ def _figures(rate: dict[str, float]) -> str:
         )
         if way in rate
     ]
+    if "plain loop" in cpu:
+        figures.append(f"engine_cpu_ms_per_item={cpu['kuntaflow'] - cpu['plain loop']:.1f}")
     return " ".join(figures)
 
 
