@@ -27,13 +27,19 @@ items/s is over all its rounds. Then Kuntaflow and the plain loop (those in ``--
 ``--memory-count`` applications, and their peak memory is printed beside the first count's; the
 flow's process should stay within 10 % (issue 16).
 
-Last line: ``kuntaflow_items_per_s=… ratio_vs_plain_loop=… speedup_vs_task_per_item=… speedup_vs_robot_per_item=…``.
+Each way's CPU time is printed too (its process, the robots it started and ended, the sandboxes' process
+and the Prefect server it runs), in ms an application: on a machine shared with other work the wall clock
+swings with the load and favours the way with more processes (two robots get more of two busy CPUs than one
+loop), while the CPU an application costs does not; Kuntaflow's less the plain loop's is the engine's own cost.
+
+Last line: ``kuntaflow_items_per_s=… ratio_vs_plain_loop=… speedup_vs_task_per_item=… speedup_vs_robot_per_item=… engine_cpu_ms_per_item=…``.
 Targets: ratio ≥ 0.7, ≥ 10× task per item, ≥ 20× robot per item.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -58,10 +64,15 @@ class Outcome:
     peak_self_mb: float
     peak_robot_mb: float
     peak_sandboxes_mb: float = 0.0
+    cpu_seconds: float = 0.0
 
     @property
     def per_s(self) -> float:
         return self.count / self.seconds
+
+    @property
+    def cpu_ms_per_item(self) -> float:
+        return self.cpu_seconds / self.count * 1000
 
 
 class InMemoryItem:
@@ -113,6 +124,23 @@ def plain_steps() -> Any:
     return PlainLibraryCard()
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process, its ended children (the robots) and its running children (the sandboxes'
+    process, the Prefect server), user and system: what a way costs the machine, which a busy machine's
+    wall clock hides (two robots on two CPUs shared with other work get more of it than one loop does)."""
+    own, ended = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():  # a running child: utime and stime, in clock ticks
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _peak_self_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -151,7 +179,7 @@ def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome
         sandboxes = spawn.Process(target=sandbox_side, args=(there, way, count, port), name="sandboxes")
         sandboxes.start()
         try:
-            outcomes, sent, seconds, robots_mb = decide(way, here.recv(), batch_size, parallel)
+            outcomes, sent, seconds, robots_mb, cpu = decide(way, here.recv(), batch_size, parallel)
             here.send(sent)
             found, queued_outcomes, sandboxes_mb = here.recv()
         finally:
@@ -160,33 +188,35 @@ def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome
                 sandboxes.kill()
     outcomes = outcomes or queued_outcomes
     decided = sum(1 for state in outcomes.values() if state not in ("NEW", "IN_PROGRESS", "APPLICATION_FAILED", "ABANDONED"))
-    return Outcome(way, count, seconds, decided, found, _peak_self_mb(), robots_mb, sandboxes_mb)
+    return Outcome(way, count, seconds, decided, found, _peak_self_mb(), robots_mb, sandboxes_mb, cpu)
 
 
-def decide(way: str, payloads: list[dict[str, Any]] | int, batch_size: int, parallel: int) -> tuple[dict[int, str], dict[int, Any] | None, float, float]:
+def decide(
+    way: str, payloads: list[dict[str, Any]] | int, batch_size: int, parallel: int
+) -> tuple[dict[int, str], dict[int, Any] | None, float, float, float]:
     """Decide the applications ``way`` (the queue ways: ``payloads`` is how many were queued).
 
     Returns: (outcome by application, or {} for the queue ways; the decision checkpoints, or None
     for the queue ways, where the sandboxes' process reads both from the queue; seconds; the
-    largest robot's peak MB).
+    largest robot's peak MB; CPU seconds, :func:`cpu_seconds`).
     """
     if way in QUEUE_WAYS:
         from flows.library_card import library_card
         from kuntaflow.settings import KuntaflowSettings
 
-        clock = time.perf_counter()
+        cpu, clock = cpu_seconds(), time.perf_counter()
         library_card(batch_size=batch_size if way == "kuntaflow" else 1, parallel_batches=parallel if way == "kuntaflow" else 1)
-        seconds = time.perf_counter() - clock
-        return {}, None, seconds, largest_robot_mb(KuntaflowSettings().robot_output_dir)
+        seconds, cpu = time.perf_counter() - clock, cpu_seconds() - cpu
+        return {}, None, seconds, largest_robot_mb(KuntaflowSettings().robot_output_dir), cpu
     assert isinstance(payloads, list)
     steps = plain_steps()
     items = [InMemoryItem(n + 1, p) for n, p in enumerate(payloads)]
     outcomes: dict[int, str] = {}
     if way == "plain loop":
-        clock = time.perf_counter()
+        cpu, clock = cpu_seconds(), time.perf_counter()
         for item in items:
             outcomes[item.item_id] = steps.decide(item)
-        seconds = time.perf_counter() - clock
+        seconds, cpu = time.perf_counter() - clock, cpu_seconds() - cpu
     else:  # task per item
         from prefect import flow, task
 
@@ -198,11 +228,11 @@ def decide(way: str, payloads: list[dict[str, Any]] | int, batch_size: int, para
         def task_per_item() -> list[str]:
             return [decide_one(number) for number in range(len(items))]
 
-        clock = time.perf_counter()
+        cpu, clock = cpu_seconds(), time.perf_counter()
         results = task_per_item()
-        seconds = time.perf_counter() - clock
+        seconds, cpu = time.perf_counter() - clock, cpu_seconds() - cpu
         outcomes = {item.item_id: result for item, result in zip(items, results, strict=True)}
-    return outcomes, {item.item_id: item.checkpoints.get("decision_sent") for item in items}, seconds, 0.0
+    return outcomes, {item.item_id: item.checkpoints.get("decision_sent") for item in items}, seconds, 0.0, cpu
 
 
 def sandbox_side(connection: Any, way: str, count: int, port: int) -> None:
@@ -276,7 +306,8 @@ def in_subprocess(way: str, count: int, batch: int, parallel: int) -> Outcome:
 
 def _line(r: Outcome) -> str:
     return (
-        f"{r.way:<15} {r.count:>6} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  decided {r.decided}/{r.count}, "
+        f"{r.way:<15} {r.count:>6} applications {r.seconds:7.1f} s  {r.per_s:7.2f} items/s  CPU {r.cpu_ms_per_item:5.1f} ms an item  "
+        f"decided {r.decided}/{r.count}, "
         f"decision found in the sandboxes {r.found}/{r.count}; peak RSS {r.peak_self_mb:.0f} MB (the flow's or the loop's "
         f"process), largest robot {r.peak_robot_mb:.0f} MB, sandboxes' process {r.peak_sandboxes_mb:.0f} MB ({load()})"
     )
@@ -338,17 +369,20 @@ def main() -> int:
             print(f"  {_line(r)}", flush=True)
     # Items/s over all rounds of a way: its applications over its seconds.
     rate = {way: sum(r.count for r in done) / sum(r.seconds for r in done) for way, done in runs.items()}
+    cpu = {way: sum(r.cpu_seconds for r in done) / sum(r.count for r in done) * 1000 for way, done in runs.items()}
     print(" items/s over the rounds: " + ", ".join(f"{way} {rate[way]:.2f}" for way in ways), flush=True)
+    print(" CPU ms an item over the rounds (all the way's processes): " + ", ".join(f"{way} {cpu[way]:.1f}" for way in ways), flush=True)
     clean = all(r.decided == r.count == r.found for done in runs.values() for r in done)
     if args.memory_count:
         clean &= memory_check(args.count, args.memory_count, batch, parallel, runs)
     if "kuntaflow" in rate:
-        print(_figures(rate))
+        print(_figures(rate, cpu))
     return 0 if clean else 1
 
 
-def _figures(rate: dict[str, float]) -> str:
-    """The headline numbers, one ``name=value`` each: Kuntaflow's items/s and how it compares with the other ways."""
+def _figures(rate: dict[str, float], cpu: dict[str, float]) -> str:
+    """The headline numbers, one ``name=value`` each: Kuntaflow's items/s and how it compares with the other ways,
+    and (``engine_cpu_ms_per_item``) the CPU an application costs Kuntaflow beyond the plain loop's."""
     k = rate["kuntaflow"]
     figures = [f"kuntaflow_items_per_s={k:.2f}"] + [
         f"{name}={k / rate[way]:.2f}"
@@ -359,6 +393,8 @@ def _figures(rate: dict[str, float]) -> str:
         )
         if way in rate
     ]
+    if "plain loop" in cpu:
+        figures.append(f"engine_cpu_ms_per_item={cpu['kuntaflow'] - cpu['plain loop']:.1f}")
     return " ".join(figures)
 
 

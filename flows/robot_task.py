@@ -104,7 +104,10 @@ def batch_reports(
     extra_env: dict[str, str] | None = None,
     keep_watching: Callable[[], bool] | None = None,
 ) -> Iterator[BatchReport]:
-    """Robot batches of ``process``, up to ``parallel`` at once, until one finds nothing to claim.
+    """Robot batches of ``process``, up to ``parallel`` at once, until nothing is claimable.
+
+    ``batch_size`` is a robot's most: a backlog smaller than the free robots' batches is shared
+    evenly among them (:func:`batch_shares`), and no batch is started when nothing is claimable.
 
     Each batch claims items of its own, so batches running side by side never share one; every
     robot is its own process, so two batches use two CPUs (Robot Framework runs one keyword at a
@@ -126,10 +129,17 @@ def batch_reports(
     empty = False
 
     def top_up() -> None:
-        nonlocal submitted
-        while not empty and len(running) < parallel and (max_batches is None or finished_batches + len(running) < max_batches):
+        nonlocal submitted, empty
+        free = parallel - len(running)
+        if max_batches is not None:
+            free = min(free, max_batches - finished_batches - len(running))
+        if empty or free <= 0:
+            return
+        shares = batch_shares(process, batch_size=batch_size, free=free)
+        empty = not shares and not running
+        for share in shares:
             submitted += 1
-            running.add(robot.submit(process, batch_number=submitted, batch_size=batch_size, extra_env=extra_env))
+            running.add(robot.submit(process, batch_number=submitted, batch_size=share, extra_env=extra_env))
 
     try:
         while True:
@@ -152,6 +162,28 @@ def batch_reports(
     finally:
         for future in running:
             future.wait()
+
+
+def batch_shares(process: str, *, batch_size: int, free: int) -> list[int]:
+    """The sizes of the batches to start now in ``free`` robot slots: none when nothing is claimable.
+
+    A backlog smaller than the free robots' batches is split evenly over them (300 applications, batch
+    size 250, two at once: two robots of 150, not 250 and then 50 while the other robot waits), and no
+    robot is started, nor a Prefect task run, for a batch that would find nothing.
+    """
+    with KuntaflowSettings().work_queue() as queue:
+        waiting = queue.claimable_count(process, up_to=batch_size * free)
+    return even_shares(waiting, batch_size=batch_size, free=free)
+
+
+def even_shares(waiting: int, *, batch_size: int, free: int) -> list[int]:
+    """``waiting`` items over ``free`` robots, an even share each up to ``batch_size``; no empty share.
+
+    Split over the free robots only: the rest of a backlog goes to one robot while the other finishes
+    its batch, rather than in halves, quarters, … each costing a robot start.
+    """
+    share = min(batch_size, -(-waiting // free))  # ceil
+    return [min(share, waiting - share * n) for n in range(free) if waiting > share * n]
 
 
 #: How long one try for a concurrency slot waits before the item is looked at again.

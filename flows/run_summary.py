@@ -61,7 +61,7 @@ class RunTally:
         final: dict[int, ItemOutcome] = {outcome.item_id: outcome for outcome in report.outcomes}
         with KuntaflowSettings().work_queue() as queue:
             done = [item_id for item_id, outcome in final.items() if outcome.state is ItemState.DONE]
-            reasons = {item.id: str((item.output or {}).get("reason") or self.done_reason) for item in queue.get_many(done)}
+            reasons = {item.id: str((item.output or {}).get("reason") or self.done_reason) for item in queue.get_many(done, payloads=False)}
             channels: dict[int, str] = {}
             if self.sent is not None:
                 decided = [item_id for item_id, outcome in final.items() if outcome.state in (ItemState.DONE, ItemState.BUSINESS_FAILED)]

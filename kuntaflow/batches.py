@@ -89,7 +89,7 @@ def process_batch(
     with settings.work_queue() as queue:
         # A lingering robot takes items one at a time, its first too: robots side by side share a burst.
         first = 1 if linger_seconds > 0 else batch_size
-        items = queue.claim(process, owner=owner, limit=first, lease_seconds=settings.lease_seconds)
+        items = queue.claim(process, owner=owner, limit=first, lease_seconds=settings.lease_seconds, payloads=False)  # the robot reads them
         if not items:
             return BatchReport(process=process, batch_number=batch_number, owner=owner, claimed=0)
         ids = [item.id for item in items]
@@ -102,7 +102,9 @@ def process_batch(
                 "KUNTAFLOW_WORKITEM_TAKE_SECONDS": str(settings.robot_timeout_seconds / 2),
             }
         robot, released = _run_robot_on(queue, ids, suite, owner, env, settings)
-        outcomes = [ItemOutcome(item_id=item.id, state=item.state, error_code=item.error_code, attempts=item.attempts) for item in queue.get_many(ids)]
+        outcomes = [
+            ItemOutcome(item_id=item.id, state=item.state, error_code=item.error_code, attempts=item.attempts) for item in queue.get_many(ids, payloads=False)
+        ]
     return BatchReport(
         process=process,
         batch_number=batch_number,
@@ -161,7 +163,7 @@ def _claimed_while_lingering(claimed_file: Path, ids: list[int]) -> list[int]:
 def _release_unfinished(queue: WorkQueue, ids: list[int], owner: str, reason: str) -> int:
     """Give back the items still IN_PROGRESS for ``owner``; return how many."""
     released = 0
-    for item in queue.get_many(ids):
+    for item in queue.get_many(ids, payloads=False):
         if item.state is ItemState.IN_PROGRESS and item.lease_owner == owner:
             try:
                 queue.release(item.id, owner=owner, reason=reason)

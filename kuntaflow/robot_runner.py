@@ -346,10 +346,12 @@ def _copy_masked(source: IO[bytes], target: Path) -> None:
             out.flush()
 
 
-#: An output.xml at least this big is read in a process of its own; a smaller one here. A big
-#: batch's reading takes seconds of CPU, which would hold this process's GIL and make parallel
-#: batches take turns; a small one's takes less than starting a process (~0.5 s).
-READ_IN_PROCESS_BELOW_BYTES = 256 * 1024
+#: An output.xml at least this big is read in a process of its own; a smaller one here. Only the
+#: tasks are read, not the keywords (kuntaflow/robot_results.py): a batch of 250 applications
+#: (~0.9 MB) takes ~0.1 s, against ~1 s of CPU for a process to start, import Robot Framework and
+#: read it. A file far bigger than a batch of 1,000 would still hold this process's GIL long
+#: enough to make parallel batches take turns.
+READ_IN_PROCESS_BELOW_BYTES = 8 * 1024 * 1024
 
 #: Robot Framework's result reading and rebot keep process-wide state (its LOGGER, the output
 #: streams): two batches reading here at once broke each other's rebot; reading alone takes turns too.

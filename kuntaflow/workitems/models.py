@@ -88,8 +88,9 @@ class WorkItem(BaseModel):
     assignee: str | None = None
 
     @classmethod
-    def from_row(cls, row: Any) -> WorkItem:
-        data = dict(row._mapping)
+    def from_row(cls, row: Any, **values: Any) -> WorkItem:
+        """The item of a database row; ``values`` fill in (or replace) columns, e.g. a payload that was not read."""
+        data = dict(row._mapping) | values
         for key in ("not_before", "deadline", "lease_expires_at", "created_at", "updated_at"):
             data[key] = _utc(data[key])
         return cls.model_validate(data)

@@ -162,6 +162,9 @@ class WorkItems:
         self._linger = Linger()
         self._queue = settings.work_queue() if self._ids or self._linger.enabled else None
         self._current: WorkItem | None = None
+        #: the current item's checkpoints, read as it started and kept up to date by this robot's saves
+        #: (only the lease holder writes them), so a step reads them without a query
+        self._checkpoints: dict[str, dict[str, Any]] = {}
         self._finished = False
         #: item id → what this robot did with it
         self.outcomes: dict[int, RobotOutcome] = {}
@@ -215,7 +218,7 @@ class WorkItems:
             return
         idle_until = time.monotonic() + self._linger.seconds
         while self._linger.may_take(len(self._ids)) and time.monotonic() < idle_until and runner_alive():
-            claimed = queue.claim(self._linger.process, owner=self._owner, limit=1, lease_seconds=self._lease_seconds)
+            claimed = queue.claim(self._linger.process, owner=self._owner, limit=1, lease_seconds=self._lease_seconds, payloads=False)
             if not claimed:
                 time.sleep(LINGER_POLL_SECONDS)
                 continue
@@ -227,11 +230,11 @@ class WorkItems:
 
     def _start(self, item_id: int) -> WorkItem | None:
         try:
-            item = self._require_queue().start(item_id, owner=self._owner)
+            item, checkpoints = self._require_queue().start_with_checkpoints(item_id, owner=self._owner)
         except (LeaseLostError, InvalidTransitionError) as lost:
             logger.warn(f"Work item {item_id} is no longer this robot's ({redact(str(lost))}); skipped.")
             return None
-        self._current, self._finished = item, False
+        self._current, self._checkpoints, self._finished = item, checkpoints, False
         logger.info(f"Work item {item_id}: attempt {item.attempts} of {item.max_attempts}.")
         return item
 
@@ -329,12 +332,15 @@ class WorkItems:
     @keyword("Save Work Item Checkpoint")
     def save_work_item_checkpoint(self, step: str, data: dict[str, Any] | None = None) -> None:
         """Record that ``step`` is done, with the ids it produced; a retry skips it."""
-        self._require_queue().checkpoint(self._require_current().id, step, data or {})
+        stored = self._require_queue().checkpoint(self._require_current().id, step, data or {})
+        self._checkpoints.pop(step, None)  # a step saved again moves last, as the queue orders them
+        self._checkpoints[step] = stored
 
     @keyword("Get Work Item Checkpoints")
     def get_work_item_checkpoints(self) -> dict[str, dict[str, Any]]:
         """The current item's completed steps, ``{step: data}``, from this and earlier attempts."""
-        return self._require_queue().checkpoints(self._require_current().id)
+        self._require_current()
+        return {step: dict(data) for step, data in self._checkpoints.items()}
 
     @keyword("Complete Work Item")
     def complete_work_item(self, output: dict[str, Any] | None = None) -> None:

@@ -87,6 +87,32 @@ def test_a_checkpoint_written_twice_keeps_the_latest_data(queue):
     assert queue.checkpoints(item.id) == {"patron_created": {"patron_id": 2}}
 
 
+def test_starting_an_item_reads_its_checkpoints_in_the_same_step(queue):
+    item = queue.add("p", reference="r", payload={"n": 1})
+    queue.claim("p", owner="o")
+    queue.checkpoint(item.id, "rules_checked", {"reason": "CARD_GRANTED"})
+    stored = queue.checkpoint(item.id, "patron_lookup", {"when": datetime(2026, 1, 2, tzinfo=UTC).date().isoformat()})
+    assert stored == {"when": "2026-01-02"}  # the data as stored (JSON), which the robot keeps for the item's later steps
+    started, steps = queue.start_with_checkpoints(item.id, owner="o")
+    assert (started.id, started.payload) == (item.id, {"n": 1})
+    assert steps == queue.checkpoints(item.id) == {"rules_checked": {"reason": "CARD_GRANTED"}, "patron_lookup": {"when": "2026-01-02"}}
+    assert [e.action for e in queue.audit(item.id)][-1] == "start"
+    with pytest.raises(LeaseLostError):
+        queue.start_with_checkpoints(item.id, owner="someone else")
+
+
+def test_claimable_count_counts_what_a_claim_would_find_up_to_a_cap(queue):
+    ids = [queue.add("p", reference=f"r{n}", payload={}).id for n in range(5)]
+    queue.add("other", reference="r", payload={})
+    queue.add("p", reference="later", payload={}, not_before=datetime.now(UTC) + timedelta(hours=1))
+    assert queue.claimable_count("p", up_to=100) == 5
+    assert queue.claimable_count("p", up_to=3) == 3
+    queue.claim("p", owner="o", limit=2)
+    queue.fail_application(ids[0], code="DOWN", message="try again", owner="o")  # backoff 0: claimable again
+    assert queue.claimable_count("p", up_to=100) == 4
+    assert queue.claimable_count("nobody", up_to=100) == 0
+
+
 def test_business_failure_is_final_and_keeps_the_reason(queue):
     item = queue.add("p", reference="r", payload={})
     queue.claim("p", owner="o")
@@ -219,6 +245,31 @@ def test_many_items_are_read_in_the_order_asked_with_their_payloads(queue):
     assert [item.id for item in items] == asked
     assert [item.payload["n"] for item in items[:2]] == [502, 501]
     assert queue.get_many([]) == []
+
+
+def test_items_claimed_or_read_without_their_payloads_leave_sealed_payloads_unopened(queue_url):
+    from cryptography.fernet import Fernet
+    from pydantic import SecretStr
+
+    sealed = WorkQueue(queue_url, payload_key=SecretStr(Fernet.generate_key().decode()))
+    try:
+        ids = [sealed.add("p", reference=f"r{n}", payload={"name": "Maija"}).id for n in range(3)]
+        [claimed] = sealed.claim("p", owner="o", limit=1, payloads=False)
+        assert (claimed.id, claimed.payload) == (ids[0], {})
+        sealed.complete(ids[0], output={"reason": "CARD_GRANTED"}, owner="o")
+        items = sealed.get_many(ids, payloads=False)
+    finally:
+        sealed.dispose()
+    assert [(item.id, item.state, item.payload) for item in items] == [(ids[0], ItemState.DONE, {}), (ids[1], ItemState.NEW, {}), (ids[2], ItemState.NEW, {})]
+    assert items[0].output == {"reason": "CARD_GRANTED"}
+    # No key at all: a payload that is not read needs none.
+    keyless = WorkQueue(queue_url)
+    try:
+        assert [item.id for item in keyless.get_many(ids, payloads=False)] == ids
+        with pytest.raises(PayloadError):
+            keyless.get_many(ids)
+    finally:
+        keyless.dispose()
 
 
 def test_a_payload_that_is_not_json_is_refused_and_nothing_is_written(queue):

@@ -8,7 +8,7 @@ import pytest
 from prefect import flow
 
 from flows.installation_check import PROCESS, enqueue_samples, sample_cases
-from flows.robot_task import decide_while_waiting, run_batches, run_robot
+from flows.robot_task import decide_while_waiting, even_shares, run_batches, run_robot
 from kuntaflow.batches import BatchReport
 from kuntaflow.robot_runner import RobotCouldNotRunError, SuiteNotFoundError
 from kuntaflow.settings import KuntaflowSettings
@@ -57,6 +57,15 @@ def test_a_robot_that_cannot_run_releases_its_items_and_fails_the_flow(prefect_h
         # Robot Framework refused to start: no item was started, so none used an attempt.
         assert {(item.state, item.attempts) for item in claimed} == {(ItemState.NEW, 0)}
         assert queue.audit(ids[0])[-1].action == "release"
+
+
+def test_a_backlog_smaller_than_the_robots_batches_is_shared_evenly():
+    assert even_shares(300, batch_size=250, free=2) == [150, 150]
+    assert even_shares(301, batch_size=250, free=2) == [151, 150]
+    assert even_shares(500, batch_size=250, free=2) == [250, 250]
+    assert even_shares(100, batch_size=250, free=1) == [100]  # the other robot is at work: the rest to one robot
+    assert even_shares(1, batch_size=250, free=2) == [1]  # no robot for a batch that would find nothing
+    assert even_shares(0, batch_size=250, free=2) == []
 
 
 @flow(name="parallel-batches-probe")
