@@ -191,9 +191,7 @@ def one_way(way: str, count: int, batch_size: int, parallel: int = 1) -> Outcome
     return Outcome(way, count, seconds, decided, found, _peak_self_mb(), robots_mb, sandboxes_mb, cpu)
 
 
-def decide(
-    way: str, payloads: list[dict[str, Any]] | int, batch_size: int, parallel: int
-) -> tuple[dict[int, str], dict[int, Any] | None, float, float, float]:
+def decide(way: str, payloads: list[dict[str, Any]] | int, batch_size: int, parallel: int) -> tuple[dict[int, str], dict[int, Any] | None, float, float, float]:
     """Decide the applications ``way`` (the queue ways: ``payloads`` is how many were queued).
 
     Returns: (outcome by application, or {} for the queue ways; the decision checkpoints, or None
