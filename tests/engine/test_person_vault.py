@@ -204,9 +204,8 @@ def _finished(queue: WorkQueue, reference: str, *, days_ago: int) -> int:
 def test_retention_removes_exactly_the_people_without_a_live_relationship(vault, queue_url, caplog):
     caplog.set_level(logging.DEBUG)
     systems = Systems()
-    people = {name: sample_identity_code(date(1970 + n, 3, 3), 930 + n) for n, name in enumerate(
-        ["open item", "old item", "recent item", "card", "expired card", "employee", "cancelled", "guardian", "child", "city kind", "koha down"]
-    )}  # fmt: skip
+    names = ["open item", "old item", "recent item", "card", "expired card", "employee", "cancelled", "guardian", "child", "city kind", "koha down"]
+    people = {name: sample_identity_code(date(1970 + n, 3, 3), 930 + n) for n, name in enumerate(names)}
     with WorkQueue(queue_url, payload_key=KEY) as queue:
         open_item = queue.add("employment_start", reference="open", payload={"x": 1}).id
         old_item, recent_item = _finished(queue, "old", days_ago=91), _finished(queue, "recent", days_ago=89)

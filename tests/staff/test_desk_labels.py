@@ -45,11 +45,11 @@ def _checkpoint_models() -> list[type[Checkpoint]]:
     """Every checkpoint model of every process (imported here, so one in a new module counts too)."""
     for module in pkgutil.walk_packages(processes.__path__, "processes."):
         importlib.import_module(module.name)
-    found, todo = [], [Checkpoint]
-    while todo:
-        for model in todo.pop().__subclasses__():
+    found, pending = [], [Checkpoint]
+    while pending:
+        for model in pending.pop().__subclasses__():
             found.append(model)
-            todo.append(model)
+            pending.append(model)
     return found
 
 
