@@ -36,18 +36,14 @@ class ItemState(StrEnum):
     def is_final(self) -> bool:
         return self in (ItemState.DONE, ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
 
-    @property
-    def waits_for_a_person(self) -> bool:
-        """No robot takes the case up again by itself: a person decides (the Desk's "waiting" cases)."""
-        return self in (ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
-
 
 def waits_for_a_person(process: str, state: ItemState) -> bool:
     """Whether a case of ``process`` in ``state`` waits for a person: a robot's business failure or
-    abandoned case, or any open case of a process people handle (schemas/handled_by_people.py)."""
+    abandoned case (no robot takes it up again by itself), or any open case of a process people
+    handle (schemas/handled_by_people.py)."""
     if process in HANDLED_BY_PEOPLE:
         return not state.is_final
-    return state.waits_for_a_person
+    return state in (ItemState.BUSINESS_FAILED, ItemState.ABANDONED)
 
 
 def waiting_states(process: str) -> tuple[ItemState, ...]:

@@ -21,7 +21,7 @@ from apps.staff.pages import translator
 from kuntaflow.robot_results import OUTPUT_XML, RobotLogError, build_log
 from kuntaflow.robot_runner import run_output_dir
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import AuditEntry, ItemFilter, ItemNotFoundError, ItemState, WorkItem, WorkQueue, waiting_states, waits_for_a_person
+from kuntaflow.workitems import AuditEntry, ItemFilter, ItemNotFoundError, ItemState, WorkItem, WorkQueue, waiting_states
 from schemas.workdays import working_days_between
 
 #: Items on one list page.
@@ -60,11 +60,12 @@ def overview(queue: WorkQueue, processes: list[str], today: datetime) -> list[Pr
     result = []
     for process in processes:
         mine = [row for row in rows if row.process == process]
-        waiting = [row for row in mine if waits_for_a_person(process, row.state)]
+        states = waiting_states(process)
+        waiting = [row for row in mine if row.state in states]
         oldest = min((row.oldest_since for row in waiting if row.oldest_since), default=None)
         days = working_days_between(oldest.astimezone(HELSINKI).date(), today.astimezone(HELSINKI).date()) if oldest else None
         counts = {row.state: row.count for row in mine}
-        listed = next((state for state in waiting_states(process) if counts.get(state)), waiting_states(process)[0])
+        listed = next((state for state in states if counts.get(state)), states[0])
         result.append(ProcessOverview(process, counts, sum(row.count for row in waiting), days, listed))
     return result
 
