@@ -10,9 +10,15 @@ DEBIAN_PACKAGES := xmlsec1 chromium chromium-driver
 export SE_OFFLINE := true
 export SE_AVOID_STATS := true
 
-.PHONY: setup system-packages run test lint bench bench-library-card clean
+.PHONY: setup system-packages bytecode run test lint bench bench-library-card clean
 
-setup: system-packages $(INSTALLED)
+setup: system-packages $(INSTALLED) bytecode
+
+# Kuntaflow's own modules compiled ahead (only those changed since): every robot is a new Python
+# process, and where PYTHONDONTWRITEBYTECODE is set none of them would keep what it compiled
+# (~0.3 s of CPU at every robot's start). pip does the same for the installed packages.
+bytecode: $(INSTALLED)
+	@PYTHONDONTWRITEBYTECODE= $(BIN)/python -m compileall -q -j 0 apps connectors flows kuntaflow processes robots schemas > /dev/null
 
 # Debian packages: pysaml2 needs xmlsec1; robots and browser tests need Chromium and its driver.
 system-packages:
