@@ -93,6 +93,8 @@ class InMemoryItem:
     def save_work_item_checkpoint(self, step: str, data: dict[str, Any]) -> None:
         self.checkpoints[step] = data
 
+    note_work_item_checkpoint = save_work_item_checkpoint
+
     def complete_work_item(self, output: dict[str, Any] | None = None) -> None:
         self.output = output
 

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 #: Records a step on the current work item (``WorkItems.save_work_item_checkpoint``, ``WorkQueue.checkpoint`` bound to an item).
 SaveCheckpoint = Callable[[str, dict[str, Any]], None]
+#: Keeps a step that is harmless to redo until the item's next write (``WorkItems.note_work_item_checkpoint``).
+NoteCheckpoint = Callable[[str, dict[str, Any]], None]
 
 
 class Checkpoint(BaseModel):
@@ -32,6 +34,12 @@ class Checkpoint(BaseModel):
 
     STEP: ClassVar[str]
     VERSION: ClassVar[int] = 1
+    #: True for a step that changed nothing outside (a rule check, a computation): where the work item
+    #: allows it, it is written with the item's next checkpoint or its outcome, in the same transaction,
+    #: instead of in one of its own. A robot that dies before then just does the step again. A step
+    #: whose record must exist before the next side effect (a lookup that tells "ours" from "someone
+    #: else's" afterwards) keeps False.
+    REDO_IS_HARMLESS: ClassVar[bool] = False
 
     version: int = 1
 
@@ -67,12 +75,22 @@ class Checkpoints:
     """A work item's checkpoints, read as models and written through ``save`` the moment a step is done.
 
     ``stored`` is the item's checkpoints as the queue returned them (step → dict); records made here
-    are added to it, so a later step of the same attempt sees them.
+    are added to it, so a later step of the same attempt sees them. ``note``, when given, takes the
+    steps whose model says ``REDO_IS_HARMLESS``: they are written with the item's next write, not on
+    their own; without it every step is saved at once.
     """
 
-    def __init__(self, stored: Mapping[str, Mapping[str, Any]] | None = None, save: SaveCheckpoint | None = None, *, log_saved: bool = True) -> None:
+    def __init__(
+        self,
+        stored: Mapping[str, Mapping[str, Any]] | None = None,
+        save: SaveCheckpoint | None = None,
+        *,
+        log_saved: bool = True,
+        note: NoteCheckpoint | None = None,
+    ) -> None:
         self._stored: dict[str, dict[str, Any]] = {step: dict(data) for step, data in (stored or {}).items()}
         self._save = save
+        self._note = note
         self._log_saved = log_saved  # off where one step saves a checkpoint per candidate: the count is logged instead
 
     def get(self, model: type[C], step: str | None = None) -> C | None:
@@ -84,10 +102,13 @@ class Checkpoints:
         data = checkpoint.stored()
         if self._save is None:
             raise RuntimeError(f"checkpoint {name}: these checkpoints are read-only")
-        self._save(name, data)
+        if checkpoint.REDO_IS_HARMLESS and self._note is not None:
+            self._note(name, data)
+        else:
+            self._save(name, data)
         self._stored[name] = data
         if self._log_saved:
-            log.info("Checkpoint %s saved.", name)
+            log.debug("Checkpoint %s recorded.", name)
 
     def __contains__(self, step: object) -> bool:
         return step in self._stored

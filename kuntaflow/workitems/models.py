@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -168,3 +169,13 @@ class AddedItem(WorkItem):
     """What ``WorkQueue.add`` returns: the item, and whether this call created it (False: it was there already)."""
 
     created: bool
+
+
+@dataclass(frozen=True)
+class NotedStep:
+    """A checkpoint kept by a robot until the item's next write: a step harmless to redo (see
+    ``processes.checkpoints.Checkpoint.REDO_IS_HARMLESS``), stored with the time it was done."""
+
+    step: str
+    data: dict[str, Any]
+    noted_at: datetime

@@ -30,7 +30,7 @@ from kuntaflow.workitems.errors import (
     PayloadError,
 )
 from kuntaflow.workitems.migrate import QueueDatabase
-from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, StateSummary, WorkItem, waiting_states
+from kuntaflow.workitems.models import AddedItem, AuditEntry, ItemFilter, ItemPage, ItemState, ItemSummary, NotedStep, StateSummary, WorkItem, waiting_states
 from kuntaflow.workitems.schema import ACTIVE_STATES, audit, checkpoints, work_items
 from schemas.redaction import redact
 
@@ -336,16 +336,33 @@ class WorkQueue(QueueDatabase):
                 .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now, version=c.version + 1)
             ).rowcount
 
-    def checkpoint(self, item_id: int, step: str, data: Mapping[str, Any] | BaseModel | None = None) -> dict[str, Any]:
-        """Record that ``step`` of the item is done, with the ids it produced (idempotent); the data as stored."""
+    def checkpoint(self, item_id: int, step: str, data: Mapping[str, Any] | BaseModel | None = None, *, earlier: Sequence[NotedStep] = ()) -> dict[str, Any]:
+        """Record that ``step`` of the item is done, with the ids it produced (idempotent); the data as stored.
+
+        ``earlier``: steps a robot noted since its last write (``NotedStep``), written first in the
+        same transaction, each with the time it was noted.
+        """
         record = _json_ready(f"checkpoint {step!r} of item {item_id}", data or {})
-        now = _now()
+        self._write_steps(item_id, [*self._ready(item_id, earlier), (step, record, _now())])
+        return record
+
+    def record_noted(self, item_id: int, noted: Sequence[NotedStep]) -> None:
+        """Write noted checkpoints (``NotedStep``) in one transaction, in their order, each with its time."""
+        self._write_steps(item_id, self._ready(item_id, noted))
+
+    @staticmethod
+    def _ready(item_id: int, noted: Sequence[NotedStep]) -> list[tuple[str, Any, datetime]]:
+        return [(one.step, _json_ready(f"checkpoint {one.step!r} of item {item_id}", one.data), one.noted_at) for one in noted]
+
+    def _write_steps(self, item_id: int, steps: Sequence[tuple[str, Any, datetime]]) -> None:
+        rows = [{"c_item_id": item_id, "c_step": step, "c_data": data, "c_created_at": at} for step, data, at in steps]
+        if not rows:
+            return
         try:
             with self._tx() as conn:
-                conn.execute(_checkpoint_upsert(self._is_postgres), {"c_item_id": item_id, "c_step": step, "c_data": record, "c_created_at": now})
+                conn.execute(_checkpoint_upsert(self._is_postgres), rows[0] if len(rows) == 1 else rows)
         except IntegrityError:  # the foreign key: one statement per checkpoint, not a lookup first
             raise ItemNotFoundError(f"work item {item_id} does not exist") from None
-        return record
 
     def checkpoints(self, item_id: int) -> dict[str, dict[str, Any]]:
         """The item's completed steps: ``{step: data}`` in the order they were recorded."""

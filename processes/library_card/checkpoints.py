@@ -15,16 +15,25 @@ from schemas.library_card import ReasonCode
 
 
 class RulesChecked(Checkpoint):
-    """The rules' verdict and the day it was made on, so a retry tomorrow decides as today did."""
+    """The rules' verdict and the day it was made on, so a retry tomorrow decides as today did.
+
+    Written with the next step's checkpoint: until something has been done on the verdict, checking
+    the rules again is harmless.
+    """
 
     STEP = "rules_checked"
+    REDO_IS_HARMLESS = True
     reason: ReasonCode
     decided_on: date
     library_name: str
 
 
 class PatronLookup(Checkpoint):
-    """Who Koha knew by the applicant's hetu key before anything was created (None: nobody)."""
+    """Who Koha knew by the applicant's hetu key before anything was created (None: nobody).
+
+    Saved before the patron is created: a retry that finds a patron by the key then knows it is
+    the one an interrupted attempt created, not an earlier card.
+    """
 
     STEP = "patron_lookup"
     existing_patron_id: int | None = None

@@ -34,6 +34,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from robot.api import logger
@@ -45,7 +46,7 @@ from connectors.errors import AutomationError
 from kuntaflow.outcomes import FailureCategory, RobotOutcome
 from kuntaflow.robot_runner import FailureMessage, runner_alive
 from kuntaflow.settings import KuntaflowSettings
-from kuntaflow.workitems import InvalidTransitionError, ItemState, LeaseLostError, WorkItem, WorkQueue, WorkQueueError
+from kuntaflow.workitems import InvalidTransitionError, ItemState, LeaseLostError, NotedStep, WorkItem, WorkQueue, WorkQueueError
 from schemas.redaction import redact
 
 #: Robot Framework's message when SIGINT/SIGTERM stops a run (robot/running/signalhandler.py).
@@ -165,6 +166,8 @@ class WorkItems:
         #: the current item's checkpoints, read as it started and kept up to date by this robot's saves
         #: (only the lease holder writes them), so a step reads them without a query
         self._checkpoints: dict[str, dict[str, Any]] = {}
+        #: the current item's steps noted but not written yet: they go with its next write
+        self._noted: list[NotedStep] = []
         self._finished = False
         #: item id → what this robot did with it
         self.outcomes: dict[int, RobotOutcome] = {}
@@ -234,7 +237,7 @@ class WorkItems:
         except (LeaseLostError, InvalidTransitionError) as lost:
             logger.warn(f"Work item {item_id} is no longer this robot's ({redact(str(lost))}); skipped.")
             return None
-        self._current, self._checkpoints, self._finished = item, checkpoints, False
+        self._current, self._checkpoints, self._finished, self._noted = item, checkpoints, False, []
         logger.info(f"Work item {item_id}: attempt {item.attempts} of {item.max_attempts}.")
         return item
 
@@ -267,30 +270,40 @@ class WorkItems:
             self._lease_lost(item, lost)
 
     def _release_skipped(self, item: WorkItem, message: str) -> None:
+        self._write_noted(item)
         self._require_queue().release(item.id, owner=self._owner, reason=f"skipped by the robot: {message}")
         self._finished = True
         self.outcomes[item.id] = RobotOutcome.RELEASED
         logger.info(f"Work item {item.id}: skipped, back in the queue for a later run.")
 
     def _complete(self, item: WorkItem, output: dict[str, Any] | None = None) -> None:
+        self._write_noted(item)
         self._require_queue().complete(item.id, output=output, owner=self._owner)
         self._finished = True
         self.outcomes[item.id] = RobotOutcome.DONE
         logger.info(f"Work item {item.id}: DONE.")
 
     def _fail_business(self, item: WorkItem, code: str, message: str) -> None:
+        self._write_noted(item)
         self._require_queue().fail_business(item.id, code=code, message=message, owner=self._owner)
         self._finished = True
         self.outcomes[item.id] = RobotOutcome.BUSINESS_FAILED
         logger.info(f"Work item {item.id}: BUSINESS_FAILED, {code}.")
 
     def _fail_application(self, item: WorkItem, kind: FailureCategory, code: str, message: str) -> None:
+        self._write_noted(item)
         state = self._require_queue().fail_application(item.id, code=code, message=message, owner=self._owner)
         self._finished = True
         self.outcomes[item.id] = RobotOutcome.of_state(state)
         self._application_failures[item.id] = (kind, code)
         later = "no attempts left" if state is ItemState.ABANDONED else "retried later"
         logger.warn(f"Work item {item.id}: {state.value} on attempt {item.attempts} of {item.max_attempts}, {kind.value} {code}; {later}.")
+
+    def _write_noted(self, item: WorkItem) -> None:
+        """The item's noted steps, written before its outcome (a transaction only when there are any)."""
+        if self._noted:
+            noted, self._noted = self._noted, []
+            self._require_queue().record_noted(item.id, noted)
 
     def _lease_lost(self, item: WorkItem, error: Exception) -> None:
         self._finished = True
@@ -331,10 +344,25 @@ class WorkItems:
 
     @keyword("Save Work Item Checkpoint")
     def save_work_item_checkpoint(self, step: str, data: dict[str, Any] | None = None) -> None:
-        """Record that ``step`` is done, with the ids it produced; a retry skips it."""
-        stored = self._require_queue().checkpoint(self._require_current().id, step, data or {})
+        """Record that ``step`` is done, with the ids it produced; a retry skips it. Written at once,
+        with the steps noted since the item's last write."""
+        item_id = self._require_current().id
+        noted, self._noted = self._noted, []
+        stored = self._require_queue().checkpoint(item_id, step, data or {}, earlier=noted)
         self._checkpoints.pop(step, None)  # a step saved again moves last, as the queue orders them
         self._checkpoints[step] = stored
+
+    @keyword("Note Work Item Checkpoint")
+    def note_work_item_checkpoint(self, step: str, data: dict[str, Any] | None = None) -> None:
+        """Record a step that changed nothing outside (a rule check): written with the item's next
+        checkpoint or its outcome, not in a transaction of its own. If the robot dies first, the
+        retry does the step again; never use this for a step with a side effect."""
+        self._require_current()
+        record = dict(data or {})
+        self._noted = [one for one in self._noted if one.step != step]
+        self._noted.append(NotedStep(step, record, datetime.now(UTC)))
+        self._checkpoints.pop(step, None)
+        self._checkpoints[step] = record
 
     @keyword("Get Work Item Checkpoints")
     def get_work_item_checkpoints(self) -> dict[str, dict[str, Any]]:

@@ -120,4 +120,4 @@ class WorkItemSteps(ABC, Generic[S]):
     def _checkpoints(self) -> Checkpoints:
         """The current item's checkpoints, recorded through WorkItems the moment a step is done."""
         work_items = self._work_items()
-        return Checkpoints(work_items.get_work_item_checkpoints(), work_items.save_work_item_checkpoint)
+        return Checkpoints(work_items.get_work_item_checkpoints(), work_items.save_work_item_checkpoint, note=work_items.note_work_item_checkpoint)

@@ -12,6 +12,7 @@ from kuntaflow.workitems import (
     ItemNotFoundError,
     ItemState,
     LeaseLostError,
+    NotedStep,
     PayloadError,
     QueueUnavailableError,
     WorkQueue,
@@ -85,6 +86,22 @@ def test_a_checkpoint_written_twice_keeps_the_latest_data(queue):
     queue.checkpoint(item.id, "patron_created", {"patron_id": 1})
     queue.checkpoint(item.id, "patron_created", {"patron_id": 2})
     assert queue.checkpoints(item.id) == {"patron_created": {"patron_id": 2}}
+
+
+def test_noted_steps_are_written_with_the_next_checkpoint_in_their_order_and_at_their_time(queue):
+    item = queue.add("p", reference="r", payload={"n": 1})
+    noted_at = datetime(2026, 1, 2, 8, 0, tzinfo=UTC)
+    noted = [NotedStep("rules_checked", {"reason": "CARD_GRANTED"}, noted_at), NotedStep("z_noted", {}, noted_at)]
+    stored = queue.checkpoint(item.id, "patron_created", {"patron_id": 7}, earlier=noted)
+    assert stored == {"patron_id": 7}
+    assert list(queue.checkpoints(item.id)) == ["rules_checked", "z_noted", "patron_created"]  # by time: noted before the step saved now
+    queue.record_noted(item.id, [NotedStep("outcome_checked", {"ok": True}, datetime.now(UTC))])
+    queue.record_noted(item.id, [])  # nothing noted: no transaction
+    assert queue.checkpoints(item.id)["outcome_checked"] == {"ok": True}
+    with pytest.raises(PayloadError):
+        queue.record_noted(item.id, [NotedStep("bad", {"when": datetime.now(UTC)}, noted_at)])
+    with pytest.raises(ItemNotFoundError):
+        queue.checkpoint(10_000_000, "step", {}, earlier=[NotedStep("rules_checked", {}, noted_at)])
 
 
 def test_starting_an_item_reads_its_checkpoints_in_the_same_step(queue):

@@ -95,8 +95,10 @@ def test_every_item_is_saved_by_its_outcome_and_the_task_lists_the_application_f
         report = process_batch(PROCESS, suite=SUITE, settings=settings)
 
         item = {kind: queue.get(item_id) for kind, item_id in ids.items()}
-        assert item["pass"].state is ItemState.DONE and "started" in queue.checkpoints(ids["pass"])
-        assert item["complete"].state is ItemState.DONE and item["complete"].output == {"n": 1, "steps": ["started"]}
+        assert item["pass"].state is ItemState.DONE and list(queue.checkpoints(ids["pass"])) == ["started", "looked_at"]
+        assert item["complete"].state is ItemState.DONE and item["complete"].output == {"n": 1, "steps": ["started", "looked_at"]}
+        # A noted step is written with the item's outcome, whichever it is (a release too).
+        assert all(queue.checkpoints(item_id)["looked_at"] == {"id": item_id} for item_id in ids.values())
         assert (item["duplicate"].state, item["duplicate"].error_type, item["duplicate"].error_code) == (
             ItemState.BUSINESS_FAILED,
             "BUSINESS",

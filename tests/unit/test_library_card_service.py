@@ -275,3 +275,19 @@ def test_an_existing_patron_is_kept_and_a_refused_applicant_is_not(vaulted, vaul
     with pytest.raises(BusinessRuleError):
         vaulted.decide(24, application(refused))
     assert _kept(vault, hetu_key(refused["hetu"], SALT)) is None
+
+
+def test_the_rules_verdict_goes_with_the_next_write_and_every_side_effect_is_saved_at_once(systems):
+    person = applicant(914)
+    systems.viestit_app.state.store.set_mailbox(person["hetu"], True)
+    saved: list[str] = []
+    noted: list[str] = []
+    checkpoints = Checkpoints({}, lambda step, data: saved.append(step), note=lambda step, data: noted.append(step))
+    case = systems.service.check_application(3, application(person), checkpoints)
+    systems.service.look_for_existing_patron(case)
+    systems.service.create_patron(case)
+    systems.service.send_decision(case)
+    assert noted == ["rules_checked"]  # harmless to redo: written with the lookup's checkpoint by the robot
+    # The lookup is saved before the patron is created: a retry must tell the patron it created from an earlier card.
+    assert saved == ["patron_lookup", "patron_created", "decision_channel", "decision_sent"]
+    assert "rules_checked" in checkpoints  # and later steps of the attempt see it
