@@ -17,7 +17,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, SecretStr
-from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -863,7 +863,7 @@ class WorkQueue(QueueDatabase):
         """
         c = work_items.c
         mine = c.process.in_(list(processes))
-        waiting = or_(*(and_(c.process == process, c.state.in_([state.value for state in waiting_states(process)])) for process in processes))
+        waiting = or_(false(), *(and_(c.process == process, c.state.in_([state.value for state in waiting_states(process)])) for process in processes))
         with self._tx() as conn:
             counts = conn.execute(select(c.process, c.state, func.count()).where(mine).group_by(c.process, c.state).order_by(c.process, c.state)).all()
             oldest = (
