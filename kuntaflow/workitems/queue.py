@@ -863,7 +863,8 @@ class WorkQueue(QueueDatabase):
         """
         c = work_items.c
         mine = c.process.in_(list(processes))
-        waiting = or_(false(), *(and_(c.process == process, c.state.in_([state.value for state in waiting_states(process)])) for process in processes))
+        per_process = [and_(c.process == process, c.state.in_([state.value for state in waiting_states(process)])) for process in processes]
+        waiting = or_(*per_process) if per_process else false()
         with self._tx() as conn:
             counts = conn.execute(select(c.process, c.state, func.count()).where(mine).group_by(c.process, c.state).order_by(c.process, c.state)).all()
             oldest = (
