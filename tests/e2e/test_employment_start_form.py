@@ -164,6 +164,29 @@ def _deployment_runs(deployment_id: str) -> list[str]:
     return [str(run.id) for run in runs]
 
 
+def _submit(page: Any, tries: int = 3) -> None:
+    """Press Submit until the UI sends its create-run request; fail with what the browser said if it never does.
+
+    A press that sends nothing (once on a fresh clone under load, with no message on the page) is
+    pressed again: nothing was sent, so nothing is created twice. A request the server refuses fails
+    the test with its status.
+    """
+    sent: list[Any] = []
+    errors: list[str] = []
+    page.on("request", lambda request: sent.append(request) if "create_flow_run" in request.url else None)
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    for _ in range(tries):
+        page.get_by_role("button", name="Submit").click()
+        deadline = time.monotonic() + 15
+        while not sent and time.monotonic() < deadline:
+            page.wait_for_timeout(250)
+        if sent:
+            answer = sent[0].response()
+            assert answer is not None and answer.status < 400, f"the server refused the run: {answer and answer.status} {answer and answer.text()[:500]}"
+            return
+    raise AssertionError(f"Submit pressed {tries} times and the form sent no run; the browser's console errors: {errors[-5:]}")
+
+
 def _wait_for(what: str, check: Any, timeout: float = 120, page: Any = None) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -211,7 +234,7 @@ def test_hr_fills_the_form_in_the_prefect_ui_and_the_run_onboards_suspends_and_r
                 assert page.get_by_text(help_text).count() >= 1, help_text
             assert page.locator("label", has_text=re.compile("^(wait_for_confirmation|confirmation_timeout_seconds|employee)")).count() == 0
             page.screenshot(path=str(ARTIFACTS / "employment-start-form.png"))
-            page.get_by_role("button", name="Submit").click()
+            _submit(page)
             # The run the form created, from the API: the UI's "View run" toast is brief and may come
             # and go while a loaded machine catches up, but the run is what HR's submit must make.
             runs = _wait_for("the form's flow run", lambda: _deployment_runs(served["deployment"]), timeout=90, page=page)
