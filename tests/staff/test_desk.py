@@ -256,11 +256,15 @@ def test_a_correction_the_processs_schema_refuses_is_explained_and_changes_nothi
     token = csrf_of(client.get(f"/tapaukset/{item_id}").text)
     data = {"csrf_token": token, "version": str(before[1]), "reason": "korjaus"}
     bad_email = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "email", "value": "not-an-address"})
-    assert bad_email.status_code == 422 and "Korjausta ei tehty: Sähköposti: this does not look like an e-mail address" in bad_email.text
+    # The library-card model's own message for its error type, in the member's language (the e-service's text for citizens).
+    assert bad_email.status_code == 422
+    assert "Korjausta ei tehty: Sähköposti: Sähköpostiosoite ei ole oikeassa muodossa, esimerkiksi nimi@esimerkki.fi." in bad_email.text
     nested = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "applicant", "value": "{}"})
     assert nested.status_code == 422 and "Korjausta ei tehty: Hakija: tätä tietoa ei voi korjata täällä." in nested.text
     swedish = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "email", "value": "x"}, headers={"accept-language": "sv"})
-    assert "Rättelsen gjordes inte: E-post: " in swedish.text
+    assert "Rättelsen gjordes inte: E-post: E-postadressen har fel format, till exempel namn@exempel.fi." in swedish.text
+    english = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "email", "value": "x"}, headers={"accept-language": "en"})
+    assert "this does not look like" not in english.text and "The e-mail address is not in the right format" in english.text
     no_reason = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "reason": "", "field": "home_library", "value": "JYVPK"})
     assert no_reason.status_code == 422 and "Kirjoita perustelu" in no_reason.text
     assert snapshot(queue, item_id) == before
@@ -380,6 +384,9 @@ def test_a_card_expiry_case_is_corrected_against_its_own_model(app, queue):
     client = client_for(app, LIBRARIAN)
     data = {"csrf_token": csrf_of(client.get(f"/tapaukset/{item_id}").text), "version": str(queue.get(item_id).version), "reason": "korjaus"}
     refused_value = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "patron_id", "value": "0"})
-    assert refused_value.status_code == 422 and "Korjausta ei tehty: Asiakasnumero: " in refused_value.text
+    # A pydantic error type with its limit, from the staff catalogue: not pydantic's English.
+    assert refused_value.status_code == 422 and "Korjausta ei tehty: Asiakasnumero: Arvon pitää olla suurempi kuin 0." in refused_value.text
+    swedish = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "patron_id", "value": "seitsemän"}, headers={"accept-language": "sv"})
+    assert "Rättelsen gjordes inte: Låntagarnummer: Ange ett heltal." in swedish.text
     assert client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "expiry_date", "value": "2027-02-28"}).status_code == 303
     assert queue.get(item_id).payload == {"patron_id": 7, "expiry_date": "2027-02-28"}

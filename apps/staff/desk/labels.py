@@ -15,7 +15,7 @@ What a member types into a form stays the field's path: the server checks it aga
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, get_args
 
 from pydantic import BaseModel
@@ -26,6 +26,9 @@ from processes.citizen_reply.intake import CitizenReply
 from schemas.citizen_reply import PROCESS as CITIZEN_REPLY
 from schemas.employee import PROCESS as EMPLOYMENT_START
 from schemas.employee import NewEmployee
+from schemas.library_card import ERROR_MESSAGES as LIBRARY_CARD_MESSAGES
+from schemas.library_card import PROCESS as LIBRARY_CARD
+from schemas.messages import Language
 from schemas.recruitment import HiredCandidate
 
 #: The models whose fields a process's payloads hold, as the Desk shows them: the correction models, a
@@ -67,12 +70,39 @@ def checkpoint_label(t: Translator, key: str) -> str:
     return t.texts.get(checkpoint_key(key), key)
 
 
+#: Per process, its model's own messages by error type in fi/sv/en (the library-card form's, which
+#: the e-service shows citizens): a refused correction reads the same to the librarian.
+MODEL_MESSAGES: dict[str, Mapping[str, Mapping[Language, str]]] = {LIBRARY_CARD: LIBRARY_CARD_MESSAGES}
+
+
 def rejection_text(t: Translator, process: str, error: FieldRejectedError) -> str:
-    """Why a correction was refused, the field by its name: the model's message, or that it cannot be corrected here."""
+    """Why a correction was refused, the field by its name, in the member's language.
+
+    The process's own message for the model's error type, else the staff catalogue's text for a
+    pydantic type (``value_problem_<type>``), else the model's message as it is (the employment-start
+    model's are Finnish); or that the field cannot be corrected here.
+    """
     where = field_label(t, process, error.path)
     if error.detail is None:
         return t("problem_field_not_editable", field=where)
-    return f"{where}: {error.detail}"
+    return f"{where}: {value_problem(t, process, error.code, error.limits) or error.detail}"
+
+
+def value_problem(t: Translator, process: str, code: str | None, limits: Mapping[str, Any] | None = None) -> str | None:
+    """What is wrong with a value, by the model's error type (and its ``limits``), in ``t``'s language;
+    None when no text has it."""
+    if code is None:
+        return None
+    own = MODEL_MESSAGES.get(process, {}).get(code)
+    if own is not None:
+        return own[t.language]
+    text = t.texts.get(f"value_problem_{code}")
+    if text is None:
+        return None
+    try:
+        return text.format(**(limits or {}))
+    except (KeyError, IndexError):  # a limit the text names is missing: the model's own message instead
+        return None
 
 
 def trail_reason(t: Translator, process: str, action: str, reason: str | None) -> str | None:

@@ -46,14 +46,19 @@ class FieldRejectedError(ValueError):
     """The correction is not allowed or not valid; the message says why (no personal data).
 
     ``path`` is the field the problem is in (the Desk shows it by its name, ``apps.staff.desk.labels``);
-    ``detail`` the model's message, or None when the field cannot be corrected here at all.
+    ``detail`` the model's message, or None when the field cannot be corrected here at all; ``code`` the
+    model's stable error type (``email_invalid``, ``string_too_long``) and ``limits`` its context, by which
+    the Desk says it in the member's language.
     """
 
-    def __init__(self, path: str, detail: str | None = None) -> None:
+    def __init__(self, path: str, detail: str | None = None, code: str | None = None, limits: dict[str, Any] | None = None) -> None:
         path = redact(path)  # a field name comes from the form: whatever was typed there stays masked
         super().__init__(f"{path}: {detail}" if detail is not None else f"{path!r} cannot be corrected here")
         self.path = path
         self.detail = detail
+        self.code = code
+        #: the model's limits behind the error (``max_length``, ``ge``, the allowed values), never the value typed
+        self.limits = limits or {}
 
 
 def _is_hetu_field(name: str) -> bool:
@@ -167,7 +172,8 @@ def corrected_payload(process: str, payload: dict[str, Any], field: str, text: s
     if error is not None and new:
         first = next(e for e in error.errors() if (tuple(e["loc"]), e["type"]) in new)
         where = ".".join(str(part) for part in first["loc"]) or field
-        raise FieldRejectedError(where, redact(first["msg"]))
+        limits = {key: redact(str(value)) for key, value in (first.get("ctx") or {}).items() if isinstance(value, (str, int, float))}
+        raise FieldRejectedError(where, redact(first["msg"]), code=first["type"], limits=limits)
     if error is None:
         # The model's own form of the value (a trimmed, upper-cased code; a number for a number).
         changed[field] = model.model_validate(changed).model_dump(mode="json")[field]
