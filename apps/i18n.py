@@ -10,15 +10,19 @@ language switch; without a choice the browser's ``Accept-Language`` decides, els
 from __future__ import annotations
 
 import json
+import re
 import string
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 
 from schemas.library_card import Language
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
 
 LANGUAGES: tuple[Language, ...] = (Language.FI, Language.SV, Language.EN)
 DEFAULT_LANGUAGE = Language.FI
@@ -147,3 +151,30 @@ def finnish_date(value: date | datetime | str | None) -> str:
     if isinstance(value, datetime):
         value = value.date()
     return f"{value.day}.{value.month}.{value.year}"
+
+
+def finnish_time(moment: datetime | None) -> str:
+    """4.12.2026 14.05, in Helsinki time (a moment without a time zone is taken as it is)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(HELSINKI) if moment.tzinfo is not None else moment
+    return f"{finnish_date(local.date())} {local.hour}.{local.minute:02}"
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def readable_text(text: str) -> str:
+    """A stored ISO date or moment as staff read dates (4.12.2026, 4.12.2026 14.05); any other text as it is.
+
+    Case data keeps dates as JSON does (``2026-12-04``); the Desk shows them the way its other dates are.
+    """
+    if _ISO_DATE.fullmatch(text):
+        return finnish_date(text)
+    if _ISO_MOMENT.match(text):
+        try:
+            return finnish_time(datetime.fromisoformat(text))
+        except ValueError:
+            return text
+    return text

@@ -382,7 +382,9 @@ def test_an_attempt_links_to_the_prefect_run_its_robot_batch_belonged_to():
 def test_a_card_expiry_case_is_corrected_against_its_own_model(app, queue):
     item_id = refused(queue, "patron-7:2027-01-31", "NO_GUARANTOR", process="card_expiry", payload={"patron_id": 7, "expiry_date": "2027-01-31"})
     client = client_for(app, LIBRARIAN)
-    data = {"csrf_token": csrf_of(client.get(f"/tapaukset/{item_id}").text), "version": str(queue.get(item_id).version), "reason": "korjaus"}
+    page = client.get(f"/tapaukset/{item_id}").text
+    assert "<dd>31.1.2027</dd>" in page and "<dd>2027-01-31</dd>" not in page  # a stored date as staff read dates
+    data = {"csrf_token": csrf_of(page), "version": str(queue.get(item_id).version), "reason": "korjaus"}
     refused_value = client.post(f"/tapaukset/{item_id}/korjaa", data={**data, "field": "patron_id", "value": "0"})
     # A pydantic error type with its limit, from the staff catalogue: not pydantic's English.
     assert refused_value.status_code == 422 and "Korjausta ei tehty: Asiakasnumero: Arvon pitää olla suurempi kuin 0." in refused_value.text

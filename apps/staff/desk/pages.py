@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from apps.i18n import finnish_date
+from apps.i18n import finnish_time
 from apps.staff.pages import render as staff_render
 from apps.staff.pages import translator
 from kuntaflow.settings import KuntaflowSettings
@@ -27,7 +25,6 @@ from schemas.reason_meanings import meaning
 from schemas.redaction import redact
 
 STATIC = Path(__file__).parent / "static"
-HELSINKI = ZoneInfo("Europe/Helsinki")
 #: A notice shown once on the next page (a translation key), after an action redirected there.
 NOTICE_KEY = "desk_notice"
 #: The states in which a case waits for a person (a robot will not take it up again by itself).
@@ -65,14 +62,6 @@ def build_desk(open_queue: Callable[[], WorkQueue], engine: KuntaflowSettings | 
 
 def desk_of(request: Request) -> Desk:
     return request.app.state.desk
-
-
-def finnish_time(moment: datetime | None) -> str:
-    """4.12.2026 14.05, in Helsinki time."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(HELSINKI)
-    return f"{finnish_date(local.date())} {local.hour}.{local.minute:02}"
 
 
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:

@@ -21,6 +21,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from apps.i18n import readable_text
 from processes.employment_start.confirmation import ConfirmationPayload
 from schemas.card_expiry import PROCESS as CARD_EXPIRY
 from schemas.card_expiry import CardToRemind
@@ -105,7 +106,7 @@ def shown_fields(payload: dict[str, Any], name: Callable[[str], str] = _no_name,
         elif isinstance(value, bool):
             text = yes_no[0] if value else yes_no[1]
         else:
-            text = "" if value is None else str(value)
+            text = "" if value is None else readable_text(str(value))
         shown.append((path, redact(text)))
     return shown
 
@@ -121,7 +122,7 @@ def _item_text(item: Any, prefix: str, name: Callable[[str], str]) -> str:
 
 def personal_details(payload: dict[str, Any]) -> list[tuple[str, str]]:
     """``(field path, value)`` of each masked field (henkilötunnus, contact details, date of birth): only for a page whose reveal was logged."""
-    return [(path, str(value)) for path, value in _flatten(payload) if _is_personal_field(path) and value not in (None, "", [])]
+    return [(path, readable_text(str(value))) for path, value in _flatten(payload) if _is_personal_field(path) and value not in (None, "", [])]
 
 
 def editable_fields(process: str, payload: dict[str, Any]) -> list[str]:

@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
+from apps.i18n import HELSINKI, Translator, readable_text
 from apps.staff.access import ensure_may_handle, require_administrator, require_member, staff_settings
 from apps.staff.desk.labels import checkpoint_label, field_label, trail_reason
-from apps.staff.desk.pages import HELSINKI, desk_of, render
+from apps.staff.desk.pages import desk_of, render
 from apps.staff.desk.payloads import editable_fields, personal_details, shown_fields
 from apps.staff.identity import StaffMember
 from apps.staff.pages import translator
@@ -52,6 +53,13 @@ class ProcessOverview:
     oldest_wait_working_days: int | None
     #: The waiting cases' list links to this state (a robot's process: BUSINESS_FAILED; people's: NEW).
     waiting_state: ItemState
+
+
+def shown_value(t: Translator, value: Any) -> Any:
+    """A checkpoint's value as staff read it: yes/no in their language, a stored date as 4.12.2026."""
+    if isinstance(value, bool):
+        return t("value_yes") if value else t("value_no")
+    return readable_text(value) if isinstance(value, str) else value
 
 
 def overview(queue: WorkQueue, processes: list[str], today: datetime) -> list[ProcessOverview]:
@@ -223,7 +231,9 @@ def item_page(
         status=status,
         item=item,
         fields=shown_fields(item.payload, field_name, (t("value_yes"), t("value_no"))),
-        shown_value=lambda value: (t("value_yes") if value else t("value_no")) if isinstance(value, bool) else value,
+        shown_value=lambda value: (
+            (t("value_yes") if value else t("value_no")) if isinstance(value, bool) else readable_text(value) if isinstance(value, str) else value
+        ),
         field_name=field_name,
         checkpoint_name=lambda key: checkpoint_label(t, key),
         trail_reason=lambda entry: trail_reason(t, item.process, entry.action, entry.reason),
