@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import processes
 from apps.i18n import Catalog
-from apps.staff.desk.labels import SHOWN_MODELS, checkpoint_key, field_label, field_paths, names_of_no_field, shown_paths, trail_reason, unnamed_fields
+from apps.staff.desk.labels import (
+    SHOWN_MODELS,
+    checkpoint_key,
+    field_label,
+    field_paths,
+    names_of_no_field,
+    shown_paths,
+    step_key,
+    trail_reason,
+    unnamed_fields,
+)
 from apps.staff.desk.payloads import PAYLOAD_MODELS
 from apps.staff.pages import staff_catalog
 from processes.checkpoints import Checkpoint
@@ -99,3 +111,23 @@ def test_a_field_with_a_finnish_form_title_has_the_same_name_in_the_desk():
     ]
     assert len(titled) > 20
     assert [(process, name, title) for process, name, title in titled if finnish[f"field_{process}.{name}"] != title] == []
+
+
+def _steps_the_processes_record() -> set[str]:
+    """Every fixed step name: each checkpoint model's ``STEP`` (not the prefixes of per-request and
+    per-application steps, ``request_``, ``application:``), and the channel and sent steps of each
+    ``Notifier.notify(…, step=…)`` a process makes."""
+    steps = {model.STEP for model in _checkpoint_models() if hasattr(model, "STEP") and not model.STEP.endswith(("_", ":"))}
+    for source in Path(processes.__file__).parent.rglob("*.py"):
+        for step in re.findall(r'step="(\w+)"', source.read_text(encoding="utf-8")):
+            steps |= {f"{step}_channel", f"{step}_sent"}
+    return steps
+
+
+def test_every_step_a_robot_records_is_named_in_fi_sv_and_en():
+    steps = _steps_the_processes_record()
+    assert {"rules_checked", "decision_channel", "reminder_sent", "report_sent"} <= steps, "the steps were found"
+    unnamed = [
+        f"{language.value} {step}" for language, table in staff_catalog().tables.items() for step in sorted(steps) if not table.get(step_key(step), "").strip()
+    ]
+    assert unnamed == []

@@ -65,6 +65,17 @@ def field_label(t: Translator, process: str, path: str) -> str:
     return t.texts.get(field_key(process, named), path)
 
 
+def step_key(step: str) -> str:
+    """The catalogue key of a checkpoint step's name (``rules_checked``, ``decision_sent``)."""
+    return f"step_{step}"
+
+
+def step_label(t: Translator, step: str) -> str | None:
+    """A robot step's name in ``t``'s language; None for a step without one (a request or an application
+    of its own, ``request_laptop``, ``application:17``), which the page shows by its key."""
+    return t.texts.get(step_key(step))
+
+
 def checkpoint_label(t: Translator, key: str) -> str:
     """A checkpoint key's name in ``t``'s language, else the key."""
     return t.texts.get(checkpoint_key(key), key)

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from apps.i18n import HELSINKI, Translator, readable_text
 from apps.staff.access import ensure_may_handle, require_administrator, require_member, staff_settings
-from apps.staff.desk.labels import checkpoint_label, field_label, trail_reason
+from apps.staff.desk.labels import checkpoint_label, field_label, step_label, trail_reason
 from apps.staff.desk.pages import desk_of, render
 from apps.staff.desk.payloads import editable_fields, personal_details, shown_fields
 from apps.staff.identity import StaffMember
@@ -236,6 +236,7 @@ def item_page(
         ),
         field_name=field_name,
         checkpoint_name=lambda key: checkpoint_label(t, key),
+        step_name=lambda step: step_label(t, step),
         trail_reason=lambda entry: trail_reason(t, item.process, entry.action, entry.reason),
         has_personal=bool(personal_details(item.payload)),
         editable=editable_fields(item.process, item.payload),
