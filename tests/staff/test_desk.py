@@ -147,14 +147,14 @@ def test_a_case_shows_its_fields_by_their_names_in_the_members_language_and_the_
     assert '<option value="home_library">Kotikirjasto</option>' in page, "the form sends the field's path, the person reads its name"
     assert "<summary>Kenttien tekniset nimet</summary>" in page
     assert '<dt>Hakijan etunimet</dt><dd><code translate="no">applicant.first_names</code></dd>' in page
-    assert "· Kanava: email · Viestin tunnus: m-1" in page and "· Asiakasnumero: 12 · Luotu nyt (ei ollut ennestään): kyllä" in page
+    assert "· Kanava: sähköposti · Viestin tunnus: m-1" in page and "· Asiakasnumero: 12 · Luotu nyt (ei ollut ennestään): kyllä" in page
     assert "<dt>Käyttösäännöt hyväksytty</dt><dd>kyllä</dd>" in page, "true and false in the reader's language"
     assert '<li>Päätös lähetetty <span class="code">(decision_sent)</span>' in page, "the robot's steps by their names, the key beside"
     swedish = client.get(f"/tapaukset/{item_id}", headers={"accept-language": "sv"}).text
     assert "<dt>Sökandens förnamn</dt><dd>Aino</dd>" in swedish and '<option value="home_library">Hembibliotek</option>' in swedish
     assert '<li>Låntagaren skapad i bibliotekssystemet <span class="code">(patron_created)</span>' in swedish
     english = client.get(f"/tapaukset/{item_id}", headers={"accept-language": "en"}).text
-    assert "<dt>Home library</dt><dd>XYZ</dd>" in english and "· Channel: email" in english and "<dt>Rules accepted</dt><dd>yes</dd>" in english
+    assert "<dt>Home library</dt><dd>XYZ</dd>" in english and "· Channel: e-mail" in english and "<dt>Rules accepted</dt><dd>yes</dd>" in english
     shown = client.post(f"/tapaukset/{item_id}/henkilotunnus", data={"csrf_token": csrf_of(page), "reason": "asiakas soitti"})
     assert f"<dt>Hakijan henkilötunnus</dt><dd>{HETU}</dd>" in shown.text and "<dt>Hakijan sähköposti</dt>" not in shown.text
     assert "<dt>Sähköposti</dt><dd>aino@example.org</dd>" in shown.text

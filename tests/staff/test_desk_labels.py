@@ -131,3 +131,13 @@ def test_every_step_a_robot_records_is_named_in_fi_sv_and_en():
         f"{language.value} {step}" for language, table in staff_catalog().tables.items() for step in sorted(steps) if not table.get(step_key(step), "").strip()
     ]
     assert unnamed == []
+
+
+def test_a_channel_code_reads_as_its_name_and_other_codes_stay():
+    from apps.staff.desk.labels import coded_value
+
+    finnish, swedish = staff_catalog().translator("fi"), staff_catalog().translator("sv")
+    assert coded_value(finnish, "notification_preference", "suomifi") == "Suomi.fi-viestit"
+    assert coded_value(swedish, "channel", "letter") == "brev"
+    assert coded_value(finnish, "applicant.channel", "carrier-pigeon") == "carrier-pigeon"  # an unknown code as stored
+    assert coded_value(finnish, "home_library", "email") == "email"  # only channel fields are read as channels

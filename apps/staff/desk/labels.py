@@ -76,6 +76,19 @@ def step_label(t: Translator, step: str) -> str | None:
     return t.texts.get(step_key(step))
 
 
+#: The last part of a field's path or a checkpoint's key whose values are a channel code (``suomifi``,
+#: ``email``, ``letter``, ``none``: ``schemas.messages``), shown by the catalogue's ``channel_<code>``.
+CHANNEL_KEYS = frozenset({"channel", "notification_preference"})
+
+
+def coded_value(t: Translator, key: str, text: str) -> str:
+    """A stored code as staff read it (``suomifi`` → "Suomi.fi-viestit") where ``key`` (a path or a
+    checkpoint key) holds a channel; any other text as it is."""
+    if key.rsplit(".", 1)[-1] in CHANNEL_KEYS:
+        return t.texts.get(f"channel_{text}", text)
+    return text
+
+
 def checkpoint_label(t: Translator, key: str) -> str:
     """A checkpoint key's name in ``t``'s language, else the key."""
     return t.texts.get(checkpoint_key(key), key)
