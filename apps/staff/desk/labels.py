@@ -20,7 +20,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from apps.i18n import DEFAULT_LANGUAGE, Catalog, Translator
+from apps.i18n import DEFAULT_LANGUAGE, Catalog, Translator, readable_text
 from apps.staff.desk.payloads import PAYLOAD_MODELS, FieldRejectedError
 from processes.citizen_reply.intake import CitizenReply
 from schemas.citizen_reply import PROCESS as CITIZEN_REPLY
@@ -87,6 +87,16 @@ def coded_value(t: Translator, key: str, text: str) -> str:
     if key.rsplit(".", 1)[-1] in CHANNEL_KEYS:
         return t.texts.get(f"channel_{text}", text)
     return text
+
+
+def value_text(t: Translator, key: str, value: Any) -> str:
+    """A single stored value (of a payload field's path or a checkpoint's key) as staff read it: yes/no in
+    their language, a date as 4.12.2026, a channel by its name, anything else as stored."""
+    if isinstance(value, bool):
+        return t("value_yes") if value else t("value_no")
+    if isinstance(value, str):
+        return coded_value(t, key, readable_text(value))
+    return "" if value is None else str(value)
 
 
 def checkpoint_label(t: Translator, key: str) -> str:

@@ -86,13 +86,18 @@ def _no_name(path: str) -> str:
     return path
 
 
-def shown_fields(payload: dict[str, Any], name: Callable[[str], str] = _no_name, yes_no: tuple[str, str] = ("True", "False")) -> list[tuple[str, str]]:
+def _as_stored(path: str, value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def shown_fields(payload: dict[str, Any], name: Callable[[str], str] = _no_name, value_text: Callable[[str, Any], str] = _as_stored) -> list[tuple[str, str]]:
     """``(field path, text)`` for every value, nested ones as ``applicant.first_names``; the henkilötunnus,
     contact details and date of birth masked.
 
     ``name`` names a field by its path (``apps.staff.desk.labels``) inside the texts: the keys of a list's
-    items (a reply's attachments) and a hire's ``missing`` list, which holds field names. ``yes_no`` are
-    the words for true and false in the reader's language.
+    items (a reply's attachments) and a hire's ``missing`` list, which holds field names. ``value_text``
+    writes a single value (its path, the value) as the reader reads it (``labels.value_text``: yes/no in
+    their language, a date as 4.12.2026, a channel by its name).
     """
     shown = []
     for path, value in _flatten(payload):
@@ -103,10 +108,8 @@ def shown_fields(payload: dict[str, Any], name: Callable[[str], str] = _no_name,
         elif isinstance(value, list):
             separator = "; " if any(isinstance(item, dict) for item in value) else ", "
             text = separator.join(_item_text(item, f"{path}.", name) for item in value)
-        elif isinstance(value, bool):
-            text = yes_no[0] if value else yes_no[1]
         else:
-            text = "" if value is None else readable_text(str(value))
+            text = value_text(path, value)
         shown.append((path, redact(text)))
     return shown
 

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from apps.i18n import HELSINKI, Translator, readable_text
+from apps.i18n import HELSINKI
 from apps.staff.access import ensure_may_handle, require_administrator, require_member, staff_settings
-from apps.staff.desk.labels import checkpoint_label, coded_value, field_label, step_label, trail_reason
+from apps.staff.desk.labels import checkpoint_label, field_label, step_label, trail_reason, value_text
 from apps.staff.desk.pages import desk_of, render
 from apps.staff.desk.payloads import editable_fields, personal_details, shown_fields
 from apps.staff.identity import StaffMember
@@ -53,14 +53,6 @@ class ProcessOverview:
     oldest_wait_working_days: int | None
     #: The waiting cases' list links to this state (a robot's process: BUSINESS_FAILED; people's: NEW).
     waiting_state: ItemState
-
-
-def shown_value(t: Translator, value: Any, key: str = "") -> Any:
-    """A checkpoint's value as staff read it: yes/no in their language, a stored date as 4.12.2026, a
-    channel by its name."""
-    if isinstance(value, bool):
-        return t("value_yes") if value else t("value_no")
-    return coded_value(t, key, readable_text(value)) if isinstance(value, str) else value
 
 
 def overview(queue: WorkQueue, processes: list[str], today: datetime) -> list[ProcessOverview]:
@@ -231,8 +223,8 @@ def item_page(
         "item.html",
         status=status,
         item=item,
-        fields=[(path, coded_value(t, path, text)) for path, text in shown_fields(item.payload, field_name, (t("value_yes"), t("value_no")))],
-        shown_value=lambda value, key="": shown_value(t, value, key),
+        fields=shown_fields(item.payload, field_name, lambda path, value: value_text(t, path, value)),
+        shown_value=lambda value, key: value_text(t, key, value),
         field_name=field_name,
         checkpoint_name=lambda key: checkpoint_label(t, key),
         step_name=lambda step: step_label(t, step),
