@@ -51,7 +51,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(PROJECT_DIR / "robots" / "libraries"))
 
-from bench.bench_support import bench_environment, decision_record, load, population_for  # noqa: E402
+from bench.bench_support import bench_environment, cpu_snapshot, decision_record, load, population_for  # noqa: E402
 
 
 @dataclass
@@ -130,17 +130,8 @@ def cpu_seconds() -> float:
     """CPU time of this process, its ended children (the robots) and its running children (the sandboxes'
     process, the Prefect server), user and system: what a way costs the machine, which a busy machine's
     wall clock hides (two robots on two CPUs shared with other work get more of it than one loop does)."""
-    own, ended = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid():  # a running child: utime and stime, in clock ticks
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    me, snapshot = os.getpid(), cpu_snapshot()
+    return snapshot.own[me] + snapshot.reaped[me] + sum(snapshot.own[pid] for pid, parent in snapshot.parent.items() if parent == me)
 
 
 def _peak_self_mb() -> float:

@@ -140,7 +140,8 @@ def begin_immediate(dbapi_connection: sqlite3.Connection, timeout: float = WRITE
                 dbapi_connection.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                # The primary code: a lock held by another writer, or a WAL another connection is recovering.
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
                     raise
             time.sleep(pause)
             pause = min(pause * 2, _LONGEST_PAUSE_SECONDS)

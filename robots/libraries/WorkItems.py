@@ -270,40 +270,39 @@ class WorkItems:
             self._lease_lost(item, lost)
 
     def _release_skipped(self, item: WorkItem, message: str) -> None:
-        self._write_noted(item)
-        self._require_queue().release(item.id, owner=self._owner, reason=f"skipped by the robot: {message}")
+        self._outcome_queue(item).release(item.id, owner=self._owner, reason=f"skipped by the robot: {message}")
         self._finished = True
         self.outcomes[item.id] = RobotOutcome.RELEASED
         logger.info(f"Work item {item.id}: skipped, back in the queue for a later run.")
 
     def _complete(self, item: WorkItem, output: dict[str, Any] | None = None) -> None:
-        self._write_noted(item)
-        self._require_queue().complete(item.id, output=output, owner=self._owner)
+        self._outcome_queue(item).complete(item.id, output=output, owner=self._owner)
         self._finished = True
         self.outcomes[item.id] = RobotOutcome.DONE
         logger.info(f"Work item {item.id}: DONE.")
 
     def _fail_business(self, item: WorkItem, code: str, message: str) -> None:
-        self._write_noted(item)
-        self._require_queue().fail_business(item.id, code=code, message=message, owner=self._owner)
+        self._outcome_queue(item).fail_business(item.id, code=code, message=message, owner=self._owner)
         self._finished = True
         self.outcomes[item.id] = RobotOutcome.BUSINESS_FAILED
         logger.info(f"Work item {item.id}: BUSINESS_FAILED, {code}.")
 
     def _fail_application(self, item: WorkItem, kind: FailureCategory, code: str, message: str) -> None:
-        self._write_noted(item)
-        state = self._require_queue().fail_application(item.id, code=code, message=message, owner=self._owner)
+        state = self._outcome_queue(item).fail_application(item.id, code=code, message=message, owner=self._owner)
         self._finished = True
         self.outcomes[item.id] = RobotOutcome.of_state(state)
         self._application_failures[item.id] = (kind, code)
         later = "no attempts left" if state is ItemState.ABANDONED else "retried later"
         logger.warn(f"Work item {item.id}: {state.value} on attempt {item.attempts} of {item.max_attempts}, {kind.value} {code}; {later}.")
 
-    def _write_noted(self, item: WorkItem) -> None:
-        """The item's noted steps, written before its outcome (a transaction only when there are any)."""
+    def _outcome_queue(self, item: WorkItem) -> WorkQueue:
+        """The queue to write the item's outcome to, once the item's noted steps are written (before its
+        outcome; a transaction only when there are any)."""
+        queue = self._require_queue()
         if self._noted:
             noted, self._noted = self._noted, []
-            self._require_queue().record_noted(item.id, noted)
+            queue.record_noted(item.id, noted)
+        return queue
 
     def _lease_lost(self, item: WorkItem, error: Exception) -> None:
         self._finished = True
